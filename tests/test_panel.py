@@ -1,0 +1,242 @@
+"""frame -> Panel: what a valid frame becomes, and the error every bad input gets."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import polars as pl
+import pytest
+import torch
+
+from tests.conftest import make_long_frame
+from tsforecast.errors import InputError, TsforecastWarning
+from tsforecast.frames import wide_to_long
+from tsforecast.panel import drop_short_series, resolve_device, to_panel, validate_positive_int
+
+
+def test_valid_frame_becomes_left_aligned_padded_tensor(small_frame: pd.DataFrame) -> None:
+    panel = to_panel(small_frame)
+    assert panel.values.shape == (3, 40, 2)
+    assert panel.values.dtype == torch.float32
+    assert panel.lengths.tolist() == [30, 24, 40]
+    assert panel.ids == ["a", "b", "c"]
+    assert panel.target_cols == ["y"]
+    assert panel.covariate_cols == ["x0"]
+    assert panel.freq == "h"
+    b = small_frame[small_frame.unique_id == "b"]
+    np.testing.assert_allclose(panel.values[1, :24, 0].numpy(), b.y.to_numpy(), rtol=1e-6)
+    np.testing.assert_allclose(panel.values[1, :24, 1].numpy(), b.x0.to_numpy(), rtol=1e-6)
+    assert torch.all(panel.values[1, 24:] == 0)
+    assert list(panel.times[1]) == list(b.ds)
+
+
+def test_unsorted_rows_are_sorted_and_the_frame_is_not_modified(small_frame) -> None:
+    shuffled = small_frame.sample(frac=1.0, random_state=0)
+    before = shuffled.copy()
+    panel = to_panel(shuffled)
+    pd.testing.assert_frame_equal(shuffled, before)
+    expected = to_panel(small_frame)
+    assert torch.equal(panel.values, expected.values)
+
+
+def test_multivariate_targets_come_first_and_covariates_are_chosen_explicitly() -> None:
+    frame = make_long_frame({"a": 10}, n_covariates=2)
+    frame["z"] = frame["y"] * 2
+    panel = to_panel(frame, target_col=["y", "z"], covariate_cols=["x1"])
+    assert panel.columns == ["y", "z", "x1"]
+    assert panel.n_targets == 2
+
+
+def test_integer_time_and_future_times() -> None:
+    frame = make_long_frame({"a": 10, "b": 5}, datetime=False)
+    frame["ds"] = frame["ds"] * 3
+    panel = to_panel(frame)
+    assert panel.freq == 3
+    assert list(panel.future_times(1, 2)) == [18, 21]
+
+
+def test_datetime_future_times_follow_the_frequency() -> None:
+    frame = pd.DataFrame(
+        {"unique_id": "s", "ds": pd.date_range("2020-01-01", periods=5, freq="MS"), "y": 1.0}
+    )
+    panel = to_panel(frame)
+    assert panel.freq == "MS"
+    assert list(panel.future_times(0, 2)) == list(pd.to_datetime(["2020-06-01", "2020-07-01"]))
+
+
+def test_date_strings_are_parsed() -> None:
+    frame = pd.DataFrame(
+        {"unique_id": "s", "ds": ["2020-01-01", "2020-01-02", "2020-01-03"], "y": [1.0, 2, 3]}
+    )
+    assert to_panel(frame).freq == "D"
+
+
+def test_polars_frame_gives_the_same_panel(small_frame) -> None:
+    from_pandas = to_panel(small_frame)
+    from_polars = to_panel(pl.from_pandas(small_frame))
+    assert from_polars.frame_kind == "polars"
+    assert torch.equal(from_pandas.values, from_polars.values)
+    assert from_pandas.ids == from_polars.ids
+
+
+@pytest.mark.parametrize("fill", ["ffill", "interpolate", "zero"])
+def test_fill_policies_fill_nan_targets(fill: str) -> None:
+    frame = make_long_frame({"a": 6})
+    frame.loc[2, "y"] = np.nan
+    panel = to_panel(frame, fill=fill)  # type: ignore[arg-type]
+    expected = {
+        "ffill": frame.y[1],
+        "interpolate": (frame.y[1] + frame.y[3]) / 2,
+        "zero": 0.0,
+    }[fill]
+    assert panel.values[0, 2, 0].item() == pytest.approx(expected, rel=1e-5)
+
+
+def test_fill_inserts_missing_timestamps() -> None:
+    frame = make_long_frame({"a": 6}).drop(index=[2, 3])
+    panel = to_panel(frame, fill="interpolate")
+    assert panel.lengths.tolist() == [6]
+    assert len(panel.times[0]) == 6
+
+
+def test_wide_to_long_pandas_and_polars() -> None:
+    wide = pd.DataFrame(
+        {"ds": pd.date_range("2020", periods=3, freq="D"), "s1": [1.0, 2, 3], "s2": [4.0, 5, 6]}
+    )
+    long = wide_to_long(wide, time_col="ds")
+    assert list(long.columns) == ["unique_id", "ds", "y"]
+    assert long.y.tolist() == [1.0, 2, 3, 4, 5, 6]
+    long_pl = wide_to_long(pl.from_pandas(wide), time_col="ds")
+    assert isinstance(long_pl, pl.DataFrame)
+    assert long_pl["y"].to_list() == [1.0, 2, 3, 4, 5, 6]
+    from_index = wide_to_long(wide.set_index("ds"))
+    assert from_index.shape == (6, 3)
+
+
+# --- bad input: one test each, checking the type and the words of the message -------------
+
+
+def _raises(match: str, frame, **kwargs) -> None:
+    with pytest.raises(InputError, match=match):
+        to_panel(frame, **kwargs)
+
+
+def test_not_a_frame() -> None:
+    _raises(r"must be a pandas or polars DataFrame, got list", [1, 2, 3])
+
+
+def test_empty_frame() -> None:
+    _raises(r"`df` is empty \(0 rows\)", pd.DataFrame({"unique_id": [], "ds": [], "y": []}))
+
+
+def test_missing_column_names_what_exists_and_the_argument(small_frame) -> None:
+    frame = small_frame.rename(columns={"ds": "date"})
+    _raises(r"column 'ds' is missing from `df` \(found: .*'date'.*\).*`time_col=`", frame)
+
+
+def test_misspelled_target_suggests_the_close_name(small_frame) -> None:
+    _raises(
+        r"column 'yy' is missing.*did you mean 'y'\?.*`target_col=`", small_frame, target_col="yy"
+    )
+
+
+def test_non_numeric_target(small_frame) -> None:
+    frame = small_frame.assign(y=small_frame.y.astype(str))
+    _raises(r"target column 'y' must be numeric, got dtype", frame)
+
+
+def test_boolean_target(small_frame) -> None:
+    frame = small_frame.assign(y=small_frame.y > 0)
+    _raises(r"target column 'y' is boolean; cast it to a number", frame)
+
+
+@pytest.mark.parametrize("value", [np.inf, -np.inf])
+def test_infinite_values_name_series_and_time(small_frame, value: float) -> None:
+    frame = small_frame.copy()
+    frame.loc[31, "y"] = value
+    _raises(r"column 'y' has 1 infinite values \(first: series 'b' at 2024-01-01 01:00", frame)
+
+
+def test_nan_target_without_fill(small_frame) -> None:
+    frame = small_frame.copy()
+    frame.loc[3, "y"] = np.nan
+    _raises(
+        r"column 'y' of series 'a' has 1 missing values \(first at 2024-01-01 03:00.*`fill=", frame
+    )
+
+
+def test_unknown_fill_policy(small_frame) -> None:
+    _raises(r"`fill` must be one of \['ffill', 'interpolate', 'zero'\]", small_frame, fill="mean")
+
+
+def test_duplicated_id_time_pairs(small_frame) -> None:
+    frame = pd.concat([small_frame, small_frame.iloc[[33, 34]]])
+    _raises(r"series 'b' has 2 duplicated timestamps \(first: 2024-01-01 03:00", frame)
+
+
+def test_gap_inside_a_series(small_frame) -> None:
+    frame = small_frame.drop(index=[5, 6])
+    _raises(r"series 'a' has 2 missing time stamps .*first: 2024-01-01 05:00.*`fill=", frame)
+
+
+def test_irregular_spacing_inside_a_series(small_frame) -> None:
+    frame = small_frame.copy()
+    frame.loc[5, "ds"] = frame.loc[5, "ds"] + pd.Timedelta(minutes=30)
+    _raises(r"series 'a' has 1 time stamps off the 'h' grid", frame)
+
+
+def test_series_of_different_frequencies() -> None:
+    hourly = make_long_frame({"a": 10})
+    daily = pd.DataFrame(
+        {"unique_id": "b", "ds": pd.date_range("2024-01-01", periods=10, freq="D"), "y": 1.0}
+    )
+    _raises(r"series have different frequencies", pd.concat([hourly, daily]))
+
+
+def test_null_ids(small_frame) -> None:
+    frame = small_frame.astype({"unique_id": object})
+    frame.loc[4, "unique_id"] = None
+    _raises(r"column 'unique_id' has 1 null ids", frame)
+
+
+def test_mixed_time_types(small_frame) -> None:
+    frame = small_frame.astype({"ds": object})
+    frame.loc[2, "ds"] = 7
+    _raises(r"column 'ds' mixes time stamp types \['datetime', 'int'\]", frame)
+
+
+def test_timezone_aware_and_naive_mixed(small_frame) -> None:
+    frame = small_frame.astype({"ds": object})
+    frame.loc[2, "ds"] = pd.Timestamp("2024-01-01 02:00", tz="UTC")
+    _raises(r"mixes time-zone-aware and naive time stamps", frame)
+
+
+def test_non_date_strings_as_time(small_frame) -> None:
+    frame = small_frame.assign(ds="yesterday")
+    _raises(r"column 'ds' holds strings that are not dates", frame)
+
+
+@pytest.mark.parametrize("value", [0, -3, 2.5, "24", True, None])
+def test_horizon_must_be_a_positive_integer(value) -> None:
+    with pytest.raises(InputError, match=r"`horizon` must be a positive integer, got"):
+        validate_positive_int("horizon", value)
+
+
+def test_short_series_are_dropped_with_a_warning_naming_them(small_frame) -> None:
+    panel = to_panel(small_frame)
+    with pytest.warns(TsforecastWarning, match=r"1 series are shorter than .* = 25.*\['b'\]"):
+        kept = drop_short_series(panel, 25, "input_size + horizon")
+    assert kept.ids == ["a", "c"]
+    assert kept.values.shape == (2, 40, 2)
+
+
+def test_no_series_long_enough_raises(small_frame) -> None:
+    panel = to_panel(small_frame)
+    with pytest.raises(InputError, match=r"every series is shorter than input_size \+ horizon"):
+        drop_short_series(panel, 100, "input_size + horizon")
+
+
+def test_unknown_device_is_refused() -> None:
+    with pytest.raises(InputError, match=r"`device` must be 'auto'"):
+        resolve_device("tpu")
+    assert resolve_device("auto").type in {"cpu", "cuda", "mps"}

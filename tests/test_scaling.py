@@ -1,0 +1,88 @@
+"""Scalers: right statistics, exact inverse, fitted on the training past only."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tsforecast.errors import InputError
+from tsforecast.scaling import fit_scaler
+
+
+def _panel(lengths: list[int], n_channels: int = 2, seed: int = 0):
+    generator = torch.Generator().manual_seed(seed)
+    values = torch.randn(len(lengths), max(lengths), n_channels, generator=generator) * 5 + 3
+    lengths_t = torch.tensor(lengths)
+    pad = torch.arange(max(lengths))[None, :, None] >= lengths_t[:, None, None]
+    return values.masked_fill(pad, 0.0), lengths_t
+
+
+def test_standard_scaler_matches_numpy_on_each_series() -> None:
+    values, lengths = _panel([20, 12])
+    scaler = fit_scaler(values, lengths, "standard")
+    for s, n in enumerate(lengths.tolist()):
+        data = values[s, :n].numpy()
+        np.testing.assert_allclose(scaler.loc[s, 0].numpy(), data.mean(0), rtol=1e-5)
+        np.testing.assert_allclose(scaler.scale[s, 0].numpy(), data.std(0), rtol=1e-4)
+
+
+def test_robust_scaler_uses_median_and_iqr() -> None:
+    values, lengths = _panel([21, 9])
+    scaler = fit_scaler(values, lengths, "robust")
+    for s, n in enumerate(lengths.tolist()):
+        data = values[s, :n].numpy()
+        q25, q50, q75 = np.quantile(data, [0.25, 0.5, 0.75], axis=0)
+        np.testing.assert_allclose(scaler.loc[s, 0].numpy(), q50, rtol=1e-5)
+        np.testing.assert_allclose(scaler.scale[s, 0].numpy(), q75 - q25, rtol=1e-4)
+
+
+@pytest.mark.parametrize("method", ["standard", "robust", "none"])
+def test_inverse_is_exact(method) -> None:
+    values, lengths = _panel([15, 30, 7])
+    scaler = fit_scaler(values, lengths, method)
+    restored = scaler.inverse_transform(scaler.transform(values))
+    torch.testing.assert_close(restored, values, rtol=1e-5, atol=1e-4)
+    batch = torch.tensor([2, 0])
+    x = values[batch, :5, :1]
+    torch.testing.assert_close(
+        scaler.inverse_transform(scaler.transform(x, batch), batch), x, rtol=1e-5, atol=1e-4
+    )
+
+
+def test_constant_series_keeps_scale_one() -> None:
+    values = torch.full((1, 10, 1), 4.0)
+    scaler = fit_scaler(values, torch.tensor([10]), "standard")
+    assert scaler.scale.item() == 1.0
+    assert scaler.transform(values).abs().max().item() == 0.0
+
+
+@given(st.lists(st.integers(3, 25), min_size=1, max_size=4), st.data())
+def test_no_look_ahead_statistics_ignore_everything_after_the_cutoff(lengths, data) -> None:
+    values, lengths_t = _panel(lengths, seed=data.draw(st.integers(0, 100)))
+    end_idx = torch.tensor([data.draw(st.integers(0, n - 1)) for n in lengths])
+    changed = values.clone()
+    for s, end in enumerate(end_idx.tolist()):
+        changed[s, end + 1 :] = torch.randn_like(changed[s, end + 1 :]) * 1e4
+    for method in ("standard", "robust"):
+        before = fit_scaler(values, lengths_t, method, end_idx=end_idx)
+        after = fit_scaler(changed, lengths_t, method, end_idx=end_idx)
+        assert torch.equal(before.loc, after.loc)
+        assert torch.equal(before.scale, after.scale)
+
+
+def test_state_dict_round_trip() -> None:
+    values, lengths = _panel([10, 12])
+    scaler = fit_scaler(values, lengths, "robust")
+    restored = type(scaler).from_state_dict("robust", scaler.state_dict())
+    assert torch.equal(restored.loc, scaler.loc)
+
+
+def test_unknown_method_is_refused() -> None:
+    values, lengths = _panel([10])
+    with pytest.raises(
+        InputError, match=r"`scaler` must be one of \['standard', 'robust', 'none'\]"
+    ):
+        fit_scaler(values, lengths, "minmax")  # type: ignore[arg-type]

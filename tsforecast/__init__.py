@@ -1,0 +1,48 @@
+"""tsforecast: time-series forecasting on PyTorch.
+
+Imports stay light: the heavy pieces (torch models, statsmodels, plotly) load on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from tsforecast.errors import InputError, NotFittedError, TsforecastWarning
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "InputError",
+    "NotFittedError",
+    "TsforecastWarning",
+    "__version__",
+    "backtest",
+    "datasets",
+    "forecast",
+    "models",
+    "report",
+    "to_panel",
+    "wide_to_long",
+]
+
+# public name -> (module, attribute or None for the module itself)
+_LAZY: dict[str, tuple[str, str | None]] = {
+    "datasets": ("tsforecast.datasets", None),
+    "models": ("tsforecast.models", None),
+    "to_panel": ("tsforecast.panel", "to_panel"),
+    "wide_to_long": ("tsforecast.frames", "wide_to_long"),
+    "backtest": ("tsforecast.backtest", "backtest"),
+    "forecast": ("tsforecast.api", "forecast"),
+    "report": ("tsforecast.report", "report"),
+    "SequenceClassifier": ("tsforecast.classification", "SequenceClassifier"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        msg = f"module 'tsforecast' has no attribute {name!r}"
+        raise AttributeError(msg)
+    module_name, attribute = _LAZY[name]
+    module = importlib.import_module(module_name)
+    return module if attribute is None else getattr(module, attribute)

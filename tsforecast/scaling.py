@@ -1,0 +1,109 @@
+"""Per-series scalers, fitted only on the past part of the training range.
+
+`fit_scaler(values, lengths, end_idx=...)` uses positions `t <= end_idx[s]` (and inside the
+series) only, so a scaler fitted for a cutoff never sees a value after that cutoff.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+
+from tsforecast.errors import InputError
+
+__all__ = ["Scaler", "ScalerMethod", "fit_scaler"]
+
+ScalerMethod = Literal["standard", "robust", "none"]
+_METHODS = ("standard", "robust", "none")
+# a series that is constant on its training range keeps scale 1 rather than dividing by ~0.
+_MIN_SCALE = 1e-8
+
+
+@dataclass(frozen=True)
+class Scaler:
+    """loc and scale per series and channel: [S, 1, C]. `x_scaled = (x - loc) / scale`."""
+
+    method: ScalerMethod
+    loc: torch.Tensor
+    scale: torch.Tensor
+
+    def _params(
+        self, x: torch.Tensor, series_idx: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        # x: [S or B, ..., C']; only the first C' channels (targets come first) are used.
+        n_channels = x.shape[-1]
+        loc, scale = self.loc[..., :n_channels], self.scale[..., :n_channels]
+        if series_idx is not None:
+            loc, scale = loc[series_idx], scale[series_idx]  # -> (B, 1, C')
+        extra_dims = x.ndim - loc.ndim
+        if extra_dims > 0:  # e.g. quantile outputs [B, H, C, Q]: broadcast over the last dims
+            loc = loc.reshape(*loc.shape, *([1] * extra_dims))
+            scale = scale.reshape(*scale.shape, *([1] * extra_dims))
+        return loc.to(x), scale.to(x)
+
+    def transform(self, x: torch.Tensor, series_idx: torch.Tensor | None = None) -> torch.Tensor:
+        """Scale `x` [S, T, C'] (or [B, T, C'] with `series_idx` [B])."""
+        loc, scale = self._params(x, series_idx)
+        return (x - loc) / scale
+
+    def inverse_transform(
+        self, x: torch.Tensor, series_idx: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Undo `transform` exactly (up to float rounding)."""
+        loc, scale = self._params(x, series_idx)
+        return x * scale + loc
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        return {"loc": self.loc.detach().cpu(), "scale": self.scale.detach().cpu()}
+
+    @classmethod
+    def from_state_dict(
+        cls,
+        method: ScalerMethod,
+        state: dict[str, torch.Tensor],
+        device: torch.device | str = "cpu",
+    ) -> Scaler:
+        return cls(method, state["loc"].to(device), state["scale"].to(device))
+
+
+def fit_scaler(
+    values: torch.Tensor,
+    lengths: torch.Tensor,
+    method: ScalerMethod = "standard",
+    end_idx: torch.Tensor | None = None,
+) -> Scaler:
+    """Fit per-series statistics on `values` [S, T, C] at positions `t <= end_idx[s]` only.
+
+    standard: mean / standard deviation. robust: median / inter-quartile range (falling back to
+    the standard deviation, then 1, for a series whose IQR is 0). none: loc 0, scale 1.
+    """
+    if method not in _METHODS:
+        msg = f"`scaler` must be one of {list(_METHODS)}, got {method!r}."
+        raise InputError(msg)
+    n_series, n_steps, n_channels = values.shape
+    if method == "none":
+        zeros = values.new_zeros((n_series, 1, n_channels))
+        return Scaler(method, zeros, torch.ones_like(zeros))
+    limit = lengths if end_idx is None else torch.minimum(lengths, end_idx.to(lengths) + 1)
+    positions = torch.arange(n_steps, device=values.device)
+    mask = positions[None, :] < limit[:, None]  # -> (S, T) the training past of each series
+    mask3 = mask[..., None].to(values.dtype)
+    count = mask3.sum(dim=1, keepdim=True).clamp_min(1.0)  # -> (S, 1, 1)
+    mean = (values * mask3).sum(dim=1, keepdim=True) / count  # -> (S, 1, C)
+    variance = (((values - mean) * mask3) ** 2).sum(dim=1, keepdim=True) / count
+    std = variance.sqrt()
+    if method == "standard":
+        return Scaler(method, mean, _safe_scale(std, torch.ones_like(std)))
+    masked = torch.where(mask[..., None], values, torch.full_like(values, float("nan")))
+    quantiles = torch.nanquantile(
+        masked.float(), torch.tensor([0.25, 0.5, 0.75], device=values.device), dim=1, keepdim=True
+    ).to(values.dtype)  # -> (3, S, 1, C)
+    median = torch.nan_to_num(quantiles[1])
+    iqr = torch.nan_to_num(quantiles[2] - quantiles[0])
+    return Scaler(method, median, _safe_scale(iqr, _safe_scale(std, torch.ones_like(std))))
+
+
+def _safe_scale(scale: torch.Tensor, fallback: torch.Tensor) -> torch.Tensor:
+    return torch.where(scale > _MIN_SCALE, scale, fallback)
