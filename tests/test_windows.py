@@ -11,7 +11,13 @@ from hypothesis import strategies as st
 from tests.conftest import make_long_frame
 from tsforecast.errors import InputError
 from tsforecast.panel import to_panel
-from tsforecast.windows import cutoff_windows, gather, last_windows, training_window_index
+from tsforecast.windows import (
+    WindowSource,
+    cutoff_windows,
+    gather,
+    last_windows,
+    training_window_index,
+)
 
 
 @st.composite
@@ -68,6 +74,23 @@ def test_every_window_equals_a_naive_slicing_loop(panel, stride) -> None:
         assert torch.equal(windows.past[b], past)
         assert torch.equal(windows.past_mask[b], mask)
         assert torch.equal(windows.future[b], future)  # a training future is always complete
+
+
+@given(panels(), st.data())
+def test_window_source_gathers_exactly_what_gather_does(panel, data) -> None:
+    values, lengths, input_size, horizon = panel
+    n_targets = data.draw(st.integers(1, values.shape[2]))
+    n = data.draw(st.integers(1, 20))
+    series_idx = torch.tensor(
+        data.draw(st.lists(st.integers(0, len(lengths) - 1), min_size=n, max_size=n))
+    )
+    cutoff_idx = torch.tensor([data.draw(st.integers(0, int(lengths[s]) - 1)) for s in series_idx])
+    expected = gather(values, lengths, series_idx, cutoff_idx, input_size, horizon, n_targets)
+    source = WindowSource(values, lengths, input_size, horizon, n_targets)
+    got = source.gather(series_idx, cutoff_idx)
+    assert torch.equal(got.past, expected.past)
+    assert torch.equal(got.past_mask, expected.past_mask)
+    torch.testing.assert_close(got.future, expected.future, equal_nan=True, rtol=0, atol=0)
 
 
 @given(panels(), st.integers(1, 4))
