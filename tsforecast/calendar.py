@@ -25,9 +25,9 @@ def _scaled(values: Any, top: float) -> np.ndarray:
 FEATURES: dict[str, Callable[[pd.DatetimeIndex], np.ndarray]] = {
     "minute_of_hour": lambda t: _scaled(t.minute, 59),
     "hour_of_day": lambda t: _scaled(t.hour, 23),
-    "day_of_week": lambda t: _scaled(t.dayofweek, 6),
+    "day_of_week": lambda t: _scaled(t.day_of_week, 6),
     "day_of_month": lambda t: _scaled(t.day - 1, 30),
-    "day_of_year": lambda t: _scaled(t.dayofyear - 1, 365),
+    "day_of_year": lambda t: _scaled(t.day_of_year - 1, 365),
     "week_of_year": lambda t: _scaled(t.isocalendar().week.to_numpy() - 1, 52),
     "month_of_year": lambda t: _scaled(t.month - 1, 11),
 }

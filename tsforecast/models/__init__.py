@@ -51,6 +51,6 @@ def get(name: str) -> Callable[..., NeuralForecaster]:
     return functools.partial(cls, **defaults)
 
 
-def load(path: Any) -> NeuralForecaster:
-    """Load a forecaster saved with `save(path)`."""
-    return load_forecaster(path)
+def load(path: Any, device: Any = None) -> NeuralForecaster:
+    """Load a forecaster saved with `save(path)` (optionally onto another `device`)."""
+    return load_forecaster(path, device)

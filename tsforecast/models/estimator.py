@@ -57,6 +57,7 @@ __all__ = [
     "load_forecaster",
     "pinball_loss",
     "quantiles_for_levels",
+    "split_windows",
 ]
 
 _FORMAT_VERSION = 1
@@ -90,6 +91,39 @@ def _point_loss(kind: str, y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor
     if kind == "huber":
         return nn.functional.huber_loss(y_hat, y, delta=1.0)
     return nn.functional.l1_loss(y_hat, y)
+
+
+def split_windows(
+    lengths: torch.Tensor,
+    input_size: int,
+    horizon: int,
+    val_size: int,
+    min_past: int,
+    max_val_windows: int = _MAX_VAL_WINDOWS,
+) -> tuple[tuple[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor] | None]:
+    """Training and validation windows, both inside the training range `[0, lengths[s])`.
+
+    Validation windows have their whole future in the last `val_size` steps of each series;
+    training windows end before those steps, so early stopping never scores a window the model
+    trained on, and nothing after the training range is used. Returns ((series_idx, cutoff_idx)
+    of the training windows, the same for validation or None when `val_size` is 0).
+    """
+    end_idx = lengths - 1 - val_size
+    train_windows = training_window_index(
+        lengths, input_size, horizon, end_idx=end_idx, min_past=min_past
+    )
+    if val_size == 0:
+        return train_windows, None
+    v_series, v_cutoff = training_window_index(lengths, input_size, horizon, min_past=min_past)
+    keep = v_cutoff >= (lengths[v_series] - 1 - val_size)
+    v_series, v_cutoff = v_series[keep], v_cutoff[keep]
+    if len(v_series) > max_val_windows:
+        # an even spread over series and time, the same for every run
+        pick = torch.linspace(0, len(v_series) - 1, max_val_windows, device=lengths.device)
+        v_series, v_cutoff = v_series[pick.round().long()], v_cutoff[pick.round().long()]
+    if len(v_series) == 0:
+        return train_windows, None
+    return train_windows, (v_series, v_cutoff)
 
 
 def infer_season_length(panel: Panel) -> int:
@@ -498,18 +532,20 @@ class NeuralForecaster:
         median_length = int(np.median(lengths))
         input_size = self.input_size
         if input_size is None:
-            # a few seasons, at least two horizons, but leave room for windows in short series
-            wanted = max(2 * horizon, 4 * season if season > 1 else 2 * horizon)
+            # a few seasons and at least two horizons: a week when the season is a day
+            # (sub-daily data), else four seasons; but leave room for windows in short series
+            seasons = 7 if season >= 24 else 4
+            wanted = max(2 * horizon, seasons * season if season > 1 else 2 * horizon)
             room = max(1, median_length - horizon)
             input_size = int(max(min(wanted, room), min(season, room), 1))
         patch_size = self.patch_size
         if patch_size is None:
-            # about 24 recurrent steps at most: the encoder's cost grows with its steps
-            wanted_patch = max(1, math.ceil(input_size / 24))
-            patch_size = wanted_patch
-            if season > 1 and wanted_patch > 1 and season % wanted_patch:
-                divisors = [d for d in range(1, season + 1) if season % d == 0]
-                patch_size = min(divisors, key=lambda d: (abs(d - wanted_patch), d))
+            # The encoder's cost grows with its recurrent steps: patches of one season (a day
+            # of hourly data) when the window holds several, else at most ~24 steps.
+            if season > 1 and input_size >= 4 * season and season <= 48:
+                patch_size = season
+            else:
+                patch_size = max(1, math.ceil(input_size / 24))
         n_windows_guess = int(np.maximum(lengths - horizon - input_size // 2, 0).sum())
         hidden_size = self.hidden_size
         if hidden_size is None:
@@ -567,9 +603,8 @@ class NeuralForecaster:
         if val_size is None:
             shortest = int(lengths.min().item())
             val_size = horizon if shortest >= 2 * horizon + min_past else 0
-        end_idx = lengths - 1 - val_size
-        series_idx, cutoff_idx = training_window_index(
-            lengths, layout.input_size, horizon, end_idx=end_idx, min_past=min_past
+        (series_idx, cutoff_idx), val_windows = split_windows(
+            lengths, layout.input_size, horizon, val_size, min_past
         )
         if len(series_idx) == 0:
             msg = (
@@ -589,19 +624,6 @@ class NeuralForecaster:
                 f"{' ...' if len(short) > 10 else ''}; reduce `input_size` or `val_size`."
             )
             warnings.warn(msg, TsforecastWarning, stacklevel=2)
-        val_windows: tuple[torch.Tensor, torch.Tensor] | None = None
-        if val_size > 0:
-            v_series, v_cutoff = training_window_index(
-                lengths, layout.input_size, horizon, min_past=min_past
-            )
-            keep = v_cutoff >= (lengths[v_series] - 1 - val_size)
-            v_series, v_cutoff = v_series[keep], v_cutoff[keep]
-            if len(v_series) > _MAX_VAL_WINDOWS:
-                pick = torch.linspace(0, len(v_series) - 1, _MAX_VAL_WINDOWS, device=device)
-                pick = pick.round().long()
-                v_series, v_cutoff = v_series[pick], v_cutoff[pick]
-            if len(v_series):
-                val_windows = (v_series, v_cutoff)
 
         with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
             torch.manual_seed(self.seed)
@@ -816,8 +838,15 @@ class NeuralForecaster:
                 shutil.rmtree(tmp, ignore_errors=True)
 
     @classmethod
-    def _from_saved(cls, config: dict[str, Any], tensors: dict[str, torch.Tensor]) -> Any:
+    def _from_saved(
+        cls,
+        config: dict[str, Any],
+        tensors: dict[str, torch.Tensor],
+        device: str | torch.device | None,
+    ) -> Any:
         params = dict(config["params"])
+        if device is not None:
+            params["device"] = str(device)
         model = cls(**params)
         try:
             device = resolve_device(params.get("device", "auto"))
@@ -1017,8 +1046,13 @@ _CLASSES: dict[str, type[NeuralForecaster]] = {
 }
 
 
-def load_forecaster(path: str | os.PathLike[str]) -> NeuralForecaster:
-    """Load a forecaster written by `save(path)`; it predicts exactly as the saved one."""
+def load_forecaster(
+    path: str | os.PathLike[str], device: str | torch.device | None = None
+) -> NeuralForecaster:
+    """Load a forecaster written by `save(path)`; it predicts exactly as the saved one.
+
+    `device` overrides the saved `device` argument (e.g. load a GPU-trained model on a CPU).
+    """
     folder = Path(path)
     config_file, weights_file = folder / "config.json", folder / "model.safetensors"
     if not config_file.is_file() or not weights_file.is_file():
@@ -1035,4 +1069,4 @@ def load_forecaster(path: str | os.PathLike[str]) -> NeuralForecaster:
         )
         raise InputError(msg)
     tensors = load_file(str(weights_file))
-    return _CLASSES[config["class"]]._from_saved(config, tensors)
+    return _CLASSES[config["class"]]._from_saved(config, tensors, device)

@@ -1,0 +1,215 @@
+"""One contract check applied to every registered neural forecaster.
+
+Shapes, finite output, same seed -> same forecasts, save/load round trip, 1 and several targets,
+with and without covariates, with and without levels, and overfitting one tiny batch.
+Models are tiny and trained for a few steps: these tests check the contract, not accuracy.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import polars as pl
+import pytest
+import torch
+
+import tsforecast.models as tm
+from tests.conftest import make_long_frame
+from tsforecast.errors import InputError, NotFittedError
+
+MODELS = tm.names()
+TINY = {
+    "input_size": 12,
+    "hidden_size": 8,
+    "head_hidden_size": 8,
+    "num_layers": 1,
+    "max_steps": 6,
+    "batch_size": 16,
+    "progress": False,
+}
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():  # type: ignore[no-untyped-def]
+    # Tiny networks: intra-op threads only add contention on a shared two-core machine.
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def _frame(n_targets: int, n_covariates: int, seed: int = 0) -> pd.DataFrame:
+    df = make_long_frame({"a": 60, "b": 45, "c": 52}, n_covariates=n_covariates, seed=seed)
+    if n_targets > 1:
+        rng = np.random.default_rng(seed + 1)
+        df["y2"] = rng.normal(size=len(df)).cumsum() + 10.0
+    return df
+
+
+def _targets(n_targets: int) -> list[str]:
+    return ["y", "y2"][:n_targets]
+
+
+def test_registry_names_and_defaults() -> None:
+    assert set(MODELS) == {"lstm", "bilstm", "seq2seq"}
+    assert tm.get("bilstm")(horizon=3).bidirectional is True
+    assert tm.get("lstm")(horizon=3).bidirectional is False
+    assert isinstance(tm.get("seq2seq")(horizon=3), tm.Seq2SeqForecaster)
+    with pytest.raises(InputError, match="unknown neural model 'gru'"):
+        tm.get("gru")
+
+
+@pytest.mark.parametrize("name", MODELS)
+@pytest.mark.parametrize(
+    ("n_targets", "n_covariates", "levels"),
+    [(1, 0, None), (1, 1, (80, 95)), (2, 0, (90,)), (2, 2, None)],
+)
+def test_contract(
+    name: str, n_targets: int, n_covariates: int, levels: tuple | None, tmp_path: Path
+) -> None:
+    df = _frame(n_targets, n_covariates)
+    targets = _targets(n_targets)
+    horizon = 4
+    model = tm.get(name)(horizon=horizon, target_col=targets, levels=levels, seed=3, **TINY)
+    with pytest.raises(NotFittedError):
+        model.predict()
+    fc = model.fit(df).predict()
+
+    # shapes and schema: id, time, and per target the point + interval columns
+    expected_cols = ["unique_id", "ds"]
+    for t in targets:
+        expected_cols.append(t)
+        for level in levels or ():
+            expected_cols += [f"{t}_lo_{level}", f"{t}_hi_{level}"]
+    assert list(fc.columns) == expected_cols
+    assert len(fc) == 3 * horizon
+    assert fc.groupby("unique_id").size().to_dict() == {"a": 4, "b": 4, "c": 4}
+    last = df.groupby("unique_id")["ds"].max()
+    first_future = fc.groupby("unique_id")["ds"].min()
+    assert ((first_future - last) == pd.Timedelta(hours=1)).all()
+    values = fc[expected_cols[2:]].to_numpy()
+    assert np.isfinite(values).all()
+    for t in targets:
+        for level in levels or ():
+            assert (fc[f"{t}_lo_{level}"] <= fc[t] + 1e-6).all()
+            assert (fc[t] <= fc[f"{t}_hi_{level}"] + 1e-6).all()
+    assert len(model.history_) >= 1 and "train_loss" in model.history_[0]
+
+    # same seed -> the very same forecasts; another seed -> different ones
+    again = tm.get(name)(horizon=horizon, target_col=targets, levels=levels, seed=3, **TINY)
+    pd.testing.assert_frame_equal(fc, again.fit(df).predict())
+    other = tm.get(name)(horizon=horizon, target_col=targets, levels=levels, seed=4, **TINY)
+    assert not np.allclose(values, other.fit(df).predict()[expected_cols[2:]].to_numpy())
+
+    # save / load round trip: identical forecasts, from the stored history and a new one
+    model.save(tmp_path / "model")
+    loaded = tm.load(tmp_path / "model")
+    assert type(loaded) is type(model)
+    pd.testing.assert_frame_equal(fc, loaded.predict())
+    history = df[df["ds"] < df["ds"].max() - pd.Timedelta(hours=5)]
+    pd.testing.assert_frame_equal(model.predict(history), loaded.predict(history))
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_overfits_one_tiny_batch(name: str) -> None:
+    # One short series, 8 training windows, every step sees all of them: the training loss
+    # must fall far below its starting value.
+    t = np.arange(30, dtype=np.float64)
+    df = pd.DataFrame({"unique_id": "s", "ds": t.astype(np.int64), "y": np.sin(t / 2.0) + t / 10})
+    model = tm.get(name)(
+        horizon=3,
+        input_size=8,
+        hidden_size=32,
+        head_hidden_size=32,
+        num_layers=1,
+        dropout=0.0,
+        max_steps=300,
+        batch_size=64,
+        learning_rate=1e-2,
+        val_size=0,
+        eval_every=50,
+        progress=False,
+    )
+    model.fit(df)
+    losses = [h["train_loss"] for h in model.history_]
+    assert losses[-1] < 0.1 * losses[0]
+    assert losses[-1] < 0.05
+
+
+def test_polars_in_polars_out_and_integer_time() -> None:
+    pdf = _frame(1, 0)
+    pdf["ds"] = pdf.groupby("unique_id").cumcount().astype("int64") + 1
+    model = tm.get("lstm")(horizon=3, **TINY).fit(pl.from_pandas(pdf))
+    fc = model.predict()
+    assert isinstance(fc, pl.DataFrame)
+    assert fc.columns == ["unique_id", "ds", "y"]
+    last = pdf.groupby("unique_id")["ds"].max().to_dict()
+    out = fc.to_pandas()
+    assert (out.groupby("unique_id")["ds"].min() == pd.Series(last) + 1).all()
+    # a pandas history gives a pandas frame back
+    assert isinstance(model.predict(pdf), pd.DataFrame)
+
+
+def test_known_future_covariates_enter_the_forecast() -> None:
+    df = _frame(1, 1)  # column x0, here known in advance
+    last = df.groupby("unique_id")["ds"].max()
+    future = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "unique_id": k,
+                    "ds": pd.date_range(v + pd.Timedelta(hours=1), periods=4, freq="h"),
+                    "x0": np.linspace(-1, 1, 4),
+                }
+            )
+            for k, v in last.items()
+        ],
+        ignore_index=True,
+    )
+    for name in MODELS:
+        model = tm.get(name)(horizon=4, calendar=True, **TINY).fit(df, future_df=future)
+        fc = model.predict()
+        assert model.layout_.future_cols == ["x0"]
+        assert model.layout_.calendar  # hourly stamps -> hour of day, day of week, ...
+        shifted = future.assign(x0=future["x0"] + 5.0)
+        assert not np.allclose(fc["y"], model.predict(future_df=shifted)["y"])
+        with pytest.raises(InputError, match="lacks known-future covariates"):
+            model.predict(future_df=future.iloc[:-1])
+        with pytest.raises(InputError, match="known-future covariates"):
+            model.predict(df, future_df=None)
+
+
+def test_input_errors() -> None:
+    df = _frame(1, 0)
+    with pytest.raises(InputError, match="`horizon` must be a positive integer, got 0"):
+        tm.LSTMForecaster(horizon=0).fit(df)
+    with pytest.raises(InputError, match="`dropout`"):
+        tm.LSTMForecaster(horizon=2, dropout=1.5).fit(df)
+    with pytest.raises(InputError, match="`levels`"):
+        tm.LSTMForecaster(horizon=2, levels=(80, 120)).fit(df)
+    with pytest.raises(InputError, match="`loss`"):
+        tm.LSTMForecaster(horizon=2, loss="mape").fit(df)
+    with pytest.raises(InputError, match="`teacher_forcing`"):
+        tm.Seq2SeqForecaster(horizon=2, teacher_forcing=2.0).fit(df)
+    with pytest.raises(InputError, match="column 'value' is missing"):
+        tm.LSTMForecaster(horizon=2, target_col="value").fit(df)
+    int_time = df.assign(ds=df.groupby("unique_id").cumcount().astype("int64"))
+    with pytest.raises(InputError, match="`calendar` features need datetime"):
+        tm.LSTMForecaster(horizon=2, calendar=True).fit(int_time)
+    with pytest.raises(InputError, match="unknown calendar features"):
+        tm.LSTMForecaster(horizon=2, calendar=["hour"]).fit(df)
+    with pytest.raises(InputError, match="no series is long enough"):
+        tm.LSTMForecaster(horizon=80, input_size=10, **{"progress": False}).fit(df)
+    with pytest.raises(InputError, match="not a saved tsforecast model"):
+        tm.load("/nonexistent/model")
+
+
+def test_defaults_follow_the_data() -> None:
+    model = tm.LSTMForecaster(horizon=4, max_steps=2, progress=False).fit(_frame(1, 0))
+    params = model.params_
+    assert params["season_length"] == 24  # hourly stamps: the daily cycle
+    assert params["input_size"] >= 8  # two horizons at least, within the series' length
+    assert params["hidden_size"] == 32  # little data -> a small network
+    assert params["input_size"] % params["patch_size"] == 0 or params["patch_size"] == 1
