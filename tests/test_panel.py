@@ -240,3 +240,12 @@ def test_unknown_device_is_refused() -> None:
     with pytest.raises(InputError, match=r"`device` must be 'auto'"):
         resolve_device("tpu")
     assert resolve_device("auto").type in {"cpu", "cuda", "mps"}
+
+
+def test_series_values_keep_the_exact_float64_input() -> None:
+    frame = make_long_frame({"a": 5, "b": 3})
+    frame.loc[0, "y"] = 0.1 + 1e-9  # not representable in float32
+    panel = to_panel(frame)
+    assert panel.series_values(0)[0, 0] == frame.y.iloc[0]
+    assert panel.series_values(0).dtype == np.float64
+    assert panel.select([1]).series_values(0).shape == (3, 1)

@@ -56,6 +56,9 @@ class Panel:
     id_col: str
     time_col: str
     frame_kind: FrameKind
+    # The validated values in float64 on the host, one [n_s, C] array per series, for the
+    # statistical models and the metrics (the device tensor is float32). None when unknown.
+    exact: tuple[np.ndarray, ...] | None = None
 
     @property
     def n_series(self) -> int:
@@ -89,6 +92,13 @@ class Panel:
             return pd.date_range(start=last, periods=horizon + 1, freq=self.freq)[1:]
         return pd.Index(int(last) + self.freq * np.arange(1, horizon + 1, dtype=np.int64))
 
+    def series_values(self, series: int) -> np.ndarray:
+        """Series number `series` as a float64 array [n_s, C] (exact input values if known)."""
+        n = int(self.lengths[series].item())
+        if self.exact is not None and self.exact[series].shape[0] == n:
+            return self.exact[series]
+        return self.values[series, :n].detach().to("cpu", torch.float64).numpy()
+
     def to(self, device: str | torch.device) -> Panel:
         target = resolve_device(device)
         return replace(self, values=self.values.to(target), lengths=self.lengths.to(target))
@@ -104,6 +114,7 @@ class Panel:
             lengths=lengths,
             ids=[self.ids[i] for i in series],
             times=[self.times[i] for i in series],
+            exact=None if self.exact is None else tuple(self.exact[i] for i in series),
         )
 
     def to_pandas(self) -> pd.DataFrame:
@@ -245,6 +256,7 @@ def to_panel(
         id_col=id_col,
         time_col=time_col,
         frame_kind=kind,
+        exact=tuple(series_values),
     )
 
 

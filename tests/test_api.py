@@ -1,0 +1,121 @@
+"""`tsf.forecast()`: the input's type and schema out, every model name, auto selection, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import polars as pl
+import pytest
+
+import tsforecast as tsf
+from tests.conftest import make_long_frame
+from tsforecast.errors import InputError
+
+
+@pytest.fixture(scope="module")
+def air() -> pd.DataFrame:
+    data = tsf.datasets.load("air_passengers")
+    return data.train
+
+
+def test_pandas_in_pandas_out_with_the_input_schema_and_intervals(air) -> None:
+    fc = tsf.forecast(air, horizon=12, model="seasonal_naive", levels=(80, 95))
+    assert isinstance(fc, pd.DataFrame)
+    assert list(fc.columns) == ["unique_id", "ds", "y", "y_lo_80", "y_hi_80", "y_lo_95", "y_hi_95"]
+    assert list(fc.ds) == list(pd.date_range("1960-01-01", periods=12, freq="MS"))
+    # seasonal naive repeats the last season
+    np.testing.assert_allclose(fc.y.to_numpy(), air.y.to_numpy()[-12:])
+    assert (fc.y_lo_95 <= fc.y_lo_80).all() and (fc.y_lo_80 <= fc.y).all()
+    assert (fc.y <= fc.y_hi_80).all() and (fc.y_hi_80 <= fc.y_hi_95).all()
+
+
+def test_polars_in_polars_out_with_the_same_numbers(air) -> None:
+    from_pandas = tsf.forecast(air, horizon=6, model="theta")
+    from_polars = tsf.forecast(pl.from_pandas(air), horizon=6, model="theta")
+    assert isinstance(from_polars, pl.DataFrame)
+    np.testing.assert_allclose(from_polars["y"].to_numpy(), from_pandas.y.to_numpy())
+
+
+def test_integer_time_and_several_series_and_custom_names() -> None:
+    frame = make_long_frame({"a": 60, "b": 50}, datetime=False).rename(
+        columns={"unique_id": "store", "ds": "t", "y": "sales"}
+    )
+    fc = tsf.forecast(
+        frame, horizon=5, model="naive", id_col="store", time_col="t", target_col="sales"
+    )
+    assert list(fc.columns) == ["store", "t", "sales"]
+    assert fc.groupby("store").t.apply(list).to_dict() == {
+        "a": [61, 62, 63, 64, 65],
+        "b": [51, 52, 53, 54, 55],
+    }
+    last = frame.groupby("store").sales.last()
+    assert (fc.groupby("store").sales.first() == last).all()
+
+
+def test_multivariate_targets_each_get_their_columns() -> None:
+    frame = make_long_frame({"a": 40})
+    frame["z"] = frame["y"] * 3 + 1
+    fc = tsf.forecast(frame, horizon=4, model="drift", target_col=["y", "z"], levels=(80,))
+    assert {"y", "z", "y_lo_80", "z_hi_80"} <= set(fc.columns)
+
+
+def test_auto_measures_the_candidates_and_records_its_choice(air) -> None:
+    fc = tsf.forecast(
+        air, horizon=12, candidates=["naive", "seasonal_naive", "drift"], levels=(80,)
+    )
+    selection = fc.attrs["auto_selection"]
+    assert set(selection.inner_mase) >= {"naive", "seasonal_naive", "drift"}
+    assert selection.chosen  # one model or a median of the best few
+    best_single = min(("naive", "seasonal_naive", "drift"), key=selection.inner_mase.get)
+    assert selection.chosen[0] == best_single
+    assert list(fc.columns) == ["unique_id", "ds", "y", "y_lo_80", "y_hi_80"]
+    assert np.isfinite(fc.y).all()
+
+
+def test_auto_on_series_too_short_to_measure_falls_back_to_a_simple_model() -> None:
+    frame = make_long_frame({"a": 8})
+    fc = tsf.forecast(frame, horizon=6)
+    assert fc.attrs["auto_selection"].chosen == ["seasonal_naive"]
+
+
+def test_neural_model_by_name(air) -> None:
+    fc = tsf.forecast(air, horizon=6, model="lstm", max_steps=5, progress=False, device="cpu")
+    assert list(fc.columns) == ["unique_id", "ds", "y"]
+    assert len(fc) == 6 and np.isfinite(fc.y).all()
+
+
+def test_an_estimator_object_is_fitted_and_used(air) -> None:
+    class LastValue:
+        def fit(self, df):
+            self.df_ = df
+            return self
+
+        def predict(self):
+            last = self.df_.iloc[-1]
+            ds = pd.date_range(last.ds, periods=3, freq="MS")[1:]
+            return pd.DataFrame({"unique_id": last.unique_id, "ds": ds, "y": last.y})
+
+    fc = tsf.forecast(air, horizon=2, model=LastValue())
+    assert fc.y.tolist() == [air.y.iloc[-1]] * 2
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"horizon": 0}, r"`horizon` must be a positive integer, got 0"),
+        ({"horizon": 3, "model": "prophet"}, r"unknown model 'prophet'; choose one of"),
+        ({"horizon": 3, "levels": (80, 120)}, r"every level must be a number strictly between"),
+        ({"horizon": 3, "model": "ets", "hidden_size": 3}, r"model 'ets' takes no parameters"),
+        ({"horizon": 3, "candidates": ["nope"]}, r"`candidates` must name known models"),
+        ({"horizon": 3, "time_budget_s": -1}, r"`time_budget_s` must be a positive number"),
+        ({"horizon": 3, "model": object()}, r"an object with `fit\(df\)` and `predict\(\)`"),
+    ],
+)
+def test_bad_arguments_are_refused_before_any_work(air, kwargs, match) -> None:
+    with pytest.raises(InputError, match=match):
+        tsf.forecast(air, **kwargs)
+
+
+def test_bad_frame_is_refused_at_the_boundary(air) -> None:
+    with pytest.raises(InputError, match=r"column 'ds' is missing"):
+        tsf.forecast(air.rename(columns={"ds": "month"}), horizon=3, model="naive")
