@@ -6,6 +6,8 @@ Imports stay light: the heavy pieces (torch models, statsmodels, plotly) load on
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import Any
 
 from tsforecast.errors import InputError, NotFittedError, TsforecastWarning
@@ -46,3 +48,20 @@ def __getattr__(name: str) -> Any:
     module_name, attribute = _LAZY[name]
     module = importlib.import_module(module_name)
     return module if attribute is None else getattr(module, attribute)
+
+
+class _Package(types.ModuleType):
+    """Keeps `tsf.backtest` and `tsf.report` the functions once their submodules are imported.
+
+    Importing the submodule `tsforecast.backtest` makes the import system set the package's
+    attribute `backtest` to that module, which would hide the function of the same name from
+    `__getattr__` (the second `tsf.backtest(...)` call would fail with "module not callable").
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, types.ModuleType) and _LAZY.get(name, ("", None))[1] is not None:
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
