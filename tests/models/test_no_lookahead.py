@@ -74,6 +74,28 @@ def test_forecasts_ignore_everything_after_training_end_and_cutoffs(name: str) -
         pd.testing.assert_frame_equal(base[1 + k], again[1 + k])
 
 
+@pytest.mark.parametrize("name", MODELS)
+def test_predict_cutoffs_matches_predict_and_ignores_the_future(name: str) -> None:
+    df = make_long_frame({"a": 70, "b": 64, "c": 80}, n_covariates=1, seed=6)
+    train_end = pd.Timestamp("2024-01-03 08:00")
+    model = tm.get(name)(horizon=4, seed=2, levels=(80,), **TINY)
+    model.fit(df[df["ds"] <= train_end])
+    cutoffs = [train_end + pd.Timedelta(hours=k) for k in (0, 3, 6)]
+    batched = model.predict_cutoffs(df, cutoffs)
+    assert list(batched.columns[:3]) == ["unique_id", "ds", "cutoff"]
+    for cutoff in cutoffs:
+        one = batched[batched["cutoff"] == cutoff].drop(columns="cutoff").reset_index(drop=True)
+        alone = model.predict(df[df["ds"] <= cutoff])
+        pd.testing.assert_frame_equal(one, alone, rtol=1e-5, atol=1e-5)
+        # every value after this cutoff changes: its forecasts do not
+        moved = model.predict_cutoffs(_scramble_after(df, cutoff, seed=9), cutoffs)
+        rows = batched["cutoff"] == cutoff
+        pd.testing.assert_frame_equal(
+            batched[rows].reset_index(drop=True),
+            moved[moved["cutoff"] == cutoff].reset_index(drop=True),
+        )
+
+
 def _networks(n_targets: int, n_past: int, input_size: int, horizon: int) -> list[torch.nn.Module]:
     common = {
         "n_targets": n_targets,

@@ -396,7 +396,12 @@ class NeuralForecaster:
         return validate_features(list(self.calendar))
 
     def _window_tensor(
-        self, panel: Panel, scaler: Scaler, layout: _Layout, future_df: Any | None
+        self,
+        panel: Panel,
+        scaler: Scaler,
+        layout: _Layout,
+        future_df: Any | None,
+        require_future: bool = True,
     ) -> torch.Tensor:
         """[S, T + H, C_all] on the panel's device: scaled channels, then calendar features."""
         horizon = layout.horizon
@@ -420,7 +425,7 @@ class NeuralForecaster:
         # Known-future channels after each series' end (from `future_df`), and the calendar
         # at every position; the history of known-future covariates stays as scaled above.
         first_future = layout.n_targets + len(layout.past_cols)
-        if n_known:
+        if n_known and (future_df is not None or require_future):
             if future_df is None:
                 msg = (
                     f"this model uses known-future covariates {layout.future_cols}; pass their "
@@ -716,21 +721,12 @@ class NeuralForecaster:
         on the history given (its past only), so nothing after a series' end is ever used.
         """
         self._check_fitted()
-        lay = self.layout_
         if history_df is None:
             panel, scaler = self.history_panel_, self.scaler_
             if future_df is None:
                 future_df = self.future_df_
         else:
-            panel = self._panel(history_df, "history_df", self.device_)
-            missing = [c for c in (*lay.past_cols, *lay.future_cols) if c not in panel.columns]
-            if missing or panel.target_cols != lay.target_cols:
-                msg = (
-                    f"`history_df` must have the columns the model was fitted on: targets "
-                    f"{lay.target_cols} and covariates {lay.past_cols + lay.future_cols}; "
-                    f"missing: {missing or panel.target_cols}."
-                )
-                raise InputError(msg)
+            panel = self._history_panel(history_df)
             scaler = fit_scaler(panel.values, panel.lengths, method=self.scaler)  # type: ignore[arg-type]
         y_hat = self._predict_panel(panel, scaler, future_df)  # -> (S, H, C, Q)
         return self._forecast_frame(panel, y_hat)
@@ -759,16 +755,155 @@ class NeuralForecaster:
         # quantiles are learned separately; sorting removes any crossing
         return torch.sort(y_hat, dim=-1).values
 
-    def _forecast_frame(self, panel: Panel, y_hat: torch.Tensor) -> Any:
+    def predict_cutoffs(self, df: Any, cutoffs: Sequence[Any], future_df: Any | None = None) -> Any:
+        """Forecast `horizon` steps after each cutoff of each series, in a few large batches.
+
+        For every series of `df` and every time stamp in `cutoffs` that the series holds, the
+        forecast uses only the rows up to and including that cutoff: the window is gathered up
+        to it and the series' scaler is fitted on the rows up to it, exactly as
+        `predict(df[df[time_col] <= cutoff])` would. Known-future covariates after a cutoff come
+        from `df` itself (they are known in advance), and beyond its end from `future_df`.
+        Returns the forecasts frame with a `cutoff` column after the time column.
+        """
+        self._check_fitted()
+        lay = self.layout_
+        device = self.device_
+        panel = self._history_panel(df)
+        identity = Scaler(
+            "none",
+            panel.values.new_zeros((panel.n_series, 1, panel.n_channels)),
+            panel.values.new_ones((panel.n_series, 1, panel.n_channels)),
+        )
+        data = self._window_tensor(panel, identity, lay, future_df, require_future=False)
+        series_list, cutoff_list = [], []
+        for s, stamps in enumerate(panel.times):
+            positions = stamps.get_indexer(pd.Index(list(cutoffs)))
+            positions = np.unique(positions[positions >= 0])
+            series_list.append(np.full(len(positions), s))
+            cutoff_list.append(positions)
+        series_np = np.concatenate(series_list).astype(np.int64)
+        cutoff_np = np.concatenate(cutoff_list).astype(np.int64)
+        if len(series_np) == 0:
+            msg = "no series of `df` holds any of the `cutoffs`; pass time stamps found in `df`."
+            raise InputError(msg)
+        if lay.future_cols and future_df is None:
+            beyond = cutoff_np + lay.horizon >= panel.lengths.to("cpu").numpy()[series_np]
+            if beyond.any():
+                msg = (
+                    f"{int(beyond.sum())} cutoffs are less than `horizon` steps before their "
+                    f"series' end: pass the known-future covariates {lay.future_cols} after the "
+                    "end in `future_df`."
+                )
+                raise InputError(msg)
+        series_idx = torch.from_numpy(series_np).to(device)
+        cutoff_idx = torch.from_numpy(cutoff_np).to(device)
+        columns = panel.columns
+        order = [columns.index(c) for c in (*lay.target_cols, *lay.past_cols, *lay.future_cols)]
+        n_scaled = len(order)
+        n_targets = lay.n_targets
+        n_known = len(lay.future_cols)
+        network = self.network_
+        network.eval()
+        outputs = []
+        # each window has its own scaler (fitted up to its cutoff): [chunk, T, C] at a time
+        chunk = max(1, min(_INFERENCE_BATCH, int(2**26 // max(1, data.shape[1] * n_scaled))))
+        with torch.no_grad():
+            for lo in range(0, len(series_idx), chunk):
+                si, ci = series_idx[lo : lo + chunk], cutoff_idx[lo : lo + chunk]
+                scaler = fit_scaler(
+                    panel.values.index_select(0, si),
+                    panel.lengths.index_select(0, si),
+                    method=self.scaler,  # type: ignore[arg-type]
+                    end_idx=ci,
+                )
+                loc = scaler.loc[..., order]  # -> (b, 1, C_scaled) in layout order
+                scale = scaler.scale[..., order]
+                inputs, _ = self._inputs(data, panel.lengths, si, ci)
+                past_target = inputs["past_target"]
+                assert past_target is not None
+                mask = inputs["past_mask"]
+                assert mask is not None
+                observed = mask[..., None].to(past_target.dtype)
+                inputs["past_target"] = (
+                    (past_target - loc[..., :n_targets]) / scale[..., :n_targets] * observed
+                )
+                past_features = inputs["past_features"]
+                if past_features is not None and n_scaled > n_targets:
+                    k = n_scaled - n_targets
+                    scaled = (past_features[..., :k] - loc[..., n_targets:]) / scale[
+                        ..., n_targets:
+                    ]
+                    inputs["past_features"] = torch.cat(
+                        [scaled * observed, past_features[..., k:]], dim=-1
+                    )
+                future_features = inputs["future_features"]
+                if future_features is not None and n_known:
+                    known = (future_features[..., :n_known] - loc[..., n_scaled - n_known :]) / (
+                        scale[..., n_scaled - n_known :]
+                    )
+                    inputs["future_features"] = torch.cat(
+                        [known, future_features[..., n_known:]], dim=-1
+                    )
+                y_hat = network(**inputs).float()  # -> (b, H, C, Q)
+                y_hat = y_hat * scale[..., :n_targets, None] + loc[..., :n_targets, None]
+                outputs.append(torch.sort(y_hat, dim=-1).values)
+        y_hat = torch.cat(outputs)
+        future_times: list[np.ndarray] = []
+        cutoff_times: list[np.ndarray] = []
+        for s, c in zip(series_np.tolist(), cutoff_np.tolist(), strict=True):
+            stamps = panel.times[s]
+            if panel.is_datetime:
+                future = pd.date_range(stamps[c], periods=lay.horizon + 1, freq=str(panel.freq))
+                future_times.append(np.asarray(future[1:]))
+            else:
+                step = int(panel.freq)
+                future_times.append(int(stamps[c]) + step * np.arange(1, lay.horizon + 1))
+            cutoff_times.append(np.repeat(np.asarray(stamps[c : c + 1]), lay.horizon))
+        ids = [panel.ids[s] for s in series_np.tolist()]
+        return self._forecast_frame(
+            panel,
+            y_hat,
+            ids=ids,
+            times=np.concatenate(future_times),
+            cutoffs=np.concatenate(cutoff_times),
+        )
+
+    def _history_panel(self, history_df: Any) -> Panel:
+        lay = self.layout_
+        panel = self._panel(history_df, "history_df", self.device_)
+        missing = [c for c in (*lay.past_cols, *lay.future_cols) if c not in panel.columns]
+        if missing or panel.target_cols != lay.target_cols:
+            msg = (
+                f"`history_df` must have the columns the model was fitted on: targets "
+                f"{lay.target_cols} and covariates {lay.past_cols + lay.future_cols}; "
+                f"missing: {missing or panel.target_cols}."
+            )
+            raise InputError(msg)
+        return panel
+
+    def _forecast_frame(
+        self,
+        panel: Panel,
+        y_hat: torch.Tensor,
+        ids: list[Any] | None = None,
+        times: np.ndarray | None = None,
+        cutoffs: np.ndarray | None = None,
+    ) -> Any:
+        """y_hat [N, H, C, Q] -> the forecasts frame; one forecast per series unless `ids`."""
         lay = self.layout_
         horizon = lay.horizon
-        values = y_hat.to("cpu").numpy().astype(np.float64)  # -> (S, H, C, Q)
-        frame: dict[str, Any] = {
-            panel.id_col: np.repeat(np.array(panel.ids, dtype=object), horizon),
-            panel.time_col: np.concatenate(
+        values = y_hat.to("cpu").numpy().astype(np.float64)  # -> (N, H, C, Q)
+        if ids is None:
+            ids = list(panel.ids)
+            times = np.concatenate(
                 [np.asarray(panel.future_times(s, horizon)) for s in range(panel.n_series)]
-            ),
+            )
+        frame: dict[str, Any] = {
+            panel.id_col: np.repeat(np.array(ids, dtype=object), horizon),
+            panel.time_col: times,
         }
+        if cutoffs is not None:
+            frame["cutoff"] = cutoffs
         quantiles = self.quantiles_
         median = quantiles.index(0.5)
         for c, col in enumerate(lay.target_cols):
@@ -780,9 +915,9 @@ class NeuralForecaster:
                 hi = quantiles.index(round(1.0 - alpha, 10))
                 frame[f"{col}_hi_{tag}"] = values[:, :, c, hi].reshape(-1)
         pdf = pd.DataFrame(frame)
-        ids = pd.Series(panel.ids)
-        if ids.map(type).nunique() == 1:
-            pdf[panel.id_col] = pdf[panel.id_col].astype(ids.dtype)
+        id_values = pd.Series(panel.ids)
+        if id_values.map(type).nunique() == 1:
+            pdf[panel.id_col] = pdf[panel.id_col].astype(id_values.dtype)
         return from_pandas(pdf, panel.frame_kind)
 
     # ------------------------------------------------------------------ save / load
