@@ -1,0 +1,264 @@
+"""The `tsforecast` command line: backtest, forecast, datasets; exit codes; atomic writes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import tsforecast.cli as cli
+from tsforecast import datasets
+
+ROOT = Path(__file__).resolve().parent.parent
+
+FAST = """
+name = "{name}"
+seed = 7
+
+[data]
+dataset = "air_passengers"
+
+[backtest]
+horizon = 12
+n_windows = 2
+season_length = 12
+levels = [80]
+
+[models.naive]
+[models.seasonal_naive]
+[models.naive2]
+"""
+
+
+def write_config(tmp_path: Path, name: str = "fast", text: str = FAST) -> Path:
+    path = tmp_path / f"{name}.toml"
+    path.write_text(text.format(name=name), encoding="utf-8")
+    return path
+
+
+def run_cli(tmp_path: Path, *args: str) -> int:
+    return cli.main(
+        [
+            *args,
+            "--results-dir",
+            str(tmp_path / "results"),
+            "--dashboards-dir",
+            str(tmp_path / "dashboards"),
+        ]
+    )
+
+
+def listing(folder: Path) -> list[str]:
+    """Every file and folder under `folder`, hidden ones included."""
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+def test_backtest_writes_results_and_dashboard(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write_config(tmp_path)
+    assert run_cli(tmp_path, "backtest", str(config), "--quiet") == 0
+    out = capsys.readouterr().out
+    results = tmp_path / "results" / "fast"
+    dashboard = tmp_path / "dashboards" / "fast.html"
+    assert "leaderboard (fast):" in out
+    assert f"dashboard: {dashboard}" in out
+    for model in ("naive", "seasonal_naive", "naive2"):
+        assert model in out
+
+    assert listing(tmp_path / "results") == [
+        "fast",
+        "fast/forecasts.parquet",
+        "fast/manifest.json",
+        "fast/metrics.csv",
+    ]
+    assert listing(tmp_path / "dashboards") == ["fast.html"]
+    forecasts = pd.read_parquet(results / "forecasts.parquet")
+    assert list(forecasts.columns[:7]) == [
+        "unique_id",
+        "ds",
+        "cutoff",
+        "model",
+        "target",
+        "y",
+        "y_hat",
+    ]
+    assert {"y_lo_80", "y_hi_80"} <= set(forecasts.columns)
+    assert len(forecasts) == 3 * 2 * 12  # models x windows x horizon
+    metrics = pd.read_csv(results / "metrics.csv")
+    assert list(metrics.columns) == ["model", "target", "metric", "value"]
+    # the printed leaderboard is the metrics frame's: seasonal naive's sMAPE is in it
+    smape = metrics.query("model == 'seasonal_naive' and metric == 'smape'")["value"].item()
+    assert f"{smape:.4g}" in out
+
+    manifest = json.loads((results / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["config"]["models"] == {"naive": {}, "seasonal_naive": {}, "naive2": {}}
+    assert manifest["seed"] == 7 and manifest["settings"]["seed"] == 7
+    expected_hash = cli.LoadedData(
+        datasets.load("air_passengers").df,  # type: ignore[union-attr]
+        source="",
+        id_col="unique_id",
+        time_col="ds",
+        target_cols=["y"],
+    ).frame_sha256()
+    assert manifest["data"]["sha256"] == expected_hash
+    assert manifest["versions"]["tsforecast"] and manifest["versions"]["torch"]
+    assert manifest["device"]["resolved"] == "cpu" or manifest["device"]["resolved"].startswith(
+        ("cuda", "mps")
+    )
+    assert {"load_s", "backtest_s", "report_s", "total_s"} <= set(manifest["timings_s"])
+    html = dashboard.read_text(encoding="utf-8")
+    assert "tsforecast backtest — fast" in html and 'id="tsf-s-0"' in html
+
+
+def test_a_failed_run_leaves_the_previous_results_untouched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = write_config(tmp_path)
+    assert run_cli(tmp_path, "backtest", str(config), "--quiet") == 0
+    before = {p: (tmp_path / p).read_bytes() for p in ("dashboards/fast.html",)}
+    before.update(
+        {
+            f"results/fast/{name}": (tmp_path / "results" / "fast" / name).read_bytes()
+            for name in ("forecasts.parquet", "metrics.csv", "manifest.json")
+        }
+    )
+
+    def boom(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("the machine fell over while writing")
+
+    # fails after forecasts.parquet and metrics.csv were written, before the manifest
+    monkeypatch.setattr(cli, "_manifest", boom)
+    with pytest.raises(RuntimeError, match="fell over"):
+        run_cli(tmp_path, "backtest", str(config), "--quiet")
+    assert {p: (tmp_path / p).read_bytes() for p in before} == before
+    assert listing(tmp_path / "results") == [
+        "fast",
+        "fast/forecasts.parquet",
+        "fast/manifest.json",
+        "fast/metrics.csv",
+    ]
+    assert listing(tmp_path / "dashboards") == ["fast.html"]
+
+    # a first run that fails leaves nothing at all under its name
+    other = write_config(tmp_path, "other")
+    with pytest.raises(RuntimeError, match="fell over"):
+        run_cli(tmp_path, "backtest", str(other), "--quiet")
+    assert not (tmp_path / "results" / "other").exists()
+    assert not (tmp_path / "dashboards" / "other.html").exists()
+    assert ".other" not in " ".join(listing(tmp_path))
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (("horizon = 12", "horizn = 12"), "unknown key `backtest.horizn`; did you mean 'horizon'?"),
+        (("horizon = 12", 'horizon = "12"'), "`backtest.horizon` must be a positive integer"),
+        (('dataset = "air_passengers"', 'path = "missing.csv"'), "data file 'missing.csv'"),
+    ],
+)
+def test_bad_configs_exit_2_before_any_work(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    edit: tuple[str, str],
+    expected: str,
+) -> None:
+    config = write_config(tmp_path, text=FAST.replace(*edit))
+    monkeypatch.chdir(tmp_path)
+
+    def no_work(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the backtest must not start")
+
+    monkeypatch.setattr(cli, "run_backtest", no_work)
+    assert cli.main(["backtest", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"tsforecast: error: {config}: ")
+    assert expected in err
+    assert "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == [config.name]  # nothing written
+
+
+def test_the_installed_command_reports_errors_without_a_traceback(tmp_path: Path) -> None:
+    config = write_config(tmp_path, text=FAST.replace("[models.naive2]", "[models.naiv2]"))
+    done = subprocess.run(
+        [sys.executable, "-m", "tsforecast.cli", "backtest", str(config)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert "unknown model `models.naiv2`; did you mean 'naive2'?" in done.stderr
+    assert str(config) in done.stderr
+    assert "Traceback" not in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == [config.name]
+
+
+def test_backtest_of_a_csv_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rng = np.random.default_rng(0)
+    rows = [
+        {"store": store, "date": day, "sales": 100 + 10 * np.sin(k / 7 * 2 * np.pi) + rng.normal()}
+        for store in ("north", "south")
+        for k, day in enumerate(pd.date_range("2024-01-01", periods=70, freq="D"))
+    ]
+    data = tmp_path / "data" / "sales.csv"
+    data.parent.mkdir()
+    pd.DataFrame(rows).to_csv(data, index=False)
+    text = (
+        FAST.replace('dataset = "air_passengers"', 'path = "data/sales.csv"\nid_col = "store"')
+        .replace("[data]", '[data]\ntime_col = "date"\ntarget_col = "sales"')
+        .replace("horizon = 12", "horizon = 7")
+        .replace("season_length = 12", "season_length = 7")
+    )
+    config = write_config(tmp_path, "sales", text)
+    assert run_cli(tmp_path, "backtest", str(config), "--quiet") == 0
+    forecasts = pd.read_parquet(tmp_path / "results" / "sales" / "forecasts.parquet")
+    assert set(forecasts["store"]) == {"north", "south"}
+    assert pd.api.types.is_datetime64_any_dtype(forecasts["date"])
+    manifest = json.loads(
+        (tmp_path / "results" / "sales" / "manifest.json").read_text(encoding="utf-8")
+    )
+    assert manifest["data"]["file_sha256"] == hashlib.sha256(data.read_bytes()).hexdigest()
+    assert "dashboard:" in capsys.readouterr().out
+
+
+def test_forecast_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "fc.csv"
+    args = ["air_passengers", "--horizon", "6", "--model", "seasonal_naive", "--levels", "80"]
+    code = cli.main(["forecast", *args, "--out", str(out)])
+    assert code == 0
+    assert f"forecasts: {out}" in capsys.readouterr().out
+    fc = pd.read_csv(out, parse_dates=["ds"])
+    assert list(fc.columns) == ["unique_id", "ds", "y", "y_lo_80", "y_hi_80"]
+    assert list(fc["ds"].dt.strftime("%Y-%m")) == [f"1961-0{m}" for m in range(1, 7)]
+    history = datasets.load("air_passengers").df  # type: ignore[union-attr]
+    np.testing.assert_allclose(fc["y"], history["y"].iloc[-12:-6])  # the same months of 1960
+    assert (fc["y_lo_80"] < fc["y"]).all() and (fc["y"] < fc["y_hi_80"]).all()
+
+    # a CSV in, the forecasts on stdout
+    data = tmp_path / "two.csv"
+    pd.DataFrame(
+        {"unique_id": ["a"] * 5 + ["b"] * 5, "ds": list(range(5)) * 2, "y": np.arange(10.0)}
+    ).to_csv(data, index=False)
+    assert cli.main(["forecast", str(data), "-H", "2", "-m", "naive"]) == 0
+    printed = capsys.readouterr().out.strip().splitlines()
+    assert printed == ["unique_id,ds,y", "a,5,4.0", "a,6,4.0", "b,5,9.0", "b,6,9.0"]
+
+    assert cli.main(["forecast", str(tmp_path / "none.csv"), "-H", "2"]) == 2
+    assert cli.main(["forecast", "air_passengers", "-H", "0"]) == 2
+    assert "does not exist" not in capsys.readouterr().out
+
+
+def test_datasets_command(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["datasets"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert [line.split()[0] for line in lines] == datasets.names()
+    assert all(len(line.split()) > 2 for line in lines)  # each with a description

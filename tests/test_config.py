@@ -1,0 +1,204 @@
+"""Experiment configs: the shipped ones parse; every mistake is refused with file and key named."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tsforecast.config import ConfigError, load_config
+from tsforecast.errors import InputError
+
+EXPERIMENTS = Path(__file__).resolve().parent.parent / "experiments"
+
+GOOD = """
+name = "demo"
+seed = 3
+device = "cpu"
+
+[data]
+dataset = "air_passengers"
+
+[backtest]
+horizon = 12
+n_windows = 2
+levels = [80, 95]
+
+[models.seasonal_naive]
+[models.lstm]
+hidden_size = 16
+max_steps = 20
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "exp.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("name", ["air_passengers", "m4_hourly", "etth1"])
+def test_shipped_configs_are_valid(name: str) -> None:
+    config = load_config(EXPERIMENTS / f"{name}.toml")
+    assert config.name == name
+    assert config.data.dataset == name
+    assert config.models
+
+
+def test_a_good_config_resolves(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, GOOD))
+    assert (config.name, config.seed, config.device) == ("demo", 3, "cpu")
+    assert config.backtest.horizon == 12 and config.backtest.n_windows == 2
+    assert config.backtest.step is None  # the engine's default: the horizon
+    assert config.backtest.levels == [80, 95]
+    assert [(m.name, m.params) for m in config.models] == [
+        ("seasonal_naive", {}),
+        ("lstm", {"hidden_size": 16, "max_steps": 20}),
+    ]
+    assert config.to_dict()["source"] == str(tmp_path / "exp.toml")
+
+
+def test_name_defaults_to_the_file_stem(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, GOOD.replace('name = "demo"', ""), "my_run.toml"))
+    assert config.name == "my_run"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("horizon = 12", "horizn = 12", r"unknown key `backtest\.horizn`; did you mean 'horizon'"),
+        ("seed = 3", "sead = 3", r"unknown key `sead`; did you mean 'seed'"),
+        ('dataset = "air', 'datset = "air', r"unknown key `data\.datset`; did you mean 'dataset'"),
+        ("[models.lstm]", "[models.lstn]", r"unknown model `models\.lstn`; did you mean 'lstm'"),
+        (
+            "hidden_size = 16",
+            "hiden_size = 16",
+            r"unknown parameter `models\.lstm\.hiden_size`; did you mean 'hidden_size'",
+        ),
+        (
+            '"air_passengers"',
+            '"air_pasengers"',
+            r"unknown data set `data\.dataset`; did you mean 'air_passengers'",
+        ),
+    ],
+)
+def test_unknown_keys_are_named_with_a_suggestion(
+    tmp_path: Path, old: str, new: str, expected: str
+) -> None:
+    assert old in GOOD
+    path = write(tmp_path, GOOD.replace(old, new))
+    with pytest.raises(ConfigError, match=expected) as info:
+        load_config(path)
+    assert str(info.value).startswith(f"{path}: ")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            "horizon = 12",
+            'horizon = "12"',
+            r"`backtest\.horizon` must be a positive integer, got '12' \(a string\)",
+        ),
+        ("horizon = 12", "horizon = 0", r"`backtest\.horizon` must be a positive integer, got 0"),
+        (
+            "n_windows = 2",
+            "n_windows = 2.0",
+            r"`backtest\.n_windows` must be .* got 2\.0 \(a float\)",
+        ),
+        (
+            "levels = [80, 95]",
+            "levels = [80, 100]",
+            r"`backtest\.levels` must be a list of numbers strictly between 0 and 100",
+        ),
+        (
+            "seed = 3",
+            "seed = true",
+            r"`seed` must be a non-negative integer, got True \(a boolean\)",
+        ),
+        (
+            'device = "cpu"',
+            'device = "gpu"',
+            r"`device` must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'",
+        ),
+        (
+            "[models.seasonal_naive]",
+            "[models.seasonal_naive]\nseason_length = 0",
+            r"`models\.seasonal_naive\.season_length` must be a positive integer, got 0",
+        ),
+        (
+            "hidden_size = 16",
+            'hidden_size = "16"',
+            r"`models\.lstm\.hidden_size` must be an integer, got '16' \(a string\)",
+        ),
+        (
+            "max_steps = 20",
+            "max_steps = 20\ndropout = [0.1]",
+            r"`models\.lstm\.dropout` must be a number, got \[0\.1\] \(a list\)",
+        ),
+        ("[backtest]", "backtest = 3\n[other]", r"`backtest` must be a table|unknown key `other`"),
+    ],
+)
+def test_wrong_types_are_named(tmp_path: Path, old: str, new: str, expected: str) -> None:
+    assert old in GOOD
+    path = write(tmp_path, GOOD.replace(old, new))
+    with pytest.raises(ConfigError, match=expected) as info:
+        load_config(path)
+    assert str(path) in str(info.value)
+
+
+def test_a_missing_data_file_is_named(tmp_path: Path) -> None:
+    text = GOOD.replace('dataset = "air_passengers"', 'path = "data/sales.csv"')
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError, match=r"data file 'data/sales\.csv' does not exist") as info:
+        load_config(path)
+    message = str(info.value)
+    assert str(path) in message
+    assert str(tmp_path / "data" / "sales.csv") in message  # relative to the config's folder
+
+
+def test_a_data_file_is_resolved_against_the_config_folder(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "sales.csv").write_text("unique_id,ds,y\na,1,1.0\n", encoding="utf-8")
+    text = GOOD.replace('dataset = "air_passengers"', 'path = "data/sales.csv"')
+    config = load_config(write(tmp_path, text))
+    assert config.data.path == tmp_path / "data" / "sales.csv"
+    assert config.data.dataset is None
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ('dataset = "air_passengers"', "", r"needs exactly one of `dataset`.*got neither"),
+        (
+            'dataset = "air_passengers"',
+            'dataset = "air_passengers"\npath = "x.csv"',
+            r"needs exactly one of `dataset`.*got both",
+        ),
+        (
+            "[models.seasonal_naive]\n[models.lstm]\nhidden_size = 16\nmax_steps = 20\n",
+            "",
+            "no models",
+        ),
+        (
+            "[models.lstm]\nhidden_size = 16",
+            "[models.lstm]\nhorizon = 16",
+            r"`models\.lstm\.horizon` cannot differ",
+        ),
+        ("[backtest]", "[backtest]\nmetrics = ['smap']", r"unknown metric .*did you mean 'smape'"),
+    ],
+)
+def test_inconsistent_configs_are_refused(
+    tmp_path: Path, old: str, new: str, expected: str
+) -> None:
+    assert old in GOOD
+    with pytest.raises(ConfigError, match=expected):
+        load_config(write(tmp_path, GOOD.replace(old, new)))
+
+
+def test_unreadable_files_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "nope.toml")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(write(tmp_path, "name = \n"))
+    assert issubclass(ConfigError, InputError)
