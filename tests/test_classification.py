@@ -368,6 +368,8 @@ def test_unknown_labels_when_scoring() -> None:
         ({"task": "regression"}, "`task` must be one of"),
         ({"hidden_size": 0}, "`hidden_size` must be a positive integer"),
         ({"dropout": 1.0}, "`dropout` must be a number in"),
+        ({"patience": 0}, "`patience` must be a positive integer or None"),
+        ({"patch_size": 0}, "`patch_size` must be 'auto' or a positive integer"),
         ({"validation_fraction": 1.5}, "`validation_fraction`"),
         ({"task": "multiclass", "tune_thresholds": True}, "binary' or 'multilabel'"),
         ({"tune_thresholds": True, "validation_fraction": 0.0}, "needs a validation split"),

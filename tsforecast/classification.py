@@ -390,7 +390,9 @@ class SequenceClassifier:
     validation_fraction: share of the training sequences held out (stratified by class for
         binary/multiclass) for early stopping and threshold tuning; 0 trains on everything
         for the full length.
-    patience: epochs without a better validation loss before stopping (None: never).
+    patience: epochs without a better validation loss before stopping (None: never); the
+        window is never shorter than a third of the planned steps, so that the plateau an
+        LSTM often sits on at the start does not end training with untrained weights.
     tune_thresholds: "binary"/"multilabel" only: choose each label's decision threshold on the
         validation split to maximise its F1 (default: 0.5 everywhere).
     device: "auto" (cuda, then mps, then cpu) or a torch device string.
@@ -487,6 +489,12 @@ class SequenceClassifier:
             isinstance(patch, bool) or not isinstance(patch, numbers.Integral) or patch < 1
         ):
             msg = f"`patch_size` must be 'auto' or a positive integer, got {patch!r}."
+            raise InputError(msg)
+        pat = self.patience
+        if pat is not None and (
+            isinstance(pat, bool) or not isinstance(pat, numbers.Integral) or pat < 1
+        ):
+            msg = f"`patience` must be a positive integer or None, got {pat!r}."
             raise InputError(msg)
         frac = self.validation_fraction
         if not (isinstance(frac, (int, float)) and 0 <= frac < 1):
@@ -688,6 +696,11 @@ class SequenceClassifier:
 
             val_loss = _val_loss
 
+        # One evaluation per epoch (patience counts epochs), spaced out on small data sets
+        # so that `patience` evaluations span at least a third of the run.
+        eval_every = steps_per_epoch
+        if self.patience is not None:
+            eval_every = max(eval_every, math.ceil(max_steps / 3 / int(self.patience)))
         train_config = TrainingConfig(
             max_steps=max_steps,
             batch_size=batch_size,
@@ -695,7 +708,7 @@ class SequenceClassifier:
             weight_decay=float(self.weight_decay),
             warmup_steps=min(50, max_steps // 10),
             lr_schedule="cosine",
-            eval_every=steps_per_epoch,  # one evaluation per epoch: patience counts epochs
+            eval_every=eval_every,
             patience=self.patience if val_loss is not None else None,
             progress=self.progress,
             seed=int(self.seed),
