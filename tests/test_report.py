@@ -6,6 +6,7 @@ import base64
 import json
 import os
 import re
+import sys
 import warnings
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ import tsforecast as tsf
 from tests.browser import Browser
 from tsforecast import datasets
 from tsforecast.backtest import backtest
-from tsforecast.errors import InputError
+from tsforecast.errors import InputError, TsforecastWarning
 from tsforecast.report import render, report
 
 SERIES = ["H1", "H2", "H150", "H300"]
@@ -238,3 +239,13 @@ def test_dashboard_in_headless_chromium(small: tuple[Any, pd.DataFrame], tmp_pat
         assert browser.console_errors() == []
         urls = browser.requested_urls()
         assert urls and all(u.startswith(("file:", "data:", "blob:")) for u in urls), urls
+
+
+def test_an_oversized_page_warns_with_advice(
+    small: tuple[Any, pd.DataFrame], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result, df = small
+    module = sys.modules["tsforecast.report"]  # `tsforecast.report` is the function
+    monkeypatch.setattr(module, "SIZE_BUDGET_MB", 1)
+    with pytest.warns(TsforecastWarning, match=r"over the 1 MB .* smaller `max_history`"):
+        render(result, history_df=df)

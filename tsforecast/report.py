@@ -40,6 +40,7 @@ import math
 import os
 import re
 import tempfile
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -47,10 +48,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tsforecast.errors import InputError
+from tsforecast.errors import InputError, TsforecastWarning
 from tsforecast.frames import to_pandas
 
-__all__ = ["atomic_path", "render", "report", "write_atomic"]
+__all__ = ["SIZE_BUDGET_MB", "atomic_path", "render", "report", "write_atomic"]
+
+# Past this size a warning says how to make the page smaller (it is still written).
+SIZE_BUDGET_MB = 25
 
 _INTERVAL = re.compile(r"^y_(lo|hi)_(\d+(?:\.\d+)?)$")
 # Metrics where a larger value is better (nothing to highlight as "lowest is best").
@@ -80,7 +84,7 @@ def report(
     if target.suffix.lower() not in (".html", ".htm"):
         msg = f"`path` must end in .html, got {str(path)!r}; e.g. 'dashboards/NAME.html'."
         raise InputError(msg)
-    text = render(result, history_df=history_df, title=title, max_history=max_history)
+    text = _render(result, history_df, title, max_history)
     write_atomic(target, text)
     return target
 
@@ -93,13 +97,27 @@ def render(
     max_history: int | None = 5000,
 ) -> str:
     """The dashboard of `result` as one HTML string (see `report`)."""
+    return _render(result, history_df, title, max_history)
+
+
+def _render(result: Any, history_df: Any | None, title: str | None, max_history: int | None) -> str:
     if max_history is not None and (
         isinstance(max_history, bool) or not isinstance(max_history, int) or max_history < 0
     ):
         msg = f"`max_history` must be a non-negative integer or None, got {max_history!r}."
         raise InputError(msg)
     data = _collect(result, history_df, max_history)
-    return _page(data, title or _default_title(data["settings"]))
+    page = _page(data, title or _default_title(data["settings"]))
+    size_mb = len(page.encode("utf-8")) / 1e6
+    if size_mb > SIZE_BUDGET_MB:
+        warnings.warn(
+            f"the dashboard is {size_mb:.1f} MB, over the {SIZE_BUDGET_MB} MB that browsers open "
+            f"comfortably ({len(data['series_ids'])} series x {len(data['models'])} models); "
+            "pass a smaller `max_history`, fewer `levels`, or report a subset of the series.",
+            TsforecastWarning,
+            stacklevel=3,  # _render <- render/report <- the user's line
+        )
+    return page
 
 
 @contextlib.contextmanager
