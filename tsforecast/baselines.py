@@ -29,7 +29,11 @@ Models and where their intervals come from (normal quantiles unless said otherwi
   the ARMA recursion on the differenced series, integrated back; intervals from the psi weights
   of the integrated model (statsmodels `arma2ma`).
 - `theta`: statsmodels `ThetaModel` (theta = 2, SES + half the OLS trend) with its own
-  deseasonalisation (the same 90% test, multiplicative decomposition). Intervals: statsmodels.
+  deseasonalisation (the same 90% test, multiplicative decomposition). Intervals: statsmodels'
+  formula sigma^2 (1 + (h-1)(1 + (alpha-1)^2)), with sigma^2 from the one-step SES errors of the
+  deseasonalised series. statsmodels takes sigma^2 from an ARIMA(0,1,1) fitted to the raw series,
+  which costs seconds per hourly series and counts the seasonal swings as noise (its 80%
+  intervals cover 96% of M4 Hourly; these cover about 82%).
 
 A model that raises, does not converge, or returns non-finite values for a series falls back to
 seasonal naive (naive when the series is shorter than two seasons or m = 1) and the reason is
@@ -616,6 +620,27 @@ def _init_worker() -> None:
         sys.modules["torch"].set_num_threads(1)
 
 
+def _preload(model: str) -> None:
+    """Import the model's statsmodels modules here, before forking, so that every worker
+    inherits them instead of spending seconds importing them again."""
+    import importlib
+
+    modules = {
+        "ets": ["statsmodels.tsa.exponential_smoothing.ets", "pandas"],
+        "arima": [
+            "statsmodels.tsa.seasonal",
+            "statsmodels.tsa.stattools",
+            "statsmodels.tsa.arima_process",
+            "statsmodels.tsa.statespace.tools",
+            "scipy.optimize",
+            "scipy.signal",
+        ],
+        "theta": ["statsmodels.tsa.forecasting.theta"],
+    }
+    for name in modules.get(model, []):
+        importlib.import_module(name)
+
+
 def _task(args: tuple) -> SeriesForecast:
     return fit_forecast(*args)
 
@@ -660,6 +685,8 @@ def forecast_many(
     # chunk of long series at the end does not leave the other workers idle.
     chunksize = max(1, math.ceil(len(tasks) / (8 * workers)))
     import multiprocessing as mp
+
+    _preload(model)
 
     method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
     with ProcessPoolExecutor(

@@ -180,16 +180,24 @@ def fold_scales(
     out = keys[["unique_id", "target", "cutoff"]].drop_duplicates().reset_index(drop=True)
     mase_s = np.full(len(out), np.nan)
     rmsse_s = np.full(len(out), np.nan)
-    groups = {uid: g.sort_values(time_col) for uid, g in train.groupby(id_col, sort=False)}
+    train = train.sort_values([id_col, time_col], kind="stable")
+    ids = train[id_col].to_numpy()
+    times = train[time_col].to_numpy()
+    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]]) if len(ids) else np.empty(0, int)
+    bounds = np.r_[starts, len(ids)]
+    where = {ids[b]: (bounds[i], bounds[i + 1]) for i, b in enumerate(starts)}
+    columns: dict[str, np.ndarray] = {}
     for i, (uid, target, cutoff) in enumerate(
         zip(out["unique_id"], out["target"], out["cutoff"], strict=True)
     ):
-        g = groups.get(uid)
-        if g is None:
+        if uid not in where or target not in train.columns:
             continue
-        n_past = int(np.searchsorted(g[time_col].to_numpy(), cutoff, side="right"))
-        start = 0 if train_size is None else max(0, n_past - train_size)
-        past = g[target].to_numpy(dtype=np.float64)[start:n_past]
+        if target not in columns:
+            columns[target] = train[target].to_numpy(dtype=np.float64)
+        lo, hi = where[uid]
+        n_past = lo + int(np.searchsorted(times[lo:hi], cutoff, side="right"))
+        first = lo if train_size is None else max(lo, n_past - train_size)
+        past = columns[target][first:n_past]
         past = past[~np.isnan(past)]
         mase_s[i] = mase_scale(past, season_length)
         rmsse_s[i] = rmsse_scale(past, season_length)
