@@ -57,7 +57,7 @@ class Browser:
     Events (console messages, exceptions, network requests) are kept in `events`, in order.
     """
 
-    def __init__(self, width: int = 1400, height: int = 1000, timeout_s: float = 60.0) -> None:
+    def __init__(self, width: int = 1400, height: int = 1000, timeout_s: float = 120.0) -> None:
         binary = chromium_path()
         if binary is None:
             msg = (

@@ -195,7 +195,7 @@ def test_dashboard_in_headless_chromium(small: tuple[Any, pd.DataFrame], tmp_pat
         assert browser.evaluate(
             "new Promise((resolve, reject) => { const t0 = Date.now(); const wait = () => "
             "window.tsfDashboard && window.tsfDashboard.ready ? resolve(true) : "
-            "Date.now() - t0 > 20000 ? reject(new Error('not ready')) : setTimeout(wait, 50);"
+            "Date.now() - t0 > 60000 ? reject(new Error('not ready')) : setTimeout(wait, 50);"
             " wait(); })"
         )
         # every plot holds data (the training section has a note: no neural model here)

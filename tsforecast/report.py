@@ -377,17 +377,23 @@ def _fold_table(
 
     season_length = int(settings.get("season_length") or 1)
     train_size = settings.get("train_size")
+    wanted = settings.get("metrics") or list(metrics_module.METRICS)
+    scaled = {"mase", "rmsse", "owa"}  # need the training part of each fold
+    train = None
+    if hist is not None and set(_unique(fc["target"])) <= set(hist.columns):
+        train = hist
+    else:
+        wanted = [m for m in wanted if m not in scaled]
+        if not wanted:
+            return {"labels": labels, "data": data}
     for fold in range(len(labels)):
         part = fc[fold_of.to_numpy() == fold]
-        train = None
-        if hist is not None and set(_unique(part["target"])) <= set(hist.columns):
-            train = hist
         scores = metrics_module.evaluate(
             part,
             train,
             season_length=season_length,
             train_size=train_size if isinstance(train_size, int) else None,
-            metrics=None if train is not None else ["smape", "mae", "rmse", "mape"],
+            metrics=wanted,
         )
         put(to_pandas(scores)[0], fold)
     return {"labels": labels, "data": data}
