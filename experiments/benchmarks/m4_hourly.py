@@ -8,7 +8,9 @@ Each model is trained on Hourly-train with a wall-clock budget (`--budget`, defa
 of each training series, and is scored with the M4 definitions through `tsforecast.metrics`:
 sMAPE and MASE (m = 24, scale from the training part) averaged over series, OWA from those
 aggregates against Naive2's published 18.383 / 2.395, and 80 % / 95 % interval coverage.
-`--budget 600` gives the 10-minute figure. The last output line is one JSON object.
+Then the best of them is trained again with `--long-budget` (default 600 s: the "10-minute"
+figure; 0 skips it). The last output line is one JSON object; `best_owa` is the best OWA of all
+runs, `best_owa_budget` the best at `--budget`.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--models", default="lstm,bilstm,seq2seq")
     parser.add_argument("--budget", type=float, default=180.0, help="training seconds per model")
+    parser.add_argument("--long-budget", type=float, default=600.0, help="0: skip the long run")
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
@@ -68,12 +71,11 @@ def main() -> None:
     )
     print(f"M4 Hourly: {len(train)} series, horizon 48; machine: {machine}; budget {args.budget}s")
 
-    results: dict[str, dict] = {}
-    for name in args.models.split(","):
+    def run(name: str, budget: float) -> dict:
         model = tm.get(name)(
             horizon=48,
             levels=(80, 95),
-            time_budget_s=args.budget,
+            time_budget_s=budget,
             seed=args.seed,
             progress=False,
         )
@@ -86,6 +88,7 @@ def main() -> None:
         result = model.training_result_
         row.update(
             {
+                "budget_s": budget,
                 "train_s": round(train_s, 1),
                 "steps": result.history[-1]["step"],
                 "best_step": result.best_step,
@@ -93,14 +96,19 @@ def main() -> None:
                 "params": model.params_,
             }
         )
-        results[name] = row
         print(
-            f"{name:8s} sMAPE {row['smape']:7.3f}  MASE {row['mase']:6.3f}  OWA {row['owa']:.4f}  "
-            f"cov80 {row['coverage_80']:.3f}  cov95 {row['coverage_95']:.3f}  "
-            f"train {row['train_s']:6.1f}s  steps {row['steps']} ({row['stopped']})",
+            f"{name:8s} budget {budget:5.0f}s  sMAPE {row['smape']:7.3f}  MASE {row['mase']:6.3f}  "
+            f"OWA {row['owa']:.4f}  cov80 {row['coverage_80']:.3f}  "
+            f"cov95 {row['coverage_95']:.3f}  train {row['train_s']:6.1f}s  "
+            f"steps {row['steps']} ({row['stopped']})",
             flush=True,
         )
+        return row
+
+    results = {name: run(name, args.budget) for name in args.models.split(",")}
     best = min(results, key=lambda k: results[k]["owa"])
+    long_run = run(best, args.long_budget) if args.long_budget > 0 else None
+    best_owa = min([results[best]["owa"], *([long_run["owa"]] if long_run else [])])
     print(
         json.dumps(
             {
@@ -110,8 +118,10 @@ def main() -> None:
                 "naive2": {"smape": NAIVE2_SMAPE, "mase": NAIVE2_MASE},
                 "metrics_from": "tsforecast.metrics",
                 "models": results,
+                "long_run": {"model": best, **long_run} if long_run else None,
                 "best_model": best,
-                "best_owa": results[best]["owa"],
+                "best_owa_budget": results[best]["owa"],
+                "best_owa": best_owa,
             }
         )
     )

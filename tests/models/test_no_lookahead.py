@@ -226,12 +226,12 @@ def test_seq2seq_teacher_forcing_zero_equals_inference() -> None:
 
 def test_teacher_forcing_ratio_decays() -> None:
     model = tm.Seq2SeqForecaster(horizon=2, teacher_forcing=0.8, teacher_forcing_decay=0.5)
-    assert model.teacher_forcing_ratio(0, 100) == pytest.approx(0.8)
-    assert model.teacher_forcing_ratio(25, 100) == pytest.approx(0.4)
-    assert model.teacher_forcing_ratio(50, 100) == 0.0
-    assert model.teacher_forcing_ratio(99, 100) == 0.0
+    assert model.teacher_forcing_ratio(0.0) == pytest.approx(0.8)
+    assert model.teacher_forcing_ratio(0.25) == pytest.approx(0.4)
+    assert model.teacher_forcing_ratio(0.5) == 0.0
+    assert model.teacher_forcing_ratio(0.99) == 0.0
     constant = tm.Seq2SeqForecaster(horizon=2, teacher_forcing=0.3, teacher_forcing_decay=None)
-    assert constant.teacher_forcing_ratio(99, 100) == pytest.approx(0.3)
+    assert constant.teacher_forcing_ratio(0.99) == pytest.approx(0.3)
 
 
 @given(

@@ -27,6 +27,7 @@ import numbers
 import os
 import shutil
 import tempfile
+import time
 import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
@@ -224,7 +225,7 @@ class NeuralForecaster:
         season_length: int | None = None,
         max_steps: int | None = None,
         batch_size: int | None = None,
-        learning_rate: float = 1e-3,
+        learning_rate: float = 3e-3,
         weight_decay: float = 1e-4,
         lr_schedule: str = "cosine",
         val_size: int | None = None,
@@ -338,9 +339,9 @@ class NeuralForecaster:
         inputs: dict[str, torch.Tensor | None],
         future_target: torch.Tensor,
         generator: torch.Generator,
-        step: int,
-        max_steps: int,
+        progress: float,
     ) -> torch.Tensor:
+        """One training forward; `progress` (0..1) is how far training is (steps or time)."""
         return network(**inputs)
 
     # ------------------------------------------------------------------ data layout
@@ -652,6 +653,7 @@ class NeuralForecaster:
         n_train = len(series_idx)
         batch_size = min(params["batch_size"], n_train)
         step_counter = [0]
+        started = [time.perf_counter()]
 
         def loss_of(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
             y_hat = y_hat.float()
@@ -662,14 +664,11 @@ class NeuralForecaster:
         def train_loss(module: nn.Module, generator: torch.Generator) -> torch.Tensor:
             pick = torch.randint(0, n_train, (batch_size,), generator=generator, device=device)
             inputs, future_target = self._inputs(data, lengths, series_idx[pick], cutoff_idx[pick])
-            y_hat = self._forward_train(
-                module,
-                inputs,
-                future_target,
-                generator,
-                step_counter[0],
-                config.max_steps,
-            )
+            progress = step_counter[0] / config.max_steps
+            if config.time_budget_s is not None:
+                elapsed = time.perf_counter() - started[0]
+                progress = max(progress, elapsed / config.time_budget_s)
+            y_hat = self._forward_train(module, inputs, future_target, generator, progress)
             step_counter[0] += 1
             return loss_of(y_hat, future_target)
 
@@ -687,6 +686,7 @@ class NeuralForecaster:
                 total = total + loss_of(module(**inputs), y) * len(y)
             return total / n
 
+        started[0] = time.perf_counter()
         result = train(
             network,
             train_loss,
@@ -806,18 +806,22 @@ class NeuralForecaster:
         network.eval()
         outputs = []
         # each window has its own scaler (fitted up to its cutoff): [chunk, T, C] at a time
-        chunk = max(1, min(_INFERENCE_BATCH, int(2**26 // max(1, data.shape[1] * n_scaled))))
+        chunk = max(1, min(_INFERENCE_BATCH, int(2**24 // max(1, data.shape[1] * n_scaled))))
         with torch.no_grad():
             for lo in range(0, len(series_idx), chunk):
                 si, ci = series_idx[lo : lo + chunk], cutoff_idx[lo : lo + chunk]
-                scaler = fit_scaler(
-                    panel.values.index_select(0, si),
-                    panel.lengths.index_select(0, si),
-                    method=self.scaler,  # type: ignore[arg-type]
-                    end_idx=ci,
-                )
-                loc = scaler.loc[..., order]  # -> (b, 1, C_scaled) in layout order
-                scale = scaler.scale[..., order]
+                if self.scaler == "none":
+                    loc = panel.values.new_zeros((len(si), 1, n_scaled))
+                    scale = torch.ones_like(loc)
+                else:
+                    scaler = fit_scaler(
+                        panel.values.index_select(0, si),
+                        panel.lengths.index_select(0, si),
+                        method=self.scaler,  # type: ignore[arg-type]
+                        end_idx=ci,
+                    )
+                    loc = scaler.loc[..., order]  # -> (b, 1, C_scaled) in layout order
+                    scale = scaler.scale[..., order]
                 inputs, _ = self._inputs(data, panel.lengths, si, ci)
                 past_target = inputs["past_target"]
                 assert past_target is not None
@@ -1092,8 +1096,9 @@ class Seq2SeqForecaster(NeuralForecaster):
     """LSTM encoder whose (h, c) start an LSTM decoder unrolled over the horizon (`seq2seq`).
 
     Teacher forcing: at the start of training the decoder is fed the true previous value with
-    probability `teacher_forcing`; the ratio decays linearly to 0 at `teacher_forcing_decay` of
-    the step budget (None: constant). At prediction it always feeds back its own output.
+    probability `teacher_forcing`; the ratio decays linearly to 0 once `teacher_forcing_decay`
+    of the training is done (of the steps, or of `time_budget_s` if that runs out first; None:
+    constant). At prediction it always feeds back its own output.
     Known-future covariates and calendar features enter the decoder at each step.
     """
 
@@ -1117,6 +1122,16 @@ class Seq2SeqForecaster(NeuralForecaster):
         params["teacher_forcing_decay"] = self.teacher_forcing_decay
         return params
 
+    def _resolve_params(self, panel: Panel, season: int) -> dict[str, Any]:
+        params = super()._resolve_params(panel, season)
+        if self.hidden_size is None:
+            # The decoder runs `horizon` recurrent steps (the encoder a handful of patches), so
+            # it dominates the cost: a narrower default keeps seq2seq affordable on a CPU.
+            params["hidden_size"] = min(params["hidden_size"], 64)
+            if self.head_hidden_size is None:
+                params["head_hidden_size"] = 2 * params["hidden_size"]
+        return params
+
     def _check_params(self) -> None:
         super()._check_params()
         ratio = self.teacher_forcing
@@ -1128,12 +1143,12 @@ class Seq2SeqForecaster(NeuralForecaster):
             msg = f"`teacher_forcing_decay` must be a positive number or None, got {decay!r}."
             raise InputError(msg)
 
-    def teacher_forcing_ratio(self, step: int, max_steps: int) -> float:
-        """The teacher-forcing probability at a training step."""
+    def teacher_forcing_ratio(self, progress: float) -> float:
+        """The teacher-forcing probability when `progress` (0..1) of the training is done."""
         if self.teacher_forcing_decay is None:
             return float(self.teacher_forcing)
-        span = max(1.0, float(self.teacher_forcing_decay) * max_steps)
-        return float(self.teacher_forcing) * max(0.0, 1.0 - step / span)
+        decay = float(self.teacher_forcing_decay)
+        return float(self.teacher_forcing) * max(0.0, 1.0 - progress / decay)
 
     def _forward_train(
         self,
@@ -1141,13 +1156,12 @@ class Seq2SeqForecaster(NeuralForecaster):
         inputs: dict[str, torch.Tensor | None],
         future_target: torch.Tensor,
         generator: torch.Generator,
-        step: int,
-        max_steps: int,
+        progress: float,
     ) -> torch.Tensor:
         return network(
             **inputs,
             future_target=future_target,
-            teacher_forcing_ratio=self.teacher_forcing_ratio(step, max_steps),
+            teacher_forcing_ratio=self.teacher_forcing_ratio(progress),
             generator=generator,
         )
 
