@@ -381,3 +381,82 @@ def test_bad_arguments(kwargs: dict[str, Any], match: str) -> None:
     params = {"task": "binary", "max_steps": 1, "device": "cpu", **kwargs}
     with pytest.raises(InputError, match=match):
         SequenceClassifier(**params).fit(_seqs(), ["a", "b"] * 3)
+
+
+# ------------------------------------------------------------------------------ slow: accuracy
+# The configuration of experiments/benchmarks/classification.py: the whole (small) training set,
+# a fixed budget of 300 steps, seed 0.
+_BENCH: dict[str, Any] = {
+    "max_steps": 300,
+    "validation_fraction": 0.0,
+    "patience": None,
+    "device": "cpu",
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("name", "task", "bidirectional", "floor"),
+    [
+        ("gunpoint", "binary", True, 0.913),  # published 1-NN Euclidean accuracy
+        ("italy_power_demand", "binary", True, 0.955),  # published 1-NN Euclidean accuracy
+        ("basic_motions", "multiclass", False, 0.90),
+        ("japanese_vowels", "multiclass", True, 0.95),  # variable length 7-29
+    ],
+)
+def test_accuracy_floor_on_the_standard_split(
+    name: str, task: str, bidirectional: bool, floor: float
+) -> None:
+    data = datasets.load(name)
+    model = SequenceClassifier(task, bidirectional=bidirectional, **_BENCH)  # type: ignore[arg-type]
+    model.fit(data.X_train, data.y_train)
+    accuracy = model.score(data.X_test, data.y_test)
+    assert accuracy >= floor, accuracy
+
+
+def _speaker_mixtures(data: Any, part: str, n: int, seed: int) -> tuple[list[Any], list[set]]:
+    # 1-3 utterances of distinct speakers concatenated in time; labels: the speakers present.
+    X, y = (data.X_train, data.y_train) if part == "train" else (data.X_test, data.y_test)
+    rng = np.random.default_rng(seed)
+    speakers = np.unique(y)
+    out_X, out_y = [], []
+    for _ in range(n):
+        chosen = rng.choice(speakers, size=int(rng.integers(1, 4)), replace=False)
+        out_X.append(np.concatenate([X[rng.choice(np.flatnonzero(y == s))] for s in chosen]))
+        out_y.append(set(chosen.tolist()))
+    return out_X, out_y
+
+
+@pytest.mark.slow
+def test_multilabel_learns_japanese_vowels_speaker_mixtures(vowels: Any) -> None:
+    X_train, y_train = _speaker_mixtures(vowels, "train", 900, seed=1)
+    X_test, y_test = _speaker_mixtures(vowels, "test", 400, seed=2)
+    model = SequenceClassifier(
+        "multilabel",
+        bidirectional=True,
+        max_epochs=100,
+        patience=20,
+        tune_thresholds=True,
+        device="cpu",
+    )
+    model.fit(X_train, y_train)
+    pred = model.predict(X_test)
+    tp = sum(len(p & t) for p, t in zip(pred, y_test, strict=True))
+    micro_f1 = 2 * tp / (sum(map(len, pred)) + sum(map(len, y_test)))
+    assert micro_f1 >= 0.85, micro_f1
+
+
+# ------------------------------------------------------------------------------ gpu
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_fit_on_cuda_and_load_on_cpu(tmp_path: Any, vowels: Any) -> None:
+    X, y = vowels.X_train[:100], vowels.y_train[:100]
+    model = SequenceClassifier("multiclass", hidden_size=16, max_steps=20, device="cuda")
+    model.fit(X, y)
+    assert next(model.net_.parameters()).device.type == "cuda"
+    on_gpu = model.predict_proba(X)
+    model.save(tmp_path / "clf")
+    on_cpu = SequenceClassifier.load(tmp_path / "clf", device="cpu").predict_proba(X)
+    np.testing.assert_allclose(on_cpu, on_gpu, atol=1e-4)
