@@ -17,6 +17,7 @@ __version__ = "0.1.0"
 __all__ = [
     "InputError",
     "NotFittedError",
+    "SequenceClassifier",
     "TsforecastWarning",
     "__version__",
     "backtest",
