@@ -111,6 +111,23 @@ def test_embedding_is_the_state_at_the_last_valid_step(bidirectional: bool) -> N
     torch.testing.assert_close(batch[1:], alone, atol=1e-6, rtol=1e-5)
 
 
+def test_patches_never_mix_padding_into_a_sequence() -> None:
+    # Patches of 3 steps; the short sequence's last patch holds 2 valid steps and one that the
+    # padding fills (here with 1e3): the module must blank it the same way in every batch.
+    torch.manual_seed(0)
+    config = ClassifierConfig(
+        n_channels=2, n_outputs=3, hidden_size=8, patch_size=3, bidirectional=True
+    )
+    net = LSTMClassifierNet(config).eval()
+    short = torch.randn(1, 8, 2)
+    other = torch.randn(2, 13, 2)
+    padded = torch.cat([short, torch.full((1, 5, 2), 1e3)], dim=1)
+    with torch.no_grad():
+        alone = net(short, torch.tensor([8]))
+        in_batch = net(torch.cat([other[:1], padded, other[1:]]), torch.tensor([13, 8, 13]))
+    torch.testing.assert_close(in_batch[1:2], alone, atol=1e-6, rtol=1e-5)
+
+
 def test_one_array_and_a_list_give_the_same_predictions(
     vowels: Any, vowels_model: SequenceClassifier
 ) -> None:
