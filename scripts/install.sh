@@ -20,3 +20,5 @@ if ! "$PYTHON" -c "import torch" >/dev/null 2>&1; then
   fi
 fi
 "$PYTHON" -m pip install --quiet -e ".[dev]"
+# pyenv only sees new console scripts (`tsforecast`) after a rehash
+if command -v pyenv >/dev/null 2>&1; then pyenv rehash || true; fi
