@@ -583,7 +583,7 @@ def _run_estimator(
         base = pd.DataFrame(
             {id_col: ids_rep, time_col: times_rep, "cutoff": cutoffs_rep, "y": actual(t)}
         )
-        got = predicted_all[predicted_all["target"] == target].drop(columns="target")
+        got = predicted_all[predicted_all["target"] == target].drop(columns=["target", "model"])
         merged = base.merge(got, on=[id_col, time_col, "cutoff"], how="left")
         merged.insert(3, "model", spec.label)
         merged.insert(4, "target", target)

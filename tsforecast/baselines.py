@@ -248,7 +248,10 @@ def _ets(
             seasonal_periods=m if config[3] else None,
             initialization_method="heuristic",
         ).smooth(res.params)
-        pred = indexed.get_prediction(start=len(y), end=len(y) + horizon - 1)
+        # Non-linear models get simulated intervals: a fixed seed keeps them reproducible.
+        pred = indexed.get_prediction(
+            start=len(y), end=len(y) + horizon - 1, rng=np.random.default_rng(0)
+        )
         for i, lvl in enumerate(levels):
             frame = pred.summary_frame(alpha=1.0 - lvl / 100.0)
             lo[i] = frame["pi_lower"].to_numpy()

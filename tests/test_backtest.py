@@ -1,0 +1,247 @@
+"""Backtest engine: folds, refit policy, no look-ahead, fallbacks, frame types, golden M4."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import tsforecast as tsf
+from tsforecast import baselines, datasets
+from tsforecast.errors import InputError, TsforecastWarning
+
+ALL_BASELINES = ["naive", "seasonal_naive", "drift", "naive2", "ets", "arima", "theta"]
+
+
+def seasonal_frame(lengths: dict[str, int], m: int = 12, seed: int = 0) -> pd.DataFrame:
+    """Positive seasonal series with a trend and noise, integer time stamps ending together."""
+    rng = np.random.default_rng(seed)
+    end = max(lengths.values())
+    frames = []
+    for k, (uid, n) in enumerate(lengths.items()):
+        t = np.arange(end - n, end)
+        y = 50 + 5 * k + 0.05 * t + 6 * np.sin(2 * np.pi * t / m) + rng.normal(size=n)
+        frames.append(pd.DataFrame({"unique_id": uid, "ds": t + 1, "y": y}))
+    return pd.concat(frames, ignore_index=True)
+
+
+class LastValue:
+    """The smallest estimator of the contract: fit(df) / predict(history_df), last value."""
+
+    model_name = "last_value"
+    fits: ClassVar[list[pd.DataFrame]] = []
+
+    def __init__(self, horizon: int) -> None:
+        self.horizon = horizon
+
+    def fit(self, df: pd.DataFrame) -> LastValue:
+        LastValue.fits.append(df.copy())
+        self.is_fitted_ = True
+        return self
+
+    def predict(self, history_df: pd.DataFrame) -> pd.DataFrame:
+        assert self.is_fitted_
+        last = history_df.sort_values("ds").groupby("unique_id").tail(1)
+        rows = [
+            {"unique_id": r.unique_id, "ds": r.ds + h, "y": r.y}
+            for r in last.itertuples()
+            for h in range(1, self.horizon + 1)
+        ]
+        return pd.DataFrame(rows)
+
+
+def test_cutoffs_training_parts_and_refit_policy() -> None:
+    df = seasonal_frame({"a": 80, "b": 60, "c": 70})
+    for refit, n_fits in ((True, 3), (False, 1), (2, 2)):
+        LastValue.fits.clear()
+        res = tsf.backtest(df, [LastValue(6)], horizon=6, n_windows=3, step=4, refit=refit)
+        assert len(LastValue.fits) == n_fits
+        fc = res.forecasts
+        cutoffs = sorted(fc["cutoff"].unique())
+        # the same cutoffs for all series here (they end together): end - 6 - (2, 1, 0) * 4
+        assert cutoffs == [80 - 6 - 8, 80 - 6 - 4, 80 - 6]
+        assert (fc["ds"] > fc["cutoff"]).all()
+        assert (fc["ds"] <= fc["cutoff"] + 6).all()
+        # the training part of a fold never reaches past its cutoff
+        for fit, cutoff in zip(
+            LastValue.fits, cutoffs[:: (3 if refit is False else refit)], strict=False
+        ):
+            assert fit.groupby("unique_id")["ds"].max().eq(cutoff).all()
+        # last value of the history at each cutoff (refit or not: predict sees the new history)
+        merged = fc.merge(df, left_on=["unique_id", "cutoff"], right_on=["unique_id", "ds"])
+        np.testing.assert_allclose(merged["y_hat"], merged["y_y"])
+    LastValue.fits.clear()
+    tsf.backtest(df, LastValue(6), horizon=6, n_windows=2, train_size=20)
+    assert all(len(f) == 3 * 20 for f in LastValue.fits)
+    assert all(f.groupby("unique_id").size().eq(20).all() for f in LastValue.fits)
+
+
+@settings(max_examples=15)
+@given(
+    horizon=st.integers(1, 6),
+    n_windows=st.integers(1, 4),
+    step=st.integers(1, 5),
+    train_size=st.one_of(st.none(), st.integers(2, 10)),
+)
+def test_folds_are_in_time_order_and_train_ends_at_the_cutoff(
+    horizon: int, n_windows: int, step: int, train_size: int | None
+) -> None:
+    df = seasonal_frame({"a": 40, "b": 35}, m=4)
+    res = tsf.backtest(
+        df, ["naive"], horizon=horizon, n_windows=n_windows, step=step, train_size=train_size
+    )
+    fc = res.forecasts
+    assert len(fc) == 2 * n_windows * horizon
+    for _uid, g in fc.groupby("unique_id"):
+        cutoffs = np.sort(g["cutoff"].unique())
+        assert len(cutoffs) == n_windows
+        assert np.all(np.diff(cutoffs) == step)
+        assert cutoffs[-1] + horizon == g["ds"].max() == 40
+    # naive forecasts the value at the cutoff: nothing after it was used
+    merged = fc.merge(df, left_on=["unique_id", "cutoff"], right_on=["unique_id", "ds"])
+    np.testing.assert_allclose(merged["y_hat"], merged["y_y"])
+
+
+def test_no_baseline_looks_past_its_cutoff() -> None:
+    df = seasonal_frame({"a": 72, "b": 60}, m=12)
+    kwargs: dict[str, Any] = {
+        "horizon": 6,
+        "n_windows": 2,
+        "step": 6,
+        "season_length": 12,
+        "n_jobs": 1,
+        "levels": (80,),
+    }
+    before = tsf.backtest(df, ALL_BASELINES, **kwargs).forecasts
+    first_cutoff = before["cutoff"].min()
+    changed = df.copy()
+    after_cut = changed["ds"] > first_cutoff
+    rng = np.random.default_rng(1)
+    changed.loc[after_cut, "y"] = rng.uniform(1, 1000, size=int(after_cut.sum()))
+    after = tsf.backtest(changed, ALL_BASELINES, **kwargs).forecasts
+    cols = ["y_hat", "y_lo_80", "y_hi_80"]
+    fold_before = before[before["cutoff"] == first_cutoff].reset_index(drop=True)
+    fold_after = after[after["cutoff"] == first_cutoff].reset_index(drop=True)
+    assert set(fold_before["model"]) == set(ALL_BASELINES)
+    pd.testing.assert_frame_equal(fold_before[cols], fold_after[cols])
+    assert not np.allclose(fold_before["y"], fold_after["y"])  # the actuals did change
+
+
+def test_refit_false_reuses_the_fitted_ets_and_arima() -> None:
+    df = seasonal_frame({"a": 66}, m=12)
+    res = tsf.backtest(df, ["ets", "arima"], horizon=6, n_windows=2, season_length=12, refit=False)
+    fc = res.forecasts
+    y = df["y"].to_numpy()
+    for model in ("ets", "arima"):
+        first = baselines.fit_forecast(model, y[:54], 6, 12)
+        second = baselines.fit_forecast(model, y[:60], 6, 12, spec=first.spec)
+        got = fc[(fc["model"] == model) & (fc["cutoff"] == 60)]["y_hat"].to_numpy()
+        np.testing.assert_allclose(got, second.mean)
+
+
+def test_a_failing_series_falls_back_and_is_reported() -> None:
+    df = seasonal_frame({"a": 60, "b": 60}, m=12)
+    flat = pd.DataFrame({"unique_id": "flat", "ds": np.arange(1, 61), "y": 5.0})
+    df = pd.concat([df, flat], ignore_index=True)
+    with pytest.warns(TsforecastWarning, match="flat"):
+        res = tsf.backtest(df, ["ets", "theta"], horizon=12, season_length=12, n_jobs=1)
+    failures = res.failures
+    assert set(failures["unique_id"]) == {"flat"}
+    assert set(failures["model"]) == {"ets", "theta"}
+    assert set(failures["reason"]) == {"constant series"}
+    assert (failures["cutoff"] == 48).all()
+    flat_fc = res.forecasts[res.forecasts["unique_id"] == "flat"]
+    np.testing.assert_array_equal(flat_fc["y_hat"], 5.0)
+
+
+def test_pandas_and_polars_give_the_same_numbers() -> None:
+    df = seasonal_frame({"a": 60, "b": 72}, m=12)
+    df["ds"] = pd.Timestamp("2024-01-01") + pd.to_timedelta(df["ds"], unit="h")
+    kwargs: dict[str, Any] = {"horizon": 12, "n_windows": 2, "levels": (80,), "n_jobs": 1}
+    res_pd = tsf.backtest(df, ["naive2", "theta"], **kwargs)
+    res_pl = tsf.backtest(pl.from_pandas(df), ["naive2", "theta"], **kwargs)
+    assert isinstance(res_pl.forecasts, pl.DataFrame)
+    assert isinstance(res_pl.metrics, pl.DataFrame)
+    assert isinstance(res_pl.leaderboard(), pl.DataFrame)
+    assert res_pd.settings["season_length"] == 24  # inferred from the hourly frequency
+    pd.testing.assert_frame_equal(res_pd.forecasts, res_pl.forecasts.to_pandas(), check_dtype=False)
+    pd.testing.assert_frame_equal(res_pd.metrics, res_pl.metrics.to_pandas(), check_dtype=False)
+
+
+def test_short_series_are_dropped_by_name_and_none_left_raises() -> None:
+    df = seasonal_frame({"a": 60, "tiny": 10}, m=12)
+    with pytest.warns(TsforecastWarning, match="tiny"):
+        res = tsf.backtest(df, ["naive"], horizon=12, n_windows=2)
+    assert set(res.forecasts["unique_id"]) == {"a"}
+    with pytest.raises(InputError, match="every series is shorter"):
+        tsf.backtest(df, ["naive"], horizon=30, n_windows=2)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"horizon": 0}, "`horizon` must be a positive integer"),
+        ({"n_windows": -1}, "`n_windows`"),
+        ({"step": 1.5}, "`step`"),
+        ({"refit": "always"}, "`refit`"),
+        ({"levels": (80, 120)}, "between 0 and 100"),
+        ({"models": ["naive", "prophet"]}, "unknown model 'prophet'"),
+        ({"models": [("ets", {"alpha": 0.3})]}, "takes only `season_length`"),
+        ({"models": [42]}, "cannot use 42 as a model"),
+        ({"n_jobs": 0}, "`n_jobs`"),
+        ({"target_col": "value"}, "column 'value' is missing"),
+    ],
+)
+def test_bad_arguments_raise_input_errors(kwargs: dict[str, Any], match: str) -> None:
+    df = seasonal_frame({"a": 40})
+    args: dict[str, Any] = {"models": ["naive"], "horizon": 4, **kwargs}
+    with pytest.raises(InputError, match=match):
+        tsf.backtest(df, **args)
+
+
+def test_metrics_views_and_leaderboard() -> None:
+    df = seasonal_frame({"a": 72, "b": 84, "c": 96}, m=12)
+    res = tsf.backtest(
+        df, ["naive", "seasonal_naive"], horizon=12, n_windows=2, season_length=12, levels=(80, 95)
+    )
+    metrics = res.metrics
+    assert set(metrics["metric"]) >= {"mae", "rmse", "smape", "mase", "rmsse", "owa", "pinball"}
+    assert {"coverage_80", "coverage_95"} <= set(metrics["metric"])
+    assert set(metrics["model"]) == {"naive", "seasonal_naive"}  # naive2 only as OWA reference
+    board = res.leaderboard()
+    assert list(board["model"]) == ["seasonal_naive", "naive"]
+    assert board.columns[1] == "mase"
+    by_id = res.metrics_by("unique_id")
+    assert set(by_id["unique_id"]) == {"a", "b", "c"}
+    by_cut = res.metrics_by("cutoff")
+    assert by_cut["cutoff"].nunique() == 2  # the series end together: two shared cutoffs
+    by_h = res.metrics_by("horizon")
+    assert sorted(by_h["horizon"].unique()) == list(range(1, 13))
+    with pytest.raises(InputError, match="`by`"):
+        res.metrics_by("model")
+
+
+def test_m4_hourly_golden_through_the_backtest() -> None:
+    ds = datasets.load("m4_hourly")
+    assert isinstance(ds, datasets.ForecastingDataset)
+    df = pd.concat([ds.train, ds.test], ignore_index=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TsforecastWarning)
+        res = tsf.backtest(df, ["naive", "seasonal_naive", "naive2"], horizon=48, season_length=24)
+    v = {(r.model, r.metric): r.value for r in res.metrics.itertuples()}
+    assert round(v[("naive", "smape")], 3) == 43.003
+    assert round(v[("naive", "mase")], 3) == 11.608
+    assert round(v[("seasonal_naive", "smape")], 3) == 13.912
+    assert round(v[("seasonal_naive", "mase")], 3) == 1.193
+    assert abs(v[("naive2", "smape")] - 18.383) < 0.05
+    assert abs(v[("naive2", "mase")] - 2.395) < 0.05
+    # the published OWAs (0.627, 3.593), within the rounding of their sMAPE/MASE inputs
+    assert v[("seasonal_naive", "owa")] == pytest.approx(0.627, abs=1e-3)
+    assert v[("naive", "owa")] == pytest.approx(3.593, abs=1e-3)
+    assert res.failures.empty
