@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import platform
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -28,13 +29,16 @@ from typing import Any
 
 import pandas as pd
 
-import tsforecast as tsf
-from tsforecast import baselines, datasets
-from tsforecast.errors import TsforecastWarning
+REPO = Path(__file__).resolve().parents[2]
+# Measure this checkout, not whichever tsforecast happens to be installed.
+sys.path.insert(0, str(REPO))
+
+import tsforecast as tsf  # noqa: E402
+from tsforecast import baselines, datasets  # noqa: E402
+from tsforecast.errors import TsforecastWarning  # noqa: E402
 
 MODELS = ["naive", "seasonal_naive", "drift", "naive2", "theta", "ets", "arima"]
 PUBLISHED_ID = {"naive": "Naive", "seasonal_naive": "sNaive", "naive2": "Naive2", "theta": "Theta"}
-REPO = Path(__file__).resolve().parents[2]
 
 
 def published_rows() -> dict[str, dict[str, float]]:
@@ -85,6 +89,7 @@ def main() -> None:
         f" | load average at start: {load[0]:.1f} | python {platform.python_version()}"
     )
     print(f"M4 Hourly: {len(ids)} series, horizon 48, one fold (official split), m = 24")
+    print(f"tsforecast from {Path(tsf.__file__).parent}", flush=True)
     for model in models:
         baselines._preload(model)  # imports are not part of the timing
 
