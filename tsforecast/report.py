@@ -519,6 +519,8 @@ def _series_blobs(
     """
     bound_cols = [f"y_{side}_{_level_name(level)}" for level in levels for side in ("lo", "hi")]
     value_cols = ["y_hat", *bound_cols]
+    # the explorer lists series in the order the user's frame has them (M4: H1, H2, ... H414)
+    order = [_json_scalar(u) for u in pd.unique((hist if hist is not None else fc)["unique_id"])]
     fc = fc.sort_values(["unique_id", "cutoff", "model", "target", "ds"], kind="stable")
     uid_codes, uid_values = pd.factorize(fc["unique_id"])
     cut_num = _time_numbers(fc["cutoff"])
@@ -540,7 +542,6 @@ def _series_blobs(
     ends = np.append(starts[1:], len(fc))
 
     hist_rows: dict[Any, tuple[np.ndarray, np.ndarray]] = {}
-    order: list[Any] = []
     if hist is not None:
         hist = hist.sort_values(["unique_id", "ds"], kind="stable")
         h_codes, h_values = pd.factorize(hist["unique_id"])
@@ -557,14 +558,15 @@ def _series_blobs(
         for a, b in zip(h_starts, h_ends, strict=True):
             key = _json_scalar(h_values[h_codes[a]])
             hist_rows[key] = (h_times_all[a:b], h_matrix[:, a:b])
-        order = list(hist_rows)
     series_metrics = _series_metrics(by_series, models)
 
     # forecast groups of each series
     per_series: dict[Any, list[int]] = {}
     for k, a in enumerate(starts):
         per_series.setdefault(_json_scalar(uid_values[uid_codes[a]]), []).append(k)
-    order = [uid for uid in order if uid in per_series] or list(per_series)
+    order = [uid for uid in order if uid in per_series]
+    listed = set(order)
+    order += [uid for uid in per_series if uid not in listed]  # series the history lacks
     ids: list[str] = []
     blobs: list[str] = []
     for uid in order:
