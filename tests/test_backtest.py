@@ -196,6 +196,7 @@ def test_short_series_are_dropped_by_name_and_none_left_raises() -> None:
         ({"models": [42]}, "cannot use 42 as a model"),
         ({"n_jobs": 0}, "`n_jobs`"),
         ({"target_col": "value"}, "column 'value' is missing"),
+        ({"metrics": ["mase", "r2"]}, "`metrics` must name"),
     ],
 )
 def test_bad_arguments_raise_input_errors(kwargs: dict[str, Any], match: str) -> None:
@@ -264,3 +265,17 @@ def test_a_neural_model_by_name_goes_through_the_same_engine() -> None:
     assert len(lstm) == len(fc[fc["model"] == "seasonal_naive"]) == 2 * 2 * 6
     assert np.isfinite(lstm[["y_hat", "y_lo_80", "y_hi_80"]].to_numpy()).all()
     assert set(res.leaderboard()["model"]) == {"seasonal_naive", "lstm"}
+
+
+def test_a_model_without_intervals_gets_no_coverage_rather_than_zero() -> None:
+    df = seasonal_frame({"a": 40, "b": 50}, m=4)
+    res = tsf.backtest(df, ["naive", LastValue(4)], horizon=4, levels=(80,), season_length=4)
+    fc = res.forecasts
+    assert fc.loc[fc["model"] == "last_value", "y_lo_80"].isna().all()
+    m = res.metrics
+    assert set(m.loc[m["model"] == "naive", "metric"]) >= {"coverage_80", "pinball"}
+    assert "coverage_80" not in set(m.loc[m["model"] == "last_value", "metric"])
+    # same point forecasts, so the same point metrics
+    naive = m[m["model"] == "naive"].set_index("metric")["value"]
+    last = m[m["model"] == "last_value"].set_index("metric")["value"]
+    assert last["mase"] == pytest.approx(naive["mase"])

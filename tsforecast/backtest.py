@@ -11,6 +11,9 @@ Models are given as names (statistical baselines in `tsforecast.baselines`, neur
 `fit(df)` and `predict(history_df)` (forecasting `horizon` steps after each series' end, with
 columns id, time, one per target and `<target>_lo_<level>` / `<target>_hi_<level>`).
 
+An estimator predicts each fold with one `predict` call over all its series (one batch per
+cutoff), from the history up to that cutoff.
+
 Refitting: `refit=True` fits at every cutoff; `refit=False` fits on the first fold's training part
 and later folds only feed the newer history to the fitted model; `refit=k` fits every k folds.
 For the baselines "feeding the newer history" means keeping the fitted configuration and
@@ -281,6 +284,13 @@ def backtest(
     refit_every = _check_refit(refit)
     resolve_n_jobs(n_jobs)
     metric_list = list(METRICS) if metrics is None else list(metrics)
+    unknown = [m for m in metric_list if m not in METRICS]
+    if unknown or not metric_list:
+        msg = (
+            f"`metrics` must name some of {list(METRICS)} (pinball and coverage are added when "
+            f"`levels` are given), got {metrics!r}."
+        )
+        raise InputError(msg)
     specs = _resolve_models(
         models,
         horizon,

@@ -235,7 +235,9 @@ def _point_terms(fc: pd.DataFrame, levels: list[str]) -> pd.DataFrame:
             for q, bound in ((q_lo, lo), (1.0 - q_lo, hi)):
                 d = y - bound
                 losses.append(np.maximum(q * d, (q - 1.0) * d))
-            terms[f"coverage_{lvl}"] = ((y >= lo) & (y <= hi)).astype(np.float64)
+            covered = ((y >= lo) & (y <= hi)).astype(np.float64)
+            # a model without intervals has NaN bounds: no coverage rather than 0% coverage
+            terms[f"coverage_{lvl}"] = np.where(np.isnan(lo) | np.isnan(hi), np.nan, covered)
         terms["pinball"] = np.mean(np.stack(losses), axis=0)
     return terms
 
