@@ -389,7 +389,8 @@ class SequenceClassifier:
     batch_size, learning_rate, weight_decay: the optimiser (AdamW, warm-up + cosine).
     validation_fraction: share of the training sequences held out (stratified by class for
         binary/multiclass) for early stopping and threshold tuning; 0 trains on everything
-        for the full length.
+        for the full length. With a few dozen training sequences, a split of a handful is
+        too noisy to stop on (see experiments/benchmarks/classification.py): use 0 there.
     patience: epochs without a better validation loss before stopping (None: never); the
         window is never shorter than a third of the planned steps, so that the plateau an
         LSTM often sits on at the start does not end training with untrained weights.

@@ -232,7 +232,8 @@ def run_multilabel(seed: int, n_train: int, n_test: int) -> dict[str, Any]:
             f"{scores['macro_f1']:.3f}  subset accuracy {scores['subset_accuracy']:.3f}"
         )
     print(
-        f"  fit {fit_time:.1f} s, stopped: {result['stopped_reason']} at step {result['best_step']}"
+        f"  fit {fit_time:.1f} s, stopped by {result['stopped_reason']}, "
+        f"best weights from step {result['best_step']}"
     )
     return result
 
@@ -265,6 +266,16 @@ def main() -> None:
     single = run_single_label(list(range(args.seeds)))
     multi = run_multilabel(0, args.multilabel_train, args.multilabel_test)
     total = time.perf_counter() - start
+    goals = {
+        config: {name: row[config]["goal_met"] for name, row in single.items()}
+        for config in CONFIGS
+    }
+    for config, met in goals.items():
+        missed = [name for name, ok in met.items() if not ok]
+        print(
+            f"goals ({config}, mean over seeds): {sum(met.values())}/{len(met)} met"
+            + (f"; missed: {missed}" if missed else "")
+        )
     print(f"total time {total:.0f} s")
     print(
         json.dumps(
@@ -275,6 +286,7 @@ def main() -> None:
                 "seeds": args.seeds,
                 "single_label": single,
                 "multilabel": multi,
+                "goals_met": goals,
                 "total_time_s": total,
             }
         )
