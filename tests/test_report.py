@@ -69,7 +69,7 @@ def test_series_blob_holds_history_actuals_and_forecasts(small: tuple[Any, pd.Da
     result, df = small
     page = render(result, history_df=df)
     meta = json.loads(re.search(r'id="tsf-meta">(.*?)</script>', page).group(1))  # type: ignore[union-attr]
-    assert meta["series"] == SERIES  # the frame's order (H2 before H150), not string order
+    assert meta["series"] == SERIES  # natural order: H2 before H150
     k = meta["series"].index("H150")
     blob = _blob(page, k)
     series = df[df["unique_id"] == "H150"]

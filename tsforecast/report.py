@@ -519,8 +519,8 @@ def _series_blobs(
     """
     bound_cols = [f"y_{side}_{_level_name(level)}" for level in levels for side in ("lo", "hi")]
     value_cols = ["y_hat", *bound_cols]
-    # the explorer lists series in the order the user's frame has them (M4: H1, H2, ... H414)
-    order = [_json_scalar(u) for u in pd.unique((hist if hist is not None else fc)["unique_id"])]
+    # the explorer lists series in natural order (M4: H1, H2, ... H10, not H1, H10, H100)
+    order = sorted((_json_scalar(u) for u in pd.unique(fc["unique_id"])), key=_natural_key)
     fc = fc.sort_values(["unique_id", "cutoff", "model", "target", "ds"], kind="stable")
     uid_codes, uid_values = pd.factorize(fc["unique_id"])
     cut_num = _time_numbers(fc["cutoff"])
@@ -564,9 +564,6 @@ def _series_blobs(
     per_series: dict[Any, list[int]] = {}
     for k, a in enumerate(starts):
         per_series.setdefault(_json_scalar(uid_values[uid_codes[a]]), []).append(k)
-    order = [uid for uid in order if uid in per_series]
-    listed = set(order)
-    order += [uid for uid in per_series if uid not in listed]  # series the history lacks
     ids: list[str] = []
     blobs: list[str] = []
     for uid in order:
@@ -629,6 +626,14 @@ def _series_blobs(
         ids.append(str(uid))
         blobs.append(_json(blob))
     return ids, blobs
+
+
+def _natural_key(value: Any) -> tuple[Any, ...]:
+    """Sort key that puts 'H2' before 'H10' (numbers inside ids compare as numbers)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return (0, value)
+    parts = re.split(r"(\d+)", str(value))
+    return (1, *((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts))
 
 
 def _codes(column: pd.Series, names: list[Any]) -> np.ndarray:
