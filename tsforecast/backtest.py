@@ -167,7 +167,8 @@ def _check_refit(refit: Any) -> int:
 def _resolve_models(
     models: Any, horizon: int, levels: list[float], season_length: int | None, common: dict
 ) -> list[_ModelSpec]:
-    if isinstance(models, (str, tuple)) or hasattr(models, "fit"):
+    is_pair = isinstance(models, tuple) and len(models) == 2 and isinstance(models[1], dict)
+    if isinstance(models, str) or is_pair or hasattr(models, "fit"):
         models = [models]
     if not isinstance(models, Sequence) or len(models) == 0:
         msg = (

@@ -126,12 +126,15 @@ def main() -> None:
             "serial_measured_on_n_series": n_serial,
             "speedup": round(speedup, 2),
             "fallbacks": len(res.failures_pd),
+            "in_process": baselines.BASELINES[model],
         }
         results[model] = row
         pub = published.get(model)
         pub_text = f"{pub['smape']:7.3f} {pub['mase']:7.3f} {pub['owa']:7.3f}" if pub else "-"
         serial_text = f"{wall_one:8.1f}"
         note = ""
+        if baselines.BASELINES[model]:
+            note = "  [runs in the calling process: n_jobs does not apply, times are noise]"
         if n_serial < len(ids):
             note = (
                 f"  [1-job time and speed-up on {n_serial} of {len(ids)} series (every "
