@@ -187,6 +187,8 @@ class _Layout:
 
 
 def _json_value(value: Any) -> Any:
+    if isinstance(value, torch.device):
+        return str(value)
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, tuple):
