@@ -250,3 +250,22 @@ def test_an_oversized_page_warns_with_advice(
     monkeypatch.setattr(module, "SIZE_BUDGET_MB", 1)
     with pytest.warns(TsforecastWarning, match=r"over the 1 MB .* smaller `max_history`"):
         render(result, history_df=df)
+
+
+def test_a_neural_model_is_drawn_like_any_other(m4: pd.DataFrame) -> None:
+    df = m4[m4["unique_id"].isin(SERIES)].reset_index(drop=True)
+    params = {"max_steps": 5, "input_size": 48, "hidden_size": 8, "progress": False}
+    result = backtest(
+        df, ["seasonal_naive", ("lstm", params)], horizon=48, levels=[80], n_jobs=1, device="cpu"
+    )
+    page = render(result, history_df=df)
+    meta = json.loads(re.search(r'id="tsf-meta">(.*?)</script>', page).group(1))  # type: ignore[union-attr]
+    assert meta["models"] == ["seasonal_naive", "lstm"] and meta["neural"] == ["lstm"]
+    entries = _blob(page, 0)["f"]
+    lstm = [e for e in entries if meta["models"][e[1]] == "lstm"]
+    assert len(lstm) == 1 and lstm[0][5] == 3  # y_hat with its 80% interval
+    assert np.isfinite(_f32(lstm[0][6])).all()
+    if getattr(result, "training_curves", None):  # the engine keeps the loss history
+        assert {c["model"] for c in meta["training"]} == {"lstm"}
+    else:  # the page says so instead of drawing an empty plot
+        assert meta["training"] == []

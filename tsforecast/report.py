@@ -59,6 +59,7 @@ SIZE_BUDGET_MB = 25
 _INTERVAL = re.compile(r"^y_(lo|hi)_(\d+(?:\.\d+)?)$")
 # Metrics where a larger value is better (nothing to highlight as "lowest is best").
 _HIGHER_IS_BETTER = re.compile(r"^coverage")
+_NEURAL = re.compile(r"^(lstm|bilstm|seq2seq)(_\d+)?$")  # the registry's names, maybe numbered
 _NOT_AN_ERROR = re.compile(r"^(coverage|pinball|n_|fit_|time|elapsed)")
 _REQUIRED = ("unique_id", "ds", "cutoff", "model", "target", "y", "y_hat")
 
@@ -772,6 +773,7 @@ def _page(data: dict[str, Any], title: str) -> str:
         "coverage": data["coverage"],
         "training": data["training"],
         "n_cutoffs": data["n_cutoffs"],
+        "neural": [m for m in data["models"] if _NEURAL.match(str(m))],
         "season_length": settings.get("season_length"),
         "default_metric": _default_metric(data),
     }
@@ -1281,7 +1283,9 @@ _JS = r"""
   function drawTraining() {
     const div = $('tsf-training');
     if (!META.training.length) {
-      note(div, 'No neural model in this run, so no training curves.');
+      note(div, META.neural.length
+        ? 'The result carries no training history for ' + META.neural.join(', ') + '.'
+        : 'No neural model in this run, so no training curves.');
       return;
     }
     const traces = [];
