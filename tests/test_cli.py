@@ -262,3 +262,19 @@ def test_datasets_command(capsys: pytest.CaptureFixture[str]) -> None:
     lines = capsys.readouterr().out.strip().splitlines()
     assert [line.split()[0] for line in lines] == datasets.names()
     assert all(len(line.split()) > 2 for line in lines)  # each with a description
+
+
+def test_a_missing_column_of_the_data_file_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "sales.csv"
+    pd.DataFrame({"unique_id": ["a"] * 30, "ds": range(30), "sales": np.arange(30.0)}).to_csv(
+        data, index=False
+    )
+    text = FAST.replace('dataset = "air_passengers"', 'path = "sales.csv"\ntarget_col = "revenue"')
+    config = write_config(tmp_path, "sales", text)
+    assert run_cli(tmp_path, "backtest", str(config)) == 2
+    err = capsys.readouterr().err
+    assert "has no column 'revenue' (found: ['unique_id', 'ds', 'sales'])" in err
+    assert "`data.target_col`" in err and "Traceback" not in err
+    assert not (tmp_path / "results").exists()
