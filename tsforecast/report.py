@@ -1164,11 +1164,24 @@ _JS = r"""
     const span = Math.max(1, last - first + 1);
     // long series: open on the folds and three times their span of history (zoom out freely)
     const from = Math.max(0, first - 3 * span);
+    // the y range of what that window shows (plotly would fit the whole, unseen history)
+    let low = Infinity;
+    let high = -Infinity;
+    for (const tr of traces) {
+      for (let i = 0; i < tr.x.length; i++) {
+        const v = tr.y[i];
+        if (v === null || tr.x[i] < s.t[from]) continue;
+        low = Math.min(low, v);
+        high = Math.max(high, v);
+      }
+    }
+    const pad = 0.05 * (high - low) || 1;
     const layout = baseLayout({
       title: {text: String(s.id) + (META.targets.length > 1 ? ' · ' + targetName() : ''),
               x: 0.01},
       xaxis: {type: xType, range: [s.t[from], s.t[s.t.length - 1]]},
-      yaxis: {title: {text: targetName()}},
+      yaxis: Object.assign({title: {text: targetName()}},
+                           Number.isFinite(low) ? {range: [low - pad, high + pad]} : {}),
       shapes: shapes, uirevision: String(k) + '|' + which + '|' + g,
     });
     Plotly.react(div, traces, layout, CONFIG);
