@@ -12,7 +12,7 @@ speed-up on that subset only, never from an extrapolation.
 
 Run under the shared lock:
     flock /tmp/tsforecast-bench.lock \
-        python experiments/benchmarks/baselines.py --serial-every arima=4
+        python experiments/benchmarks/baselines.py
 """
 
 from __future__ import annotations
