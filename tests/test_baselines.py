@@ -183,3 +183,31 @@ def test_parallel_equals_serial_and_keeps_order(m4_arrays) -> None:
     assert parallel[-1].fallback == "constant series"
     with pytest.raises(InputError, match="n_jobs"):
         baselines.forecast_many("theta", series, 24, 24, n_jobs=0)
+
+
+def _m4_scores(model: str, m4_arrays) -> tuple[float, float]:
+    train, test = m4_arrays
+    out = baselines.forecast_many(model, train, 48, 24)
+    assert not [f.fallback for f in out if f.fallback]
+    smape = np.mean([metrics.smape(t, f.mean) for t, f in zip(test, out, strict=True)])
+    mase = np.mean(
+        [metrics.mase(t, f.mean, y, 24) for y, t, f in zip(train, test, out, strict=True)]
+    )
+    return float(smape), float(mase)
+
+
+@pytest.mark.slow
+def test_theta_on_all_of_m4_hourly_is_within_one_percent_of_the_published_row(m4_arrays) -> None:
+    smape, mase = _m4_scores("theta", m4_arrays)
+    assert abs(smape / 18.138 - 1) < 0.01
+    assert abs(mase / 2.455 - 1) < 0.01
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("model", "max_mase"), [("ets", 1.60), ("arima", 1.0)])
+def test_ets_and_arima_accuracy_floors_on_all_of_m4_hourly(
+    model: str, max_mase: float, m4_arrays
+) -> None:
+    _, mase = _m4_scores(model, m4_arrays)
+    # the goals; for ARIMA that also beats seasonal naive (published MASE 1.193)
+    assert mase <= max_mase
