@@ -39,7 +39,7 @@ from tsforecast.errors import InputError, TsforecastWarning
 from tsforecast.forecasts import estimator_to_long, forecasts_frame, level_tag
 from tsforecast.frames import FrameKind, from_pandas, to_pandas
 from tsforecast.metrics import METRICS, evaluate_pandas, mase_scale, rmsse_scale
-from tsforecast.panel import Panel, drop_short_series, to_panel, validate_positive_int
+from tsforecast.panel import Panel, to_panel, validate_positive_int
 
 __all__ = ["BacktestResult", "backtest", "model_names"]
 
@@ -309,13 +309,27 @@ def backtest(
     panel = to_panel(df, id_col=id_col, time_col=time_col, target_col=target_col, device="cpu")
     min_train = train_size if train_size is not None else 2
     min_length = min_train + horizon + (n_windows - 1) * step
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        panel = drop_short_series(
-            panel, min_length, f"train ({min_train}) + horizon + (n_windows - 1) * step"
+    lengths_all = panel.lengths.numpy()
+    short = [panel.ids[i] for i in np.flatnonzero(lengths_all < min_length)]
+    need = (
+        f"{min_train} training values + horizon ({horizon}) + (n_windows - 1) * step "
+        f"({(n_windows - 1) * step}) = {min_length}"
+    )
+    if len(short) == panel.n_series:
+        msg = (
+            f"no series can give a fold: every series is shorter than {need} (longest: "
+            f"{int(lengths_all.max())}); reduce `horizon`, `n_windows`, `step` or `train_size`."
         )
-    for w in caught:
-        warnings.warn(str(w.message), w.category, stacklevel=2)
+        raise InputError(msg)
+    if short:
+        shown = [*short[:10], "..."] if len(short) > 10 else short
+        warnings.warn(
+            f"{len(short)} series are shorter than {need} and are dropped: {shown}; reduce "
+            "`horizon`, `n_windows`, `step` or `train_size` to keep them.",
+            TsforecastWarning,
+            stacklevel=2,
+        )
+        panel = panel.select([i for i in range(panel.n_series) if lengths_all[i] >= min_length])
     if season_length is None:
         from tsforecast.models.estimator import infer_season_length
 
