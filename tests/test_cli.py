@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -194,6 +195,11 @@ def test_the_installed_command_reports_errors_without_a_traceback(tmp_path: Path
         text=True,
         cwd=tmp_path,
         timeout=120,
+        # this checkout's package, whatever is installed
+        env={
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+        },
     )
     assert done.returncode == 2
     assert "unknown model `models.naiv2`; did you mean 'naive2'?" in done.stderr
