@@ -21,8 +21,10 @@ axis (start/step/length when regular, else float64), its values and every foreca
 float32 arrays (4 bytes a number, about 5.3 characters, instead of 15-20 for JSON decimals), so
 the browser parses only the series being looked at, when it is selected, and plots it with
 `Plotly.react` (a few dozen traces at a time). History is cut to `max_history` steps before a
-series' first cutoff. An M4 Hourly backtest (414 series, several models, three 48-step folds,
-two interval levels) stays well under the 25 MB budget, plotly.js (~4.8 MB) included.
+series' first cutoff. Size: plotly.js (~4.8 MB) + the history (~2 MB for M4 Hourly) + about
+1.6 MB per model for M4 Hourly with three 48-step folds and two interval levels; the
+`experiments/m4_hourly.toml` dashboard (6 models) measured 16.8 MB, under the 25 MB budget
+(`render` warns past it). Switching series re-plots in about 0.1 s in Chromium.
 
 Every file is written atomically: to a temporary file in the same folder, then `os.replace`d,
 so a reader never sees half a dashboard.
