@@ -138,7 +138,10 @@ class WindowSource:
         self._future_offsets = (
             steps_future[:, None] * n_channels + torch.arange(n_targets, device=device)
         ).reshape(-1)  # [H * C_target]
-        self._mask_offsets = torch.arange(-input_size + 1, 1, device=device)  # [L]
+        # row k: the past mask of a window with k padded steps (k = 0..L); a batch's mask is a
+        # row lookup, cheaper than comparing B x L positions
+        steps = torch.arange(input_size, device=device)
+        self._mask_rows = steps[None, :] >= torch.arange(input_size + 1, device=device)[:, None]
 
     def gather(self, series_idx: torch.Tensor, cutoff_idx: torch.Tensor) -> Windows:
         """The windows (series_idx[b], cutoff_idx[b]); indices on the panel's device."""
@@ -150,7 +153,8 @@ class WindowSource:
         past = past.reshape(-1, self.input_size, self.n_channels)  # -> (B, L, C)
         future = self._flat.index_select(0, future_idx.reshape(-1))
         future = future.reshape(-1, self.horizon, self.n_targets)  # -> (B, H, C_target)
-        past_mask = (cutoff_idx[:, None] + self._mask_offsets) >= 0  # -> (B, L)
+        n_padded = (self.input_size - 1 - cutoff_idx).clamp_(0, self.input_size)  # [B]
+        past_mask = self._mask_rows.index_select(0, n_padded)  # -> (B, L)
         return Windows(past, past_mask, future, series_idx, cutoff_idx)
 
 
