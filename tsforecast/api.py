@@ -3,14 +3,15 @@
 The output has the input's schema for the `horizon` rows after each series' end: the id and time
 columns, each target as its point forecast, and `T_lo_80` / `T_hi_80` ... when `levels` are given.
 
-`model="auto"` (the default) chooses by measurement on the end of the training data: an inner
-backtest (the last `n_windows` folds of `horizon` steps before each series' end, nothing after it)
-scores every candidate with MASE, then the best single model, the median of the best two and the
-median of the best three are scored on the same folds, and the lowest inner MASE wins. The winner's
-members are refitted on all the data to make the forecast. A median of a few good, different models
-is the most reliable combination the M4 competition found (the combination rows beat their members);
-the measurement decides per data set whether it pays here. `time_budget_s` bounds the whole call:
-the neural candidates get a share of it, and candidates that do not fit are left out.
+`model="auto"` (the default) chooses by measurement on the end of the training data. An inner
+backtest (the last `n_windows` folds of `horizon` steps before each series' end, nothing after
+it; each candidate fitted once, on the first fold) scores every candidate with MASE; then the best
+single model, the median of the best two and the median of the best three are scored on the same
+folds, and the lowest inner MASE wins. The winner's members are refitted on all the data to make
+the forecast. A median of a few good, different models is a robust combination (M4's combination
+benchmarks beat most of their members); the measurement decides per data set whether it pays.
+`time_budget_s` bounds the call through the neural models' training budgets: a quarter of it for
+the neural candidates in the inner backtest, most of what is left for a neural member's final fit.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ __all__ = ["AutoSelection", "forecast"]
 
 BASELINE_NAMES = ("naive", "seasonal_naive", "drift", "naive2", "ets", "arima", "theta")
 NEURAL_NAMES = ("lstm", "bilstm", "seq2seq")
-DEFAULT_CANDIDATES = ("seasonal_naive", "theta", "ets", "lstm")
+DEFAULT_CANDIDATES = ("seasonal_naive", "theta", "ets", "arima", "lstm")
 
 
 @dataclass
@@ -120,19 +121,20 @@ def forecast(
         wide = _baseline_wide(panel, model, horizon, season, levels, n_jobs)
         return from_pandas(wide, panel.frame_kind)
     if model in NEURAL_NAMES:
-        budget = None if time_budget_s is None else time_budget_s
-        return _neural_forecast(model, df, future_df, panel, common, budget, model_params)
+        return _neural_forecast(model, df, future_df, panel, common, time_budget_s, model_params)
 
-    selection = _select(
-        df, panel, candidates, n_windows, common, time_budget_s, start, model_params
-    )
-    wide = _combine(
-        [
-            _member_forecast(name, df, future_df, panel, common, selection, model_params)
-            for name in selection.chosen
-        ],
-        panel,
-    )
+    selection = _select(df, panel, candidates, n_windows, common, time_budget_s, model_params)
+    members: list[pd.DataFrame] = []
+    for name in selection.chosen:
+        budget = None
+        if time_budget_s is not None and name in NEURAL_NAMES:
+            # what is left, shared by the neural members still to fit, less a margin for the
+            # baselines' refit and the combination
+            left = time_budget_s - (time.perf_counter() - start)
+            n_left = sum(m in NEURAL_NAMES for m in selection.chosen[len(members) :])
+            budget = max(0.7 * left / max(n_left, 1), 5.0)
+        members.append(_member_forecast(name, df, future_df, panel, common, budget, model_params))
+    wide = _combine(members, panel)
     selection.seconds = time.perf_counter() - start
     out = from_pandas(wide, panel.frame_kind)
     if isinstance(out, pd.DataFrame):
@@ -248,7 +250,6 @@ def _select(
     n_windows: int,
     common: dict[str, Any],
     time_budget_s: float | None,
-    start: float,
     model_params: dict[str, Any],
 ) -> AutoSelection:
     """Score the candidates by an inner backtest on the end of the data; pick or combine."""
@@ -276,22 +277,26 @@ def _select(
         return selection
 
     models: list[Any] = []
-    remaining = None if time_budget_s is None else time_budget_s - (time.perf_counter() - start)
     n_neural = sum(name in NEURAL_NAMES for name in names)
     for name in names:
         if name in NEURAL_NAMES:
-            # the neural candidates share half of what is left: the final refit needs time too
-            budget = None if remaining is None else max(remaining / (2.0 * n_neural), 5.0)
+            # each neural candidate is fitted once here (refit=False); together they get a
+            # quarter of the budget, leaving the rest to the baselines and the final refit
+            budget = None if time_budget_s is None else max(time_budget_s / (4.0 * n_neural), 5.0)
             models.append((name, {"time_budget_s": budget, "progress": False, **model_params}))
         else:
             models.append(name)
     _say(common["progress"], f"auto: inner backtest of {names} on the last {n_windows} folds")
+    # refit=False: every model is fitted once, on the first fold's training part, and later
+    # folds only feed it the newer history (ETS/ARIMA keep their estimated parameters): the
+    # ranking needs the same folds for all, not a refit per fold, and it halves the cost.
     result = backtest(
         df,
         models=models,
         horizon=horizon,
         n_windows=n_windows,
         step=horizon,
+        refit=False,
         season_length=common["season_length"],
         id_col=panel.id_col,
         time_col=panel.time_col,
@@ -348,7 +353,7 @@ def _member_forecast(
     future_df: Any | None,
     panel: Panel,
     common: dict[str, Any],
-    selection: AutoSelection,
+    time_budget_s: float | None,
     model_params: dict[str, Any],
 ) -> pd.DataFrame:
     _say(common["progress"], f"auto: fitting {name} on all the data")
@@ -361,7 +366,7 @@ def _member_forecast(
             common["levels"],
             common["n_jobs"],
         )
-    out = _neural_forecast(name, df, future_df, panel, common, None, model_params)
+    out = _neural_forecast(name, df, future_df, panel, common, time_budget_s, model_params)
     frame, _ = to_pandas(out)
     return frame
 
