@@ -249,3 +249,17 @@ def test_series_values_keep_the_exact_float64_input() -> None:
     assert panel.series_values(0)[0, 0] == frame.y.iloc[0]
     assert panel.series_values(0).dtype == np.float64
     assert panel.select([1]).series_values(0).shape == (3, 1)
+
+
+def test_timezone_aware_time_is_kept() -> None:
+    frame = make_long_frame({"a": 6})
+    frame["ds"] = frame["ds"].dt.tz_localize("Europe/Paris")
+    panel = to_panel(frame)
+    assert panel.freq == "h"
+    assert str(panel.future_times(0, 1)[0]) == "2024-01-01 06:00:00+01:00"
+    assert str(panel.to_pandas()["ds"].dtype).endswith("Europe/Paris]")
+
+
+def test_to_pandas_round_trips_the_validated_rows(small_frame) -> None:
+    back = to_panel(small_frame.sample(frac=1.0, random_state=1)).to_pandas()
+    pd.testing.assert_frame_equal(back, small_frame.reset_index(drop=True), check_dtype=False)

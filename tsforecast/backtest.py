@@ -229,25 +229,6 @@ def _resolve_models(
 # --------------------------------------------------------------------------- the engine
 
 
-def _float64_frame(df: Any, panel: Panel) -> pd.DataFrame:
-    """The user's rows (validated by `to_panel`) in panel order, values kept in float64.
-
-    The panel holds float32 on the device; the statistical models and the metrics work on the
-    original float64 values.
-    """
-    from tsforecast.panel import _normalise_time
-
-    pdf, _ = to_pandas(df)
-    cols = [panel.id_col, panel.time_col, *panel.target_cols, *panel.covariate_cols]
-    pdf = pdf[cols]
-    pdf[panel.time_col] = _normalise_time(pdf[panel.time_col], panel.time_col)
-    pdf = pdf[pdf[panel.id_col].isin(panel.ids)]
-    pdf = pdf.sort_values([panel.id_col, panel.time_col], kind="stable").reset_index(drop=True)
-    for col in [*panel.target_cols, *panel.covariate_cols]:
-        pdf[col] = pdf[col].astype("float64")
-    return pdf
-
-
 def backtest(
     df: Any,
     models: Any,
@@ -335,7 +316,7 @@ def backtest(
 
         season_length = infer_season_length(panel)
 
-    pdf = _float64_frame(df, panel)
+    pdf = panel.to_pandas()  # the validated rows, in panel order, exact float64 values
     lengths = panel.lengths.numpy()
     offsets = np.r_[0, np.cumsum(lengths)]
     n_series = panel.n_series

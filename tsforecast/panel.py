@@ -118,17 +118,22 @@ class Panel:
         )
 
     def to_pandas(self) -> pd.DataFrame:
-        """The panel back as a long pandas frame (id, time, targets, covariates)."""
-        values = self.values.detach().to("cpu").numpy()
-        lengths = self.lengths.to("cpu").numpy()
-        frames = []
-        for s, series_id in enumerate(self.ids):
-            n = int(lengths[s])
-            part = pd.DataFrame(values[s, :n], columns=self.columns)
-            part.insert(0, self.time_col, np.asarray(self.times[s]))
-            part.insert(0, self.id_col, series_id)
-            frames.append(part)
-        return pd.concat(frames, ignore_index=True)
+        """The panel back as a long pandas frame (id, time, targets, covariates), in float64.
+
+        The values are the exact validated inputs when the panel knows them (`exact`).
+        """
+        lengths = [int(n) for n in self.lengths.to("cpu").tolist()]
+        values = np.concatenate([self.series_values(s) for s in range(self.n_series)])
+        frame = pd.DataFrame(values, columns=self.columns)
+        times = self.times[0].append(list(self.times[1:])) if self.n_series > 1 else self.times[0]
+        frame.insert(0, self.time_col, times)
+        ids = np.empty(self.n_series, dtype=object)
+        ids[:] = self.ids
+        frame.insert(0, self.id_col, np.repeat(ids, lengths))
+        id_types = {type(i) for i in self.ids}
+        if len(id_types) == 1 and not id_types <= {str}:
+            frame[self.id_col] = frame[self.id_col].astype(pd.Series(self.ids).dtype)
+        return frame
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
@@ -498,7 +503,7 @@ def _infer_step(
         raise InputError(msg)
     if not inferred:
         # every series has gaps: the most common step inside a series is the frequency.
-        ticks = times.to_numpy().astype("datetime64[ns]").astype(np.int64)
+        ticks = pd.DatetimeIndex(times).as_unit("ns").asi8
         diffs = np.diff(ticks)
         inside = np.ones(len(diffs), dtype=bool)
         inside[bounds[1:-1] - 1] = False
@@ -523,7 +528,7 @@ def _all_on_fixed_grid(times: pd.Series, bounds: np.ndarray, step: str | int) ->
         offset = pd.tseries.frequencies.to_offset(step)
         if not isinstance(offset, pd.offsets.Tick):
             return False
-        ticks = times.to_numpy().astype("datetime64[ns]").astype(np.int64)
+        ticks = pd.DatetimeIndex(times).as_unit("ns").asi8
         period = int(pd.Timedelta(offset).value)
     else:
         ticks = times.to_numpy(dtype=np.int64)
