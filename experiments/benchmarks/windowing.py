@@ -93,8 +93,12 @@ def main() -> None:
     setup_start = time.perf_counter()
     WindowSource(panel.values, panel.lengths, INPUT_SIZE, HORIZON, panel.n_targets)
     setup_s = time.perf_counter() - setup_start
-    ours_s = time_gather(panel, series_idx, cutoff_idx, 1000, seed=0)
-    theirs_s = time_dataloader(panel, series_idx, cutoff_idx, 100, seed=0)
+    # interleaved rounds, so that both sides see the same load from other processes
+    ours_s: list[float] = []
+    theirs_s: list[float] = []
+    for k in range(10):
+        ours_s += time_gather(panel, series_idx, cutoff_idx, 100, seed=k)
+        theirs_s += time_dataloader(panel, series_idx, cutoff_idx, 10, seed=k)
     ours = BATCH_SIZE / statistics.median(ours_s)
     theirs = BATCH_SIZE / statistics.median(theirs_s)
     ours_mean = BATCH_SIZE / statistics.mean(ours_s)
