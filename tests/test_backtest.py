@@ -265,6 +265,10 @@ def test_a_neural_model_by_name_goes_through_the_same_engine() -> None:
     assert len(lstm) == len(fc[fc["model"] == "seasonal_naive"]) == 2 * 2 * 6
     assert np.isfinite(lstm[["y_hat", "y_lo_80", "y_hi_80"]].to_numpy()).all()
     assert set(res.leaderboard()["model"]) == {"seasonal_naive", "lstm"}
+    # refit=False: one fit, one loss history, kept for the dashboard's training curves
+    assert list(res.training_curves) == [("lstm", "fold 1")]
+    assert {"step", "train_loss"} <= set(res.training_curves[("lstm", "fold 1")][0])
+    pd.testing.assert_frame_equal(res.history, df, check_dtype=False)
 
 
 def test_a_model_without_intervals_gets_no_coverage_rather_than_zero() -> None:

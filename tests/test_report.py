@@ -9,6 +9,7 @@ import re
 import sys
 import warnings
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -167,9 +168,24 @@ def test_bad_arguments_are_refused(small: tuple[Any, pd.DataFrame], tmp_path: Pa
     assert list(tmp_path.iterdir()) == []
 
 
+def test_the_history_comes_with_the_backtest_result(small: tuple[Any, pd.DataFrame]) -> None:
+    result, _ = small
+    page = render(result)  # no history_df: the result carries the frame it ran on
+    y = _f32(_blob(page, 0)["y"][0])
+    assert np.isfinite(y).sum() > 2 * 48
+
+
 def test_without_history_the_actuals_still_show(small: tuple[Any, pd.DataFrame]) -> None:
     result, _ = small
-    page = render(result)  # the result carries no history frame
+    bare = SimpleNamespace(  # a result-like object that carries no history frame
+        forecasts=result.forecasts,
+        metrics=result.metrics,
+        metrics_by=result.metrics_by,
+        leaderboard=result.leaderboard,
+        failures=result.failures,
+        settings=result.settings,
+    )
+    page = render(bare)
     y = _f32(_blob(page, 0)["y"][0])
     assert np.isfinite(y).sum() == 2 * 48  # the two folds' actuals, from the forecasts frame
 
@@ -265,7 +281,4 @@ def test_a_neural_model_is_drawn_like_any_other(m4: pd.DataFrame) -> None:
     lstm = [e for e in entries if meta["models"][e[1]] == "lstm"]
     assert len(lstm) == 1 and lstm[0][5] == 3  # y_hat with its 80% interval
     assert np.isfinite(_f32(lstm[0][6])).all()
-    if getattr(result, "training_curves", None):  # the engine keeps the loss history
-        assert {c["model"] for c in meta["training"]} == {"lstm"}
-    else:  # the page says so instead of drawing an empty plot
-        assert meta["training"] == []
+    assert {c["model"] for c in meta["training"]} == {"lstm"}  # the engine keeps the history

@@ -70,8 +70,16 @@ class BacktestResult:
     failures_pd: pd.DataFrame
     settings: dict[str, Any]
     frame_kind: FrameKind = "pandas"
+    # (model, fold) -> the loss history of that fit (step, train_loss, val_loss, lr, ...)
+    training_curves: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
+    history_pd: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     _eval_pd: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     _scales: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+
+    @property
+    def history(self) -> Any:
+        """The validated rows the backtest ran on (id, time, targets, covariates)."""
+        return from_pandas(self.history_pd, self.frame_kind)
 
     @property
     def forecasts(self) -> Any:
@@ -317,6 +325,7 @@ def backtest(
         season_length = infer_season_length(panel)
 
     pdf = panel.to_pandas()  # the validated rows, in panel order, exact float64 values
+    curves: dict[tuple[str, str], list[dict[str, Any]]] = {}
     lengths = panel.lengths.numpy()
     offsets = np.r_[0, np.cumsum(lengths)]
     n_series = panel.n_series
@@ -419,6 +428,7 @@ def backtest(
                     times_rep,
                     cutoffs_rep,
                     actual,
+                    curves,
                 )
             )
         timings[spec.label] = time.perf_counter() - started
@@ -481,6 +491,8 @@ def backtest(
         failures_pd=failures_pd,
         settings=settings,
         frame_kind=panel.frame_kind,
+        training_curves=curves,
+        history_pd=pdf,
         _eval_pd=eval_pd,
         _scales=scales,
     )
@@ -555,9 +567,10 @@ def _run_estimator(
     times_rep: np.ndarray,
     cutoffs_rep: np.ndarray,
     actual: Any,
+    curves: dict[tuple[str, str], list[dict[str, Any]]],
 ) -> pd.DataFrame:
     """Fit an estimator on each fitting fold's training rows; predict every fold from its
-    history (all series of a fold in one `predict` call)."""
+    history (all series of a fold in one `predict` call). Loss histories go into `curves`."""
     id_col, time_col = panel.id_col, panel.time_col
     lengths = panel.lengths.numpy()
     position = np.concatenate([np.arange(n) for n in lengths])  # row -> position in its series
@@ -570,6 +583,9 @@ def _run_estimator(
         if fit_fold[k] or estimator is None:
             estimator = copy.deepcopy(spec.estimator)
             estimator.fit(history)
+            curve = getattr(estimator, "history_", None)
+            if curve:
+                curves[(spec.label, f"fold {k + 1}")] = list(curve)
         predicted, _ = to_pandas(estimator.predict(history), "predict(history_df)")
         long = estimator_to_long(
             predicted,
