@@ -263,3 +263,23 @@ def test_timezone_aware_time_is_kept() -> None:
 def test_to_pandas_round_trips_the_validated_rows(small_frame) -> None:
     back = to_panel(small_frame.sample(frac=1.0, random_state=1)).to_pandas()
     pd.testing.assert_frame_equal(back, small_frame.reset_index(drop=True), check_dtype=False)
+
+
+@pytest.mark.parametrize(
+    ("freq", "season"), [("h", 24), ("15min", 96), ("D", 7), ("MS", 12), ("QS", 4), ("W", 52)]
+)
+def test_season_length_follows_the_frequency(freq: str, season: int) -> None:
+    from tsforecast.panel import infer_season_length
+
+    frame = pd.DataFrame(
+        {"unique_id": "s", "ds": pd.date_range("2020-01-06", periods=30, freq=freq), "y": 1.0}
+    )
+    assert infer_season_length(to_panel(frame)) == season
+
+
+def test_season_length_of_integer_time_comes_from_the_autocorrelation() -> None:
+    from tsforecast.panel import infer_season_length
+
+    t = np.arange(24 * 20)
+    frame = pd.DataFrame({"unique_id": "s", "ds": t, "y": np.sin(2 * np.pi * t / 24) * 10 + t})
+    assert infer_season_length(to_panel(frame)) == 24

@@ -30,8 +30,7 @@ from tsforecast.errors import InputError
 from tsforecast.forecasts import level_tag
 from tsforecast.frames import from_pandas, to_pandas
 from tsforecast.metrics import evaluate_pandas, fold_scales
-from tsforecast.models.estimator import infer_season_length
-from tsforecast.panel import FillPolicy, Panel, to_panel, validate_positive_int
+from tsforecast.panel import FillPolicy, Panel, infer_season_length, to_panel, validate_positive_int
 
 __all__ = ["AutoSelection", "forecast"]
 

@@ -320,7 +320,7 @@ def backtest(
         )
         panel = panel.select([i for i in range(panel.n_series) if lengths_all[i] >= min_length])
     if season_length is None:
-        from tsforecast.models.estimator import infer_season_length
+        from tsforecast.panel import infer_season_length
 
         season_length = infer_season_length(panel)
 

@@ -27,6 +27,7 @@ __all__ = [
     "FillPolicy",
     "Panel",
     "drop_short_series",
+    "infer_season_length",
     "resolve_device",
     "to_panel",
     "validate_positive_int",
@@ -34,6 +35,8 @@ __all__ = [
 
 FillPolicy = Literal["ffill", "interpolate", "zero"]
 _FILL_POLICIES = ("ffill", "interpolate", "zero")
+# the seasonal period of calendar frequencies (by pandas rule code, anchors dropped)
+_SEASONS = {"D": 7, "B": 5, "W": 52, "MS": 12, "ME": 12, "M": 12, "QS": 4, "QE": 4, "Q": 4}
 
 
 @dataclass(frozen=True)
@@ -263,6 +266,39 @@ def to_panel(
         frame_kind=kind,
         exact=tuple(series_values),
     )
+
+
+def infer_season_length(panel: Panel) -> int:
+    """The seasonal period: from the frequency for datetimes, else from the autocorrelation.
+
+    For integer time stamps the candidate periods (4, 7, 12, 24, 52) are scored by the mean
+    autocorrelation of the differenced series at that lag; the best wins if it is clearly
+    positive (> 0.2), otherwise 1 (no season).
+    """
+    if isinstance(panel.freq, str):
+        offset = pd.tseries.frequencies.to_offset(panel.freq)
+        if isinstance(offset, pd.offsets.Tick):
+            seconds = pd.Timedelta(offset).total_seconds()
+            if seconds < 86400:
+                return max(1, int(86400 // seconds))  # the daily cycle
+            return max(1, int(7 * 86400 // seconds))  # the weekly cycle (1 beyond a week)
+        return _SEASONS.get(offset.rule_code.split("-")[0], 1)
+    values = panel.values[..., 0].detach().to("cpu", torch.float64).numpy()
+    lengths = panel.lengths.to("cpu").numpy()
+    best, best_acf = 1, 0.2
+    for lag in (4, 7, 12, 24, 52):
+        scores = []
+        for s in range(min(panel.n_series, 200)):
+            x = np.diff(values[s, : lengths[s]])
+            if len(x) < 3 * lag:
+                continue
+            x = x - x.mean()
+            denominator = float(np.dot(x, x))
+            if denominator > 0:
+                scores.append(float(np.dot(x[lag:], x[:-lag])) / denominator)
+        if scores and float(np.mean(scores)) > best_acf:
+            best, best_acf = lag, float(np.mean(scores))
+    return best
 
 
 def drop_short_series(panel: Panel, min_length: int, reason: str) -> Panel:

@@ -45,7 +45,13 @@ from tsforecast.errors import InputError, NotFittedError, TsforecastWarning
 from tsforecast.frames import from_pandas, to_pandas
 from tsforecast.models.lstm import LSTMNet, LSTMNetConfig
 from tsforecast.models.seq2seq import Seq2SeqNet, Seq2SeqNetConfig
-from tsforecast.panel import Panel, resolve_device, to_panel, validate_positive_int
+from tsforecast.panel import (
+    Panel,
+    infer_season_length,
+    resolve_device,
+    to_panel,
+    validate_positive_int,
+)
 from tsforecast.scaling import Scaler, fit_scaler
 from tsforecast.training import TrainingConfig, TrainingResult, train
 from tsforecast.windows import gather, training_window_index
@@ -54,7 +60,6 @@ __all__ = [
     "LSTMForecaster",
     "NeuralForecaster",
     "Seq2SeqForecaster",
-    "infer_season_length",
     "load_forecaster",
     "pinball_loss",
     "quantiles_for_levels",
@@ -65,7 +70,6 @@ _FORMAT_VERSION = 1
 _LOSSES = ("mae", "mse", "huber")
 _SCALERS = ("standard", "robust", "none")
 # Seasonal periods of calendar frequencies (fixed-length ones use the daily cycle).
-_SEASONS = {"D": 7, "B": 5, "W": 52, "MS": 12, "ME": 12, "M": 12, "QS": 4, "QE": 4, "Q": 4}
 # Windows scored per forward pass at prediction / validation time.
 _INFERENCE_BATCH = 4096
 _MAX_VAL_WINDOWS = 2048
@@ -125,39 +129,6 @@ def split_windows(
     if len(v_series) == 0:
         return train_windows, None
     return train_windows, (v_series, v_cutoff)
-
-
-def infer_season_length(panel: Panel) -> int:
-    """The seasonal period: from the frequency for datetimes, else from the autocorrelation.
-
-    For integer time stamps the candidate periods (4, 7, 12, 24, 52) are scored by the mean
-    autocorrelation of the differenced series at that lag; the best wins if it is clearly
-    positive (> 0.2), otherwise 1 (no season).
-    """
-    if isinstance(panel.freq, str):
-        offset = pd.tseries.frequencies.to_offset(panel.freq)
-        if isinstance(offset, pd.offsets.Tick):
-            seconds = pd.Timedelta(offset).total_seconds()
-            if seconds < 86400:
-                return max(1, int(86400 // seconds))  # the daily cycle
-            return max(1, int(7 * 86400 // seconds))  # the weekly cycle (1 beyond a week)
-        return _SEASONS.get(offset.name.split("-")[0], 1)
-    values = panel.values[..., 0].detach().to("cpu", torch.float64).numpy()
-    lengths = panel.lengths.to("cpu").numpy()
-    best, best_acf = 1, 0.2
-    for lag in (4, 7, 12, 24, 52):
-        scores = []
-        for s in range(min(panel.n_series, 200)):
-            x = np.diff(values[s, : lengths[s]])
-            if len(x) < 3 * lag:
-                continue
-            x = x - x.mean()
-            denominator = float(np.dot(x, x))
-            if denominator > 0:
-                scores.append(float(np.dot(x[lag:], x[:-lag])) / denominator)
-        if scores and float(np.mean(scores)) > best_acf:
-            best, best_acf = lag, float(np.mean(scores))
-    return best
 
 
 @dataclass
