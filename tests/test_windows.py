@@ -87,10 +87,27 @@ def test_window_source_gathers_exactly_what_gather_does(panel, data) -> None:
     cutoff_idx = torch.tensor([data.draw(st.integers(0, int(lengths[s]) - 1)) for s in series_idx])
     expected = gather(values, lengths, series_idx, cutoff_idx, input_size, horizon, n_targets)
     source = WindowSource(values, lengths, input_size, horizon, n_targets)
-    got = source.gather(series_idx, cutoff_idx)
-    assert torch.equal(got.past, expected.past)
-    assert torch.equal(got.past_mask, expected.past_mask)
-    torch.testing.assert_close(got.future, expected.future, equal_nan=True, rtol=0, atol=0)
+    planned = source.plan(series_idx, cutoff_idx)
+    pick = torch.tensor(data.draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=8)))
+    for got, want in (
+        (source.gather(series_idx, cutoff_idx), expected),
+        (source.take(planned, pick), _select(expected, pick)),
+    ):
+        assert torch.equal(got.past, want.past)
+        assert torch.equal(got.past_mask, want.past_mask)
+        assert torch.equal(got.series_idx, want.series_idx)
+        assert torch.equal(got.cutoff_idx, want.cutoff_idx)
+        torch.testing.assert_close(got.future, want.future, equal_nan=True, rtol=0, atol=0)
+
+
+def _select(windows, pick):
+    return type(windows)(
+        windows.past[pick],
+        windows.past_mask[pick],
+        windows.future[pick],
+        windows.series_idx[pick],
+        windows.cutoff_idx[pick],
+    )
 
 
 @given(panels(), st.integers(1, 4))

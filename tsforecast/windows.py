@@ -23,6 +23,7 @@ from tsforecast.errors import InputError
 from tsforecast.panel import Panel, drop_short_series, validate_positive_int
 
 __all__ = [
+    "WindowPlan",
     "WindowSource",
     "Windows",
     "cutoff_windows",
@@ -91,6 +92,16 @@ def gather(
     return Windows(past, past_mask, future, series_idx, cutoff_idx)
 
 
+@dataclass(frozen=True)
+class WindowPlan:
+    """A fixed set of windows prepared for `WindowSource.take` (all [N], on the device)."""
+
+    series_idx: torch.Tensor
+    cutoff_idx: torch.Tensor
+    first: torch.Tensor  # flat position of each window's first element
+    n_padded: torch.Tensor  # how many of its L past steps are left padding
+
+
 class WindowSource:
     """A panel laid out once for the fastest gathering of windows of one (L, H): the hot path.
 
@@ -142,6 +153,26 @@ class WindowSource:
         # row lookup, cheaper than comparing B x L positions
         steps = torch.arange(input_size, device=device)
         self._mask_rows = steps[None, :] >= torch.arange(input_size + 1, device=device)[:, None]
+
+    def plan(self, series_idx: torch.Tensor, cutoff_idx: torch.Tensor) -> WindowPlan:
+        """Precompute what `take` needs for a fixed set of windows (e.g. all training windows)."""
+        # the window of cutoff c starts at padded step c (original step c - L + 1)
+        first = (series_idx * self._padded_length + cutoff_idx) * self.n_channels  # [N]
+        n_padded = (self.input_size - 1 - cutoff_idx).clamp(0, self.input_size)  # [N]
+        return WindowPlan(series_idx, cutoff_idx, first, n_padded)
+
+    def take(self, plan: WindowPlan, pick: torch.Tensor) -> Windows:
+        """The windows `pick` [B] (positions in `plan`): the training loop's batch, fewest ops."""
+        first = plan.first[pick]  # [B]
+        past = self._flat.index_select(0, (first[:, None] + self._past_offsets).reshape(-1))
+        future = self._flat.index_select(0, (first[:, None] + self._future_offsets).reshape(-1))
+        return Windows(
+            past.reshape(-1, self.input_size, self.n_channels),  # -> (B, L, C)
+            self._mask_rows.index_select(0, plan.n_padded[pick]),  # -> (B, L)
+            future.reshape(-1, self.horizon, self.n_targets),  # -> (B, H, C_target)
+            plan.series_idx[pick],
+            plan.cutoff_idx[pick],
+        )
 
     def gather(self, series_idx: torch.Tensor, cutoff_idx: torch.Tensor) -> Windows:
         """The windows (series_idx[b], cutoff_idx[b]); indices on the panel's device."""
