@@ -119,3 +119,19 @@ def test_bad_arguments_are_refused_before_any_work(air, kwargs, match) -> None:
 def test_bad_frame_is_refused_at_the_boundary(air) -> None:
     with pytest.raises(InputError, match=r"column 'ds' is missing"):
         tsf.forecast(air.rename(columns={"ds": "month"}), horizon=3, model="naive")
+
+
+def test_fill_reaches_every_model(air) -> None:
+    gap = air.drop(index=[100])  # one missing month
+    for model in ("naive", "lstm"):
+        fc = (
+            tsf.forecast(gap, 3, model=model, fill="ffill", max_steps=3, progress=False)
+            if (model == "lstm")
+            else tsf.forecast(gap, 3, model=model, fill="ffill")
+        )
+        assert len(fc) == 3 and np.isfinite(fc.y).all()
+
+
+def test_unknown_neural_parameter_is_an_input_error(air) -> None:
+    with pytest.raises(InputError, match=r"model 'lstm' has no parameter 'foo'"):
+        tsf.forecast(air, 3, model="lstm", foo=1)

@@ -283,3 +283,33 @@ def test_a_model_without_intervals_gets_no_coverage_rather_than_zero() -> None:
     naive = m[m["model"] == "naive"].set_index("metric")["value"]
     last = m[m["model"] == "last_value"].set_index("metric")["value"]
     assert last["mase"] == pytest.approx(naive["mase"])
+
+
+def test_the_inferred_season_never_sees_a_fold_s_test_values() -> None:
+    # integer time: the period comes from the autocorrelation of the first fold's training part
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"unique_id": "s", "ds": np.arange(60), "y": rng.normal(10, 1, 60)})
+    changed = df.copy()
+    changed.loc[36:, "y"] = np.tile([0.0, 5.0, 10.0, 20.0], 6)  # strongly 4-periodic future
+    runs = [tsf.backtest(d, ["seasonal_naive"], horizon=24, n_jobs=1) for d in (df, changed)]
+    assert runs[0].settings["season_length"] == runs[1].settings["season_length"]
+    np.testing.assert_array_equal(
+        runs[0].forecasts["y_hat"].to_numpy(), runs[1].forecasts["y_hat"].to_numpy()
+    )
+
+
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        (
+            {"hiden_size": 8},
+            r"model 'lstm' has no parameter 'hiden_size'; did you mean 'hidden_size'",
+        ),
+        ({"horizon": 3}, r"`horizon` is set by the caller"),
+        ({"dropout": 2.0}, r"dropout"),
+    ],
+)
+def test_bad_neural_params_are_refused_before_any_model_runs(params, match) -> None:
+    df = seasonal_frame({"a": 80}, m=12)
+    with pytest.raises(InputError, match=match):
+        tsf.backtest(df, ["ets", ("lstm", params)], horizon=6, season_length=12)

@@ -283,3 +283,31 @@ def test_season_length_of_integer_time_comes_from_the_autocorrelation() -> None:
     t = np.arange(24 * 20)
     frame = pd.DataFrame({"unique_id": "s", "ds": t, "y": np.sin(2 * np.pi * t / 24) * 10 + t})
     assert infer_season_length(to_panel(frame)) == 24
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"target_col": ["y", "y"]}, r"column 'y' is given twice"),
+        ({"target_col": "ds"}, r"column 'ds' is given twice \(as `time_col` and `target_col`\)"),
+        ({"covariate_cols": ["x0", "x0"]}, r"column 'x0' is given twice"),
+    ],
+)
+def test_a_column_has_one_role(small_frame, kwargs, match) -> None:
+    _raises(match, small_frame, **kwargs)
+
+
+def test_integer_column_labels_are_names() -> None:
+    frame = make_long_frame({"a": 5}).rename(columns={"y": 0})
+    assert to_panel(frame, target_col=0).target_cols == [0]
+
+
+def test_date_strings_with_different_utc_offsets_are_parsed() -> None:
+    frame = pd.DataFrame(
+        {
+            "unique_id": "s",
+            "ds": ["2024-03-31 00:00+01:00", "2024-03-31 01:00+01:00", "2024-03-31 03:00+02:00"],
+            "y": [1.0, 2.0, 3.0],
+        }
+    )
+    assert to_panel(frame).freq == "h"

@@ -86,3 +86,14 @@ def test_unknown_method_is_refused() -> None:
         InputError, match=r"`scaler` must be one of \['standard', 'robust', 'none'\]"
     ):
         fit_scaler(values, lengths, "minmax")  # type: ignore[arg-type]
+
+
+def test_robust_scaler_handles_panels_over_torchs_quantile_limit(monkeypatch) -> None:
+    import tsforecast.scaling as scaling
+
+    monkeypatch.setattr(scaling, "_QUANTILE_MAX_ELEMENTS", 40)  # forces chunks of 2 series
+    values, lengths = _panel([21, 9, 15, 30, 12])
+    chunked = fit_scaler(values, lengths, "robust")
+    monkeypatch.setattr(scaling, "_QUANTILE_MAX_ELEMENTS", 2**24)
+    whole = fit_scaler(values, lengths, "robust")
+    assert torch.equal(chunked.loc, whole.loc) and torch.equal(chunked.scale, whole.scale)

@@ -120,7 +120,7 @@ def forecast(
         wide = _baseline_wide(panel, model, horizon, season, levels, n_jobs)
         return from_pandas(wide, panel.frame_kind)
     if model in NEURAL_NAMES:
-        return _neural_forecast(model, df, future_df, panel, common, time_budget_s, model_params)
+        return _neural_forecast(model, future_df, panel, common, time_budget_s, model_params)
 
     selection = _select(df, panel, candidates, n_windows, common, time_budget_s, model_params)
     members: list[pd.DataFrame] = []
@@ -132,7 +132,7 @@ def forecast(
             left = time_budget_s - (time.perf_counter() - start)
             n_left = sum(m in NEURAL_NAMES for m in selection.chosen[len(members) :])
             budget = max(0.7 * left / max(n_left, 1), 5.0)
-        members.append(_member_forecast(name, df, future_df, panel, common, budget, model_params))
+        members.append(_member_forecast(name, future_df, panel, common, budget, model_params))
     wide = _combine(members, panel)
     selection.seconds = time.perf_counter() - start
     out = from_pandas(wide, panel.frame_kind)
@@ -200,7 +200,6 @@ def _baseline_wide(
 
 def _neural_forecast(
     name: str,
-    df: Any,
     future_df: Any | None,
     panel: Panel,
     common: dict[str, Any],
@@ -209,7 +208,7 @@ def _neural_forecast(
 ) -> Any:
     from tsforecast import models
 
-    params = {
+    fixed = {
         "horizon": common["horizon"],
         "levels": common["levels"] or None,
         "season_length": common["season_length"],
@@ -220,11 +219,18 @@ def _neural_forecast(
         "time_col": panel.time_col,
         "target_col": panel.target_cols,
         "time_budget_s": time_budget_s,
-        **model_params,
     }
-    estimator = models.get(name)(**params)
-    estimator.fit(df, future_df=future_df)
-    return estimator.predict(future_df=future_df)
+    user = dict(model_params)
+    for key in ("season_length", "time_budget_s", "progress"):
+        if key in user:  # the user's own value wins over the call's default
+            fixed.pop(key)
+    estimator = models.build(
+        name, user, reserved=("horizon", "levels", "id_col", "time_col", "target_col"), **fixed
+    )
+    # the validated rows (gaps filled as asked with `fill`), not the raw frame
+    estimator.fit(panel.to_pandas(), future_df=future_df)
+    out, _ = to_pandas(estimator.predict(future_df=future_df))
+    return from_pandas(out, panel.frame_kind)
 
 
 def _estimator_forecast(estimator: Any, df: Any, future_df: Any | None, panel: Panel) -> Any:
@@ -290,7 +296,7 @@ def _select(
     # folds only feed it the newer history (ETS/ARIMA keep their estimated parameters): the
     # ranking needs the same folds for all, not a refit per fold, and it halves the cost.
     result = backtest(
-        df,
+        panel.to_pandas(),  # the validated rows (gaps filled as asked with `fill`)
         models=models,
         horizon=horizon,
         n_windows=n_windows,
@@ -348,7 +354,6 @@ def _median_points(frames: list[pd.DataFrame]) -> pd.DataFrame:
 
 def _member_forecast(
     name: str,
-    df: Any,
     future_df: Any | None,
     panel: Panel,
     common: dict[str, Any],
@@ -365,7 +370,7 @@ def _member_forecast(
             common["levels"],
             common["n_jobs"],
         )
-    out = _neural_forecast(name, df, future_df, panel, common, time_budget_s, model_params)
+    out = _neural_forecast(name, future_df, panel, common, time_budget_s, model_params)
     frame, _ = to_pandas(out)
     return frame
 

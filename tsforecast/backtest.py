@@ -28,7 +28,7 @@ import copy
 import time
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -208,6 +208,8 @@ def _resolve_models(
             if unknown:
                 msg = f"baseline {name!r} takes only `season_length` as a param, got {unknown}."
                 raise InputError(msg)
+            if "season_length" in params:
+                validate_positive_int("season_length", params["season_length"])
             specs.append(_ModelSpec(label=name, name=name, params=dict(params)))
             continue
         from tsforecast import models as neural
@@ -215,16 +217,16 @@ def _resolve_models(
         if name not in neural.names():
             msg = f"unknown model {name!r}; choose one of {model_names()} or pass an estimator."
             raise InputError(msg)
-        kwargs = {
-            "horizon": horizon,
-            "levels": levels or None,
-            "season_length": season_length,
-            **common,
-            **params,
-        }
-        specs.append(
-            _ModelSpec(label=name, name=None, params={}, estimator=neural.get(name)(**kwargs))
+        fixed = {"horizon": horizon, "levels": levels or None, **common}
+        if season_length is not None and "season_length" not in params:
+            fixed["season_length"] = season_length
+        estimator = neural.build(
+            name,
+            params,
+            reserved=("horizon", "levels", "id_col", "time_col", "target_col"),
+            **fixed,
         )
+        specs.append(_ModelSpec(label=name, name=None, params={}, estimator=estimator))
     # unique labels: a second "lstm" with other params becomes "lstm_2"
     seen: dict[str, int] = {}
     for spec in specs:
@@ -322,7 +324,10 @@ def backtest(
     if season_length is None:
         from tsforecast.panel import infer_season_length
 
-        season_length = infer_season_length(panel)
+        # from the first fold's training part only: for integer time the period comes from
+        # the autocorrelation, which must not see any fold's test values
+        first_train = panel.lengths - horizon - (n_windows - 1) * step
+        season_length = infer_season_length(replace(panel, lengths=first_train.clamp(min=1)))
 
     pdf = panel.to_pandas()  # the validated rows, in panel order, exact float64 values
     curves: dict[tuple[str, str], list[dict[str, Any]]] = {}

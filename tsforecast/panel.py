@@ -194,10 +194,14 @@ def to_panel(
     if fill is not None and fill not in _FILL_POLICIES:
         msg = f"`fill` must be one of {list(_FILL_POLICIES)} or None, got {fill!r}."
         raise InputError(msg)
-    target_cols = [target_col] if isinstance(target_col, str) else list(target_col)
+    # a list/tuple names several targets; any other value (a str, an int label) names one
+    target_cols: list[str] = (
+        list(target_col) if isinstance(target_col, (list, tuple)) else [target_col]  # type: ignore[list-item]
+    )
     if not target_cols:
         msg = "`target_col` is an empty list; name at least one target column."
         raise InputError(msg)
+    _check_distinct(id_col, time_col, target_cols, covariate_cols)
     _check_columns_exist(pdf, {"id_col": [id_col], "time_col": [time_col]})
     _check_columns_exist(pdf, {"target_col": target_cols})
     covariates = _resolve_covariates(pdf, id_col, time_col, target_cols, covariate_cols)
@@ -342,6 +346,25 @@ def _check_columns_exist(pdf: pd.DataFrame, wanted: dict[str, list[str]]) -> Non
             raise InputError(msg)
 
 
+def _check_distinct(
+    id_col: Any, time_col: Any, target_cols: list[Any], covariate_cols: Sequence[Any] | None
+) -> None:
+    """Every column has one role: no repeats, no column both id/time and a target/covariate."""
+    covariates = [] if covariate_cols is None else list(covariate_cols)
+    roles = [("id_col", id_col), ("time_col", time_col)]
+    roles += [("target_col", c) for c in target_cols]
+    roles += [("covariate_cols", c) for c in covariates]
+    seen: dict[Any, str] = {}
+    for argument, col in roles:
+        if col in seen:
+            msg = (
+                f"column {col!r} is given twice (as `{seen[col]}` and `{argument}`); "
+                "each column can have only one role."
+            )
+            raise InputError(msg)
+        seen[col] = argument
+
+
 def _resolve_covariates(
     pdf: pd.DataFrame,
     id_col: str,
@@ -428,7 +451,11 @@ def _normalise_time(column: pd.Series, time_col: str) -> pd.Series:
         return pd.to_datetime(column)
     if kind == "str":
         try:
-            parsed = pd.to_datetime(column, format="mixed")
+            try:
+                parsed = pd.to_datetime(column, format="mixed")
+            except ValueError:
+                # stamps with different UTC offsets ("+01:00" and "+02:00"): one UTC column
+                parsed = pd.to_datetime(column, format="mixed", utc=True)
         except (ValueError, TypeError) as error:
             msg = (
                 f"column {time_col!r} holds strings that are not dates (e.g. "
@@ -538,7 +565,20 @@ def _infer_step(
         )
         raise InputError(msg)
     if not inferred:
-        # every series has gaps: the most common step inside a series is the frequency.
+        # every series has gaps: the frequency of its gap-free stretches (short runs of stamps)
+        for s, series_id in enumerate(ids[:50]):
+            lo, hi = bounds[s], bounds[s + 1]
+            for start in range(lo, max(lo + 1, hi - 4), 5):
+                run = pd.DatetimeIndex(times.iloc[start : start + 5])
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    found = pd.infer_freq(run) if len(run) >= 3 else None
+                if found is not None:
+                    alias = str(getattr(found, "freqstr", found))
+                    inferred.setdefault(alias, []).append(series_id)
+        if inferred:
+            return max(inferred, key=lambda alias: len(inferred[alias]))
+        # no regular stretch at all: the most common step inside a series is the frequency.
         ticks = pd.DatetimeIndex(times).as_unit("ns").asi8
         diffs = np.diff(ticks)
         inside = np.ones(len(diffs), dtype=bool)

@@ -19,6 +19,7 @@ ScalerMethod = Literal["standard", "robust", "none"]
 _METHODS = ("standard", "robust", "none")
 # a series that is constant on its training range keeps scale 1 rather than dividing by ~0.
 _MIN_SCALE = 1e-8
+_QUANTILE_MAX_ELEMENTS = 2**24
 
 
 @dataclass(frozen=True)
@@ -97,8 +98,15 @@ def fit_scaler(
     if method == "standard":
         return Scaler(method, mean, _safe_scale(std, torch.ones_like(std)))
     masked = torch.where(mask[..., None], values, torch.full_like(values, float("nan")))
-    quantiles = torch.nanquantile(
-        masked.float(), torch.tensor([0.25, 0.5, 0.75], device=values.device), dim=1, keepdim=True
+    probs = torch.tensor([0.25, 0.5, 0.75], device=values.device)
+    # torch's quantile refuses inputs over 2**24 elements: go through the series in chunks
+    per_chunk = max(1, _QUANTILE_MAX_ELEMENTS // max(1, n_steps * n_channels))
+    quantiles = torch.cat(
+        [
+            torch.nanquantile(masked[lo : lo + per_chunk].float(), probs, dim=1, keepdim=True)
+            for lo in range(0, n_series, per_chunk)
+        ],
+        dim=1,
     ).to(values.dtype)  # -> (3, S, 1, C)
     median = torch.nan_to_num(quantiles[1])
     iqr = torch.nan_to_num(quantiles[2] - quantiles[0])
