@@ -120,7 +120,9 @@ def mase(y: Any, y_hat: Any, y_train: Any, season_length: int = 1) -> float:
 
 
 def rmsse(y: Any, y_hat: Any, y_train: Any, season_length: int = 1) -> float:
-    """Root mean squared scaled error (M5): sqrt(MSE / rmsse_scale(y_train, season_length))."""
+    """Root mean squared scaled error: sqrt(MSE / mean squared seasonal difference of the
+    training part). M5 used lag 1 (`season_length=1`); tsforecast scales with the season length,
+    as MASE does."""
     scale = rmsse_scale(y_train, season_length)
     y_arr, f_arr = _pair(y, y_hat)
     with np.errstate(divide="ignore", invalid="ignore"):
