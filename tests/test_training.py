@@ -223,3 +223,16 @@ def test_trains_on_cuda_with_bf16() -> None:
     cfg = TrainingConfig(max_steps=200, eval_every=50, learning_rate=1e-2, progress=False)
     result = train(module, train_loss, val_loss=val_loss, config=cfg, device=dev)
     assert result.best_val_loss is not None and result.best_val_loss < 0.2
+
+
+def test_a_saved_model_folder_is_written_whole_and_read_back(tmp_path) -> None:
+    from tsforecast.errors import InputError
+    from tsforecast.persistence import read_model_folder, write_model_folder
+
+    write_model_folder(tmp_path / "m", {"w": torch.ones(2)}, {"class": "X"})
+    write_model_folder(tmp_path / "m", {"w": torch.zeros(3)}, {"class": "Y"})  # replaces it
+    config, tensors = read_model_folder(tmp_path / "m", "model")
+    assert config == {"class": "Y"} and torch.equal(tensors["w"], torch.zeros(3))
+    assert [p.name for p in tmp_path.iterdir()] == ["m"]  # no temporary folder left behind
+    with pytest.raises(InputError, match=r"is not a saved model \(it needs config.json"):
+        read_model_folder(tmp_path / "nothing", "model")

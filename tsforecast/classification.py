@@ -19,12 +19,9 @@ Outputs per task (K = number of classes / labels):
 
 from __future__ import annotations
 
-import json
 import math
 import numbers
 import os
-import shutil
-import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -33,12 +30,12 @@ from typing import Any, Literal
 import numpy as np
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_file, save_file
 from torch import nn
 
 from tsforecast.errors import InputError, NotFittedError
 from tsforecast.models.classifier import ClassifierConfig, LSTMClassifierNet
 from tsforecast.panel import resolve_device
+from tsforecast.persistence import read_model_folder, write_model_folder
 from tsforecast.training import TrainingConfig, TrainingResult, train
 
 __all__ = ["SequenceClassifier", "prepare_sequences"]
@@ -850,18 +847,7 @@ class SequenceClassifier:
             },
         }
         tensors = {k: v.detach().cpu().contiguous() for k, v in self.net_.state_dict().items()}
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-        try:
-            save_file(tensors, str(tmp / "model.safetensors"))
-            (tmp / "config.json").write_text(json.dumps(config, indent=1), encoding="utf-8")
-            if target.exists():
-                shutil.rmtree(target)
-            os.replace(tmp, target)
-        finally:
-            if tmp.exists():
-                shutil.rmtree(tmp, ignore_errors=True)
+        write_model_folder(path, tensors, config)
 
     @classmethod
     def load(
@@ -872,14 +858,7 @@ class SequenceClassifier:
         `device=None` uses the saved `device` argument, or the CPU where that is unavailable.
         """
         folder = Path(path)
-        config_file, weights_file = folder / "config.json", folder / "model.safetensors"
-        if not config_file.is_file() or not weights_file.is_file():
-            msg = (
-                f"{str(folder)!r} is not a saved SequenceClassifier (it needs config.json and "
-                "model.safetensors); pass the folder given to `save`."
-            )
-            raise InputError(msg)
-        config = json.loads(config_file.read_text(encoding="utf-8"))
+        config, tensors = read_model_folder(folder, "SequenceClassifier")
         if config.get("format_version") != _FORMAT_VERSION or config.get("class") != cls.__name__:
             msg = (
                 f"{str(folder)!r} holds format {config.get('format_version')!r} of class "
@@ -914,6 +893,6 @@ class SequenceClassifier:
         model.fit_time_s_ = training["fit_time_s"]
         net = LSTMClassifierNet(ClassifierConfig(**config["net"]))
         model.patch_size_ = net.config.patch_size
-        net.load_state_dict(load_file(str(weights_file)))
+        net.load_state_dict(tensors)
         model.net_ = net.to(model.device_).eval()
         return model

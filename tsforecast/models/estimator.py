@@ -21,12 +21,9 @@ Known-future covariates are the value columns of `future_df`; their history must
 from __future__ import annotations
 
 import inspect
-import json
 import math
 import numbers
 import os
-import shutil
-import tempfile
 import time
 import warnings
 from collections.abc import Sequence
@@ -37,7 +34,6 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 import torch
-from safetensors.torch import load_file, save_file
 from torch import nn
 
 from tsforecast.calendar import calendar_features, default_features, validate_features
@@ -52,6 +48,7 @@ from tsforecast.panel import (
     to_panel,
     validate_positive_int,
 )
+from tsforecast.persistence import read_model_folder, write_model_folder
 from tsforecast.scaling import Scaler, fit_scaler
 from tsforecast.training import TrainingConfig, TrainingResult, train
 from tsforecast.windows import gather, training_window_index
@@ -937,17 +934,7 @@ class NeuralForecaster:
                 "covariate_cols": panel.covariate_cols,
             },
         }
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-        try:
-            save_file(tensors, str(tmp / "model.safetensors"))
-            (tmp / "config.json").write_text(json.dumps(config, indent=1), encoding="utf-8")
-            if target.exists():
-                shutil.rmtree(target)
-            os.replace(tmp, target)
-        finally:
-            if tmp.exists():
-                shutil.rmtree(tmp, ignore_errors=True)
+        write_model_folder(target, tensors, config)
 
     @classmethod
     def _from_saved(
@@ -1176,19 +1163,11 @@ def load_forecaster(
     `device` overrides the saved `device` argument (e.g. load a GPU-trained model on a CPU).
     """
     folder = Path(path)
-    config_file, weights_file = folder / "config.json", folder / "model.safetensors"
-    if not config_file.is_file() or not weights_file.is_file():
-        msg = (
-            f"{str(folder)!r} is not a saved tsforecast model (it needs config.json and "
-            "model.safetensors); pass the folder given to `save`."
-        )
-        raise InputError(msg)
-    config = json.loads(config_file.read_text(encoding="utf-8"))
+    config, tensors = read_model_folder(folder, "tsforecast model")
     if config.get("format_version") != _FORMAT_VERSION or config.get("class") not in _CLASSES:
         msg = (
             f"{str(folder)!r} holds format {config.get('format_version')!r} of class "
             f"{config.get('class')!r}; this version reads format {_FORMAT_VERSION} only."
         )
         raise InputError(msg)
-    tensors = load_file(str(weights_file))
     return _CLASSES[config["class"]]._from_saved(config, tensors, device)
