@@ -202,3 +202,12 @@ def test_unreadable_files_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_config(write(tmp_path, "name = \n"))
     assert issubclass(ConfigError, InputError)
+
+
+@pytest.mark.parametrize("metric", ["pinball", "coverage_80"])
+def test_interval_metrics_come_with_levels_not_the_metrics_list(
+    tmp_path: Path, metric: str
+) -> None:
+    path = write(tmp_path, GOOD.replace("n_windows = 2", f'n_windows = 2\nmetrics = ["{metric}"]'))
+    with pytest.raises(ConfigError, match=r"lists '.*'; drop it: pinball loss and coverage"):
+        load_config(path)

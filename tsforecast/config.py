@@ -249,7 +249,13 @@ def _backtest(check: _Checker, raw: Any) -> BacktestConfig:
         metrics = [m.lower() for m in metrics]
         known = _known_metrics()
         for metric in metrics:
-            if known and metric not in known and not re.match(r"^coverage_\d+", metric):
+            if metric == "pinball" or re.match(r"^coverage_\d+", metric):
+                msg = (
+                    f"{check.source}: `backtest.metrics` lists {metric!r}; drop it: pinball "
+                    "loss and coverage are reported for every level in `levels`."
+                )
+                raise ConfigError(msg)
+            if known and metric not in known:
                 check.unknown(f"backtest.metrics[{metric!r}]", metric, known, what="metric")
     refit = table.value(
         "refit",
@@ -401,7 +407,7 @@ def _known_metrics() -> list[str]:
         from tsforecast import metrics
     except ImportError:
         return []
-    return [*metrics.METRICS, "pinball"]
+    return list(metrics.METRICS)
 
 
 # --------------------------------------------------------------------------- checking helpers
