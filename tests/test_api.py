@@ -104,7 +104,8 @@ def test_an_estimator_object_is_fitted_and_used(air) -> None:
     [
         ({"horizon": 0}, r"`horizon` must be a positive integer, got 0"),
         ({"horizon": 3, "model": "prophet"}, r"unknown model 'prophet'; choose one of"),
-        ({"horizon": 3, "levels": (80, 120)}, r"every level must be a number strictly between"),
+        ({"horizon": 3, "levels": (80, 120)}, r"every level must lie strictly between 0 and 100"),
+        ({"horizon": 3, "levels": (80, 80.0)}, r"`levels` has duplicates"),
         ({"horizon": 3, "model": "ets", "hidden_size": 3}, r"model 'ets' takes no parameters"),
         ({"horizon": 3, "candidates": ["nope"]}, r"`candidates` must name known models"),
         ({"horizon": 3, "time_budget_s": -1}, r"`time_budget_s` must be a positive number"),
@@ -135,3 +136,8 @@ def test_fill_reaches_every_model(air) -> None:
 def test_unknown_neural_parameter_is_an_input_error(air) -> None:
     with pytest.raises(InputError, match=r"model 'lstm' has no parameter 'foo'"):
         tsf.forecast(air, 3, model="lstm", foo=1)
+
+
+def test_numpy_levels_are_accepted(air) -> None:
+    fc = tsf.forecast(air, 2, model="naive", levels=np.array([80]))
+    assert {"y_lo_80", "y_hi_80"} <= set(fc.columns)

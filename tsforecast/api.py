@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from tsforecast.errors import InputError
-from tsforecast.forecasts import level_tag
+from tsforecast.forecasts import check_levels, level_tag
 from tsforecast.frames import from_pandas, to_pandas
 from tsforecast.metrics import evaluate_pandas, fold_scales
 from tsforecast.panel import FillPolicy, Panel, infer_season_length, to_panel, validate_positive_int
@@ -80,7 +80,7 @@ def forecast(
     """
     start = time.perf_counter()
     horizon = validate_positive_int("horizon", horizon)
-    levels = _check_levels(levels)
+    levels = tuple(check_levels(levels))
     if season_length is not None:
         season_length = validate_positive_int("season_length", season_length)
     if time_budget_s is not None and not (
@@ -143,21 +143,6 @@ def forecast(
 
 
 # ---------------------------------------------------------------------------------- helpers
-
-
-def _check_levels(levels: Sequence[float] | None) -> tuple[float, ...]:
-    if levels is None:
-        return ()
-    if isinstance(levels, (int, float)):
-        levels = (levels,)
-    checked = []
-    for level in levels:
-        ok = isinstance(level, (int, float)) and not isinstance(level, bool)
-        if not ok or not 0 < float(level) < 100:
-            msg = f"every level must be a number strictly between 0 and 100, got {level!r}."
-            raise InputError(msg)
-        checked.append(float(level))
-    return tuple(checked)
 
 
 def _say(progress: bool | None, text: str) -> None:

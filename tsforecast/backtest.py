@@ -36,7 +36,7 @@ import pandas as pd
 
 from tsforecast.baselines import BASELINES, forecast_many, resolve_n_jobs
 from tsforecast.errors import InputError, TsforecastWarning
-from tsforecast.forecasts import estimator_to_long, forecasts_frame, level_tag
+from tsforecast.forecasts import check_levels, estimator_to_long, forecasts_frame
 from tsforecast.frames import FrameKind, from_pandas, to_pandas
 from tsforecast.metrics import METRICS, evaluate_pandas, mase_scale, rmsse_scale
 from tsforecast.panel import Panel, to_panel, validate_positive_int
@@ -137,27 +137,6 @@ class BacktestResult:
 
 
 # --------------------------------------------------------------------------- argument checks
-
-
-def _check_levels(levels: Any) -> list[float]:
-    if levels is None:
-        return []
-    if isinstance(levels, (int, float)):
-        levels = [levels]
-    out = []
-    for level in levels:
-        if isinstance(level, bool) or not isinstance(level, (int, float, np.number)):
-            msg = f"`levels` must be numbers between 0 and 100 (e.g. (80, 95)), got {levels!r}."
-            raise InputError(msg)
-        if not 0.0 < float(level) < 100.0:
-            msg = f"every level must lie strictly between 0 and 100, got {level!r} in `levels`."
-            raise InputError(msg)
-        out.append(float(level))
-    tags = [level_tag(lvl) for lvl in out]
-    if len(set(tags)) != len(tags):
-        msg = f"`levels` has duplicates: {levels!r}."
-        raise InputError(msg)
-    return out
 
 
 def _check_refit(refit: Any) -> int:
@@ -272,7 +251,7 @@ def backtest(
         train_size = validate_positive_int("train_size", train_size)
     if season_length is not None:
         season_length = validate_positive_int("season_length", season_length)
-    level_list = _check_levels(levels)
+    level_list = check_levels(levels)
     refit_every = _check_refit(refit)
     resolve_n_jobs(n_jobs)
     metric_list = list(METRICS) if metrics is None else list(metrics)

@@ -16,7 +16,13 @@ import pandas as pd
 
 from tsforecast.errors import InputError
 
-__all__ = ["FORECAST_COLUMNS", "estimator_to_long", "forecasts_frame", "level_tag"]
+__all__ = [
+    "FORECAST_COLUMNS",
+    "check_levels",
+    "estimator_to_long",
+    "forecasts_frame",
+    "level_tag",
+]
 
 FORECAST_COLUMNS: tuple[str, ...] = ("cutoff", "model", "target", "y", "y_hat")
 
@@ -102,3 +108,25 @@ def estimator_to_long(
                 )
         parts.append(part)
     return pd.concat(parts, ignore_index=True)
+
+
+def check_levels(levels: Any) -> list[float]:
+    """`levels` as a list of floats strictly between 0 and 100, without duplicates."""
+    if levels is None:
+        return []
+    if isinstance(levels, (int, float)):
+        levels = [levels]
+    out = []
+    for level in levels:
+        if isinstance(level, bool) or not isinstance(level, (int, float, np.number)):
+            msg = f"`levels` must be numbers between 0 and 100 (e.g. (80, 95)), got {levels!r}."
+            raise InputError(msg)
+        if not 0.0 < float(level) < 100.0:
+            msg = f"every level must lie strictly between 0 and 100, got {level!r} in `levels`."
+            raise InputError(msg)
+        out.append(float(level))
+    tags = [level_tag(lvl) for lvl in out]
+    if len(set(tags)) != len(tags):
+        msg = f"`levels` has duplicates: {levels!r}."
+        raise InputError(msg)
+    return out
