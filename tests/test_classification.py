@@ -6,7 +6,6 @@ trained for few epochs so that the default run stays fast on two shared cores.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -17,16 +16,6 @@ from tsforecast import datasets
 from tsforecast.classification import SequenceClassifier, prepare_sequences
 from tsforecast.errors import InputError, NotFittedError
 from tsforecast.models.classifier import ClassifierConfig, LSTMClassifierNet
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread() -> Iterator[None]:
-    # Packed LSTMs run one small kernel per time step; with two threads on cores shared by
-    # other jobs, OpenMP's thread hand-offs make them up to 40x slower than one thread.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")

@@ -15,16 +15,6 @@ from tsforecast.training import TrainingConfig, TrainingResult, lr_factor, train
 CPU = torch.device("cpu")
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():  # type: ignore[no-untyped-def]
-    # These models are tiny: on a loaded two-core machine, intra-op threads spin against other
-    # processes and make each step 20x slower than one thread.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def _regression_problem(seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(512, 4, generator=g)

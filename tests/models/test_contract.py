@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 import polars as pl
 import pytest
-import torch
 
 import tsforecast.models as tm
 from tests.conftest import make_long_frame
@@ -29,15 +28,6 @@ TINY = {
     "batch_size": 16,
     "progress": False,
 }
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():  # type: ignore[no-untyped-def]
-    # Tiny networks: intra-op threads only add contention on a shared two-core machine.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def _frame(n_targets: int, n_covariates: int, seed: int = 0) -> pd.DataFrame:

@@ -34,14 +34,6 @@ TINY = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():  # type: ignore[no-untyped-def]
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def _scramble_after(df: pd.DataFrame, cutoff: pd.Timestamp, seed: int) -> pd.DataFrame:
     """Every value after `cutoff` replaced by something wild."""
     rng = np.random.default_rng(seed)
