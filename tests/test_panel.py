@@ -9,9 +9,11 @@ import pytest
 import torch
 
 from tests.conftest import make_long_frame
+from tsforecast.checks import positive_int
+from tsforecast.devices import resolve_device
 from tsforecast.errors import InputError, TsforecastWarning
 from tsforecast.frames import wide_to_long
-from tsforecast.panel import drop_short_series, resolve_device, to_panel, validate_positive_int
+from tsforecast.panel import drop_short_series, to_panel
 
 
 def test_valid_frame_becomes_left_aligned_padded_tensor(small_frame: pd.DataFrame) -> None:
@@ -219,7 +221,7 @@ def test_non_date_strings_as_time(small_frame) -> None:
 @pytest.mark.parametrize("value", [0, -3, 2.5, "24", True, None])
 def test_horizon_must_be_a_positive_integer(value) -> None:
     with pytest.raises(InputError, match=r"`horizon` must be a positive integer, got"):
-        validate_positive_int("horizon", value)
+        positive_int("horizon", value)
 
 
 def test_short_series_are_dropped_with_a_warning_naming_them(small_frame) -> None:

@@ -26,11 +26,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tsforecast.checks import check_levels, level_tag, positive_int
 from tsforecast.errors import InputError
-from tsforecast.forecasts import check_levels, level_tag
 from tsforecast.frames import from_pandas, to_pandas
 from tsforecast.metrics import evaluate_pandas, fold_scales
-from tsforecast.panel import FillPolicy, Panel, infer_season_length, to_panel, validate_positive_int
+from tsforecast.panel import FillPolicy, Panel, infer_season_length, to_panel
 
 __all__ = ["AutoSelection", "forecast"]
 
@@ -79,10 +79,10 @@ def forecast(
     Extra keyword arguments go to the neural model's constructor.
     """
     start = time.perf_counter()
-    horizon = validate_positive_int("horizon", horizon)
+    horizon = positive_int("horizon", horizon)
     levels = tuple(check_levels(levels))
     if season_length is not None:
-        season_length = validate_positive_int("season_length", season_length)
+        season_length = positive_int("season_length", season_length)
     if time_budget_s is not None and not (
         isinstance(time_budget_s, (int, float)) and time_budget_s > 0
     ):
@@ -253,7 +253,7 @@ def _select(
             f"{[*BASELINE_NAMES, *NEURAL_NAMES]}."
         )
         raise InputError(msg)
-    n_windows = validate_positive_int("n_windows", n_windows)
+    n_windows = positive_int("n_windows", n_windows)
     horizon = common["horizon"]
     shortest = int(panel.lengths.min().item())
     # the inner folds must leave each series enough history to fit on

@@ -35,11 +35,12 @@ import numpy as np
 import pandas as pd
 
 from tsforecast.baselines import BASELINES, forecast_many, resolve_n_jobs
+from tsforecast.checks import check_levels, positive_int
 from tsforecast.errors import InputError, TsforecastWarning
-from tsforecast.forecasts import check_levels, estimator_to_long, forecasts_frame
+from tsforecast.forecasts import estimator_to_long, forecasts_frame
 from tsforecast.frames import FrameKind, from_pandas, to_pandas
 from tsforecast.metrics import METRICS, evaluate_pandas, mase_scale, rmsse_scale
-from tsforecast.panel import Panel, to_panel, validate_positive_int
+from tsforecast.panel import Panel, to_panel
 
 __all__ = ["BacktestResult", "backtest", "model_names"]
 
@@ -188,7 +189,7 @@ def _resolve_models(
                 msg = f"baseline {name!r} takes only `season_length` as a param, got {unknown}."
                 raise InputError(msg)
             if "season_length" in params:
-                validate_positive_int("season_length", params["season_length"])
+                positive_int("season_length", params["season_length"])
             specs.append(_ModelSpec(label=name, name=name, params=dict(params)))
             continue
         from tsforecast import models as neural
@@ -244,13 +245,13 @@ def backtest(
     intervals and the pinball / coverage metrics. `n_jobs` processes fit the statistical models
     (None: all cores); `device` and `seed` go to the neural models.
     """
-    horizon = validate_positive_int("horizon", horizon)
-    n_windows = validate_positive_int("n_windows", n_windows)
-    step = horizon if step is None else validate_positive_int("step", step)
+    horizon = positive_int("horizon", horizon)
+    n_windows = positive_int("n_windows", n_windows)
+    step = horizon if step is None else positive_int("step", step)
     if train_size is not None:
-        train_size = validate_positive_int("train_size", train_size)
+        train_size = positive_int("train_size", train_size)
     if season_length is not None:
-        season_length = validate_positive_int("season_length", season_length)
+        season_length = positive_int("season_length", season_length)
     level_list = check_levels(levels)
     refit_every = _check_refit(refit)
     resolve_n_jobs(n_jobs)

@@ -32,9 +32,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from tsforecast.devices import resolve_device
 from tsforecast.errors import InputError, NotFittedError
 from tsforecast.models.classifier import ClassifierConfig, LSTMClassifierNet
-from tsforecast.panel import resolve_device
 from tsforecast.persistence import read_model_folder, write_model_folder
 from tsforecast.training import TrainingConfig, TrainingResult, train
 

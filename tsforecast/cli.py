@@ -401,7 +401,7 @@ def _device_info(requested: str) -> dict[str, Any]:
     try:
         import torch
 
-        from tsforecast.panel import resolve_device
+        from tsforecast.devices import resolve_device
 
         device = resolve_device(requested)
         info["resolved"] = str(device)

@@ -14,22 +14,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tsforecast.checks import level_tag
 from tsforecast.errors import InputError
 
 __all__ = [
     "FORECAST_COLUMNS",
-    "check_levels",
     "estimator_to_long",
     "forecasts_frame",
-    "level_tag",
 ]
 
 FORECAST_COLUMNS: tuple[str, ...] = ("cutoff", "model", "target", "y", "y_hat")
-
-
-def level_tag(level: float) -> str:
-    """How a level is written in column names: 80 -> '80', 99.5 -> '99.5'."""
-    return f"{float(level):g}"
 
 
 def forecasts_frame(
@@ -108,25 +102,3 @@ def estimator_to_long(
                 )
         parts.append(part)
     return pd.concat(parts, ignore_index=True)
-
-
-def check_levels(levels: Any) -> list[float]:
-    """`levels` as a list of floats strictly between 0 and 100, without duplicates."""
-    if levels is None:
-        return []
-    if isinstance(levels, (int, float)):
-        levels = [levels]
-    out = []
-    for level in levels:
-        if isinstance(level, bool) or not isinstance(level, (int, float, np.number)):
-            msg = f"`levels` must be numbers between 0 and 100 (e.g. (80, 95)), got {levels!r}."
-            raise InputError(msg)
-        if not 0.0 < float(level) < 100.0:
-            msg = f"every level must lie strictly between 0 and 100, got {level!r} in `levels`."
-            raise InputError(msg)
-        out.append(float(level))
-    tags = [level_tag(lvl) for lvl in out]
-    if len(set(tags)) != len(tags):
-        msg = f"`levels` has duplicates: {levels!r}."
-        raise InputError(msg)
-    return out

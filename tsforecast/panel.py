@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from tsforecast.devices import resolve_device
 from tsforecast.errors import InputError, TsforecastWarning
 from tsforecast.frames import FrameKind, to_pandas
 
@@ -28,9 +29,7 @@ __all__ = [
     "Panel",
     "drop_short_series",
     "infer_season_length",
-    "resolve_device",
     "to_panel",
-    "validate_positive_int",
 ]
 
 FillPolicy = Literal["ffill", "interpolate", "zero"]
@@ -137,37 +136,6 @@ class Panel:
         if len(id_types) == 1 and not id_types <= {str}:
             frame[self.id_col] = frame[self.id_col].astype(pd.Series(self.ids).dtype)
         return frame
-
-
-def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    """`"auto"` picks cuda, then mps, then cpu; anything else is checked to be usable."""
-    if isinstance(device, torch.device):
-        return device
-    if device == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        mps = getattr(torch.backends, "mps", None)
-        if mps is not None and mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    try:
-        resolved = torch.device(device)
-    except (RuntimeError, TypeError) as error:
-        msg = f"`device` must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps', got {device!r}."
-        raise InputError(msg) from error
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        msg = f"`device={device!r}` was asked for but CUDA is not available; use device='auto'."
-        raise InputError(msg)
-    return resolved
-
-
-def validate_positive_int(name: str, value: Any) -> int:
-    """Return `value` as an int, or raise `InputError` naming the argument."""
-    is_int = isinstance(value, numbers.Integral) and not isinstance(value, bool)
-    if not is_int or int(value) <= 0:
-        msg = f"`{name}` must be a positive integer, got {value!r}."
-        raise InputError(msg)
-    return int(value)
 
 
 def to_panel(

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 
 import torch
 
+from tsforecast.checks import positive_int
 from tsforecast.errors import InputError
-from tsforecast.panel import Panel, drop_short_series, validate_positive_int
+from tsforecast.panel import Panel, drop_short_series
 
 __all__ = [
     "WindowPlan",
@@ -122,8 +123,8 @@ class WindowSource:
         horizon: int,
         n_targets: int,
     ) -> None:
-        self.input_size = validate_positive_int("input_size", input_size)
-        self.horizon = validate_positive_int("horizon", horizon)
+        self.input_size = positive_int("input_size", input_size)
+        self.horizon = positive_int("horizon", horizon)
         self.n_targets = n_targets
         n_series, n_steps, n_channels = values.shape
         self.n_channels = n_channels
@@ -204,10 +205,10 @@ def training_window_index(
     of observed past steps a window needs; below `input_size` the past is left-padded.
     Returns (series_idx [N], cutoff_idx [N]), ordered by series then time.
     """
-    validate_positive_int("input_size", input_size)
-    validate_positive_int("horizon", horizon)
-    validate_positive_int("stride", stride)
-    min_past = input_size if min_past is None else validate_positive_int("min_past", min_past)
+    positive_int("input_size", input_size)
+    positive_int("horizon", horizon)
+    positive_int("stride", stride)
+    min_past = input_size if min_past is None else positive_int("min_past", min_past)
     limit = lengths if end_idx is None else torch.minimum(lengths, end_idx.to(lengths) + 1)
     last_cutoff = limit - 1 - horizon  # [S] the future of the last window ends at limit - 1
     first_cutoff = min_past - 1

@@ -13,6 +13,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
+from tsforecast.devices import resolve_device
 from tsforecast.errors import InputError
 from tsforecast.models.estimator import (
     LSTMForecaster,
@@ -20,7 +21,6 @@ from tsforecast.models.estimator import (
     Seq2SeqForecaster,
     load_forecaster,
 )
-from tsforecast.panel import resolve_device
 
 __all__ = [
     "REGISTRY",

@@ -37,6 +37,8 @@ import torch
 from torch import nn
 
 from tsforecast.calendar import calendar_features, default_features, validate_features
+from tsforecast.checks import positive_int
+from tsforecast.devices import resolve_device
 from tsforecast.errors import InputError, NotFittedError, TsforecastWarning
 from tsforecast.frames import from_pandas, to_pandas
 from tsforecast.models.lstm import LSTMNet, LSTMNetConfig
@@ -44,9 +46,7 @@ from tsforecast.models.seq2seq import Seq2SeqNet, Seq2SeqNetConfig
 from tsforecast.panel import (
     Panel,
     infer_season_length,
-    resolve_device,
     to_panel,
-    validate_positive_int,
 )
 from tsforecast.persistence import read_model_folder, write_model_folder
 from tsforecast.scaling import Scaler, fit_scaler
@@ -255,14 +255,14 @@ class NeuralForecaster:
         return f"{type(self).__name__}(horizon={self.horizon!r}, input_size={self.input_size!r})"
 
     def _check_params(self) -> None:
-        validate_positive_int("horizon", self.horizon)
+        positive_int("horizon", self.horizon)
         for name in ("input_size", "hidden_size", "head_hidden_size", "patch_size"):
             if getattr(self, name) is not None:
-                validate_positive_int(name, getattr(self, name))
+                positive_int(name, getattr(self, name))
         for name in ("max_steps", "batch_size", "eval_every", "season_length"):
             if getattr(self, name) is not None:
-                validate_positive_int(name, getattr(self, name))
-        validate_positive_int("num_layers", self.num_layers)
+                positive_int(name, getattr(self, name))
+        positive_int("num_layers", self.num_layers)
         if isinstance(self.head_layers, bool) or not isinstance(self.head_layers, int):
             msg = f"`head_layers` must be a non-negative integer, got {self.head_layers!r}."
             raise InputError(msg)

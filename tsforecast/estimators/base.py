@@ -1,0 +1,198 @@
+"""The one estimator contract every model follows (scikit-learn's rules).
+
+- Every parameter is an explicit argument of `__init__` (no `*args` / `**kwargs`), stored
+  unchanged under its own name; nothing is computed in `__init__`. `get_params`, `set_params`,
+  `clone` and `repr` are derived from the signature, so they can never disagree with it.
+- Values are checked by `_check_params` (at `set_params`, at `fit`, and by the registry's
+  `build` before any data is read).
+- What `fit` learns is stored in attributes ending in `_`; a method that needs them raises
+  `NotFittedError` before `fit`.
+
+`Forecaster` adds the forecasting methods and a statement of what a model can use
+(`Capabilities`); `check_request` refuses, with a clear error, what a model cannot honour.
+`SavedModel` is the one save/load format (a folder with `config.json` and `model.safetensors`,
+with a format version), shared by the forecasters and the classifier.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import inspect
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, TypeVar
+
+from tsforecast.errors import InputError, NotFittedError
+
+__all__ = ["BaseEstimator", "Capabilities", "Forecaster", "FORMAT_VERSION"]
+
+# The version of the saved-model folder format; `load` refuses any other.
+FORMAT_VERSION = 2
+
+EstimatorT = TypeVar("EstimatorT", bound="BaseEstimator")
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a forecaster can use. An entry point refuses a request outside it.
+
+    multivariate: more than one target column (`target_col=[...]`).
+    past_covariates: other numeric columns of `df`, seen up to each cutoff only.
+    future_covariates: known-future covariates given in `future_df`.
+    levels: prediction intervals (`levels=(80, 95)`).
+    """
+
+    multivariate: bool = True
+    past_covariates: bool = False
+    future_covariates: bool = False
+    levels: bool = True
+
+
+class BaseEstimator:
+    """Parameters from the `__init__` signature: get_params / set_params / clone / repr."""
+
+    @classmethod
+    def param_names(cls) -> list[str]:
+        """The constructor's parameter names, in signature order."""
+        names = []
+        for param in list(inspect.signature(cls.__init__).parameters.values())[1:]:
+            if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+                msg = f"{cls.__name__}.__init__ must list every parameter (no *args/**kwargs)."
+                raise TypeError(msg)
+            names.append(param.name)
+        return names
+
+    @classmethod
+    def param_defaults(cls) -> dict[str, Any]:
+        """Default value of each parameter (`inspect.Parameter.empty` when it has none)."""
+        params = list(inspect.signature(cls.__init__).parameters.values())[1:]
+        return {p.name: p.default for p in params}
+
+    def get_params(self) -> dict[str, Any]:
+        """The constructor arguments, as given."""
+        return {name: getattr(self, name) for name in self.param_names()}
+
+    def set_params(self: EstimatorT, **params: Any) -> EstimatorT:
+        """Set constructor arguments (unknown names are refused with the closest known one)."""
+        check_param_names(type(self), params, what=type(self).__name__)
+        old = self.get_params()
+        for key, value in params.items():
+            setattr(self, key, value)
+        try:
+            self._check_params()
+        except InputError:
+            for key, value in old.items():
+                setattr(self, key, value)
+            raise
+        return self
+
+    def clone(self: EstimatorT) -> EstimatorT:
+        """A new, unfitted estimator with the same parameters."""
+        return type(self)(**copy.deepcopy(self.get_params()))
+
+    def _check_params(self) -> None:
+        """Raise `InputError` for a parameter value that cannot work (subclasses extend)."""
+
+    @property
+    def is_fitted(self) -> bool:
+        return any(k.endswith("_") and not k.startswith("_") for k in vars(self))
+
+    def _check_fitted(self) -> None:
+        if not self.is_fitted:
+            msg = f"this {type(self).__name__} is not fitted yet; call `fit` first."
+            raise NotFittedError(msg)
+
+    def __repr__(self) -> str:
+        defaults = self.param_defaults()
+        shown = [
+            f"{k}={v!r}"
+            for k, v in self.get_params().items()
+            if defaults.get(k, inspect.Parameter.empty) is inspect.Parameter.empty
+            or not _same(v, defaults[k])
+        ]
+        return f"{type(self).__name__}({', '.join(shown)})"
+
+
+class Forecaster(BaseEstimator):
+    """The forecasting contract. Frames are pandas or polars; outputs have the input's type.
+
+    fit(df, future_df=None) -> self
+    predict(history_df=None, future_df=None): `horizon` steps after the end of every series of
+        `history_df` (default: the training data); new series and updated histories are
+        forecast without refitting.
+    predict_cutoffs(df, cutoffs, future_df=None): `horizon` steps after each cutoff of each
+        series, from the rows up to that cutoff only (what a backtest needs), with a `cutoff`
+        column after the time column.
+    save(path) / load(path): one folder, format `FORMAT_VERSION`.
+    """
+
+    model_name: ClassVar[str] = ""
+    capabilities: ClassVar[Capabilities] = Capabilities()
+
+    def fit(self, df: Any, future_df: Any | None = None) -> Forecaster:
+        raise NotImplementedError
+
+    def predict(self, history_df: Any | None = None, future_df: Any | None = None) -> Any:
+        raise NotImplementedError
+
+    def predict_cutoffs(self, df: Any, cutoffs: Any, future_df: Any | None = None) -> Any:
+        raise NotImplementedError
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        raise NotImplementedError
+
+    @classmethod
+    def check_request(
+        cls,
+        *,
+        target_cols: Sequence[str] = ("y",),
+        past_covariates: Sequence[str] = (),
+        future_df: bool = False,
+        levels: Sequence[float] = (),
+        label: str | None = None,
+    ) -> None:
+        """Refuse, with a clear error, a request this model cannot honour."""
+        caps = cls.capabilities
+        name = label or cls.model_name or cls.__name__
+        if len(target_cols) > 1 and not caps.multivariate:
+            msg = (
+                f"model {name!r} forecasts one target, got {list(target_cols)}; "
+                "pass one `target_col` or choose a multivariate model."
+            )
+            raise InputError(msg)
+        if past_covariates and not caps.past_covariates:
+            msg = (
+                f"model {name!r} uses no covariates, but the frame has the numeric columns "
+                f"{list(past_covariates)} besides the targets; drop them (or select the "
+                "target columns) or choose a model that uses covariates (lstm, bilstm, seq2seq)."
+            )
+            raise InputError(msg)
+        if future_df and not caps.future_covariates:
+            msg = (
+                f"model {name!r} uses no known-future covariates, but `future_df` was given; "
+                "drop `future_df` or choose a model that uses it (lstm, bilstm, seq2seq)."
+            )
+            raise InputError(msg)
+        if levels and not caps.levels:
+            msg = f"model {name!r} gives no prediction intervals; drop `levels`."
+            raise InputError(msg)
+
+
+def check_param_names(cls: type[BaseEstimator], params: dict[str, Any], what: str) -> None:
+    """Refuse parameter names `cls` does not take, naming the closest known one."""
+    known = cls.param_names()
+    for key in params:
+        if key not in known:
+            close = difflib.get_close_matches(str(key), known, n=1)
+            hint = f" did you mean {close[0]!r}?" if close else ""
+            msg = f"{what} has no parameter {key!r};{hint} known: {sorted(known)}."
+            raise InputError(msg)
+
+
+def _same(a: Any, b: Any) -> bool:
+    try:
+        return bool(a == b) and type(a) is type(b)
+    except Exception:  # arrays and the like: show them
+        return False
