@@ -191,7 +191,7 @@ def _neural_forecast(
     time_budget_s: float | None,
     model_params: dict[str, Any],
 ) -> Any:
-    from tsforecast import models
+    from tsforecast.estimators import registry
 
     fixed = {
         "horizon": common["horizon"],
@@ -209,9 +209,7 @@ def _neural_forecast(
     for key in ("season_length", "time_budget_s", "progress"):
         if key in user:  # the user's own value wins over the call's default
             fixed.pop(key)
-    estimator = models.build(
-        name, user, reserved=("horizon", "levels", "id_col", "time_col", "target_col"), **fixed
-    )
+    estimator = registry.build(name, user, **fixed)
     # the validated rows (gaps filled as asked with `fill`), not the raw frame
     estimator.fit(panel.to_pandas(), future_df=future_df)
     out, _ = to_pandas(estimator.predict(future_df=future_df))

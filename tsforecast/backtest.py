@@ -49,9 +49,9 @@ _BY = ("unique_id", "horizon", "cutoff")
 
 def model_names() -> list[str]:
     """Every model name `backtest` accepts as a string."""
-    from tsforecast import models
+    from tsforecast.estimators import registry
 
-    return [*BASELINES, *models.names()]
+    return [n for n in registry.names() if n != "auto"]
 
 
 @dataclass
@@ -192,20 +192,15 @@ def _resolve_models(
                 positive_int("season_length", params["season_length"])
             specs.append(_ModelSpec(label=name, name=name, params=dict(params)))
             continue
-        from tsforecast import models as neural
+        from tsforecast.estimators import registry
 
-        if name not in neural.names():
+        if name not in registry.names("neural"):
             msg = f"unknown model {name!r}; choose one of {model_names()} or pass an estimator."
             raise InputError(msg)
         fixed = {"horizon": horizon, "levels": levels or None, **common}
         if season_length is not None and "season_length" not in params:
             fixed["season_length"] = season_length
-        estimator = neural.build(
-            name,
-            params,
-            reserved=("horizon", "levels", "id_col", "time_col", "target_col"),
-            **fixed,
-        )
+        estimator = registry.build(name, params, **fixed)
         specs.append(_ModelSpec(label=name, name=None, params={}, estimator=estimator))
     # unique labels: a second "lstm" with other params becomes "lstm_2"
     seen: dict[str, int] = {}

@@ -351,10 +351,10 @@ def _model_parameters(name: str) -> dict[str, str] | None:
     """The parameters a model accepts and their annotations; None: left to the engine."""
     if name in NEURAL_MODELS:
         try:
-            from tsforecast import models
+            from tsforecast.estimators import registry
         except ImportError:
             return None
-        return _init_parameters(models.REGISTRY[name][0])
+        return _init_parameters(registry.spec(name).cls)
     if name in BASELINE_MODELS:
         return {"season_length": "int"}  # the baselines choose everything else themselves
     return None

@@ -58,7 +58,8 @@ def main() -> None:
 
     results: dict[str, dict] = {}
     for horizon in [int(h) for h in args.horizons.split(",")]:
-        model = tm.get(args.model)(
+        model = tm.build(
+            args.model,
             horizon=horizon,
             input_size=args.input_size,
             target_col=cols,

@@ -80,7 +80,8 @@ def main() -> None:
     print(f"M4 Hourly: {len(train)} series, horizon 48; machine: {machine}; budget {args.budget}s")
 
     def run(name: str, budget: float) -> dict:
-        model = tm.get(name)(
+        model = tm.build(
+            name,
             horizon=48,
             levels=(80, 95),
             time_budget_s=budget,

@@ -18,7 +18,7 @@ import tsforecast.models as tm
 from tests.conftest import make_long_frame
 from tsforecast.errors import InputError, NotFittedError
 
-MODELS = tm.names()
+MODELS = tm.names("neural")
 TINY = {
     "input_size": 12,
     "hidden_size": 8,
@@ -44,11 +44,11 @@ def _targets(n_targets: int) -> list[str]:
 
 def test_registry_names_and_defaults() -> None:
     assert set(MODELS) == {"lstm", "bilstm", "seq2seq"}
-    assert tm.get("bilstm")(horizon=3).bidirectional is True
-    assert tm.get("lstm")(horizon=3).bidirectional is False
-    assert isinstance(tm.get("seq2seq")(horizon=3), tm.Seq2SeqForecaster)
-    with pytest.raises(InputError, match="unknown neural model 'gru'"):
-        tm.get("gru")
+    assert tm.build("bilstm", horizon=3).bidirectional is True
+    assert tm.build("lstm", horizon=3).bidirectional is False
+    assert isinstance(tm.build("seq2seq", horizon=3), tm.Seq2SeqForecaster)
+    with pytest.raises(InputError, match="unknown model 'gru'"):
+        tm.build("gru")
 
 
 @pytest.mark.parametrize("name", MODELS)
@@ -62,7 +62,7 @@ def test_contract(
     df = _frame(n_targets, n_covariates)
     targets = _targets(n_targets)
     horizon = 4
-    model = tm.get(name)(horizon=horizon, target_col=targets, levels=levels, seed=3, **TINY)
+    model = tm.build(name, horizon=horizon, target_col=targets, levels=levels, seed=3, **TINY)
     with pytest.raises(NotFittedError):
         model.predict()
     fc = model.fit(df).predict()
@@ -88,9 +88,9 @@ def test_contract(
     assert len(model.history_) >= 1 and "train_loss" in model.history_[0]
 
     # same seed -> the very same forecasts; another seed -> different ones
-    again = tm.get(name)(horizon=horizon, target_col=targets, levels=levels, seed=3, **TINY)
+    again = tm.build(name, horizon=horizon, target_col=targets, levels=levels, seed=3, **TINY)
     pd.testing.assert_frame_equal(fc, again.fit(df).predict())
-    other = tm.get(name)(horizon=horizon, target_col=targets, levels=levels, seed=4, **TINY)
+    other = tm.build(name, horizon=horizon, target_col=targets, levels=levels, seed=4, **TINY)
     assert not np.allclose(values, other.fit(df).predict()[expected_cols[2:]].to_numpy())
 
     # save / load round trip: identical forecasts, from the stored history and a new one
@@ -108,7 +108,8 @@ def test_overfits_one_tiny_batch(name: str) -> None:
     # must fall far below its starting value.
     t = np.arange(30, dtype=np.float64)
     df = pd.DataFrame({"unique_id": "s", "ds": t.astype(np.int64), "y": np.sin(t / 2.0) + t / 10})
-    model = tm.get(name)(
+    model = tm.build(
+        name,
         horizon=3,
         input_size=8,
         hidden_size=32,
@@ -131,7 +132,7 @@ def test_overfits_one_tiny_batch(name: str) -> None:
 def test_polars_in_polars_out_and_integer_time() -> None:
     pdf = _frame(1, 0)
     pdf["ds"] = pdf.groupby("unique_id").cumcount().astype("int64") + 1
-    model = tm.get("lstm")(horizon=3, **TINY).fit(pl.from_pandas(pdf))
+    model = tm.build("lstm", horizon=3, **TINY).fit(pl.from_pandas(pdf))
     fc = model.predict()
     assert isinstance(fc, pl.DataFrame)
     assert fc.columns == ["unique_id", "ds", "y"]
@@ -159,7 +160,7 @@ def test_known_future_covariates_enter_the_forecast() -> None:
         ignore_index=True,
     )
     for name in MODELS:
-        model = tm.get(name)(horizon=4, calendar=True, **TINY).fit(df, future_df=future)
+        model = tm.build(name, horizon=4, calendar=True, **TINY).fit(df, future_df=future)
         fc = model.predict()
         assert model.layout_.future_cols == ["x0"]
         assert model.layout_.calendar  # hourly stamps -> hour of day, day of week, ...

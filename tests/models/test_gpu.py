@@ -33,7 +33,7 @@ PARAMS = {
 def test_cpu_and_gpu_forecasts_agree(name: str, tmp_path: Path) -> None:
     df = make_long_frame({"a": 120, "b": 90, "c": 150}, n_covariates=1)
     # The same weights predict the same on both devices (fp32 inference).
-    cpu_model = tm.get(name)(horizon=6, device="cpu", **PARAMS).fit(df)
+    cpu_model = tm.build(name, horizon=6, device="cpu", **PARAMS).fit(df)
     cpu_model.save(tmp_path / "m")
     gpu_model = tm.load(tmp_path / "m", device="cuda")
     assert gpu_model.device_.type == "cuda"
@@ -45,7 +45,7 @@ def test_cpu_and_gpu_forecasts_agree(name: str, tmp_path: Path) -> None:
         atol=1e-4,
     )
     # Training on the GPU (bf16 autocast) gives finite forecasts that the CPU reproduces.
-    trained = tm.get(name)(horizon=6, device="cuda", **PARAMS).fit(df)
+    trained = tm.build(name, horizon=6, device="cuda", **PARAMS).fit(df)
     fc = trained.predict()
     assert np.isfinite(fc[cols].to_numpy()).all()
     trained.save(tmp_path / "g")

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 import tsforecast.models as tm
 from tests.conftest import make_long_frame
-from tsforecast.models.estimator import split_windows
+from tsforecast.estimators.neural import split_windows
 from tsforecast.models.lstm import LSTMNet, LSTMNetConfig
 from tsforecast.models.seq2seq import Seq2SeqNet, Seq2SeqNetConfig
 from tsforecast.windows import gather
@@ -51,7 +51,7 @@ def test_forecasts_ignore_everything_after_training_end_and_cutoffs(name: str) -
     cutoffs = [train_end, train_end + pd.Timedelta(hours=4), train_end + pd.Timedelta(hours=7)]
 
     def run(frame: pd.DataFrame) -> list[pd.DataFrame]:
-        model = tm.get(name)(horizon=4, seed=1, levels=(80,), **TINY)
+        model = tm.build(name, horizon=4, seed=1, levels=(80,), **TINY)
         model.fit(frame[frame["ds"] <= train_end])
         return [model.predict()] + [model.predict(frame[frame["ds"] <= c]) for c in cutoffs]
 
@@ -70,7 +70,7 @@ def test_forecasts_ignore_everything_after_training_end_and_cutoffs(name: str) -
 def test_predict_cutoffs_matches_predict_and_ignores_the_future(name: str) -> None:
     df = make_long_frame({"a": 70, "b": 64, "c": 80}, n_covariates=1, seed=6)
     train_end = pd.Timestamp("2024-01-03 08:00")
-    model = tm.get(name)(horizon=4, seed=2, levels=(80,), **TINY)
+    model = tm.build(name, horizon=4, seed=2, levels=(80,), **TINY)
     model.fit(df[df["ds"] <= train_end])
     cutoffs = [train_end + pd.Timedelta(hours=k) for k in (0, 3, 6)]
     batched = model.predict_cutoffs(df, cutoffs)

@@ -26,7 +26,7 @@ from typing import Any, ClassVar, TypeVar
 
 from tsforecast.errors import InputError, NotFittedError
 
-__all__ = ["BaseEstimator", "Capabilities", "Forecaster", "FORMAT_VERSION"]
+__all__ = ["FORMAT_VERSION", "BaseEstimator", "Capabilities", "Forecaster"]
 
 # The version of the saved-model folder format; `load` refuses any other.
 FORMAT_VERSION = 2

@@ -20,7 +20,6 @@ Known-future covariates are the value columns of `future_df`; their history must
 
 from __future__ import annotations
 
-import inspect
 import math
 import numbers
 import os
@@ -39,7 +38,8 @@ from torch import nn
 from tsforecast.calendar import calendar_features, default_features, validate_features
 from tsforecast.checks import positive_int
 from tsforecast.devices import resolve_device
-from tsforecast.errors import InputError, NotFittedError, TsforecastWarning
+from tsforecast.errors import InputError, TsforecastWarning
+from tsforecast.estimators.base import FORMAT_VERSION, Capabilities, Forecaster
 from tsforecast.frames import from_pandas, to_pandas
 from tsforecast.models.lstm import LSTMNet, LSTMNetConfig
 from tsforecast.models.seq2seq import Seq2SeqNet, Seq2SeqNetConfig
@@ -48,7 +48,7 @@ from tsforecast.panel import (
     infer_season_length,
     to_panel,
 )
-from tsforecast.persistence import read_model_folder, write_model_folder
+from tsforecast.persistence import write_model_folder
 from tsforecast.scaling import Scaler, fit_scaler
 from tsforecast.training import TrainingConfig, TrainingResult, train
 from tsforecast.windows import gather, training_window_index
@@ -57,13 +57,11 @@ __all__ = [
     "LSTMForecaster",
     "NeuralForecaster",
     "Seq2SeqForecaster",
-    "load_forecaster",
     "pinball_loss",
     "quantiles_for_levels",
     "split_windows",
 ]
 
-_FORMAT_VERSION = 1
 _LOSSES = ("mae", "mse", "huber")
 _SCALERS = ("standard", "robust", "none")
 # Seasonal periods of calendar frequencies (fixed-length ones use the daily cycle).
@@ -166,7 +164,7 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-class NeuralForecaster:
+class NeuralForecaster(Forecaster):
     """Shared fit / predict / save of the neural forecasters (see the module docstring).
 
     Subclasses only say which network they build (`_build_network`) and how a training batch
@@ -174,6 +172,9 @@ class NeuralForecaster:
     """
 
     model_name: ClassVar[str] = ""
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        multivariate=True, past_covariates=True, future_covariates=True, levels=True
+    )
 
     def __init__(
         self,
@@ -244,15 +245,6 @@ class NeuralForecaster:
         self.time_col = time_col
         self.target_col = target_col
         self.fill = fill
-
-    # ------------------------------------------------------------------ parameters
-    def get_params(self) -> dict[str, Any]:
-        """The constructor arguments (scikit-learn convention)."""
-        names = list(inspect.signature(NeuralForecaster.__init__).parameters)[1:]
-        return {name: getattr(self, name) for name in names}
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(horizon={self.horizon!r}, input_size={self.input_size!r})"
 
     def _check_params(self) -> None:
         positive_int("horizon", self.horizon)
@@ -679,11 +671,6 @@ class NeuralForecaster:
         return self
 
     # ------------------------------------------------------------------ predict
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "network_"):
-            msg = f"this {type(self).__name__} is not fitted yet; call `fit(df)` first."
-            raise NotFittedError(msg)
-
     def predict(self, history_df: Any | None = None, future_df: Any | None = None) -> Any:
         """Forecast `horizon` steps after the end of every series of `history_df`.
 
@@ -912,7 +899,7 @@ class NeuralForecaster:
         tensors = {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
         params = {k: _json_value(v) for k, v in self.get_params().items()}
         config = {
-            "format_version": _FORMAT_VERSION,
+            "format_version": FORMAT_VERSION,
             "model": self.model_name,
             "class": type(self).__name__,
             "params": params,
@@ -1067,20 +1054,46 @@ class Seq2SeqForecaster(NeuralForecaster):
     def __init__(
         self,
         horizon: int,
-        *args: Any,
+        input_size: int | None = None,
+        hidden_size: int | None = None,
+        num_layers: int = 2,
+        bidirectional: bool = False,
+        dropout: float = 0.1,
+        head_layers: int = 2,
+        head_hidden_size: int | None = None,
+        patch_size: int | None = None,
+        levels: Sequence[float] | None = None,
+        loss: str = "mae",
+        window_norm: bool = True,
+        highway: bool = True,
+        scaler: str = "standard",
+        calendar: bool | Sequence[str] = False,
+        season_length: int | None = None,
+        max_steps: int | None = None,
+        batch_size: int | None = None,
+        learning_rate: float = 3e-3,
+        weight_decay: float = 1e-4,
+        lr_schedule: str = "cosine",
+        val_size: int | None = None,
+        patience: int | None = 10,
+        eval_every: int | None = None,
+        time_budget_s: float | None = None,
+        precision: str = "auto",
+        device: str = "auto",
+        seed: int = 0,
+        progress: bool | None = None,
+        id_col: str = "unique_id",
+        time_col: str = "ds",
+        target_col: str | Sequence[str] = "y",
+        fill: str | None = None,
         teacher_forcing: float = 0.5,
         teacher_forcing_decay: float | None = 0.5,
-        **kwargs: Any,
     ) -> None:
-        super().__init__(horizon, *args, **kwargs)
+        super().__init__(
+            **{k: v for k, v in locals().items() if k in NeuralForecaster.param_names()}
+        )
         self.teacher_forcing = teacher_forcing
         self.teacher_forcing_decay = teacher_forcing_decay
-
-    def get_params(self) -> dict[str, Any]:
-        params = super().get_params()
-        params["teacher_forcing"] = self.teacher_forcing
-        params["teacher_forcing_decay"] = self.teacher_forcing_decay
-        return params
 
     def _resolve_params(self, panel: Panel, season: int) -> dict[str, Any]:
         params = super()._resolve_params(panel, season)
@@ -1147,27 +1160,3 @@ class Seq2SeqForecaster(NeuralForecaster):
                 median_index=layout.quantiles.index(0.5),
             )
         )
-
-
-_CLASSES: dict[str, type[NeuralForecaster]] = {
-    "LSTMForecaster": LSTMForecaster,
-    "Seq2SeqForecaster": Seq2SeqForecaster,
-}
-
-
-def load_forecaster(
-    path: str | os.PathLike[str], device: str | torch.device | None = None
-) -> NeuralForecaster:
-    """Load a forecaster written by `save(path)`; it predicts exactly as the saved one.
-
-    `device` overrides the saved `device` argument (e.g. load a GPU-trained model on a CPU).
-    """
-    folder = Path(path)
-    config, tensors = read_model_folder(folder, "tsforecast model")
-    if config.get("format_version") != _FORMAT_VERSION or config.get("class") not in _CLASSES:
-        msg = (
-            f"{str(folder)!r} holds format {config.get('format_version')!r} of class "
-            f"{config.get('class')!r}; this version reads format {_FORMAT_VERSION} only."
-        )
-        raise InputError(msg)
-    return _CLASSES[config["class"]]._from_saved(config, tensors, device)
