@@ -305,7 +305,7 @@ def test_the_inferred_season_never_sees_a_fold_s_test_values() -> None:
             {"hiden_size": 8},
             r"model 'lstm' has no parameter 'hiden_size'; did you mean 'hidden_size'",
         ),
-        ({"horizon": 3}, r"`horizon` is set by the caller"),
+        ({"horizon": 3}, r"`horizon` is set by the call"),
         ({"dropout": 2.0}, r"dropout"),
     ],
 )

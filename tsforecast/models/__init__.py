@@ -8,12 +8,30 @@ from __future__ import annotations
 
 from tsforecast.estimators.neural import LSTMForecaster, NeuralForecaster, Seq2SeqForecaster
 from tsforecast.estimators.registry import REGISTRY, build, load, names, spec
+from tsforecast.estimators.statistical import (
+    ARIMAForecaster,
+    DriftForecaster,
+    ETSForecaster,
+    Naive2Forecaster,
+    NaiveForecaster,
+    SeasonalNaiveForecaster,
+    StatisticalForecaster,
+    ThetaForecaster,
+)
 
 __all__ = [
     "REGISTRY",
+    "ARIMAForecaster",
+    "DriftForecaster",
+    "ETSForecaster",
     "LSTMForecaster",
+    "Naive2Forecaster",
+    "NaiveForecaster",
     "NeuralForecaster",
+    "SeasonalNaiveForecaster",
     "Seq2SeqForecaster",
+    "StatisticalForecaster",
+    "ThetaForecaster",
     "build",
     "load",
     "names",

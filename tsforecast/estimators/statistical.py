@@ -1,0 +1,329 @@
+"""The statistical baselines as estimators behind the one contract.
+
+Each target of each series is fitted on its own (`tsforecast.baselines` holds the models and
+the process pool). What a fit learns per (series, target) — ETS's form and smoothing
+parameters, ARIMA's orders and coefficients — is kept in `specs_`: `predict` on a longer or
+newer history of a known series runs the fitted model over it without re-estimating (a new
+series is fitted on the spot), and `predict_cutoffs` does the same up to every cutoff. A series
+a model cannot fit falls back to seasonal naive (naive when there is no season) and is listed in
+`failures_` (id, target, cutoff, reason); the run goes on.
+
+The baselines use neither covariates nor `future_df`, and say so: both are refused with an
+error naming what to drop (`Capabilities`).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+import torch
+
+from tsforecast.checks import check_fill, check_levels, check_seed, positive_int
+from tsforecast.devices import resolve_device
+from tsforecast.errors import InputError
+from tsforecast.estimators.base import FORMAT_VERSION, Capabilities, Forecaster
+from tsforecast.estimators.history import panel_from_saved, panel_to_saved
+from tsforecast.estimators.output import cutoff_positions, forecast_frame
+from tsforecast.panel import Panel, infer_season_length, to_panel
+from tsforecast.persistence import write_model_folder
+
+__all__ = [
+    "ARIMAForecaster",
+    "DriftForecaster",
+    "ETSForecaster",
+    "Naive2Forecaster",
+    "NaiveForecaster",
+    "SeasonalNaiveForecaster",
+    "StatisticalForecaster",
+    "ThetaForecaster",
+]
+
+
+class StatisticalForecaster(Forecaster):
+    """A per-series statistical model (subclasses name it with `method`).
+
+    horizon: steps forecast after each cutoff. levels: interval levels in percent.
+    season_length: the seasonal period m (None: from the frequency, see `infer_season_length`).
+    n_jobs: processes for the slower models (None: all cores).
+    id_col, time_col, target_col, fill, freq: how the frame is read (see `tsf.to_panel`).
+    device, seed: accepted for one contract with the neural models (checked, otherwise unused:
+    these models run on the CPU and are deterministic).
+    """
+
+    method: ClassVar[str] = ""
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        multivariate=True, past_covariates=False, future_covariates=False, levels=True
+    )
+
+    def __init__(
+        self,
+        horizon: int,
+        levels: Any = None,
+        season_length: int | None = None,
+        n_jobs: int | None = None,
+        id_col: str = "unique_id",
+        time_col: str = "ds",
+        target_col: str | list[str] = "y",
+        fill: str | None = None,
+        freq: str | int | None = None,
+        device: str = "auto",
+        seed: int = 0,
+    ) -> None:
+        self.horizon = horizon
+        self.levels = levels
+        self.season_length = season_length
+        self.n_jobs = n_jobs
+        self.id_col = id_col
+        self.time_col = time_col
+        self.target_col = target_col
+        self.fill = fill
+        self.freq = freq
+        self.device = device
+        self.seed = seed
+
+    @property
+    def model_name(self) -> str:  # type: ignore[override]
+        return self.method
+
+    def _check_params(self) -> None:
+        from tsforecast.baselines import resolve_n_jobs
+
+        positive_int("horizon", self.horizon)
+        check_levels(self.levels)
+        if self.season_length is not None:
+            positive_int("season_length", self.season_length)
+        resolve_n_jobs(self.n_jobs)
+        check_fill(self.fill)
+        check_seed(self.seed)
+        resolve_device(self.device)
+
+    # ------------------------------------------------------------------ data
+    def _panel(self, df: Any, future_df: Any | None, what: str) -> Panel:
+        self.check_request(future_df=future_df is not None, label=self.method)
+        if isinstance(df, Panel):
+            panel = df
+        else:
+            try:
+                panel = to_panel(
+                    df,
+                    id_col=self.id_col,
+                    time_col=self.time_col,
+                    target_col=self.target_col,
+                    freq=self.freq,
+                    fill=self.fill,  # type: ignore[arg-type]
+                )
+            except InputError as error:
+                msg = f"in `{what}`: {error}"
+                raise InputError(msg) from error
+        self.check_request(
+            target_cols=panel.target_cols, past_covariates=panel.covariate_cols, label=self.method
+        )
+        return panel
+
+    # ------------------------------------------------------------------ contract
+    def fit(self, df: Any, future_df: Any | None = None) -> StatisticalForecaster:
+        """Fit every target of every series of `df` (its forecasts after the end are kept)."""
+        self._check_params()
+        panel = self._panel(df, future_df, "df")
+        self.season_length_ = int(self.season_length or infer_season_length(panel))
+        self.levels_ = check_levels(self.levels)
+        self.specs_: dict[tuple[Any, str], dict[str, Any]] = {}
+        self.failures_ = pd.DataFrame(columns=[self.id_col, "target", "cutoff", "reason"])
+        series_idx = np.arange(panel.n_series)
+        cutoff_idx = panel.lengths.numpy() - 1
+        forecasts = self._run(panel, series_idx, cutoff_idx, fitting=True)
+        self.history_panel_ = panel
+        self.fit_forecasts_ = forecasts
+        return self
+
+    def predict(self, history_df: Any | None = None, future_df: Any | None = None) -> Any:
+        """`horizon` steps after the end of every series of `history_df` (default: the training
+        data). A known series keeps its fitted model over the new history; a new one is fitted."""
+        self._check_fitted()
+        if history_df is None:
+            self.check_request(future_df=future_df is not None, label=self.method)
+            panel, forecasts = self.history_panel_, self.fit_forecasts_
+            series_idx = np.arange(panel.n_series)
+            cutoff_idx = panel.lengths.numpy() - 1
+        else:
+            panel = self._panel(history_df, future_df, "history_df")
+            series_idx = np.arange(panel.n_series)
+            cutoff_idx = panel.lengths.numpy() - 1
+            forecasts = self._run(panel, series_idx, cutoff_idx, fitting=False)
+        return forecast_frame(panel, series_idx, cutoff_idx, *forecasts, self.levels_, False)
+
+    def predict_cutoffs(self, df: Any, cutoffs: Any, future_df: Any | None = None) -> Any:
+        """`horizon` steps after each cutoff of each series, from the rows up to it only."""
+        self._check_fitted()
+        panel = self._panel(df, future_df, "df")
+        series_idx, cutoff_idx = cutoff_positions(panel, cutoffs)
+        forecasts = self._run(panel, series_idx, cutoff_idx, fitting=False)
+        return forecast_frame(panel, series_idx, cutoff_idx, *forecasts, self.levels_, True)
+
+    def forecast_positions(
+        self,
+        panel: Panel,
+        series_idx: np.ndarray,
+        cutoff_idx: np.ndarray,
+        start_idx: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+        """(point (N, H, C), lo, hi (N, H, C, L)) after the given positions of a validated panel,
+        from positions `start_idx..cutoff_idx` (default: from the start) — the backtest's path."""
+        self._check_fitted()
+        return self._run(panel, series_idx, cutoff_idx, fitting=False, start_idx=start_idx)
+
+    # ------------------------------------------------------------------ the work
+    def _run(
+        self,
+        panel: Panel,
+        series_idx: np.ndarray,
+        cutoff_idx: np.ndarray,
+        fitting: bool,
+        start_idx: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+        from tsforecast.baselines import forecast_many
+
+        horizon, levels = int(self.horizon), self.levels_
+        n, n_targets, n_levels = len(series_idx), panel.n_targets, len(levels)
+        point = np.empty((n, horizon, n_targets))
+        lo = np.empty((n, horizon, n_targets, n_levels)) if n_levels else None
+        hi = np.empty((n, horizon, n_targets, n_levels)) if n_levels else None
+        starts = np.zeros(n, dtype=np.int64) if start_idx is None else start_idx
+        failures: list[dict[str, Any]] = []
+        for t, target in enumerate(panel.target_cols):
+            series = [
+                panel.series_values(int(s))[int(a) : int(c) + 1, t]
+                for s, a, c in zip(series_idx, starts, cutoff_idx, strict=True)
+            ]
+            specs = None
+            if not fitting:
+                specs = [self.specs_.get((panel.ids[int(s)], target)) for s in series_idx]
+            results = forecast_many(
+                self.method,
+                series,
+                horizon,
+                self.season_length_,
+                levels,
+                specs=specs,
+                n_jobs=self.n_jobs,
+            )
+            for i, (s, c, result) in enumerate(zip(series_idx, cutoff_idx, results, strict=True)):
+                point[i, :, t] = result.mean
+                if lo is not None and hi is not None:
+                    lo[i, :, t, :] = result.lo.T
+                    hi[i, :, t, :] = result.hi.T
+                if fitting and result.spec:
+                    self.specs_[(panel.ids[int(s)], target)] = result.spec
+                if result.fallback:
+                    failures.append(
+                        {
+                            self.id_col: panel.ids[int(s)],
+                            "target": target,
+                            "cutoff": panel.times[int(s)][int(c)],
+                            "reason": result.fallback,
+                        }
+                    )
+        if failures:
+            new = pd.DataFrame(failures)
+            self.failures_ = new if self.failures_.empty else pd.concat([self.failures_, new])
+        return point, lo, hi
+
+    # ------------------------------------------------------------------ save / load
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """A folder with `config.json` (parameters, fitted specs) and the history's tensors."""
+        self._check_fitted()
+        tensors, meta = panel_to_saved(self.history_panel_, "history")
+        point, lo, hi = self.fit_forecasts_
+        tensors["fit.point"] = torch.from_numpy(np.ascontiguousarray(point))
+        if lo is not None and hi is not None:
+            tensors["fit.lo"] = torch.from_numpy(np.ascontiguousarray(lo))
+            tensors["fit.hi"] = torch.from_numpy(np.ascontiguousarray(hi))
+        config = {
+            "format_version": FORMAT_VERSION,
+            "model": self.method,
+            "class": type(self).__name__,
+            "params": {k: _jsonable(v) for k, v in self.get_params().items()},
+            "season_length": self.season_length_,
+            "specs": [[_jsonable(i), t, spec] for (i, t), spec in self.specs_.items()],
+            "failures": self.failures_.astype({"cutoff": str}).to_dict("records"),
+            "history": meta,
+        }
+        write_model_folder(path, tensors, config)
+
+    @classmethod
+    def _from_saved(
+        cls, config: dict[str, Any], tensors: dict[str, torch.Tensor], device: Any
+    ) -> StatisticalForecaster:
+        if config.get("format_version") != FORMAT_VERSION:
+            msg = (
+                f"this saved {config.get('class')} has format {config.get('format_version')!r}; "
+                f"this version reads format {FORMAT_VERSION} only."
+            )
+            raise InputError(msg)
+        model = cls(**config["params"])
+        model.season_length_ = int(config["season_length"])
+        model.levels_ = check_levels(model.levels)
+        model.specs_ = {(i, t): spec for i, t, spec in config["specs"]}
+        model.failures_ = pd.DataFrame(
+            config["failures"], columns=[model.id_col, "target", "cutoff", "reason"]
+        )
+        model.history_panel_ = panel_from_saved(
+            tensors, config["history"], "history", torch.device("cpu")
+        )
+        lo = tensors["fit.lo"].numpy() if "fit.lo" in tensors else None
+        hi = tensors["fit.hi"].numpy() if "fit.hi" in tensors else None
+        model.fit_forecasts_ = (tensors["fit.point"].numpy(), lo, hi)
+        return model
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+class NaiveForecaster(StatisticalForecaster):
+    """`naive`: the last value; intervals from the one-step residuals."""
+
+    method = "naive"
+
+
+class SeasonalNaiveForecaster(StatisticalForecaster):
+    """`seasonal_naive`: the value one season back."""
+
+    method = "seasonal_naive"
+
+
+class DriftForecaster(StatisticalForecaster):
+    """`drift`: the last value plus the mean step."""
+
+    method = "drift"
+
+
+class Naive2Forecaster(StatisticalForecaster):
+    """`naive2`: M4's Naive2 (naive on the series deseasonalised after a 90 % ACF test)."""
+
+    method = "naive2"
+
+
+class ETSForecaster(StatisticalForecaster):
+    """`ets`: exponential smoothing, the form chosen by AICc (see `tsforecast.baselines`)."""
+
+    method = "ets"
+
+
+class ARIMAForecaster(StatisticalForecaster):
+    """`arima`: seasonal ARIMA with a stepwise order search (see `tsforecast.baselines`)."""
+
+    method = "arima"
+
+
+class ThetaForecaster(StatisticalForecaster):
+    """`theta`: the Theta method on the deseasonalised series (see `tsforecast.baselines`)."""
+
+    method = "theta"
