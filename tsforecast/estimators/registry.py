@@ -43,7 +43,7 @@ class ModelSpec:
     @property
     def cls(self) -> type[Forecaster]:
         module, _, attribute = self.path.partition(":")
-        return getattr(importlib.import_module(module), attribute)  # type: ignore[no-any-return]
+        return getattr(importlib.import_module(module), attribute)
 
     @property
     def capabilities(self) -> Capabilities:
