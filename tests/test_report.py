@@ -8,6 +8,7 @@ import os
 import re
 import sys
 import warnings
+from importlib import resources
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -64,6 +65,25 @@ def test_page_is_self_contained(small: tuple[Any, pd.DataFrame], tmp_path: Path)
     # one data element per series, nothing hidden in traces
     assert page.count('type="application/json" id="tsf-s-') == len(SERIES)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["small.html"]  # no temporary left
+
+
+def test_the_page_inlines_the_packaged_assets(small: tuple[Any, pd.DataFrame]) -> None:
+    result, df = small
+    page = render(result, history_df=df)
+    assets = resources.files("tsforecast.report") / "assets"
+    for name in ("dashboard.js", "dashboard.css"):
+        assert (assets / name).read_text(encoding="utf-8") in page
+    # every placeholder of the template is filled in
+    placeholders = re.findall(r"\$\{\w+\}", (assets / "page.html").read_text(encoding="utf-8"))
+    assert len(placeholders) > 5 and not [p for p in placeholders if p in page]
+
+
+def test_tsf_report_stays_the_function_beside_its_package() -> None:
+    # importing the package's modules must not turn `tsf.report` into the package
+    from tsforecast.report import collect, page
+
+    assert collect.__name__ == "tsforecast.report.collect" and page.__name__.endswith(".page")
+    assert tsf.report is report and callable(tsf.report)
 
 
 def test_series_blob_holds_history_actuals_and_forecasts(small: tuple[Any, pd.DataFrame]) -> None:
