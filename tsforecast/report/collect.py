@@ -26,6 +26,7 @@ from tsforecast.report.tables import (
     horizon_table,
     leaderboard,
     training_curves,
+    worst_series,
 )
 
 __all__ = ["dashboard_data"]
@@ -35,8 +36,8 @@ def dashboard_data(result: Any, history_df: Any | None, max_history: int | None)
     """The page's data: the run's settings, its summaries and one blob per series.
 
     Keys: settings, models, targets, levels, is_datetime, series_ids, blobs (see `series.py`),
-    leaderboard (a frame or None), horizon, folds, coverage, training, failures (a frame or
-    None), n_forecasts and n_cutoffs.
+    leaderboard (a frame or None), horizon, folds, coverage, training, worst (the worst-series
+    ranking), failures (a frame or None), n_forecasts and n_cutoffs.
     """
     settings = settings_of(result)
     fc = forecasts_frame(result, settings)
@@ -46,10 +47,9 @@ def dashboard_data(result: Any, history_df: Any | None, max_history: int | None)
     levels = levels_of(list(fc.columns))
     metrics = frame_or_none(getattr(result, "metrics", None))
     fold_of = fold_index(fc)
+    by_series = metrics_by(result, "unique_id")
 
-    series_ids, blobs = series_blobs(
-        fc, hist, models, targets, levels, max_history, metrics_by(result, "unique_id")
-    )
+    series_ids, blobs = series_blobs(fc, hist, models, targets, levels, max_history, by_series)
     return {
         "settings": settings,
         "models": models,
@@ -63,6 +63,7 @@ def dashboard_data(result: Any, history_df: Any | None, max_history: int | None)
         "folds": fold_table(result, fc, fold_of, hist, settings),
         "coverage": coverage_table(metrics, fc, levels, models),
         "training": training_curves(result),
+        "worst": worst_series(by_series, models, series_ids),
         "failures": frame_or_none(getattr(result, "failures", None)),
         "n_forecasts": int(fc.groupby(["unique_id", "cutoff", "model", "target"]).ngroups),
         "n_cutoffs": int(fold_of.max()) + 1,

@@ -93,6 +93,7 @@ def _meta(data: dict[str, Any]) -> dict[str, Any]:
         "folds": data["folds"],
         "coverage": data["coverage"],
         "training": data["training"],
+        "worst": data["worst"],
         "n_cutoffs": data["n_cutoffs"],
         "neural": [m for m in data["models"] if _NEURAL.match(str(m))],
         "season_length": data["settings"].get("season_length"),

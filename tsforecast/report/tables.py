@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from tsforecast.checks import level_tag
@@ -16,7 +17,19 @@ from tsforecast.frames import to_pandas
 from tsforecast.report.encode import json_scalar, time_key, time_label, to_float, to_floats
 from tsforecast.report.reading import frame_or_none, metrics_by, unique
 
-__all__ = ["coverage_table", "fold_table", "horizon_table", "leaderboard", "training_curves"]
+__all__ = [
+    "WORST_SERIES",
+    "coverage_table",
+    "fold_table",
+    "horizon_table",
+    "leaderboard",
+    "training_curves",
+    "worst_series",
+]
+
+WORST_SERIES = 10  # series listed per model in the worst-series ranking
+# the ranking's metric, the first the result has: scale-free, so series of any size compare
+_RANKED_BY = ("mase", "smape")
 
 
 def leaderboard(result: Any, metrics: pd.DataFrame | None) -> pd.DataFrame | None:
@@ -170,6 +183,46 @@ def coverage_table(
     order = {str(m): k for k, m in enumerate(models)}
     for rows_of_target in out.values():
         rows_of_target.sort(key=lambda r: (order.get(str(r["model"]), 0), r["level"]))
+    return out
+
+
+def worst_series(
+    by_series: pd.DataFrame | None, models: list[Any], series_ids: list[str]
+) -> dict[str, Any]:
+    """{target: {"metric", "models": {model: [[series k, value], ...]}}}, worst first.
+
+    Per model, the WORST_SERIES series with the highest MASE over all their cutoffs (sMAPE
+    when the result has no MASE), from `metrics_by("unique_id")`; `k` is the series' position
+    in `series_ids` (the explorer's list). Ties go in the explorer's order; series whose value
+    is not a finite number (a MASE over a constant history) are left out.
+    """
+    if by_series is None or not {"unique_id", "model", "metric"} <= set(by_series.columns):
+        return {}
+    position = {sid: k for k, sid in enumerate(series_ids)}
+    frame = by_series.assign(
+        k=[position.get(str(json_scalar(u)), -1) for u in by_series["unique_id"]],
+        value=pd.to_numeric(by_series["value"], errors="coerce"),
+        model=by_series["model"].astype(str),
+    )
+    frame = frame[(frame["k"] >= 0) & np.isfinite(frame["value"].to_numpy())]
+    out: dict[str, Any] = {}
+    for target, rows in frame.groupby("target", sort=False):
+        metric = next((m for m in _RANKED_BY if (rows["metric"] == m).any()), None)
+        if metric is None:
+            continue
+        ranked = rows[rows["metric"] == metric].sort_values(
+            ["value", "k"], ascending=[False, True], kind="stable"
+        )
+        per_model = {
+            str(model): [
+                [int(k), to_float(v)]
+                for k, v in ranked.loc[ranked["model"] == str(model), ["k", "value"]]
+                .head(WORST_SERIES)
+                .itertuples(index=False)
+            ]
+            for model in models
+        }
+        out[str(target)] = {"metric": metric, "models": {m: v for m, v in per_model.items() if v}}
     return out
 
 

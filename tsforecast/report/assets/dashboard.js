@@ -62,6 +62,9 @@
     }
     if (value !== undefined && value !== null) select.value = String(value);
   }
+  // model names and series ids are the user's strings: escape them before they go into HTML
+  const esc = (text) => String(text).replace(/[&<>"']/g, (c) => '&#' + c.charCodeAt(0) + ';');
+  const short = (v) => (v === null ? '–' : String(Number(v.toPrecision(4))));
   function note(div, text) {
     div.innerHTML = '<div class="note">' + text + '</div>';
     div.classList.remove('plot');
@@ -194,13 +197,13 @@
     if (!m || !Object.keys(m).length) { box.innerHTML = ''; return; }
     const metrics = Object.keys(m);
     let out = '<table class="board"><thead><tr><th>model</th>';
-    for (const name of metrics) out += '<th>' + name + '</th>';
+    for (const name of metrics) out += '<th>' + esc(name) + '</th>';
     out += '</tr></thead><tbody>';
     META.models.forEach((model, j) => {
-      out += '<tr><td>' + model + '</td>';
+      out += '<tr><td>' + esc(model) + '</td>';
       for (const name of metrics) {
         const v = m[name][j];
-        out += '<td class="num">' + (v === null ? '–' : Number(v.toPrecision(4))) + '</td>';
+        out += '<td class="num">' + short(v) + '</td>';
       }
       out += '</tr>';
     });
@@ -213,6 +216,45 @@
       sel.selectedIndex = i;
       sel.dispatchEvent(new Event('change'));
     }
+  }
+
+  // ---------------------------------------------------------------- worst series
+  function drawWorst() {
+    const box = $('tsf-worst');
+    const worst = META.worst[targetName()];
+    const models = worst ? META.models.filter((m) => worst.models[m]) : [];
+    if (!models.length) {
+      box.innerHTML = '<p class="muted">The result has no per-series MASE or sMAPE to rank.</p>';
+      return;
+    }
+    // one column per model, rank i in row i: each cell a button that opens the series
+    const rows = Math.max(...models.map((m) => worst.models[m].length));
+    let out = '<table class="board" id="tsf-worst-table"><thead><tr><th>#</th>';
+    for (const m of models) out += '<th>' + esc(m) + '</th>';
+    out += '</tr></thead><tbody>';
+    for (let i = 0; i < rows; i++) {
+      out += '<tr><td class="num">' + (i + 1) + '</td>';
+      for (const m of models) {
+        const e = worst.models[m][i];
+        out += !e ? '<td></td>' : '<td><button type="button" class="series-link" data-series="' +
+          e[0] + '">' + esc(META.series[e[0]]) + '</button> <span class="muted">' +
+          short(e[1]) + '</span></td>';
+      }
+      out += '</tr>';
+    }
+    box.innerHTML = '<p class="muted small">Per model, the series with the highest ' +
+      worst.metric.toUpperCase() + ' over all their cutoffs; click one to open it in the ' +
+      'series explorer.</p>' + out + '</tbody></table>';
+  }
+  function showSeries(k) {
+    const sel = $('tsf-series');
+    if (!Array.from(sel.options).some((o) => o.value === String(k))) {
+      $('tsf-filter').value = '';  // the filter hides this series: clear it
+      refreshSeriesList();
+    }
+    sel.value = String(k);
+    sel.dispatchEvent(new Event('change'));
+    $('explorer').scrollIntoView({block: 'start'});
   }
 
   // ---------------------------------------------------------------- summary plots
@@ -315,7 +357,9 @@
       xaxis: {title: {text: 'training step'}}, yaxis: {title: {text: 'loss'}, type: 'log'},
     }), CONFIG);
   }
-  function drawSummaries() { drawHorizon(); drawFolds(); drawCoverage(); drawTraining(); }
+  function drawSummaries() {
+    drawWorst(); drawHorizon(); drawFolds(); drawCoverage(); drawTraining();
+  }
 
   // ---------------------------------------------------------------- wiring
   try {
@@ -331,6 +375,10 @@
     $('tsf-cutoff').addEventListener('change', drawExplorer);
     $('tsf-intervals').addEventListener('change', drawExplorer);
     $('tsf-prev').addEventListener('click', () => step(-1));
+    $('tsf-worst').addEventListener('click', (event) => {
+      const button = event.target.closest('button[data-series]');
+      if (button) showSeries(Number(button.dataset.series));
+    });
     $('tsf-next').addEventListener('click', () => step(1));
     $('tsf-target').addEventListener('change', () => { drawExplorer(); drawSummaries(); });
     $('tsf-horizon-metric').addEventListener('change', drawHorizon);
