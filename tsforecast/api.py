@@ -95,7 +95,7 @@ def forecast(
         "time_budget_s": budget,
     }
     if model == "auto":
-        params = {"candidates": candidates, "n_windows": n_windows}
+        params: dict[str, Any] = {"candidates": candidates, "n_windows": n_windows}
         if model_params:
             neural = [
                 n for n in (candidates or registry.names("neural")) if n in registry.names("neural")

@@ -247,7 +247,8 @@ class AutoForecaster(Forecaster):
         inner = panel.select(long_enough.tolist())
         scores = self._inner_scores(inner, names, season, n_windows, deadline)
         selection.inner_mase, options = scores
-        selection.chosen = list(min(options, key=options.__getitem__))
+        best: tuple[str, ...] = min(options, key=lambda members: options[members])
+        selection.chosen = list(best)
         selection.reason = "lowest inner-backtest MASE"
         return selection
 
