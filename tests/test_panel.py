@@ -10,10 +10,11 @@ import torch
 
 from tests.conftest import make_long_frame
 from tsforecast.checks import positive_int
+from tsforecast.data.frames import wide_to_long
+from tsforecast.data.panel import drop_short_series
+from tsforecast.data.validation import to_panel
 from tsforecast.devices import resolve_device
 from tsforecast.errors import InputError, TsforecastWarning
-from tsforecast.frames import wide_to_long
-from tsforecast.panel import drop_short_series, to_panel
 
 
 def test_valid_frame_becomes_left_aligned_padded_tensor(small_frame: pd.DataFrame) -> None:
@@ -271,7 +272,7 @@ def test_to_pandas_round_trips_the_validated_rows(small_frame) -> None:
     ("freq", "season"), [("h", 24), ("15min", 96), ("D", 7), ("MS", 12), ("QS", 4), ("W", 52)]
 )
 def test_season_length_follows_the_frequency(freq: str, season: int) -> None:
-    from tsforecast.panel import infer_season_length
+    from tsforecast.data.frequency import infer_season_length
 
     frame = pd.DataFrame(
         {"unique_id": "s", "ds": pd.date_range("2020-01-06", periods=30, freq=freq), "y": 1.0}
@@ -280,7 +281,7 @@ def test_season_length_follows_the_frequency(freq: str, season: int) -> None:
 
 
 def test_season_length_of_integer_time_comes_from_the_autocorrelation() -> None:
-    from tsforecast.panel import infer_season_length
+    from tsforecast.data.frequency import infer_season_length
 
     t = np.arange(24 * 20)
     frame = pd.DataFrame({"unique_id": "s", "ds": t, "y": np.sin(2 * np.pi * t / 24) * 10 + t})

@@ -27,10 +27,12 @@ import numpy as np
 import pandas as pd
 
 from tsforecast.checks import check_levels, level_tag, positive_int
+from tsforecast.data.frames import from_pandas, to_pandas
+from tsforecast.data.frequency import infer_season_length
+from tsforecast.data.panel import Panel
+from tsforecast.data.validation import FillPolicy, to_panel
 from tsforecast.errors import InputError
-from tsforecast.frames import from_pandas, to_pandas
 from tsforecast.metrics import evaluate_pandas, fold_scales
-from tsforecast.panel import FillPolicy, Panel, infer_season_length, to_panel
 
 __all__ = ["AutoSelection", "forecast"]
 

@@ -36,11 +36,12 @@ import pandas as pd
 
 from tsforecast.baselines import BASELINES, forecast_many, resolve_n_jobs
 from tsforecast.checks import check_levels, positive_int
+from tsforecast.data.frames import FrameKind, from_pandas, to_pandas
+from tsforecast.data.panel import Panel
+from tsforecast.data.validation import to_panel
 from tsforecast.errors import InputError, TsforecastWarning
 from tsforecast.forecasts import estimator_to_long, forecasts_frame
-from tsforecast.frames import FrameKind, from_pandas, to_pandas
 from tsforecast.metrics import METRICS, evaluate_pandas, mase_scale, rmsse_scale
-from tsforecast.panel import Panel, to_panel
 
 __all__ = ["BacktestResult", "backtest", "model_names"]
 
@@ -297,7 +298,7 @@ def backtest(
         )
         panel = panel.select([i for i in range(panel.n_series) if lengths_all[i] >= min_length])
     if season_length is None:
-        from tsforecast.panel import infer_season_length
+        from tsforecast.data.frequency import infer_season_length
 
         # from the first fold's training part only: for integer time the period comes from
         # the autocorrelation, which must not see any fold's test values

@@ -50,8 +50,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tsforecast.data.frames import to_pandas
 from tsforecast.errors import InputError, TsforecastWarning
-from tsforecast.frames import to_pandas
 
 __all__ = ["SIZE_BUDGET_MB", "atomic_path", "render", "report", "write_atomic"]
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import torch
 
 from tsforecast.checks import positive_int
+from tsforecast.data.panel import Panel, drop_short_series
 from tsforecast.errors import InputError
-from tsforecast.panel import Panel, drop_short_series
 
 __all__ = [
     "WindowPlan",

@@ -93,7 +93,7 @@ class ClassificationDataset:
 
 def data_dir() -> Path:
     """The folder holding the shipped data files."""
-    return Path(__file__).resolve().parent.parent / "datasets"
+    return Path(__file__).resolve().parents[2] / "datasets"
 
 
 def names() -> list[str]:
