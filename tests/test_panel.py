@@ -11,10 +11,9 @@ import torch
 from tests.conftest import make_long_frame
 from tsforecast.checks import positive_int
 from tsforecast.data.frames import wide_to_long
-from tsforecast.data.panel import drop_short_series
 from tsforecast.data.validation import to_panel
 from tsforecast.devices import resolve_device
-from tsforecast.errors import InputError, TsforecastWarning
+from tsforecast.errors import InputError
 
 
 def test_valid_frame_becomes_left_aligned_padded_tensor(small_frame: pd.DataFrame) -> None:
@@ -169,7 +168,11 @@ def test_nan_target_without_fill(small_frame) -> None:
 
 
 def test_unknown_fill_policy(small_frame) -> None:
-    _raises(r"`fill` must be one of \['ffill', 'interpolate', 'zero'\]", small_frame, fill="mean")
+    _raises(
+        r"`fill` must be None or one of \['ffill', 'interpolate', 'zero'\]",
+        small_frame,
+        fill="mean",
+    )
 
 
 def test_duplicated_id_time_pairs(small_frame) -> None:
@@ -223,20 +226,6 @@ def test_non_date_strings_as_time(small_frame) -> None:
 def test_horizon_must_be_a_positive_integer(value) -> None:
     with pytest.raises(InputError, match=r"`horizon` must be a positive integer, got"):
         positive_int("horizon", value)
-
-
-def test_short_series_are_dropped_with_a_warning_naming_them(small_frame) -> None:
-    panel = to_panel(small_frame)
-    with pytest.warns(TsforecastWarning, match=r"1 series are shorter than .* = 25.*\['b'\]"):
-        kept = drop_short_series(panel, 25, "input_size + horizon")
-    assert kept.ids == ["a", "c"]
-    assert kept.values.shape == (2, 40, 2)
-
-
-def test_no_series_long_enough_raises(small_frame) -> None:
-    panel = to_panel(small_frame)
-    with pytest.raises(InputError, match=r"every series is shorter than input_size \+ horizon"):
-        drop_short_series(panel, 100, "input_size + horizon")
 
 
 def test_unknown_device_is_refused() -> None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import torch
 
 from tsforecast.checks import positive_int
-from tsforecast.data.panel import Panel, drop_short_series
+from tsforecast.data.panel import Panel
 from tsforecast.errors import InputError
 
 __all__ = [
@@ -28,7 +28,6 @@ __all__ = [
     "WindowSource",
     "Windows",
     "cutoff_windows",
-    "drop_short_series",
     "gather",
     "last_windows",
     "training_window_index",

@@ -15,7 +15,7 @@ from tsforecast.errors import InputError
 if TYPE_CHECKING:
     from tsforecast.data.validation import FillPolicy
 
-__all__ = ["infer_season_length"]
+__all__ = ["infer_season_length", "infer_step", "on_fixed_grid", "regularise"]
 
 # the seasonal period of calendar frequencies (by pandas rule code, anchors dropped)
 _SEASONS = {"D": 7, "B": 5, "W": 52, "MS": 12, "ME": 12, "M": 12, "QS": 4, "QE": 4, "Q": 4}
@@ -54,7 +54,7 @@ def infer_season_length(panel: Panel) -> int:
     return best
 
 
-def _infer_step(
+def infer_step(
     times: pd.Series,
     bounds: np.ndarray,
     ids: list[Any],
@@ -78,7 +78,7 @@ def _infer_step(
         steps = diffs[inside]
         if len(steps) == 0:
             return 1
-        # the gcd of all steps is the grid; larger steps are gaps, found by _regularise.
+        # the gcd of all steps is the grid; larger steps are gaps, found by regularise.
         return int(np.gcd.reduce(steps))
     if freq is not None:
         try:
@@ -139,7 +139,7 @@ def _infer_step(
     return next(iter(inferred))
 
 
-def _all_on_fixed_grid(times: pd.Series, bounds: np.ndarray, step: str | int) -> bool:
+def on_fixed_grid(times: pd.Series, bounds: np.ndarray, step: str | int) -> bool:
     """Fast path: True when every step inside every series is exactly one fixed period.
 
     Calendar frequencies ("MS", "B", ...) have no fixed duration and take the slow check.
@@ -159,7 +159,7 @@ def _all_on_fixed_grid(times: pd.Series, bounds: np.ndarray, step: str | int) ->
     return bool(np.all(diffs[inside] == period))
 
 
-def _regularise(
+def regularise(
     times: pd.Index,
     values: np.ndarray,
     step: str | int,

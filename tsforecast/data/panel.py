@@ -9,7 +9,6 @@ zeros after its end at `lengths[s]`), with the target channels first and the cov
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -20,9 +19,8 @@ import torch
 
 from tsforecast.data.frames import FrameKind
 from tsforecast.devices import resolve_device
-from tsforecast.errors import InputError, TsforecastWarning
 
-__all__ = ["Panel", "drop_short_series"]
+__all__ = ["Panel"]
 
 
 @dataclass(frozen=True)
@@ -123,29 +121,3 @@ class Panel:
         if len(id_types) == 1 and not id_types <= {str}:
             frame[self.id_col] = frame[self.id_col].astype(pd.Series(self.ids).dtype)
         return frame
-
-
-def drop_short_series(panel: Panel, min_length: int, reason: str) -> Panel:
-    """Drop series with fewer than `min_length` observations, warning with their ids.
-
-    Raises `InputError` when no series is long enough.
-    """
-    lengths = panel.lengths.to("cpu").numpy()
-    short = np.flatnonzero(lengths < min_length)
-    if len(short) == 0:
-        return panel
-    short_ids = [panel.ids[i] for i in short]
-    if len(short) == panel.n_series:
-        msg = (
-            f"every series is shorter than {reason} = {min_length} (longest: {int(lengths.max())}"
-            f" observations); reduce `input_size`/`horizon` or pass longer series."
-        )
-        raise InputError(msg)
-    shown = short_ids[:10] + (["..."] if len(short_ids) > 10 else [])
-    msg = (
-        f"{len(short)} series are shorter than {reason} = {min_length} and are dropped: {shown}; "
-        "reduce `input_size`/`horizon` to keep them."
-    )
-    warnings.warn(msg, TsforecastWarning, stacklevel=3)
-    keep = [i for i in range(panel.n_series) if lengths[i] >= min_length]
-    return panel.select(keep)

@@ -14,16 +14,17 @@ import numpy as np
 import pandas as pd
 import torch
 
+from tsforecast.checks import check_fill
 from tsforecast.data.frames import to_pandas
-from tsforecast.data.frequency import _all_on_fixed_grid, _infer_step, _regularise
+from tsforecast.data.frequency import infer_step, on_fixed_grid, regularise
 from tsforecast.data.panel import Panel
 from tsforecast.devices import resolve_device
 from tsforecast.errors import InputError
 
 __all__ = ["FillPolicy", "to_panel"]
 
+# the values of `checks.FILL_POLICIES`, as a type
 FillPolicy = Literal["ffill", "interpolate", "zero"]
-_FILL_POLICIES = ("ffill", "interpolate", "zero")
 
 
 def to_panel(
@@ -47,16 +48,8 @@ def to_panel(
     if len(pdf) == 0:
         msg = "`df` is empty (0 rows); pass a frame with at least one series."
         raise InputError(msg)
-    if fill is not None and fill not in _FILL_POLICIES:
-        msg = f"`fill` must be one of {list(_FILL_POLICIES)} or None, got {fill!r}."
-        raise InputError(msg)
-    # a list/tuple names several targets; any other value (a str, an int label) names one
-    target_cols: list[str] = (
-        list(target_col) if isinstance(target_col, (list, tuple)) else [target_col]  # type: ignore[list-item]
-    )
-    if not target_cols:
-        msg = "`target_col` is an empty list; name at least one target column."
-        raise InputError(msg)
+    check_fill(fill)
+    target_cols = _target_list(target_col)
     _check_distinct(id_col, time_col, target_cols, covariate_cols)
     _check_columns_exist(pdf, {"id_col": [id_col], "time_col": [time_col]})
     _check_columns_exist(pdf, {"target_col": target_cols})
@@ -65,19 +58,8 @@ def to_panel(
         _check_numeric(pdf, col, role="target")
     for col in covariates:
         _check_numeric(pdf, col, role="covariate")
-
-    if pdf[id_col].isna().any():
-        n_null = int(pdf[id_col].isna().sum())
-        msg = f"column {id_col!r} has {n_null} null ids; every row needs a series id."
-        raise InputError(msg)
-    pdf[time_col] = _normalise_time(pdf[time_col], time_col)
-    if pdf[time_col].isna().any():
-        row = int(np.flatnonzero(pdf[time_col].isna().to_numpy())[0])
-        msg = (
-            f"column {time_col!r} has missing time stamps (first at row {row}); drop or fill them."
-        )
-        raise InputError(msg)
-
+    _check_ids(pdf, id_col)
+    pdf[time_col] = _time_stamps(pdf[time_col], time_col)
     data_cols = [*target_cols, *covariates]
     pdf = pdf[[id_col, time_col, *data_cols]]
     for col in data_cols:
@@ -86,28 +68,13 @@ def to_panel(
     pdf = pdf.sort_values([id_col, time_col], kind="stable").reset_index(drop=True)
     _check_duplicates(pdf, id_col, time_col)
 
-    is_datetime = pd.api.types.is_datetime64_any_dtype(pdf[time_col])
     ids_array = pdf[id_col].to_numpy()
     starts = np.flatnonzero(np.r_[True, ids_array[1:] != ids_array[:-1]])
     bounds = np.r_[starts, len(pdf)]
     ids = [ids_array[i] for i in starts]
-    times_all = pdf[time_col]
-    step = _infer_step(times_all, bounds, ids, is_datetime, freq, time_col)
-
-    series_values: list[np.ndarray] = []
-    series_times: list[pd.Index] = []
-    raw_values = pdf[data_cols].to_numpy(dtype=np.float64)
-    all_regular = _all_on_fixed_grid(times_all, bounds, step)
-    for s, series_id in enumerate(ids):
-        lo, hi = bounds[s], bounds[s + 1]
-        times = pd.Index(times_all.iloc[lo:hi])
-        values = raw_values[lo:hi]
-        if not all_regular:
-            times, values = _regularise(times, values, step, series_id, fill, time_col)
-        values = _fill_missing(values, series_id, times, data_cols, fill)
-        series_values.append(values)
-        series_times.append(times)
-
+    is_datetime = pd.api.types.is_datetime64_any_dtype(pdf[time_col])
+    step = infer_step(pdf[time_col], bounds, ids, is_datetime, freq, time_col)
+    series_times, series_values = _series_on_grid(pdf, bounds, ids, data_cols, step, fill)
     lengths = np.array([len(v) for v in series_values], dtype=np.int64)
     padded = np.zeros((len(ids), int(lengths.max()), len(data_cols)), dtype=np.float32)
     for s, values in enumerate(series_values):
@@ -126,6 +93,48 @@ def to_panel(
         frame_kind=kind,
         exact=tuple(series_values),
     )
+
+
+def _series_on_grid(
+    pdf: pd.DataFrame,
+    bounds: np.ndarray,
+    ids: list[Any],
+    data_cols: list[str],
+    step: str | int,
+    fill: FillPolicy | None,
+) -> tuple[list[pd.Index], list[np.ndarray]]:
+    """Each series' time stamps and float64 values [n_s, C], on the regular grid and filled."""
+    time_col = pdf.columns[1]
+    times_all = pdf[time_col]
+    raw_values = pdf[data_cols].to_numpy(dtype=np.float64)
+    all_regular = on_fixed_grid(times_all, bounds, step)
+    series_times: list[pd.Index] = []
+    series_values: list[np.ndarray] = []
+    for s, series_id in enumerate(ids):
+        lo, hi = bounds[s], bounds[s + 1]
+        times = pd.Index(times_all.iloc[lo:hi])
+        values = raw_values[lo:hi]
+        if not all_regular:
+            times, values = regularise(times, values, step, series_id, fill, time_col)
+        series_values.append(_fill_missing(values, series_id, times, data_cols, fill))
+        series_times.append(times)
+    return series_times, series_values
+
+
+def _target_list(target_col: Any) -> list[Any]:
+    """A list/tuple names several targets; any other value (a str, an int label) names one."""
+    target_cols = list(target_col) if isinstance(target_col, (list, tuple)) else [target_col]
+    if not target_cols:
+        msg = "`target_col` is an empty list; name at least one target column."
+        raise InputError(msg)
+    return target_cols
+
+
+def _check_ids(pdf: pd.DataFrame, id_col: str) -> None:
+    if pdf[id_col].isna().any():
+        n_null = int(pdf[id_col].isna().sum())
+        msg = f"column {id_col!r} has {n_null} null ids; every row needs a series id."
+        raise InputError(msg)
 
 
 def _check_columns_exist(pdf: pd.DataFrame, wanted: dict[str, list[str]]) -> None:
@@ -202,6 +211,18 @@ def _check_numeric(pdf: pd.DataFrame, col: str, role: str) -> None:
             "convert it with `pd.to_numeric` or choose another column."
         )
         raise InputError(msg)
+
+
+def _time_stamps(column: pd.Series, time_col: str) -> pd.Series:
+    """The time column as datetimes or int64, without missing stamps."""
+    stamps = _normalise_time(column, time_col)
+    if stamps.isna().any():
+        row = int(np.flatnonzero(stamps.isna().to_numpy())[0])
+        msg = (
+            f"column {time_col!r} has missing time stamps (first at row {row}); drop or fill them."
+        )
+        raise InputError(msg)
+    return stamps
 
 
 def _normalise_time(column: pd.Series, time_col: str) -> pd.Series:
