@@ -575,7 +575,7 @@ def _cmd_datasets(args: argparse.Namespace) -> int:
 def _pandas(frame: Any) -> Any:
     if frame is None:
         return None
-    from tsforecast.frames import to_pandas
+    from tsforecast.data.frames import to_pandas
 
     return to_pandas(frame)[0]
 
