@@ -13,8 +13,9 @@ from statsmodels.tsa.seasonal import seasonal_decompose
 from statsmodels.tsa.statespace.sarimax import SARIMAX
 from statsmodels.tsa.stattools import acf
 
-from tsforecast import baselines, datasets, metrics
+from tsforecast import datasets, metrics, stats
 from tsforecast.errors import InputError
+from tsforecast.stats import arima, ets, naive, parallel
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +40,7 @@ def air() -> np.ndarray:
 
 def test_naive2_reproduces_the_published_m4_hourly_row(m4_arrays) -> None:
     train, test = m4_arrays
-    out = baselines.forecast_many("naive2", train, 48, 24)
+    out = stats.forecast_many("naive2", train, 48, 24)
     smape = np.mean([metrics.smape(t, f.mean) for t, f in zip(test, out, strict=True)])
     mase = np.mean(
         [metrics.mase(t, f.mean, y, 24) for y, t, f in zip(train, test, out, strict=True)]
@@ -53,29 +54,29 @@ def test_seasonality_test_and_decomposition_follow_the_m4_definition(m4_arrays) 
     for y in train[:5]:
         r = acf(y, nlags=24, fft=False)[1:]
         limit = 1.645 * np.sqrt((1 + 2 * np.sum(r[:23] ** 2)) / len(y))
-        assert baselines.seasonality_test(y, 24) == (abs(r[23]) > limit)
+        assert stats.seasonality_test(y, 24) == (abs(r[23]) > limit)
         # statsmodels' classical decomposition is R's `decompose`
         expected = seasonal_decompose(y, model="multiplicative", period=24).seasonal
-        np.testing.assert_allclose(baselines._classical_seasonal_index(y, 24), expected)
-    assert not baselines.seasonality_test(train[0][:70], 24)  # n < 3m
+        np.testing.assert_allclose(naive._classical_seasonal_index(y, 24), expected)
+    assert not stats.seasonality_test(train[0][:70], 24)  # n < 3m
 
 
 def test_simple_models_and_their_intervals() -> None:
     y = np.array([3.0, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0, 6.0])
-    naive = baselines.fit_forecast("naive", y, 3, levels=(80,))
+    naive = stats.fit_forecast("naive", y, 3, levels=(80,))
     np.testing.assert_array_equal(naive.mean, [6.0, 6.0, 6.0])
     sd = np.sqrt(np.mean(np.diff(y) ** 2))
     np.testing.assert_allclose(naive.hi[0] - naive.mean, 1.2815516 * sd * np.sqrt([1, 2, 3]))
-    snaive = baselines.fit_forecast("seasonal_naive", y, 5, season_length=4)
+    snaive = stats.fit_forecast("seasonal_naive", y, 5, season_length=4)
     np.testing.assert_array_equal(snaive.mean, [5.0, 9.0, 2.0, 6.0, 5.0])
-    drift = baselines.fit_forecast("drift", y, 2)
+    drift = stats.fit_forecast("drift", y, 2)
     np.testing.assert_allclose(drift.mean, [6.0 + 3 / 7, 6.0 + 6 / 7])
     with pytest.raises(InputError, match="unknown baseline"):
-        baselines.fit_forecast("prophet", y, 2)
+        stats.fit_forecast("prophet", y, 2)
 
 
 def test_theta_is_statsmodels_theta(air: np.ndarray) -> None:
-    out = baselines.fit_forecast("theta", air, 12, 12, levels=(80, 95))
+    out = stats.fit_forecast("theta", air, 12, 12, levels=(80, 95))
     direct = ThetaModel(air, period=12).fit()
     np.testing.assert_allclose(out.mean, direct.forecast(12).to_numpy())
     # same interval formula; sigma^2 from SES errors instead of statsmodels' ARIMA(0,1,1) fit
@@ -92,12 +93,12 @@ def test_theta_is_statsmodels_theta(air: np.ndarray) -> None:
 
 
 def test_ets_is_the_aicc_best_statsmodels_ets(air: np.ndarray) -> None:
-    out = baselines.fit_forecast("ets", air, 12, 12, levels=(80,))
+    out = stats.fit_forecast("ets", air, 12, 12, levels=(80,))
     error, trend, damped, season = out.spec["config"]
     aiccs = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for cand in baselines._ets_candidates(air, 12):
+        for cand in ets._ets_candidates(air, 12):
             e, t, d, s = cand
             res = ETSModel(
                 air,
@@ -118,11 +119,11 @@ def test_ets_is_the_aicc_best_statsmodels_ets(air: np.ndarray) -> None:
 
 def test_arima_forecast_is_statsmodels_sarimax_with_the_same_coefficients(air: np.ndarray) -> None:
     y = np.log(air)
-    out = baselines.fit_forecast("arima", y, 12, 12, levels=(80,))
+    out = stats.fit_forecast("arima", y, 12, 12, levels=(80,))
     spec = out.spec
     p, q, big_p, big_q, constant = spec["order"]
-    order = baselines._Order(p, q, big_p, big_q, constant)
-    ar_poly, _, coefs, mean = baselines._arima_polys(np.asarray(spec["free"]), order, spec["m"])
+    order = arima._Order(p, q, big_p, big_q, constant)
+    ar_poly, _, coefs, mean = arima._arima_polys(np.asarray(spec["free"]), order, spec["m"])
     ar, ma = coefs[:p], coefs[p : p + q]
     sar, sma = coefs[p + q : p + q + big_p], coefs[p + q + big_p :]
     params = [mean * ar_poly.sum()] if constant else []
@@ -144,18 +145,18 @@ def test_arima_forecast_is_statsmodels_sarimax_with_the_same_coefficients(air: n
     lo_direct = direct.conf_int(alpha=0.2)[:, 0]
     np.testing.assert_allclose(out.mean - out.lo[0], direct.predicted_mean - lo_direct, rtol=0.05)
     # refitting is skipped with a spec: same forecast from the same history
-    again = baselines.fit_forecast("arima", y, 12, 12, spec=spec)
+    again = stats.fit_forecast("arima", y, 12, 12, spec=spec)
     np.testing.assert_allclose(again.mean, out.mean)
 
 
 def test_failing_series_fall_back_and_say_why() -> None:
     constant = np.full(100, 7.0)
     for model in ("ets", "arima", "theta"):
-        out = baselines.fit_forecast(model, constant, 5, 12)
+        out = stats.fit_forecast(model, constant, 5, 12)
         assert out.fallback == "constant series"
         np.testing.assert_array_equal(out.mean, np.full(5, 7.0))
     short = np.array([1.0, 2.0, 3.0, 5.0])
-    out = baselines.fit_forecast("ets", short, 3, 12)
+    out = stats.fit_forecast("ets", short, 3, 12)
     assert out.fallback is not None and "too short" in out.fallback
     np.testing.assert_array_equal(out.mean, [5.0, 5.0, 5.0])  # naive: shorter than a season
 
@@ -164,8 +165,8 @@ def test_a_model_that_raises_falls_back_to_seasonal_naive(monkeypatch, air: np.n
     def broken(*args, **kwargs):
         raise np.linalg.LinAlgError("planted failure")
 
-    monkeypatch.setitem(baselines._MODEL_FNS, "ets", broken)
-    out = baselines.fit_forecast("ets", air, 12, 12, levels=(80,))
+    monkeypatch.setitem(parallel._MODEL_FNS, "ets", broken)
+    out = stats.fit_forecast("ets", air, 12, 12, levels=(80,))
     assert out.fallback == "LinAlgError: planted failure"
     np.testing.assert_array_equal(out.mean, air[-12:])
     assert out.lo.shape == (1, 12)
@@ -174,20 +175,20 @@ def test_a_model_that_raises_falls_back_to_seasonal_naive(monkeypatch, air: np.n
 def test_parallel_equals_serial_and_keeps_order(m4_arrays) -> None:
     train, _ = m4_arrays
     series = [train[i][-200:] for i in range(4)] + [np.full(60, 3.0)]
-    serial = baselines.forecast_many("theta", series, 24, 24, levels=(90,), n_jobs=1)
-    parallel = baselines.forecast_many("theta", series, 24, 24, levels=(90,), n_jobs=2)
+    serial = stats.forecast_many("theta", series, 24, 24, levels=(90,), n_jobs=1)
+    parallel = stats.forecast_many("theta", series, 24, 24, levels=(90,), n_jobs=2)
     for a, b in zip(serial, parallel, strict=True):
         np.testing.assert_allclose(a.mean, b.mean)
         np.testing.assert_allclose(a.hi, b.hi)
         assert a.fallback == b.fallback
     assert parallel[-1].fallback == "constant series"
     with pytest.raises(InputError, match="n_jobs"):
-        baselines.forecast_many("theta", series, 24, 24, n_jobs=0)
+        stats.forecast_many("theta", series, 24, 24, n_jobs=0)
 
 
 def _m4_scores(model: str, m4_arrays) -> tuple[float, float]:
     train, test = m4_arrays
-    out = baselines.forecast_many(model, train, 48, 24)
+    out = stats.forecast_many(model, train, 48, 24)
     assert not [f.fallback for f in out if f.fallback]
     smape = np.mean([metrics.smape(t, f.mean) for t, f in zip(test, out, strict=True)])
     mase = np.mean(

@@ -160,7 +160,7 @@ def _baseline_wide(
     n_jobs: int | None,
 ) -> pd.DataFrame:
     """A baseline's forecasts in the input's schema (pandas), one target at a time."""
-    from tsforecast.baselines import forecast_many
+    from tsforecast.stats import forecast_many
 
     frame: dict[str, Any] = {
         panel.id_col: np.repeat(np.array(panel.ids, dtype=object), horizon),

@@ -34,13 +34,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tsforecast.baselines import BASELINES, forecast_many, resolve_n_jobs
 from tsforecast.checks import check_levels, positive_int
 from tsforecast.errors import InputError, TsforecastWarning
 from tsforecast.forecasts import estimator_to_long, forecasts_frame
 from tsforecast.frames import FrameKind, from_pandas, to_pandas
 from tsforecast.metrics import METRICS, evaluate_pandas, mase_scale, rmsse_scale
 from tsforecast.panel import Panel, to_panel
+from tsforecast.stats import BASELINES, forecast_many, resolve_n_jobs
 
 __all__ = ["BacktestResult", "backtest", "model_names"]
 

@@ -89,7 +89,7 @@ class StatisticalForecaster(Forecaster):
         return self.method
 
     def _check_params(self) -> None:
-        from tsforecast.baselines import resolve_n_jobs
+        from tsforecast.stats import resolve_n_jobs
 
         positive_int("horizon", self.horizon)
         check_levels(self.levels)
@@ -184,7 +184,7 @@ class StatisticalForecaster(Forecaster):
         fitting: bool,
         start_idx: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
-        from tsforecast.baselines import forecast_many
+        from tsforecast.stats import forecast_many
 
         horizon, levels = int(self.horizon), self.levels_
         n, n_targets, n_levels = len(series_idx), panel.n_targets, len(levels)
