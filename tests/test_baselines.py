@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import warnings
 
 import numpy as np
@@ -212,3 +213,43 @@ def test_ets_and_arima_accuracy_floors_on_all_of_m4_hourly(
     _, mase = _m4_scores(model, m4_arrays)
     # the goals; for ARIMA that also beats seasonal naive (published MASE 1.193)
     assert mase <= max_mase
+
+
+def test_series_not_started_by_the_deadline_get_the_fallback_and_say_why(m4_arrays) -> None:
+    train, _ = m4_arrays
+    series = [train[i][-120:] for i in range(3)]
+    for n_jobs in (1, 2):  # in this process and in the pool: the same rule
+        late = stats.forecast_many("theta", series, 24, 24, n_jobs=n_jobs, deadline=time.time())
+        assert [f.fallback for f in late] == [stats.TIME_BUDGET_REASON] * 3
+        for y, f in zip(series, late, strict=True):
+            np.testing.assert_array_equal(f.mean, y[-24:])  # seasonal naive
+        early = stats.forecast_many(
+            "theta", series, 24, 24, n_jobs=n_jobs, deadline=time.time() + 3600
+        )
+        assert [f.fallback for f in early] == [None] * 3
+
+
+def test_a_fit_running_at_the_deadline_finishes_and_later_series_are_skipped(monkeypatch) -> None:
+    clock = [1000.0]
+    fitted: list[int] = []
+
+    def slow_model(y, horizon, m, levels, spec):
+        fitted.append(len(y))
+        clock[0] += 10.0  # this fit runs past the deadline
+        return stats.fit_forecast("drift", y, horizon)
+
+    monkeypatch.setattr(parallel.time, "time", lambda: clock[0])
+    monkeypatch.setitem(parallel._MODEL_FNS, "ets", slow_model)
+    series = [np.arange(1.0, 21.0 + k) for k in range(3)]
+    out = stats.forecast_many("ets", series, 2, n_jobs=1, deadline=1005.0)
+    assert fitted == [20]  # the first series started before the deadline and was kept
+    assert [f.fallback for f in out] == [None, stats.TIME_BUDGET_REASON, stats.TIME_BUDGET_REASON]
+    np.testing.assert_allclose(out[0].mean, [21.0, 22.0])
+
+
+def test_the_naive_family_ignores_the_deadline_and_a_bad_deadline_is_refused() -> None:
+    y = np.arange(1.0, 30.0)
+    out = stats.forecast_many("drift", [y], 3, deadline=0.0)
+    assert out[0].fallback is None
+    with pytest.raises(InputError, match="deadline"):
+        stats.forecast_many("theta", [y], 3, deadline="soon")  # type: ignore[arg-type]

@@ -11,6 +11,7 @@ from tsforecast.stats.common import SeriesForecast
 from tsforecast.stats.naive import seasonality_test
 from tsforecast.stats.parallel import (
     BASELINES,
+    TIME_BUDGET_REASON,
     fit_forecast,
     forecast_many,
     resolve_n_jobs,
@@ -19,6 +20,7 @@ from tsforecast.stats.parallel import (
 
 __all__ = [
     "BASELINES",
+    "TIME_BUDGET_REASON",
     "SeriesForecast",
     "fit_forecast",
     "forecast_many",

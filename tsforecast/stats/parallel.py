@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import os
 import sys
+import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -187,8 +188,20 @@ def _preload(model: str) -> None:
         importlib.import_module(name)
 
 
+TIME_BUDGET_REASON = "time budget reached"
+
+
 def _task(args: tuple) -> SeriesForecast:
-    return fit_forecast(*args)
+    *fit_args, deadline = args
+    model = fit_args[0]
+    # Checked here, inside the worker, when the series is about to start: a chunk handed to a
+    # worker before the deadline must still skip the series it has not reached by then.
+    if deadline is not None and not BASELINES[model] and time.time() >= deadline:
+        _, y, horizon, season_length, levels, _ = fit_args
+        out = _fallback(np.asarray(y, dtype=np.float64), horizon, int(season_length), levels)
+        out.fallback = TIME_BUDGET_REASON
+        return out
+    return fit_forecast(*fit_args)
 
 
 def resolve_n_jobs(n_jobs: int | None) -> int:
@@ -211,21 +224,36 @@ def forecast_many(
     levels: Sequence[float] = (),
     specs: Sequence[dict[str, Any] | None] | None = None,
     n_jobs: int | None = None,
+    deadline: float | None = None,
 ) -> list[SeriesForecast]:
     """`fit_forecast` over many series, in order, across `n_jobs` processes (None: all cores).
 
     Cheap models (naive family) run in this process: a pool would cost more than the work.
+    `deadline` (a `time.time()` value) bounds the time of the fitted models (ets, arima,
+    theta): a series not started by then is not fitted but gets the fallback forecast with the
+    reason "time budget reached"; fits already running finish. The naive family ignores it, as
+    it costs no more than the fallback would.
     """
     if model not in BASELINES:
         msg = f"unknown baseline {model!r}; choose one of {sorted(BASELINES)}."
         raise InputError(msg)
+    if deadline is not None and (
+        isinstance(deadline, bool) or not isinstance(deadline, (int, float))
+    ):
+        msg = (
+            f"`deadline` must be a time.time() value (seconds since the epoch) or None, "
+            f"got {deadline!r}; pass e.g. time.time() + budget_seconds."
+        )
+        raise InputError(msg)
     specs = list(specs) if specs is not None else [None] * len(series)
     tasks = [
-        (model, y, horizon, season_length, tuple(levels), spec)
+        (model, y, horizon, season_length, tuple(levels), spec, deadline)
         for y, spec in zip(series, specs, strict=True)
     ]
     workers = min(resolve_n_jobs(n_jobs), len(tasks))
-    if BASELINES[model] or workers <= 1:
+    # Past the deadline every series gets the cheap fallback: not worth forking a pool for.
+    expired = deadline is not None and time.time() >= deadline
+    if BASELINES[model] or workers <= 1 or expired:
         with single_threaded_blas():
             return [_task(t) for t in tasks]
     # About 8 chunks per worker: few enough that pickling overhead stays small, enough that a
