@@ -7,9 +7,8 @@ import warnings
 
 import numpy as np
 import pytest
+from scipy.optimize import minimize
 from statsmodels.tsa.exponential_smoothing.ets import ETSModel
-from statsmodels.tsa.forecasting.theta import ThetaModel
-from statsmodels.tsa.holtwinters import SimpleExpSmoothing
 from statsmodels.tsa.seasonal import seasonal_decompose
 from statsmodels.tsa.statespace.sarimax import SARIMAX
 from statsmodels.tsa.stattools import acf
@@ -76,21 +75,78 @@ def test_simple_models_and_their_intervals() -> None:
         stats.fit_forecast("prophet", y, 2)
 
 
-def test_theta_is_statsmodels_theta(air: np.ndarray) -> None:
-    out = stats.fit_forecast("theta", air, 12, 12, levels=(80, 95))
-    direct = ThetaModel(air, period=12).fit()
-    np.testing.assert_allclose(out.mean, direct.forecast(12).to_numpy())
-    # same interval formula; sigma^2 from SES errors instead of statsmodels' ARIMA(0,1,1) fit
-    alpha = direct.params["alpha"]
-    width = out.hi[0] - out.lo[0]
-    growth = np.sqrt(1 + np.arange(12) * (1 + (alpha - 1) ** 2))  # statsmodels' formula
-    np.testing.assert_allclose(width / width[0], growth, rtol=1e-8)
-    # sigma^2: one-step errors of SES with Theta's alpha on the deseasonalised series
-    adjusted = direct.model._deseasonalize_data()[0]
-    ses = SimpleExpSmoothing(adjusted, initialization_method="known", initial_level=adjusted[0])
-    resid = ses.fit(smoothing_level=direct.params["alpha"], optimized=False).resid
-    np.testing.assert_allclose(width[0] / (2 * 1.2815516), np.sqrt(np.mean(resid[1:] ** 2)))
-    assert np.all(out.hi[1] > out.hi[0])
+def _theta_by_definition(x: np.ndarray, horizon: int) -> np.ndarray:
+    """M4's `Theta.classic` written out: OLS line, theta line 2, SES by least squares."""
+    t = np.arange(1, len(x) + 1)
+    slope, intercept = np.polyfit(t, x, 1)
+    z = 2 * x - (intercept + slope * t)
+
+    def sse(params: np.ndarray) -> float:
+        alpha, level = params
+        total = 0.0
+        for value in z:
+            total += (value - level) ** 2
+            level += alpha * (value - level)
+        return total
+
+    fits = [
+        minimize(
+            sse,
+            [a0, z[0]],
+            method="Nelder-Mead",
+            bounds=[(1e-4, 0.9999), (None, None)],
+            options={"xatol": 1e-9, "fatol": 1e-12, "maxiter": 10_000},
+        )
+        for a0 in (0.1, 0.5, 0.9)
+    ]
+    alpha, level = min(fits, key=lambda f: f.fun).x
+    for value in z:
+        level += alpha * (value - level)
+    line0 = intercept + slope * (len(x) + np.arange(1, horizon + 1))
+    return 0.5 * line0 + 0.5 * level
+
+
+def test_theta_continues_a_straight_line_at_half_its_slope() -> None:
+    y = 10.0 + 2.0 * np.arange(1, 21)  # ends at 50
+    out = stats.fit_forecast("theta", y, 4)
+    # the OLS line says 50 + 2h, SES of the theta line (= y) says 50: their mean is 50 + h
+    np.testing.assert_allclose(out.mean, [51.0, 52.0, 53.0, 54.0], atol=1e-3)
+
+
+def test_theta_is_the_published_m4_theta_method(air: np.ndarray) -> None:
+    noisy = air[:60] + np.sin(np.arange(60)) * 7.0
+    out = stats.fit_forecast("theta", noisy, 6)  # m = 1: no seasonal adjustment
+    np.testing.assert_allclose(out.mean, _theta_by_definition(noisy, 6), rtol=1e-5)
+    # seasonal: divide by R's multiplicative `decompose` index, reseasonalise with its last m
+    assert stats.seasonality_test(air, 12)
+    index = seasonal_decompose(air, model="multiplicative", period=12).seasonal
+    expected = _theta_by_definition(air / index, 12) * index[-12:]
+    seasonal = stats.fit_forecast("theta", air, 12, 12, levels=(80, 95))
+    np.testing.assert_allclose(seasonal.mean, expected, rtol=1e-5)
+    # intervals: statsmodels' Theta growth sigma^2 (1 + (h-1)(1 + (alpha-1)^2)), times the index
+    width = (seasonal.hi[0] - seasonal.lo[0]) / index[-12:]
+    assert np.all(np.diff(width) > 0) and np.all(seasonal.hi[1] > seasonal.hi[0])
+
+
+def test_theta_on_many_series_at_once_equals_one_at_a_time(m4_arrays) -> None:
+    train, _ = m4_arrays
+    series = [train[0][-100:], train[1][-300:], train[2][-75:], np.full(40, 2.0)]
+    together = stats.forecast_many("theta", series, 24, 24, levels=(90,))
+    for y, joint in zip(series, together, strict=True):
+        alone = stats.fit_forecast("theta", y, 24, 24, levels=(90,))
+        np.testing.assert_allclose(joint.mean, alone.mean, rtol=1e-9)
+        np.testing.assert_allclose(joint.hi, alone.hi, rtol=1e-9)
+        assert joint.fallback == alone.fallback
+    assert together[-1].fallback == "constant series"
+
+
+def test_theta_on_a_seasonal_series_with_negative_values_adjusts_additively() -> None:
+    t = np.arange(120)
+    y = 10.0 * np.sin(2 * np.pi * t / 12) + 0.05 * t  # crosses zero: no multiplicative index
+    out = stats.fit_forecast("theta", y, 12, 12)
+    assert out.fallback is None
+    future = 10.0 * np.sin(2 * np.pi * np.arange(120, 132) / 12) + 0.05 * np.arange(120, 132)
+    np.testing.assert_allclose(out.mean, future, atol=0.5)
 
 
 def test_ets_is_the_aicc_best_statsmodels_ets(air: np.ndarray) -> None:
@@ -175,16 +231,16 @@ def test_a_model_that_raises_falls_back_to_seasonal_naive(monkeypatch, air: np.n
 
 def test_parallel_equals_serial_and_keeps_order(m4_arrays) -> None:
     train, _ = m4_arrays
-    series = [train[i][-200:] for i in range(4)] + [np.full(60, 3.0)]
-    serial = stats.forecast_many("theta", series, 24, 24, levels=(90,), n_jobs=1)
-    parallel = stats.forecast_many("theta", series, 24, 24, levels=(90,), n_jobs=2)
+    series = [train[i][-120:] for i in range(4)] + [np.full(60, 3.0)]
+    serial = stats.forecast_many("ets", series, 24, 24, levels=(90,), n_jobs=1)
+    parallel = stats.forecast_many("ets", series, 24, 24, levels=(90,), n_jobs=2)
     for a, b in zip(serial, parallel, strict=True):
         np.testing.assert_allclose(a.mean, b.mean)
         np.testing.assert_allclose(a.hi, b.hi)
         assert a.fallback == b.fallback
     assert parallel[-1].fallback == "constant series"
     with pytest.raises(InputError, match="n_jobs"):
-        stats.forecast_many("theta", series, 24, 24, n_jobs=0)
+        stats.forecast_many("ets", series, 24, 24, n_jobs=0)
 
 
 def _m4_scores(model: str, m4_arrays) -> tuple[float, float]:
@@ -206,6 +262,21 @@ def test_theta_on_all_of_m4_hourly_is_within_one_percent_of_the_published_row(m4
 
 
 @pytest.mark.slow
+def test_theta_on_all_of_m4_weekly_is_within_one_percent_of_the_published_row() -> None:
+    ds = datasets.load("m4_weekly")
+    assert isinstance(ds, datasets.ForecastingDataset)
+    train = [g["y"].to_numpy() for _, g in ds.train.groupby("unique_id", sort=False)]
+    test = [g["y"].to_numpy() for _, g in ds.test.groupby("unique_id", sort=False)]
+    out = stats.forecast_many("theta", train, 13, 1)
+    smape = np.mean([metrics.smape(t, f.mean) for t, f in zip(test, out, strict=True)])
+    mase = np.mean(
+        [metrics.mase(t, f.mean, y, 1) for y, t, f in zip(train, test, out, strict=True)]
+    )
+    assert abs(smape / 9.093 - 1) < 0.01
+    assert abs(mase / 2.637 - 1) < 0.01
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize(("model", "max_mase"), [("ets", 1.60), ("arima", 1.0)])
 def test_ets_and_arima_accuracy_floors_on_all_of_m4_hourly(
     model: str, max_mase: float, m4_arrays
@@ -219,12 +290,12 @@ def test_series_not_started_by_the_deadline_get_the_fallback_and_say_why(m4_arra
     train, _ = m4_arrays
     series = [train[i][-120:] for i in range(3)]
     for n_jobs in (1, 2):  # in this process and in the pool: the same rule
-        late = stats.forecast_many("theta", series, 24, 24, n_jobs=n_jobs, deadline=time.time())
+        late = stats.forecast_many("ets", series, 24, 24, n_jobs=n_jobs, deadline=time.time())
         assert [f.fallback for f in late] == [stats.TIME_BUDGET_REASON] * 3
         for y, f in zip(series, late, strict=True):
             np.testing.assert_array_equal(f.mean, y[-24:])  # seasonal naive
         early = stats.forecast_many(
-            "theta", series, 24, 24, n_jobs=n_jobs, deadline=time.time() + 3600
+            "ets", series, 24, 24, n_jobs=n_jobs, deadline=time.time() + 3600
         )
         assert [f.fallback for f in early] == [None] * 3
 
@@ -247,9 +318,9 @@ def test_a_fit_running_at_the_deadline_finishes_and_later_series_are_skipped(mon
     np.testing.assert_allclose(out[0].mean, [21.0, 22.0])
 
 
-def test_the_naive_family_ignores_the_deadline_and_a_bad_deadline_is_refused() -> None:
+def test_the_cheap_models_ignore_the_deadline_and_a_bad_deadline_is_refused() -> None:
     y = np.arange(1.0, 30.0)
-    out = stats.forecast_many("drift", [y], 3, deadline=0.0)
-    assert out[0].fallback is None
+    for model in ("drift", "theta"):  # they cost what the fallback would
+        assert stats.forecast_many(model, [y], 3, deadline=0.0)[0].fallback is None
     with pytest.raises(InputError, match="deadline"):
         stats.forecast_many("theta", [y], 3, deadline="soon")  # type: ignore[arg-type]

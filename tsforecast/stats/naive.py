@@ -65,18 +65,31 @@ def seasonality_test(y: Any, season_length: int) -> bool:
     return bool(abs(acf[m - 1]) > limit)
 
 
-def _classical_seasonal_index(y: np.ndarray, m: int) -> np.ndarray:
-    """Multiplicative seasonal component of R's `decompose(type="multiplicative")`, len(y)."""
+def _classical_trend(y: np.ndarray, m: int) -> np.ndarray:
+    """The centred moving average of R's `decompose` (NaN at both ends), len(y)."""
     n = len(y)
     # R's filter: a 2 x m moving average for even m, a plain m-term average for odd m.
     weights = np.r_[0.5, np.ones(m - 1), 0.5] / m if m % 2 == 0 else np.ones(m) / m
     half = len(weights) // 2
     trend = np.full(n, np.nan)
     trend[half : n - half] = np.convolve(y, weights, mode="valid")
-    ratio = y / trend
+    return trend
+
+
+def _classical_seasonal_index(y: np.ndarray, m: int) -> np.ndarray:
+    """Multiplicative seasonal component of R's `decompose(type="multiplicative")`, len(y)."""
+    ratio = y / _classical_trend(y, m)
     figure = np.array([np.nanmean(ratio[i::m]) for i in range(m)])
     figure = figure / figure.mean()
-    return np.resize(figure, n)
+    return np.resize(figure, len(y))
+
+
+def _classical_seasonal_additive(y: np.ndarray, m: int) -> np.ndarray:
+    """Additive seasonal component of R's `decompose(type="additive")`, len(y)."""
+    detrended = y - _classical_trend(y, m)
+    figure = np.array([np.nanmean(detrended[i::m]) for i in range(m)])
+    figure = figure - figure.mean()
+    return np.resize(figure, len(y))
 
 
 def _naive2(y: np.ndarray, horizon: int, m: int, levels: Sequence[float]) -> SeriesForecast:

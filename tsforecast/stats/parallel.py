@@ -19,6 +19,7 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -28,7 +29,7 @@ from tsforecast.stats.arima import _arima
 from tsforecast.stats.common import SeriesForecast, _Fallback
 from tsforecast.stats.ets import _ets
 from tsforecast.stats.naive import _drift, _fallback, _naive, _naive2, _seasonal_naive
-from tsforecast.stats.theta import _theta
+from tsforecast.stats.theta import _theta, theta_many
 
 # Model name -> whether it is cheap enough to run in the calling process (no pool).
 BASELINES: dict[str, bool] = {
@@ -38,7 +39,7 @@ BASELINES: dict[str, bool] = {
     "naive2": True,
     "ets": False,
     "arima": False,
-    "theta": False,
+    "theta": True,  # vectorised across series (`theta.theta_many`): no pool needed
 }
 
 
@@ -82,15 +83,28 @@ def fit_forecast(
             if len(arr) >= 2
             else _fallback(arr, horizon, 1, levels)
         )
+    return _guarded(
+        model, arr, horizon, m, levels, lambda: _MODEL_FNS[model](arr, horizon, m, levels, spec)
+    )
+
+
+def _guarded(
+    model: str,
+    arr: np.ndarray,
+    horizon: int,
+    m: int,
+    levels: Sequence[float],
+    compute: Callable[[], SeriesForecast],
+) -> SeriesForecast:
+    """`compute()` when the series can be fitted and its result is finite; else the fallback."""
     reason: str | None = None
     try:
-        if len(arr) < 10:
-            raise _Fallback(f"series too short for {model} ({len(arr)} values, needs 10)")
-        if float(np.ptp(arr)) == 0.0:
-            raise _Fallback("constant series")
+        reason = _unfittable(model, arr)
+        if reason is not None:
+            raise _Fallback(reason)
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            out = _MODEL_FNS[model](arr, horizon, m, levels, spec)
+            out = compute()
         if not (np.all(np.isfinite(out.mean)) and np.all(np.isfinite(out.lo))):
             raise _Fallback("non-finite forecast")
         if not np.all(np.isfinite(out.hi)):
@@ -103,6 +117,39 @@ def fit_forecast(
     out = _fallback(arr, horizon, m, levels)
     out.fallback = reason
     return out
+
+
+def _unfittable(model: str, arr: np.ndarray) -> str | None:
+    """Why a fitted model cannot be fitted to this series at all, or None."""
+    if len(arr) < 10:
+        return f"series too short for {model} ({len(arr)} values, needs 10)"
+    if float(np.ptp(arr)) == 0.0:
+        return "constant series"
+    return None
+
+
+def _theta_batch(
+    series: Sequence[np.ndarray], horizon: int, m: int, levels: Sequence[float]
+) -> list[SeriesForecast]:
+    """Theta for many series in one vectorised fit, with the same fallbacks as one by one."""
+    arrs = [np.asarray(y, dtype=np.float64) for y in series]
+    fittable = [i for i, arr in enumerate(arrs) if _unfittable("theta", arr) is None]
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            batch = dict(
+                zip(
+                    fittable,
+                    theta_many([arrs[i] for i in fittable], horizon, m, levels),
+                    strict=True,
+                )
+            )
+    except Exception:  # one bad series must not cost the others their fit: go one by one
+        return [fit_forecast("theta", arr, horizon, m, levels) for arr in arrs]
+    return [
+        _guarded("theta", arr, horizon, m, levels, partial(batch.__getitem__, i))
+        for i, arr in enumerate(arrs)
+    ]
 
 
 # --------------------------------------------------------------------------- parallel runner
@@ -182,7 +229,6 @@ def _preload(model: str) -> None:
             "scipy.optimize",
             "scipy.signal",
         ],
-        "theta": ["statsmodels.tsa.forecasting.theta"],
     }
     for name in modules.get(model, []):
         importlib.import_module(name)
@@ -229,10 +275,11 @@ def forecast_many(
     """`fit_forecast` over many series, in order, across `n_jobs` processes (None: all cores).
 
     Cheap models (naive family) run in this process: a pool would cost more than the work.
-    `deadline` (a `time.time()` value) bounds the time of the fitted models (ets, arima,
-    theta): a series not started by then is not fitted but gets the fallback forecast with the
-    reason "time budget reached"; fits already running finish. The naive family ignores it, as
-    it costs no more than the fallback would.
+    Theta fits all series at once, vectorised, in this process too. `deadline` (a `time.time()`
+    value) bounds the time of the models that run one series at a time (ets, arima): a series
+    not started by then is not fitted but gets the fallback forecast with the reason "time
+    budget reached"; fits already running finish. The cheap models (naive family, theta)
+    ignore it: they cost about what the fallback would.
     """
     if model not in BASELINES:
         msg = f"unknown baseline {model!r}; choose one of {sorted(BASELINES)}."
@@ -255,6 +302,8 @@ def forecast_many(
     expired = deadline is not None and time.time() >= deadline
     if BASELINES[model] or workers <= 1 or expired:
         with single_threaded_blas():
+            if model == "theta":
+                return _theta_batch(series, horizon, int(season_length), levels)
             return [_task(t) for t in tasks]
     # About 8 chunks per worker: few enough that pickling overhead stays small, enough that a
     # chunk of long series at the end does not leave the other workers idle.
