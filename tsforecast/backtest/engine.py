@@ -95,7 +95,7 @@ def backtest(
     by `tsf.to_panel`. `n_jobs` processes fit the statistical models (None: all cores); `device`
     and `seed` go to the neural models.
     """
-    from tsforecast.baselines import resolve_n_jobs
+    from tsforecast.stats import resolve_n_jobs
 
     horizon = positive_int("horizon", horizon)
     n_windows = positive_int("n_windows", n_windows)

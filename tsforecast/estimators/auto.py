@@ -8,8 +8,9 @@ A median of a few good, different models is a robust combination (M4's combinati
 beat most of their members); the measurement decides per data set whether it pays.
 
 `time_budget_s` bounds the whole `fit`: a quarter of it goes to the neural candidates of the
-inner backtest, the statistical candidates stop fitting new series at their share of the
-deadline (the rest fall back, see `failures_`), and the members' refit gets what is left.
+inner backtest, another quarter to the statistical ones (which stop starting new series at their
+share of the deadline: the rest fall back, see `failures_`), and the members' refit gets most of
+what is left.
 Series too short for the inner folds take no part in the choice (they are named in a warning
 and in `selection_.excluded`) and are forecast by the chosen members like every other series.
 """
@@ -195,7 +196,7 @@ class AutoForecaster(Forecaster):
             budget = None
             if deadline is not None:
                 left = deadline - time.perf_counter()
-                budget = max(0.8 * left / (len(selection.chosen) - k), 1.0)
+                budget = max(0.7 * left / (len(selection.chosen) - k), 0.5)
             self._say(f"fitting {name} on all the data")
             member = self._build(name, season, budget)
             data = panel if member.capabilities.past_covariates else _targets_only(panel)
@@ -272,9 +273,12 @@ class AutoForecaster(Forecaster):
             if deadline is not None:
                 left = deadline - time.perf_counter()
                 is_neural = registry.spec(name).kind == "neural"
-                # neural candidates share a quarter of the budget; the baselines another half
-                share = 0.25 / max(n_neural, 1) if is_neural else 0.5 / len(names)
-                budget = max(share * left, 1.0)
+                # the neural candidates share a quarter of what is left (their training is
+                # bounded by it); the statistical ones another quarter, halved because each
+                # makes two calls (fit, then predict_cutoffs), each bounded by its budget
+                n_stats = max(len(names) - n_neural, 1)
+                share = 0.25 / max(n_neural, 1) if is_neural else 0.125 / n_stats
+                budget = max(share * left, 0.5)
             models.append(self._build(name, season, budget))
         self._say(f"inner backtest of {names} on the last {n_windows} folds")
         with warnings.catch_warnings():

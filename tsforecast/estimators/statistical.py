@@ -1,6 +1,6 @@
 """The statistical baselines as estimators behind the one contract.
 
-Each target of each series is fitted on its own (`tsforecast.baselines` holds the models and
+Each target of each series is fitted on its own (`tsforecast.stats` holds the models and
 the process pool). What a fit learns per (series, target) — ETS's form and smoothing
 parameters, ARIMA's orders and coefficients — is kept in `specs_`: `predict` on a longer or
 newer history of a known series runs the fitted model over it without re-estimating (a new
@@ -103,7 +103,7 @@ class StatisticalForecaster(Forecaster):
         return self.method
 
     def _check_params(self) -> None:
-        from tsforecast.baselines import resolve_n_jobs
+        from tsforecast.stats import resolve_n_jobs
 
         positive_int("horizon", self.horizon)
         check_levels(self.levels)
@@ -208,7 +208,7 @@ class StatisticalForecaster(Forecaster):
         hi = np.empty((n, horizon, n_targets, n_levels)) if n_levels else None
         starts = np.zeros(n, dtype=np.int64) if start_idx is None else start_idx
         budget = self.time_budget_s
-        deadline = None if budget is None else time.monotonic() + float(budget)
+        deadline = None if budget is None else time.time() + float(budget)
         failures: list[dict[str, Any]] = []
         for t, target in enumerate(panel.target_cols):
             series = [
@@ -256,38 +256,24 @@ class StatisticalForecaster(Forecaster):
     def _within_budget(
         self, series: list[np.ndarray], specs: list[Any] | None, deadline: float | None
     ) -> list[Any]:
-        """forecast_many over `series`, in chunks that stop starting new work at `deadline`."""
-        from tsforecast.baselines import forecast_many, resolve_n_jobs
+        """forecast_many over `series`; past `deadline` no new series is started (fallbacks)."""
+        from tsforecast.stats import forecast_many
 
-        def run(method: str, part: slice) -> list[Any]:
-            return forecast_many(
-                method,
-                series[part],
-                int(self.horizon),
-                self.season_length_,
-                self.levels_,
-                specs=None if specs is None or method != self.method else specs[part],
-                n_jobs=self.n_jobs,
-            )
-
-        if deadline is None:
-            return run(self.method, slice(None))
-        chunk = max(32, 8 * resolve_n_jobs(self.n_jobs))
-        out: list[Any] = []
-        while len(out) < len(series) and time.monotonic() < deadline:
-            out += run(self.method, slice(len(out), len(out) + chunk))
-        if len(out) < len(series):
-            simple = "seasonal_naive" if self.season_length_ > 1 else "naive"
-            rest = run(simple, slice(len(out), None))
-            for result in rest:
-                result.fallback = "time budget reached"
-            out += rest
-        return out
+        return forecast_many(
+            self.method,
+            series,
+            int(self.horizon),
+            self.season_length_,
+            self.levels_,
+            specs=specs,
+            n_jobs=self.n_jobs,
+            deadline=deadline,
+        )
 
     def _fitted_forecast(self, series_id: Any, target: int, y: np.ndarray) -> Any:
         """The forecast `fit` made for this series and target when `y` is exactly the history it
         was fitted on (a backtest predicts each fitted fold at its own cutoff), else None."""
-        from tsforecast.baselines import SeriesForecast
+        from tsforecast.stats import SeriesForecast
 
         fitted = self.history_panel_
         position = self._fitted_positions().get(series_id)
@@ -390,18 +376,18 @@ class Naive2Forecaster(StatisticalForecaster):
 
 
 class ETSForecaster(StatisticalForecaster):
-    """`ets`: exponential smoothing, the form chosen by AICc (see `tsforecast.baselines`)."""
+    """`ets`: exponential smoothing, the form chosen by AICc (see `tsforecast.stats`)."""
 
     method = "ets"
 
 
 class ARIMAForecaster(StatisticalForecaster):
-    """`arima`: seasonal ARIMA with a stepwise order search (see `tsforecast.baselines`)."""
+    """`arima`: seasonal ARIMA with a stepwise order search (see `tsforecast.stats`)."""
 
     method = "arima"
 
 
 class ThetaForecaster(StatisticalForecaster):
-    """`theta`: the Theta method on the deseasonalised series (see `tsforecast.baselines`)."""
+    """`theta`: the Theta method on the deseasonalised series (see `tsforecast.stats`)."""
 
     method = "theta"
