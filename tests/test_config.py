@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tsforecast.config import ConfigError, load_config
+from tsforecast.cli.config import ConfigError, load_config
 from tsforecast.errors import InputError
 
 EXPERIMENTS = Path(__file__).resolve().parent.parent / "experiments"
