@@ -192,7 +192,7 @@ def test_short_series_are_dropped_by_name_and_none_left_raises() -> None:
         ({"refit": "always"}, "`refit`"),
         ({"levels": (80, 120)}, "between 0 and 100"),
         ({"models": ["naive", "prophet"]}, "unknown model 'prophet'"),
-        ({"models": [("ets", {"alpha": 0.3})]}, "takes only `season_length`"),
+        ({"models": [("ets", {"alpha": 0.3})]}, "model .ets. has no parameter .alpha."),
         ({"models": [42]}, "cannot use 42 as a model"),
         ({"n_jobs": 0}, "`n_jobs`"),
         ({"target_col": "value"}, "column 'value' is missing"),

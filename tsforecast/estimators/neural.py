@@ -36,10 +36,17 @@ import torch
 from torch import nn
 
 from tsforecast.calendar import calendar_features, default_features, validate_features
-from tsforecast.checks import positive_int
+from tsforecast.checks import (
+    check_fill,
+    check_levels,
+    check_seed,
+    check_time_budget,
+    positive_int,
+)
 from tsforecast.devices import resolve_device
 from tsforecast.errors import InputError, TsforecastWarning
 from tsforecast.estimators.base import FORMAT_VERSION, Capabilities, Forecaster
+from tsforecast.estimators.output import cutoff_positions
 from tsforecast.frames import from_pandas, to_pandas
 from tsforecast.models.lstm import LSTMNet, LSTMNetConfig
 from tsforecast.models.seq2seq import Seq2SeqNet, Seq2SeqNetConfig
@@ -211,6 +218,7 @@ class NeuralForecaster(Forecaster):
         time_col: str = "ds",
         target_col: str | Sequence[str] = "y",
         fill: str | None = None,
+        freq: str | int | None = None,
     ) -> None:
         self.horizon = horizon
         self.input_size = input_size
@@ -245,6 +253,7 @@ class NeuralForecaster(Forecaster):
         self.time_col = time_col
         self.target_col = target_col
         self.fill = fill
+        self.freq = freq
 
     def _check_params(self) -> None:
         positive_int("horizon", self.horizon)
@@ -270,17 +279,11 @@ class NeuralForecaster(Forecaster):
         if self.scaler not in _SCALERS:
             msg = f"`scaler` must be one of {list(_SCALERS)}, got {self.scaler!r}."
             raise InputError(msg)
-        if self.levels is not None:
-            levels = list(self.levels) if not isinstance(self.levels, (str, bytes)) else None
-            if not levels or not all(
-                isinstance(v, numbers.Real) and not isinstance(v, bool) and 0 < v < 100
-                for v in levels
-            ):
-                msg = (
-                    "`levels` must be a sequence of numbers strictly between 0 and 100 "
-                    f"(e.g. (80, 95)), got {self.levels!r}."
-                )
-                raise InputError(msg)
+        check_levels(self.levels)
+        check_seed(self.seed)
+        check_fill(self.fill)
+        check_time_budget(self.time_budget_s)
+        resolve_device(self.device)
         if self.val_size is not None and (
             isinstance(self.val_size, bool)
             or not isinstance(self.val_size, numbers.Integral)
@@ -308,6 +311,8 @@ class NeuralForecaster(Forecaster):
 
     # ------------------------------------------------------------------ data layout
     def _panel(self, df: Any, what: str, device: torch.device) -> Panel:
+        if isinstance(df, Panel):  # validated at an entry point's boundary already
+            return df.to(device)
         try:
             return to_panel(
                 df,
@@ -315,6 +320,7 @@ class NeuralForecaster(Forecaster):
                 time_col=self.time_col,
                 target_col=self.target_col,
                 fill=self.fill,  # type: ignore[arg-type]
+                freq=self.freq,
                 device=device,
             )
         except InputError as error:
@@ -548,7 +554,8 @@ class NeuralForecaster(Forecaster):
         season = self.season_length or infer_season_length(panel)
         params = self._resolve_params(panel, season)
         horizon = int(self.horizon)
-        quantiles = quantiles_for_levels(self.levels) if self.levels is not None else [0.5]
+        levels = check_levels(self.levels)
+        quantiles = quantiles_for_levels(levels) if levels else [0.5]
         layout = _Layout(
             target_cols=list(panel.target_cols),
             past_cols=past_cols,
@@ -611,7 +618,7 @@ class NeuralForecaster(Forecaster):
             seed=int(self.seed),
         )
         quantile_t = torch.tensor(quantiles, device=device)
-        has_levels = self.levels is not None
+        has_levels = bool(levels)
         n_train = len(series_idx)
         batch_size = min(params["batch_size"], n_train)
         step_counter = [0]
@@ -708,7 +715,10 @@ class NeuralForecaster(Forecaster):
                 )
                 outputs.append(network(**inputs).float())
         y_hat = torch.cat(outputs)  # -> (S, H, C, Q) in scaled units
-        y_hat = scaler.inverse_transform(y_hat)
+        # each target back in its own units: loc/scale of target c, broadcast over quantiles
+        loc = scaler.loc[:, :, : lay.n_targets, None].to(y_hat)  # -> (S, 1, C, 1)
+        scale = scaler.scale[:, :, : lay.n_targets, None].to(y_hat)
+        y_hat = y_hat * scale + loc
         # quantiles are learned separately; sorting removes any crossing
         return torch.sort(y_hat, dim=-1).values
 
@@ -732,17 +742,7 @@ class NeuralForecaster(Forecaster):
             panel.values.new_ones((panel.n_series, 1, panel.n_channels)),
         )
         data = self._window_tensor(panel, identity, lay, future_df, require_future=False)
-        series_list, cutoff_list = [], []
-        for s, stamps in enumerate(panel.times):
-            positions = stamps.get_indexer(pd.Index(list(cutoffs)))
-            positions = np.unique(positions[positions >= 0])
-            series_list.append(np.full(len(positions), s))
-            cutoff_list.append(positions)
-        series_np = np.concatenate(series_list).astype(np.int64)
-        cutoff_np = np.concatenate(cutoff_list).astype(np.int64)
-        if len(series_np) == 0:
-            msg = "no series of `df` holds any of the `cutoffs`; pass time stamps found in `df`."
-            raise InputError(msg)
+        series_np, cutoff_np = cutoff_positions(panel, cutoffs)
         if lay.future_cols and future_df is None:
             beyond = cutoff_np + lay.horizon >= panel.lengths.to("cpu").numpy()[series_np]
             if beyond.any():
@@ -869,7 +869,7 @@ class NeuralForecaster(Forecaster):
         median = quantiles.index(0.5)
         for c, col in enumerate(lay.target_cols):
             frame[col] = values[:, :, c, median].reshape(-1)
-            for level in self.levels or ():
+            for level in check_levels(self.levels):
                 alpha = round((1.0 - float(level) / 100.0) / 2.0, 10)
                 tag = f"{level:g}"
                 frame[f"{col}_lo_{tag}"] = values[:, :, c, quantiles.index(alpha)].reshape(-1)
@@ -1086,6 +1086,7 @@ class Seq2SeqForecaster(NeuralForecaster):
         time_col: str = "ds",
         target_col: str | Sequence[str] = "y",
         fill: str | None = None,
+        freq: str | int | None = None,
         teacher_forcing: float = 0.5,
         teacher_forcing_decay: float | None = 0.5,
     ) -> None:

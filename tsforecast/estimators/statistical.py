@@ -137,6 +137,7 @@ class StatisticalForecaster(Forecaster):
         forecasts = self._run(panel, series_idx, cutoff_idx, fitting=True)
         self.history_panel_ = panel
         self.fit_forecasts_ = forecasts
+        self._positions = {i: s for s, i in enumerate(panel.ids)}
         return self
 
     def predict(self, history_df: Any | None = None, future_df: Any | None = None) -> Any:
@@ -199,17 +200,26 @@ class StatisticalForecaster(Forecaster):
                 for s, a, c in zip(series_idx, starts, cutoff_idx, strict=True)
             ]
             specs = None
+            reuse: list[Any] = [None] * n
             if not fitting:
                 specs = [self.specs_.get((panel.ids[int(s)], target)) for s in series_idx]
-            results = forecast_many(
+                reuse = [
+                    self._fitted_forecast(panel.ids[int(s)], t, y)
+                    for s, y in zip(series_idx, series, strict=True)
+                ]
+            todo = [i for i in range(n) if reuse[i] is None]
+            computed = forecast_many(
                 self.method,
-                series,
+                [series[i] for i in todo],
                 horizon,
                 self.season_length_,
                 levels,
-                specs=specs,
+                specs=None if specs is None else [specs[i] for i in todo],
                 n_jobs=self.n_jobs,
             )
+            results = list(reuse)
+            for i, result in zip(todo, computed, strict=True):
+                results[i] = result
             for i, (s, c, result) in enumerate(zip(series_idx, cutoff_idx, results, strict=True)):
                 point[i, :, t] = result.mean
                 if lo is not None and hi is not None:
@@ -230,6 +240,31 @@ class StatisticalForecaster(Forecaster):
             new = pd.DataFrame(failures)
             self.failures_ = new if self.failures_.empty else pd.concat([self.failures_, new])
         return point, lo, hi
+
+    def _fitted_forecast(self, series_id: Any, target: int, y: np.ndarray) -> Any:
+        """The forecast `fit` made for this series and target when `y` is exactly the history it
+        was fitted on (a backtest predicts each fitted fold at its own cutoff), else None."""
+        from tsforecast.baselines import SeriesForecast
+
+        fitted = self.history_panel_
+        position = self._fitted_positions().get(series_id)
+        if position is None:
+            return None
+        history = fitted.series_values(position)[:, target]
+        if len(history) != len(y) or not np.array_equal(history, y):
+            return None
+        point, lo, hi = self.fit_forecasts_
+        empty = np.empty((0, int(self.horizon)))
+        return SeriesForecast(
+            point[position, :, target],
+            empty if lo is None else lo[position, :, target, :].T,
+            empty if hi is None else hi[position, :, target, :].T,
+        )
+
+    def _fitted_positions(self) -> dict[Any, int]:
+        if not hasattr(self, "_positions"):
+            self._positions = {i: s for s, i in enumerate(self.history_panel_.ids)}
+        return self._positions
 
     # ------------------------------------------------------------------ save / load
     def save(self, path: str | os.PathLike[str]) -> None:
