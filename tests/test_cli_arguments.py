@@ -24,8 +24,6 @@ from tsforecast.cli import main
 api_module = importlib.import_module("tsforecast.api")
 backtest_module = importlib.import_module("tsforecast.backtest")
 
-BACKTEST_LANDED = pytest.mark.xfail(strict=True, reason="backtest(fill=, freq=) not on main yet")
-
 
 def write(path: Path, frame: pd.DataFrame) -> Path:
     frame.to_csv(path, index=False)
@@ -201,7 +199,6 @@ def test_the_config_fill_and_freq_reach_backtest(
     assert (seen["fill"], seen["freq"]) == ("interpolate", "D")
 
 
-@BACKTEST_LANDED
 def test_a_config_with_fill_and_freq_backtests_on_that_grid(tmp_path: Path) -> None:
     write(tmp_path / "two_days.csv", every_other_day())
     (tmp_path / "exp.toml").write_text(FILL_FREQ, encoding="utf-8")

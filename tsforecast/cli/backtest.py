@@ -142,16 +142,12 @@ def backtest_kwargs(config: ExperimentConfig, data: LoadedData) -> dict[str, Any
         "id_col": data.id_col,
         "time_col": data.time_col,
         "target_col": data.target,
+        "freq": config.data.freq,
+        "fill": config.data.fill,
         "n_jobs": bt.n_jobs,
         "device": config.device,
         "seed": config.seed,
     }
-    # passed only when the config sets them, so that a config without them runs on a
-    # `backtest()` that does not take them yet; their defaults (None) mean the same
-    if config.data.fill is not None:
-        kwargs["fill"] = config.data.fill
-    if config.data.freq is not None:
-        kwargs["freq"] = config.data.freq
     return kwargs
 
 

@@ -161,6 +161,10 @@ def parse_config(raw: Mapping[str, Any], source: str | Path) -> ExperimentConfig
         "freq": data.freq,
         "device": device,
         "seed": 0 if seed is None else seed,
+        "id_col": data.id_col,
+        "time_col": data.time_col,
+        "target_col": data.target_col,
+        "progress": False,  # as `backtest()` builds them
     }
     models = parse_models(check, top.get("models"), shared)
     return ExperimentConfig(
@@ -265,7 +269,7 @@ def _backtest(check: Checker, raw: Any) -> BacktestConfig:
         metrics=_metrics(check, table),
         refit=True if refit is None else refit,
         train_size=table.value("train_size", is_.is_positive_int, positive),
-        n_jobs=table.value("n_jobs", lambda v: is_.is_int(v) and v != 0, "an integer != 0"),
+        n_jobs=table.checked("n_jobs", _n_jobs),
     )
 
 
@@ -295,6 +299,14 @@ def _config_levels(value: Any) -> tuple[float, ...]:
         msg = f"`levels` must be a list of percentages such as [80, 95], got {value!r}."
         raise InputError(msg)
     return check_levels(value)
+
+
+def _n_jobs(value: Any) -> int:
+    """Processes for the statistical models, as `backtest(n_jobs=...)` takes them."""
+    from tsforecast.baselines import resolve_n_jobs
+
+    resolve_n_jobs(value)
+    return int(value)
 
 
 def check_freq(value: Any) -> str | int:

@@ -19,7 +19,7 @@ from tsforecast.cli.toml_checks import Checker, ConfigError, describe, is_int
 from tsforecast.errors import InputError
 from tsforecast.estimators import registry
 
-__all__ = ["ModelConfig", "backtest_models", "parse_models"]
+__all__ = ["ModelConfig", "parse_models", "type_check"]
 
 # What a model table may not set, because the experiment sets it once for every model: the
 # registry's entry-point arguments, and where the config sets each.
@@ -40,18 +40,13 @@ class ModelConfig:
     params: dict[str, Any] = field(default_factory=dict)
 
 
-def backtest_models() -> list[str]:
-    """The registered models a backtest compares: every one but the meta-models (`auto`)."""
-    return [name for name in registry.names() if registry.spec(name).kind != "meta"]
-
-
 def parse_models(check: Checker, raw: Any, shared: Mapping[str, Any]) -> list[ModelConfig]:
     """The `models` section: one table per model, or a list of names (defaults for all).
 
     `shared` holds the experiment's own arguments (horizon, levels, device, seed, ...), with
     which each model is built once here to check its parameters' values.
     """
-    known = backtest_models()
+    known = registry.names()
     if raw is None:
         msg = (
             f"{check.source}: no models; add one table per model, e.g. `[models.seasonal_naive]`"
@@ -66,7 +61,6 @@ def parse_models(check: Checker, raw: Any, shared: Mapping[str, Any]) -> list[Mo
             f"list of names, got {describe(raw)}."
         )
         raise ConfigError(msg)
-    out = []
     for name, params in raw.items():
         if name not in known:
             check.unknown(f"models.{name}", name, known, what="model")
@@ -76,13 +70,15 @@ def parse_models(check: Checker, raw: Any, shared: Mapping[str, Any]) -> list[Mo
                 f"(`[models.{name}]`), got {describe(params)}."
             )
             raise ConfigError(msg)
+    # every name first: reading a model's class imports its libraries (torch, statsmodels),
+    # which a misspelt model name should not wait for
+    for name, params in raw.items():
         _check_table(check, name, params)
         try:
             registry.build(name, dict(params), **shared)
         except InputError as error:
             check.refuse(f"models.{name}", error)
-        out.append(ModelConfig(name=name, params=dict(params)))
-    return out
+    return [ModelConfig(name=name, params=dict(params)) for name, params in raw.items()]
 
 
 def _check_table(check: Checker, name: str, params: Mapping[str, Any]) -> None:
