@@ -125,14 +125,19 @@ def backtest(
     }
     runs = resolve_models(models, shared)
 
-    panel = to_panel(
-        df,
-        id_col=id_col,
-        time_col=time_col,
-        target_col=target_col,
-        freq=freq,
-        fill=fill,  # type: ignore[arg-type]
-        device="cpu",
+    # internal callers (auto's inner backtest) pass the Panel they validated already
+    panel = (
+        df
+        if isinstance(df, Panel)
+        else to_panel(
+            df,
+            id_col=id_col,
+            time_col=time_col,
+            target_col=target_col,
+            freq=freq,
+            fill=fill,  # type: ignore[arg-type]
+            device="cpu",
+        )
     )
     _check_requests(runs, panel, level_list)
     panel = _drop_short(panel, min_length(horizon, n_windows, step, train_size))
@@ -146,7 +151,9 @@ def backtest(
             run.set_season(season_length)
 
     actuals = _actuals(panel)
-    frames, eval_frames, failures = [], [], []
+    frames: list[pd.DataFrame] = []
+    eval_frames: list[pd.DataFrame] = []
+    failures: list[dict[str, Any]] = []
     curves: dict[tuple[str, str], list[dict[str, Any]]] = {}
     timings: dict[str, float] = {}
     labels = [run.label for run in runs]
@@ -269,7 +276,7 @@ def _run_model(
         found = getattr(estimator, "failures_", None)
         if isinstance(found, pd.DataFrame) and not found.empty:
             for row in found.to_dict("records"):
-                failures.append({**row, "model": run.label})
+                failures.append({**{str(k): v for k, v in row.items()}, "model": run.label})
         for wide in wide_parts:
             predicted, _ = to_pandas(wide, "predict_cutoffs")
             long = estimator_to_long(

@@ -15,13 +15,20 @@ error naming what to drop (`Capabilities`).
 from __future__ import annotations
 
 import os
+import time
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 import torch
 
-from tsforecast.checks import check_fill, check_levels, check_seed, positive_int
+from tsforecast.checks import (
+    check_fill,
+    check_levels,
+    check_seed,
+    check_time_budget,
+    positive_int,
+)
 from tsforecast.devices import resolve_device
 from tsforecast.errors import InputError
 from tsforecast.estimators.base import FORMAT_VERSION, Capabilities, Forecaster
@@ -48,6 +55,9 @@ class StatisticalForecaster(Forecaster):
     horizon: steps forecast after each cutoff. levels: interval levels in percent.
     season_length: the seasonal period m (None: from the frequency, see `infer_season_length`).
     n_jobs: processes for the slower models (None: all cores).
+    time_budget_s: wall-clock bound of one fit / predict call: series not started by then are
+        not fitted but forecast by seasonal naive (naive without a season), listed in
+        `failures_` with the reason "time budget reached".
     id_col, time_col, target_col, fill, freq: how the frame is read (see `tsf.to_panel`).
     device, seed: accepted for one contract with the neural models (checked, otherwise unused:
     these models run on the CPU and are deterministic).
@@ -69,6 +79,7 @@ class StatisticalForecaster(Forecaster):
         target_col: str | list[str] = "y",
         fill: str | None = None,
         freq: str | int | None = None,
+        time_budget_s: float | None = None,
         device: str = "auto",
         seed: int = 0,
     ) -> None:
@@ -81,6 +92,7 @@ class StatisticalForecaster(Forecaster):
         self.target_col = target_col
         self.fill = fill
         self.freq = freq
+        self.time_budget_s = time_budget_s
         self.device = device
         self.seed = seed
 
@@ -98,6 +110,7 @@ class StatisticalForecaster(Forecaster):
         resolve_n_jobs(self.n_jobs)
         check_fill(self.fill)
         check_seed(self.seed)
+        check_time_budget(self.time_budget_s)
         resolve_device(self.device)
 
     # ------------------------------------------------------------------ data
@@ -185,7 +198,6 @@ class StatisticalForecaster(Forecaster):
         fitting: bool,
         start_idx: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
-        from tsforecast.baselines import forecast_many
 
         horizon, levels = int(self.horizon), self.levels_
         n, n_targets, n_levels = len(series_idx), panel.n_targets, len(levels)
@@ -193,6 +205,8 @@ class StatisticalForecaster(Forecaster):
         lo = np.empty((n, horizon, n_targets, n_levels)) if n_levels else None
         hi = np.empty((n, horizon, n_targets, n_levels)) if n_levels else None
         starts = np.zeros(n, dtype=np.int64) if start_idx is None else start_idx
+        budget = self.time_budget_s
+        deadline = None if budget is None else time.monotonic() + float(budget)
         failures: list[dict[str, Any]] = []
         for t, target in enumerate(panel.target_cols):
             series = [
@@ -208,14 +222,10 @@ class StatisticalForecaster(Forecaster):
                     for s, y in zip(series_idx, series, strict=True)
                 ]
             todo = [i for i in range(n) if reuse[i] is None]
-            computed = forecast_many(
-                self.method,
+            computed = self._within_budget(
                 [series[i] for i in todo],
-                horizon,
-                self.season_length_,
-                levels,
-                specs=None if specs is None else [specs[i] for i in todo],
-                n_jobs=self.n_jobs,
+                None if specs is None else [specs[i] for i in todo],
+                deadline,
             )
             results = list(reuse)
             for i, result in zip(todo, computed, strict=True):
@@ -240,6 +250,37 @@ class StatisticalForecaster(Forecaster):
             new = pd.DataFrame(failures)
             self.failures_ = new if self.failures_.empty else pd.concat([self.failures_, new])
         return point, lo, hi
+
+    def _within_budget(
+        self, series: list[np.ndarray], specs: list[Any] | None, deadline: float | None
+    ) -> list[Any]:
+        """forecast_many over `series`, in chunks that stop starting new work at `deadline`."""
+        from tsforecast.baselines import forecast_many, resolve_n_jobs
+
+        def run(method: str, part: slice) -> list[Any]:
+            return forecast_many(
+                method,
+                series[part],
+                int(self.horizon),
+                self.season_length_,
+                self.levels_,
+                specs=None if specs is None or method != self.method else specs[part],
+                n_jobs=self.n_jobs,
+            )
+
+        if deadline is None:
+            return run(self.method, slice(None))
+        chunk = max(32, 8 * resolve_n_jobs(self.n_jobs))
+        out: list[Any] = []
+        while len(out) < len(series) and time.monotonic() < deadline:
+            out += run(self.method, slice(len(out), len(out) + chunk))
+        if len(out) < len(series):
+            simple = "seasonal_naive" if self.season_length_ > 1 else "naive"
+            rest = run(simple, slice(len(out), None))
+            for result in rest:
+                result.fallback = "time budget reached"
+            out += rest
+        return out
 
     def _fitted_forecast(self, series_id: Any, target: int, y: np.ndarray) -> Any:
         """The forecast `fit` made for this series and target when `y` is exactly the history it
