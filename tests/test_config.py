@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,17 @@ def write(tmp_path: Path, text: str, name: str = "exp.toml") -> Path:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def refusal(tmp_path: Path, old: str, new: str) -> str:
+    """The message that refuses GOOD with `old` replaced by `new` (it starts with the file)."""
+    assert old in GOOD
+    path = write(tmp_path, GOOD.replace(old, new))
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: ")
+    return message
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
@@ -87,11 +99,7 @@ def test_name_defaults_to_the_file_stem(tmp_path: Path) -> None:
 def test_unknown_keys_are_named_with_a_suggestion(
     tmp_path: Path, old: str, new: str, expected: str
 ) -> None:
-    assert old in GOOD
-    path = write(tmp_path, GOOD.replace(old, new))
-    with pytest.raises(ConfigError, match=expected) as info:
-        load_config(path)
-    assert str(info.value).startswith(f"{path}: ")
+    assert re.search(expected, refusal(tmp_path, old, new))
 
 
 @pytest.mark.parametrize(
@@ -147,11 +155,7 @@ def test_unknown_keys_are_named_with_a_suggestion(
     ],
 )
 def test_wrong_types_are_named(tmp_path: Path, old: str, new: str, expected: str) -> None:
-    assert old in GOOD
-    path = write(tmp_path, GOOD.replace(old, new))
-    with pytest.raises(ConfigError, match=expected) as info:
-        load_config(path)
-    assert str(path) in str(info.value)
+    assert re.search(expected, refusal(tmp_path, old, new))
 
 
 def test_a_missing_data_file_is_named(tmp_path: Path) -> None:
@@ -242,13 +246,7 @@ def _toml(value: object) -> str:
     return repr(value)
 
 
-NOT_ON_MAIN = pytest.mark.xfail(strict=True, reason="estimators/auto.py not on main yet")
-
-
-@pytest.mark.parametrize(
-    "name",
-    [pytest.param(n, marks=NOT_ON_MAIN) if n == "auto" else n for n in registry.names()],
-)
+@pytest.mark.parametrize("name", registry.names())
 def test_every_registered_model_takes_every_parameter_in_its_table(
     tmp_path: Path, name: str
 ) -> None:
@@ -288,11 +286,7 @@ def test_seq2seq_parameters_are_accepted(tmp_path: Path) -> None:
 def test_a_value_the_model_refuses_is_refused_at_load_with_the_table_named(
     tmp_path: Path, old: str, new: str, expected: str
 ) -> None:
-    assert old in GOOD
-    path = write(tmp_path, GOOD.replace(old, new))
-    with pytest.raises(ConfigError, match=expected) as info:
-        load_config(path)
-    assert str(info.value).startswith(f"{path}: ")
+    assert re.search(expected, refusal(tmp_path, old, new))
 
 
 def test_levels_are_percentages(tmp_path: Path) -> None:

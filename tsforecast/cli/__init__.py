@@ -2,7 +2,7 @@
 
 - `main`: the parser, the dispatch and the exit status (`tsforecast.cli:main` is the console
   script; `python -m tsforecast` and `python -m tsforecast.cli` run it too).
-- `backtest` (with `config`, `config_models`, `data`, `manifest`, `smoke`, `staging`): an
+- `backtest` (with `config`, `config_models`, `toml_checks`, `data`, `manifest`, `smoke`): an
   experiment config in, `results/NAME/` and `dashboards/NAME.html` out.
 - `forecast`: forecasts of a data set or a file, to a file or stdout.
 - `datasets`: the shipped data sets.

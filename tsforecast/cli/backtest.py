@@ -10,8 +10,8 @@ the backtest runs and writes
                                      device and timings (`tsforecast.cli.manifest`)
     dashboards/NAME.html             the dashboard (`tsforecast.report`)
 
-then prints the leaderboard and the paths. Nothing is ever half-written (`tsforecast.cli.staging`):
-the results folder replaces `results/NAME` in one rename once every file is complete, and the
+then prints the leaderboard and the paths. Nothing is ever half-written (`tsforecast.atomic`):
+the results folder replaces `results/NAME` in one step once every file is complete, and the
 dashboard goes through a temporary file. A run that fails leaves the previous results as they
 were. `--smoke` runs the same experiment shrunk to seconds (`tsforecast.cli.smoke`).
 """
@@ -27,11 +27,11 @@ from typing import Any
 
 import pandas as pd
 
+from tsforecast.atomic import atomic_dir, atomic_path
 from tsforecast.cli import manifest
 from tsforecast.cli.config import ConfigError, ExperimentConfig, load_config
 from tsforecast.cli.data import LoadedData, load_data
 from tsforecast.cli.smoke import shrink_config, shrink_data
-from tsforecast.cli.staging import atomic_dir, atomic_path
 
 __all__ = ["backtest_kwargs", "cmd_backtest", "run_backtest"]
 

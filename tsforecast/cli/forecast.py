@@ -15,10 +15,10 @@ from typing import Any
 
 import pandas as pd
 
+from tsforecast.atomic import atomic_path
 from tsforecast.checks import check_levels, check_seed, positive_int
 from tsforecast.cli.config import check_freq
 from tsforecast.cli.data import DATA_SUFFIXES, read_table
-from tsforecast.cli.staging import atomic_path
 from tsforecast.errors import InputError
 from tsforecast.estimators import registry
 
@@ -32,6 +32,10 @@ def forecast_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     except InputError as error:
         msg = f"`--levels`: {error} (on the command line: --levels 80 95)"
         raise InputError(msg) from None
+    try:
+        freq = None if args.freq is None else check_freq(args.freq)
+    except InputError as error:
+        raise InputError(f"`--freq`: {error}") from None
     registry.spec(args.model)  # an unknown name is refused with the closest registered one
     return {
         "model": args.model,
@@ -40,7 +44,7 @@ def forecast_kwargs(args: argparse.Namespace) -> dict[str, Any]:
         if args.season_length is None
         else positive_int("--season-length", args.season_length),
         "fill": args.fill,
-        "freq": None if args.freq is None else check_freq(args.freq),
+        "freq": freq,
         "device": args.device,
         "seed": check_seed(args.seed),
     }
