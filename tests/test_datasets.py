@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from tsforecast import datasets
+from tsforecast.data.validation import to_panel
 from tsforecast.errors import InputError
-from tsforecast.panel import to_panel
 
 
 def test_names_lists_every_shipped_data_set() -> None:

@@ -26,12 +26,12 @@ from tsforecast.checks import (
     check_time_budget,
     positive_int,
 )
+from tsforecast.data.validation import to_panel
 from tsforecast.devices import resolve_device
 from tsforecast.errors import InputError, TsforecastWarning
 from tsforecast.estimators import registry
 from tsforecast.estimators.auto import AutoSelection
 from tsforecast.estimators.base import Forecaster
-from tsforecast.panel import to_panel
 
 __all__ = ["AutoSelection", "forecast"]
 

@@ -3,8 +3,8 @@
 Every model runs through `tsforecast.backtest` (the engine users call) on the 414 series with one
 48-step fold (the official train/test split), season length 24, point forecasts only. For each
 model it prints sMAPE, MASE, OWA (against Naive2, M4 definition), the published M4 row where
-there is one (read from datasets/m4_hourly/m4_hourly_published_results.csv), the wall time with
-`n_jobs=1` and with all cores, and the speed-up. The last line is one JSON object.
+there is one (read from the shipped m4_hourly/m4_hourly_published_results.csv), the wall time
+with `n_jobs=1` and with all cores, and the speed-up. The last line is one JSON object.
 
 A slow model's `n_jobs=1` time can be measured on a subset (`--serial-every arima=4`: every 4th
 series); the output then says so, gives the all-cores time on the same subset, and computes the
@@ -42,7 +42,7 @@ PUBLISHED_ID = {"naive": "Naive", "seasonal_naive": "sNaive", "naive2": "Naive2"
 
 
 def published_rows() -> dict[str, dict[str, float]]:
-    table = pd.read_csv(REPO / "datasets" / "m4_hourly" / "m4_hourly_published_results.csv")
+    table = pd.read_csv(datasets.data_dir() / "m4_hourly" / "m4_hourly_published_results.csv")
     table["method_id"] = table["method_id"].astype(str)
     out = {}
     for model, method in PUBLISHED_ID.items():

@@ -34,13 +34,15 @@ from tsforecast.backtest.folds import (
 from tsforecast.backtest.models import ModelRun, resolve_models
 from tsforecast.backtest.result import BacktestResult
 from tsforecast.checks import check_fill, check_levels, check_seed, positive_int
+from tsforecast.data.frames import to_pandas
+from tsforecast.data.frequency import infer_season_length
+from tsforecast.data.panel import Panel
+from tsforecast.data.validation import to_panel
 from tsforecast.devices import resolve_device
 from tsforecast.errors import InputError, TsforecastWarning
 from tsforecast.estimators.base import Forecaster
 from tsforecast.forecasts import estimator_to_long
-from tsforecast.frames import to_pandas
 from tsforecast.metrics import METRICS, evaluate_pandas, mase_scale, rmsse_scale
-from tsforecast.panel import Panel, infer_season_length, to_panel
 
 __all__ = ["backtest", "model_names"]
 

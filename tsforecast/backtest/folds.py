@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from tsforecast.data.panel import Panel
 from tsforecast.errors import InputError
-from tsforecast.panel import Panel
 
 __all__ = ["FoldPlan", "check_refit", "fold_panel", "plan_folds", "targets_only"]
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pandas as pd
 
+from tsforecast.data.frames import FrameKind, from_pandas
 from tsforecast.errors import InputError
-from tsforecast.frames import FrameKind, from_pandas
 from tsforecast.metrics import evaluate_pandas
 
 __all__ = ["BacktestResult"]

@@ -27,11 +27,13 @@ import numpy as np
 import pandas as pd
 
 from tsforecast.checks import check_levels, check_seed, check_time_budget, positive_int
+from tsforecast.data.frames import from_pandas, to_pandas
+from tsforecast.data.frequency import infer_season_length
+from tsforecast.data.panel import Panel
+from tsforecast.data.validation import to_panel
 from tsforecast.devices import resolve_device
 from tsforecast.errors import InputError, TsforecastWarning
 from tsforecast.estimators.base import Capabilities, Forecaster
-from tsforecast.frames import from_pandas, to_pandas
-from tsforecast.panel import Panel, infer_season_length, to_panel
 
 __all__ = ["AutoForecaster", "AutoSelection"]
 

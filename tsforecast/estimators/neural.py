@@ -35,7 +35,6 @@ import pandas as pd
 import torch
 from torch import nn
 
-from tsforecast.calendar import calendar_features, default_features, validate_features
 from tsforecast.checks import (
     check_fill,
     check_levels,
@@ -43,18 +42,17 @@ from tsforecast.checks import (
     check_time_budget,
     positive_int,
 )
+from tsforecast.data.calendar import calendar_features, default_features, validate_features
+from tsforecast.data.frames import from_pandas, to_pandas
+from tsforecast.data.frequency import infer_season_length
+from tsforecast.data.panel import Panel
+from tsforecast.data.validation import to_panel
 from tsforecast.devices import resolve_device
 from tsforecast.errors import InputError, TsforecastWarning
 from tsforecast.estimators.base import FORMAT_VERSION, Capabilities, Forecaster
 from tsforecast.estimators.output import cutoff_positions
-from tsforecast.frames import from_pandas, to_pandas
 from tsforecast.models.lstm import LSTMNet, LSTMNetConfig
 from tsforecast.models.seq2seq import Seq2SeqNet, Seq2SeqNetConfig
-from tsforecast.panel import (
-    Panel,
-    infer_season_length,
-    to_panel,
-)
 from tsforecast.persistence import write_model_folder
 from tsforecast.scaling import Scaler, fit_scaler
 from tsforecast.training import TrainingConfig, TrainingResult, train

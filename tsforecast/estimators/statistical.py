@@ -29,12 +29,14 @@ from tsforecast.checks import (
     check_time_budget,
     positive_int,
 )
+from tsforecast.data.frequency import infer_season_length
+from tsforecast.data.panel import Panel
+from tsforecast.data.validation import to_panel
 from tsforecast.devices import resolve_device
 from tsforecast.errors import InputError
 from tsforecast.estimators.base import FORMAT_VERSION, Capabilities, Forecaster
 from tsforecast.estimators.history import panel_from_saved, panel_to_saved
 from tsforecast.estimators.output import cutoff_positions, forecast_frame
-from tsforecast.panel import Panel, infer_season_length, to_panel
 from tsforecast.persistence import write_model_folder
 
 __all__ = [

@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tsforecast.data.frames import to_pandas
 from tsforecast.errors import InputError
-from tsforecast.frames import to_pandas
 from tsforecast.report.encode import json_scalar
 
 __all__ = [

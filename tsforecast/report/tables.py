@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from tsforecast.checks import level_tag
-from tsforecast.frames import to_pandas
+from tsforecast.data.frames import to_pandas
 from tsforecast.report.encode import json_scalar, time_key, time_label, to_float, to_floats
 from tsforecast.report.reading import frame_or_none, metrics_by, unique
 

@@ -1,8 +1,9 @@
-"""Loaders for the real data sets shipped in `datasets/` (see datasets/README.md).
+"""Loaders for the real data sets shipped in `tsforecast/data/shipped/` (see its README.md).
 
 `load(name)` returns a `ForecastingDataset` (long frames + frequency, season length, horizon and
 the standard split) or a `ClassificationDataset` (lists of (length, channels) arrays + labels).
-Nothing is downloaded: every file ships with the project.
+Nothing is downloaded: every file ships with the package as package data, so `load` works the
+same from a checkout, an editable install and an installed wheel.
 """
 
 from __future__ import annotations
@@ -92,8 +93,8 @@ class ClassificationDataset:
 
 
 def data_dir() -> Path:
-    """The folder holding the shipped data files."""
-    return Path(__file__).resolve().parent.parent / "datasets"
+    """The folder holding the shipped data files (inside the installed package)."""
+    return Path(__file__).resolve().parent / "shipped"
 
 
 def names() -> list[str]:
