@@ -303,7 +303,7 @@ def _config_levels(value: Any) -> tuple[float, ...]:
 
 def _n_jobs(value: Any) -> int:
     """Processes for the statistical models, as `backtest(n_jobs=...)` takes them."""
-    from tsforecast.baselines import resolve_n_jobs
+    from tsforecast.stats import resolve_n_jobs
 
     resolve_n_jobs(value)
     return int(value)
