@@ -15,7 +15,7 @@ import torch
 from tsforecast import datasets
 from tsforecast.classification import SequenceClassifier, prepare_sequences
 from tsforecast.errors import InputError, NotFittedError
-from tsforecast.models.classifier import ClassifierConfig, LSTMClassifierNet
+from tsforecast.nn.classifier import ClassifierConfig, LSTMClassifierNet
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@
 `SequenceClassifier` is the estimator (scikit-learn conventions: `__init__` only stores its
 arguments, learned state ends in `_`). It validates `X` and `y` once at the boundary, pads the
 sequences into one tensor on the training device, and trains
-`tsforecast.models.classifier.LSTMClassifierNet` with the shared loop `tsforecast.training.train`.
+`tsforecast.nn.classifier.LSTMClassifierNet` with the shared loop `tsforecast.training.train`.
 Sequences may have different lengths: batches are packed, so each sequence is summarised by the
 encoder state at its own last valid step and padding never changes a prediction.
 
@@ -34,7 +34,7 @@ from torch import nn
 
 from tsforecast.devices import resolve_device
 from tsforecast.errors import InputError, NotFittedError
-from tsforecast.models.classifier import ClassifierConfig, LSTMClassifierNet
+from tsforecast.nn.classifier import ClassifierConfig, LSTMClassifierNet
 from tsforecast.persistence import read_model_folder, write_model_folder
 from tsforecast.training import TrainingConfig, TrainingResult, train
 

@@ -51,8 +51,8 @@ from tsforecast.devices import resolve_device
 from tsforecast.errors import InputError, TsforecastWarning
 from tsforecast.estimators.base import FORMAT_VERSION, Capabilities, Forecaster
 from tsforecast.estimators.output import cutoff_positions
-from tsforecast.models.lstm import LSTMNet, LSTMNetConfig
-from tsforecast.models.seq2seq import Seq2SeqNet, Seq2SeqNetConfig
+from tsforecast.nn.lstm import LSTMNet, LSTMNetConfig
+from tsforecast.nn.seq2seq import Seq2SeqNet, Seq2SeqNetConfig
 from tsforecast.persistence import write_model_folder
 from tsforecast.scaling import Scaler, fit_scaler
 from tsforecast.training import TrainingConfig, TrainingResult, train

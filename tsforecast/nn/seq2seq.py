@@ -1,7 +1,7 @@
 """LSTM encoder-decoder (`seq2seq`): the encoder's final (h, c) start a decoder that unrolls the
 horizon one step at a time.
 
-Pure `nn.Module`: tensors in, tensors out. Inputs as in `tsforecast.models.lstm` plus, for
+Pure `nn.Module`: tensors in, tensors out. Inputs as in `tsforecast.nn.lstm` plus, for
 training, `future_target` [B, H, C] (the teacher) and `teacher_forcing_ratio`: at each decoder step
 and for each window the decoder is fed the true previous value with that probability and its own
 previous output otherwise. With ratio 0 (and always at inference) it only sees its own outputs,
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from tsforecast.models.lstm import Highway, PastEncoder, WindowNorm, mlp
+from tsforecast.nn.lstm import Highway, PastEncoder, WindowNorm, mlp
 
 __all__ = ["Seq2SeqNet", "Seq2SeqNetConfig"]
 
