@@ -1,5 +1,7 @@
 """The training loop shared by every neural model (forecasters and the sequence classifier).
 
+The losses live in `tsforecast.training.losses`.
+
 The loop knows nothing about windows or data frames: the caller hands it a module and a
 `train_loss(module, generator)` closure that draws its own batch (window indices drawn with the
 generator, gathered on the device) and returns a scalar loss. The loop owns everything else:
