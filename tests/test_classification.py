@@ -471,6 +471,7 @@ def test_unknown_labels_when_scoring() -> None:
         ({"task": "multiclass", "tune_thresholds": True}, "binary' or 'multilabel'"),
         ({"tune_thresholds": True, "validation_fraction": 0.0}, "needs a validation split"),
         ({"class_weight": "auto"}, "`class_weight` must be"),
+        ({"device": "tpu"}, "`device` must be 'auto', 'cpu'"),
         ({"class_weight": {"zebra": 2.0}}, "names label 'zebra'"),
     ],
 )

@@ -159,6 +159,7 @@ class SequenceClassifier(BaseEstimator):
         fraction("dropout", self.dropout)
         frac = fraction("validation_fraction", self.validation_fraction)
         check_seed(self.seed)
+        resolve_device(self.device)  # a device this machine lacks is refused before any work
         patch = self.patch_size
         if patch != "auto" and (
             isinstance(patch, bool) or not isinstance(patch, numbers.Integral) or patch < 1
