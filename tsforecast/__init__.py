@@ -42,7 +42,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "metrics": ("tsforecast.metrics", None),
     "forecast": ("tsforecast.api", "forecast"),
     "report": ("tsforecast.report", "report"),
-    "SequenceClassifier": ("tsforecast.classification", "SequenceClassifier"),
+    "SequenceClassifier": ("tsforecast.estimators.classifier", "SequenceClassifier"),
 }
 
 

@@ -18,7 +18,7 @@ from safetensors.torch import load_file, save_file
 from tsforecast.atomic import atomic_dir
 from tsforecast.errors import InputError
 
-__all__ = ["read_model_folder", "write_model_folder"]
+__all__ = ["check_saved_format", "read_model_folder", "write_model_folder"]
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
@@ -47,3 +47,23 @@ def read_model_folder(
         raise InputError(msg)
     config = json.loads(config_file.read_text(encoding="utf-8"))
     return config, load_file(str(weights_file))
+
+
+def check_saved_format(
+    path: str | os.PathLike[str], config: dict[str, Any], class_name: str, format_version: int
+) -> None:
+    """Refuse a saved folder of another class or of another format version, saying which."""
+    if config.get("class") != class_name:
+        msg = (
+            f"{str(path)!r} holds a saved {config.get('class')!r}, not a {class_name}; "
+            "load it with the loader of its own class (`tsforecast.models.load` for forecasters)."
+        )
+        raise InputError(msg)
+    version = config.get("format_version")
+    if version != format_version:
+        msg = (
+            f"{str(path)!r} holds a {class_name} saved in format version {version!r}; this "
+            f"version of tsforecast reads format {format_version} only. Fit the model again "
+            "and save it with this version."
+        )
+        raise InputError(msg)

@@ -51,11 +51,13 @@ from tsforecast.devices import resolve_device
 from tsforecast.errors import InputError, TsforecastWarning
 from tsforecast.estimators.base import FORMAT_VERSION, Capabilities, Forecaster
 from tsforecast.estimators.output import cutoff_positions
-from tsforecast.models.lstm import LSTMNet, LSTMNetConfig
-from tsforecast.models.seq2seq import Seq2SeqNet, Seq2SeqNetConfig
+from tsforecast.nn.lstm import LSTMNet, LSTMNetConfig
+from tsforecast.nn.seq2seq import Seq2SeqNet, Seq2SeqNetConfig
 from tsforecast.persistence import write_model_folder
 from tsforecast.scaling import Scaler, fit_scaler
 from tsforecast.training import TrainingConfig, TrainingResult, train
+from tsforecast.training.losses import pinball_loss, quantiles_for_levels
+from tsforecast.training.losses import point_loss as _point_loss
 from tsforecast.windows import gather, training_window_index
 
 __all__ = [
@@ -73,29 +75,6 @@ _SCALERS = ("standard", "robust", "none")
 # Windows scored per forward pass at prediction / validation time.
 _INFERENCE_BATCH = 4096
 _MAX_VAL_WINDOWS = 2048
-
-
-def quantiles_for_levels(levels: Sequence[float]) -> list[float]:
-    """Ascending quantiles: the median plus (1 - l/100)/2 and 1 - (1 - l/100)/2 per level."""
-    qs = {0.5}
-    for level in levels:
-        alpha = (1.0 - float(level) / 100.0) / 2.0
-        qs.update((round(alpha, 10), round(1.0 - alpha, 10)))
-    return sorted(qs)
-
-
-def pinball_loss(y_hat: torch.Tensor, y: torch.Tensor, quantiles: torch.Tensor) -> torch.Tensor:
-    """Mean quantile loss. y_hat [B, H, C, Q], y [B, H, C], quantiles [Q]."""
-    error = y[..., None] - y_hat  # -> (B, H, C, Q)
-    return torch.maximum(quantiles * error, (quantiles - 1.0) * error).mean()
-
-
-def _point_loss(kind: str, y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    if kind == "mse":
-        return nn.functional.mse_loss(y_hat, y)
-    if kind == "huber":
-        return nn.functional.huber_loss(y_hat, y, delta=1.0)
-    return nn.functional.l1_loss(y_hat, y)
 
 
 def split_windows(
