@@ -59,8 +59,7 @@ class ModelSpec:
 
 
 _STATS = "tsforecast.estimators.statistical"
-# via the models namespace until the networks leave tsforecast/models/ (import order)
-_NEURAL = "tsforecast.models"
+_NEURAL = "tsforecast.estimators.neural"
 
 REGISTRY: dict[str, ModelSpec] = {
     spec.name: spec
