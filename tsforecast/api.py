@@ -78,9 +78,6 @@ def forecast(
     if not isinstance(model, str):
         return _estimator_forecast(model, df, future_df, horizon, model_params)
     registry.spec(model)  # an unknown name is refused before the frame is read
-    if model != "auto" and candidates is not None:
-        msg = f"`candidates` is for model='auto', got model={model!r}; drop `candidates`."
-        raise InputError(msg)
     shared: dict[str, Any] = {
         "horizon": horizon,
         "levels": level_list or None,
@@ -94,16 +91,7 @@ def forecast(
         "target_col": target_cols,
         "time_budget_s": budget,
     }
-    if model == "auto":
-        params: dict[str, Any] = {"candidates": candidates, "n_windows": n_windows}
-        if model_params:
-            neural = [
-                n for n in (candidates or registry.names("neural")) if n in registry.names("neural")
-            ]
-            params["candidate_params"] = {n: dict(model_params) for n in neural}
-        estimator = registry.build("auto", params, **shared)
-    else:
-        estimator = registry.build(model, model_params, **shared)
+    estimator = _build(model, model_params, shared, candidates, n_windows)
     # validate once, here, before any fitting: every later step trusts this panel
     panel = to_panel(
         df,
@@ -123,6 +111,27 @@ def forecast(
     estimator.fit(panel, future_df=future_df)
     out = estimator.predict(future_df=future_df)
     return _annotate(out, estimator, time.perf_counter() - started)
+
+
+def _build(
+    model: str,
+    model_params: dict[str, Any],
+    shared: dict[str, Any],
+    candidates: Sequence[str] | None,
+    n_windows: int,
+) -> Forecaster:
+    """The registered model `model`; for `auto`, `model_params` go to its neural candidates."""
+    if model != "auto":
+        if candidates is not None:
+            msg = f"`candidates` is for model='auto', got model={model!r}; drop `candidates`."
+            raise InputError(msg)
+        return registry.build(model, model_params, **shared)
+    params: dict[str, Any] = {"candidates": candidates, "n_windows": n_windows}
+    if model_params:
+        neural = registry.names("neural")
+        chosen = [n for n in (candidates or neural) if n in neural]
+        params["candidate_params"] = {n: dict(model_params) for n in chosen}
+    return registry.build("auto", params, **shared)
 
 
 def _estimator_forecast(

@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -66,6 +66,61 @@ def _check_metrics(metrics: Sequence[str] | None) -> list[str]:
     return metric_list
 
 
+@dataclass
+class _Settings:
+    """A backtest's arguments, checked: what every step below reads."""
+
+    horizon: int
+    n_windows: int
+    step: int
+    season_length: int | None
+    levels: tuple[float, ...]
+    refit: bool | int
+    refit_every: int
+    train_size: int | None
+    metrics: list[str]
+    id_col: str
+    time_col: str
+    target_col: str | Sequence[str]
+    freq: str | int | None
+    fill: str | None
+    n_jobs: int | None
+    device: str
+    seed: int
+
+    def shared(self) -> dict[str, Any]:
+        """The arguments every model of the registry is built with."""
+        return {
+            "horizon": self.horizon,
+            "levels": self.levels or None,
+            "season_length": self.season_length,
+            "n_jobs": self.n_jobs,
+            "device": self.device,
+            "seed": self.seed,
+            "id_col": self.id_col,
+            "time_col": self.time_col,
+            "target_col": self.target_col,
+            "fill": self.fill,
+            "freq": self.freq,
+            "progress": False,
+        }
+
+    def record(self, labels: list[str], panel: Panel, timings: dict[str, float]) -> dict:
+        from tsforecast.stats import resolve_n_jobs
+
+        out = {k: v for k, v in asdict(self).items() if k not in ("refit_every", "target_col")}
+        out.update(
+            models=labels,
+            levels=list(self.levels),
+            window="expanding" if self.train_size is None else "sliding",
+            target_cols=list(panel.target_cols),
+            n_series=panel.n_series,
+            n_jobs=resolve_n_jobs(self.n_jobs),
+            timings_s=timings,
+        )
+        return out
+
+
 def backtest(
     df: Any,
     models: Any,
@@ -98,60 +153,80 @@ def backtest(
     from tsforecast.stats import resolve_n_jobs
 
     horizon = positive_int("horizon", horizon)
-    n_windows = positive_int("n_windows", n_windows)
-    step = horizon if step is None else positive_int("step", step)
-    if train_size is not None:
-        train_size = positive_int("train_size", train_size)
-    if season_length is not None:
-        season_length = positive_int("season_length", season_length)
-    level_list = check_levels(levels)
-    refit_every = check_refit(refit)
     resolve_n_jobs(n_jobs)
-    metric_list = _check_metrics(metrics)
-    check_seed(seed)
     check_fill(fill)
     resolve_device(device)
-    shared = {
-        "horizon": horizon,
-        "levels": level_list or None,
-        "season_length": season_length,
-        "n_jobs": n_jobs,
-        "device": device,
-        "seed": seed,
-        "id_col": id_col,
-        "time_col": time_col,
-        "target_col": target_col,
-        "fill": fill,
-        "freq": freq,
-        "progress": False,
-    }
-    runs = resolve_models(models, shared)
-
-    # internal callers (auto's inner backtest) pass the Panel they validated already
-    panel = (
-        df
-        if isinstance(df, Panel)
-        else to_panel(
-            df,
-            id_col=id_col,
-            time_col=time_col,
-            target_col=target_col,
-            freq=freq,
-            fill=fill,  # type: ignore[arg-type]
-            device="cpu",
-        )
+    settings = _Settings(
+        horizon=horizon,
+        n_windows=positive_int("n_windows", n_windows),
+        step=horizon if step is None else positive_int("step", step),
+        season_length=None
+        if season_length is None
+        else positive_int("season_length", season_length),
+        levels=check_levels(levels),
+        refit=refit,
+        refit_every=check_refit(refit),
+        train_size=_optional_positive("train_size", train_size),
+        metrics=_check_metrics(metrics),
+        id_col=id_col,
+        time_col=time_col,
+        target_col=target_col,
+        freq=freq,
+        fill=fill,
+        n_jobs=n_jobs,
+        device=device,
+        seed=check_seed(seed),
     )
-    _check_requests(runs, panel, level_list)
-    panel = _drop_short(panel, min_length(horizon, n_windows, step, train_size))
-    plan = plan_folds(panel.lengths.numpy(), horizon, n_windows, step, train_size, refit_every)
-    if season_length is None:
-        # from the first fold's training part only: for integer time the period comes from
-        # the autocorrelation, which must not see any fold's test values
-        first_train = panel.lengths - horizon - (n_windows - 1) * step
-        season_length = infer_season_length(replace(panel, lengths=first_train.clamp(min=1)))
+    runs = resolve_models(models, settings.shared())
+    # internal callers (auto's inner backtest) pass the Panel they validated already
+    panel = df if isinstance(df, Panel) else _validated(df, settings)
+    _check_requests(runs, panel, settings.levels)
+    panel = _drop_short(
+        panel, min_length(horizon, settings.n_windows, settings.step, settings.train_size)
+    )
+    plan = plan_folds(
+        panel.lengths.numpy(),
+        horizon,
+        settings.n_windows,
+        settings.step,
+        settings.train_size,
+        settings.refit_every,
+    )
+    if settings.season_length is None:
+        settings.season_length = _first_fold_season(panel, settings)
         for run in runs:
-            run.set_season(season_length)
+            run.set_season(settings.season_length)
+    return _run_all(runs, panel, plan, settings)
 
+
+def _optional_positive(name: str, value: Any) -> int | None:
+    return None if value is None else positive_int(name, value)
+
+
+def _validated(df: Any, settings: _Settings) -> Panel:
+    return to_panel(
+        df,
+        id_col=settings.id_col,
+        time_col=settings.time_col,
+        target_col=settings.target_col,
+        freq=settings.freq,
+        fill=settings.fill,  # type: ignore[arg-type]
+        device="cpu",
+    )
+
+
+def _first_fold_season(panel: Panel, settings: _Settings) -> int:
+    """The season inferred from the first fold's training part only: for integer time it comes
+    from the autocorrelation, which must not see any fold's test values."""
+    back = settings.horizon + (settings.n_windows - 1) * settings.step
+    first_train = panel.lengths - back
+    return infer_season_length(replace(panel, lengths=first_train.clamp(min=1)))
+
+
+def _run_all(
+    runs: list[ModelRun], panel: Panel, plan: FoldPlan, settings: _Settings
+) -> BacktestResult:
+    """Every model over the fold plan, then the metrics on the same folds."""
     actuals = _actuals(panel)
     frames: list[pd.DataFrame] = []
     eval_frames: list[pd.DataFrame] = []
@@ -159,50 +234,28 @@ def backtest(
     curves: dict[tuple[str, str], list[dict[str, Any]]] = {}
     timings: dict[str, float] = {}
     labels = [run.label for run in runs]
-    if "naive2" not in labels and "owa" in metric_list:  # OWA's reference, not reported
-        runs.append(resolve_models([("naive2", {})], {**shared, "season_length": season_length})[0])
+    if "naive2" not in labels and "owa" in settings.metrics:  # OWA's reference, not reported
+        runs.append(resolve_models([("naive2", {})], settings.shared())[0])
         runs[-1].hidden = True
     for run in runs:
         started = time.perf_counter()
-        long, run_failures = _run_model(run, panel, plan, level_list, curves)
-        long = _with_actuals(long, actuals, panel)
-        (eval_frames if run.hidden else frames).append(long)
+        long, run_failures = _run_model(run, panel, plan, settings.levels, curves)
+        (eval_frames if run.hidden else frames).append(_with_actuals(long, actuals, panel))
         failures += [] if run.hidden else run_failures
         timings[run.label] = time.perf_counter() - started
-
     forecasts = pd.concat(frames, ignore_index=True)
-    failures_pd = _failures_frame(failures, id_col)
-    scales = _scales(panel, plan, season_length)
+    assert settings.season_length is not None
+    scales = _scales(panel, plan, settings.season_length)
     eval_pd = pd.concat([forecasts, *eval_frames], ignore_index=True).rename(
-        columns={id_col: "unique_id", time_col: "ds"}
+        columns={settings.id_col: "unique_id", settings.time_col: "ds"}
     )
-    metrics_pd = evaluate_pandas(eval_pd, scales=scales, metrics=metric_list)
+    metrics_pd = evaluate_pandas(eval_pd, scales=scales, metrics=settings.metrics)
     metrics_pd = metrics_pd[metrics_pd["model"].isin(labels)].reset_index(drop=True)
-    settings = {
-        "models": labels,
-        "horizon": horizon,
-        "n_windows": n_windows,
-        "step": step,
-        "season_length": season_length,
-        "levels": list(level_list),
-        "refit": refit,
-        "window": "expanding" if train_size is None else "sliding",
-        "train_size": train_size,
-        "metrics": metric_list,
-        "id_col": id_col,
-        "time_col": time_col,
-        "target_cols": list(panel.target_cols),
-        "n_series": panel.n_series,
-        "n_jobs": resolve_n_jobs(n_jobs),
-        "device": device,
-        "seed": seed,
-        "timings_s": timings,
-    }
     return BacktestResult(
         forecasts_pd=forecasts,
         metrics_pd=metrics_pd,
-        failures_pd=failures_pd,
-        settings=settings,
+        failures_pd=_failures_frame(failures, settings.id_col),
+        settings=settings.record(labels, panel, timings),
         frame_kind=panel.frame_kind,
         training_curves=curves,
         history_pd=panel.to_pandas(),
