@@ -262,3 +262,59 @@ def test_datetimes_beyond_the_nanosecond_range_are_checked_and_filled_in_their_o
     assert panel.freq == "h"
     assert panel.times[0].equals(stamps)
     assert panel.series_values(0)[:, 0].tolist() == [1.0, 2, 3, 4, 5, 6]
+
+
+# --- odd inputs get an InputError too ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("frame", "match"),
+    [
+        (
+            pd.DataFrame({"unique_id": "a", "ds": pd.array([1, None, 3], dtype="Int64"), "y": 1.0}),
+            r"column 'ds' has 1 missing time stamps \(first at row 1\)",
+        ),
+        (
+            pd.DataFrame({"unique_id": "a", "ds": pd.to_timedelta([1, 2], unit="h"), "y": 1.0}),
+            r"column 'ds' holds durations \(timedelta\)",
+        ),
+        (
+            pd.DataFrame({"unique_id": "a", "ds": [1, 2], "y": [1j, 2j]}),
+            r"target column 'y' must be numeric, got dtype complex128",
+        ),
+        (
+            pd.DataFrame(
+                [["a", 1, 1.0]],
+                columns=pd.MultiIndex.from_arrays([["unique_id", "ds", "y"], ["", "", ""]]),
+            ),
+            r"`df` has 2 levels of column names .*flatten them",
+        ),
+        (
+            pd.DataFrame({"ds": [1, 2], "y": 1.0}, index=pd.Index(["a", "a"], name="unique_id")),
+            r"column 'unique_id' is missing .*it is the frame's index: call `df.reset_index\(\)`",
+        ),
+    ],
+    ids=[
+        "nullable int stamps with NA",
+        "durations",
+        "complex target",
+        "two column levels",
+        "id in the index",
+    ],
+)
+def test_odd_inputs_are_refused_with_what_to_do(frame: pd.DataFrame, match: str) -> None:
+    with pytest.raises(InputError, match=match):
+        to_panel(frame)
+
+
+def test_polars_durations_and_null_stamps_are_refused() -> None:
+    durations = pl.DataFrame({"unique_id": ["a", "a"], "ds": [1, 2], "y": [1.0, 2.0]})
+    with pytest.raises(InputError, match=r"holds durations"):
+        to_panel(durations.with_columns(pl.col("ds").cast(pl.Duration("us"))))
+    with pytest.raises(InputError, match=r"column 'ds' has 1 missing time stamps"):
+        to_panel(durations.with_columns(ds=pl.Series([1, None])))
+
+
+def test_an_unrelated_complex_column_is_not_taken_as_a_covariate() -> None:
+    frame = _frame(["a"]).assign(z=1j)
+    assert to_panel(frame).covariate_cols == []

@@ -25,14 +25,21 @@ MAX_INT_TIME = 2**62
 
 def time_stamps(column: pd.Series, time_col: str) -> pd.Series:
     """The time column as datetimes or int64, without missing stamps."""
+    _check_present(column, time_col)
     stamps = _normalise(column, time_col)
-    if stamps.isna().any():
-        row = int(np.flatnonzero(stamps.isna().to_numpy())[0])
+    _check_present(stamps, time_col)  # strings such as "NaT" parse to missing stamps
+    return stamps
+
+
+def _check_present(column: pd.Series, time_col: str) -> None:
+    missing = column.isna().to_numpy()
+    if missing.any():
+        row = int(np.flatnonzero(missing)[0])
         msg = (
-            f"column {time_col!r} has missing time stamps (first at row {row}); drop or fill them."
+            f"column {time_col!r} has {int(missing.sum())} missing time stamps (first at row "
+            f"{row}); drop those rows or give them their time stamps."
         )
         raise InputError(msg)
-    return stamps
 
 
 def _normalise(column: pd.Series, time_col: str) -> pd.Series:
@@ -43,6 +50,8 @@ def _normalise(column: pd.Series, time_col: str) -> pd.Series:
     if pd.api.types.is_bool_dtype(column.dtype):
         msg = f"column {time_col!r} is boolean; time stamps must be datetimes or integers."
         raise InputError(msg)
+    if pd.api.types.is_timedelta64_dtype(column.dtype):
+        _refuse_durations(time_col)
     if pd.api.types.is_integer_dtype(column.dtype):
         return _checked_ints(column, time_col)
     if pd.api.types.is_float_dtype(column.dtype):
@@ -57,6 +66,8 @@ def _normalise(column: pd.Series, time_col: str) -> pd.Series:
         )
         raise InputError(msg)
     kind = kinds.pop() if kinds else "datetime"
+    if kind == "timedelta":
+        _refuse_durations(time_col)
     if kind == "int":
         return _checked_ints(column.astype("int64"), time_col)
     if kind == "datetime":
@@ -71,6 +82,9 @@ def _normalise(column: pd.Series, time_col: str) -> pd.Series:
 
 
 def _kind(value: Any) -> str:
+    # timedelta64 is an integer type to numpy: it must be told apart first
+    if isinstance(value, (pd.Timedelta, np.timedelta64, dt.timedelta)):
+        return "timedelta"
     if isinstance(value, (pd.Timestamp, np.datetime64, dt.date)):
         return "datetime"
     if isinstance(value, (bool, np.bool_)):
@@ -101,7 +115,7 @@ def _floats_as_ints(column: pd.Series, time_col: str) -> pd.Series:
     whole = finite & (values == np.round(values)) & (np.abs(values) < MAX_INT_TIME)
     if whole.all():
         return column.astype("int64")
-    bad = values[~whole][0]
+    bad = float(values[~whole][0])
     msg = (
         f"column {time_col!r} holds non-integer, infinite or missing floats (e.g. {bad!r}); "
         "time stamps must be datetimes or integers."
@@ -148,6 +162,14 @@ def _parsed_strings(column: pd.Series, non_null: pd.Series, time_col: str) -> pd
     if len(aware) > 1:
         _refuse_aware_and_naive(time_col)
     return parsed
+
+
+def _refuse_durations(time_col: str) -> None:
+    msg = (
+        f"column {time_col!r} holds durations (timedelta); time stamps must be datetimes or "
+        "integers: add them to a start date, or count them in steps (e.g. `// pd.Timedelta('1h')`)."
+    )
+    raise InputError(msg)
 
 
 def _refuse_aware_and_naive(time_col: str) -> None:

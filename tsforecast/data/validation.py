@@ -49,7 +49,7 @@ def to_panel(
     if len(pdf) == 0:
         msg = "`df` is empty (0 rows); pass a frame with at least one series."
         raise InputError(msg)
-    _check_unique_columns(pdf)
+    _check_column_names(pdf)
     check_fill(fill)
     target_cols = _target_list(target_col)
     _check_distinct(id_col, time_col, target_cols, covariate_cols)
@@ -189,8 +189,15 @@ def _target_list(target_col: Any) -> list[Any]:
     return target_cols
 
 
-def _check_unique_columns(pdf: pd.DataFrame) -> None:
+def _check_column_names(pdf: pd.DataFrame) -> None:
     """A pandas frame may repeat a column name; which of the columns is meant is then unknown."""
+    if isinstance(pdf.columns, pd.MultiIndex):
+        msg = (
+            f"`df` has {pdf.columns.nlevels} levels of column names (e.g. {pdf.columns[0]!r}); "
+            "flatten them to one level first, e.g. `df.columns = ['_'.join(c) for c in "
+            "df.columns]`."
+        )
+        raise InputError(msg)
     repeated = pdf.columns[pdf.columns.duplicated()].unique().tolist()
     if repeated:
         counts = {c: int((pdf.columns == c).sum()) for c in repeated}
@@ -216,6 +223,8 @@ def _check_columns_exist(pdf: pd.DataFrame, wanted: dict[str, list[str]]) -> Non
             found = [str(c) for c in pdf.columns]
             close = difflib.get_close_matches(str(col), found, n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
+            if col in pdf.index.names:
+                hint = "it is the frame's index: call `df.reset_index()` first, or "
             msg = (
                 f"column {col!r} is missing from `df` (found: {found}); {hint}"
                 f"pass `{argument}=` with the right column name."
@@ -251,13 +260,7 @@ def _resolve_covariates(
 ) -> list[str]:
     reserved = {id_col, time_col, *target_cols}
     if covariate_cols is None:
-        return [
-            c
-            for c in pdf.columns
-            if c not in reserved
-            and pd.api.types.is_numeric_dtype(pdf[c])
-            and not pd.api.types.is_bool_dtype(pdf[c])
-        ]
+        return [c for c in pdf.columns if c not in reserved and _is_real_number_dtype(pdf[c].dtype)]
     covariates = list(covariate_cols)
     _check_columns_exist(pdf, {"covariate_cols": covariates})
     clash = [c for c in covariates if c in reserved]
@@ -275,13 +278,22 @@ def _check_numeric(pdf: pd.DataFrame, col: str, role: str) -> None:
             f"(e.g. `df[{col!r}].astype(float)`)."
         )
         raise InputError(msg)
-    if not pd.api.types.is_numeric_dtype(dtype):
+    if not _is_real_number_dtype(dtype):
         example = pdf[col].dropna().iloc[0] if pdf[col].notna().any() else None
         msg = (
             f"{role} column {col!r} must be numeric, got dtype {dtype} (e.g. {example!r}); "
             "convert it with `pd.to_numeric` or choose another column."
         )
         raise InputError(msg)
+
+
+def _is_real_number_dtype(dtype: Any) -> bool:
+    """Integers and floats: not booleans, not complex numbers (their imaginary part is lost)."""
+    return (
+        pd.api.types.is_numeric_dtype(dtype)
+        and not pd.api.types.is_bool_dtype(dtype)
+        and not pd.api.types.is_complex_dtype(dtype)
+    )
 
 
 def _check_finite(pdf: pd.DataFrame, id_col: str, time_col: str, data_cols: list[str]) -> None:
