@@ -41,6 +41,7 @@ from tsforecast.data.validation import to_panel
 from tsforecast.devices import resolve_device
 from tsforecast.errors import InputError, TsforecastWarning
 from tsforecast.estimators.base import Forecaster
+from tsforecast.estimators.output import output_schema
 from tsforecast.forecasts import estimator_to_long
 from tsforecast.metrics import METRICS, evaluate_pandas, mase_scale, rmsse_scale
 
@@ -257,6 +258,7 @@ def _run_all(
         failures_pd=_failures_frame(failures, settings.id_col),
         settings=settings.record(labels, panel, timings),
         frame_kind=panel.frame_kind,
+        schema=output_schema(panel),
         training_curves=curves,
         history_pd=panel.to_pandas(),
         _eval_pd=eval_pd,

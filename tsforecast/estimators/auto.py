@@ -35,6 +35,7 @@ from tsforecast.data.validation import to_panel
 from tsforecast.devices import resolve_device
 from tsforecast.errors import InputError, TsforecastWarning
 from tsforecast.estimators.base import Capabilities, Forecaster
+from tsforecast.estimators.output import output_schema
 
 __all__ = ["AutoForecaster", "AutoSelection"]
 
@@ -209,6 +210,7 @@ class AutoForecaster(Forecaster):
         self.season_length_ = season
         self.failures_ = _member_failures(members)
         self.frame_kind_ = panel.frame_kind
+        self.schema_ = output_schema(panel)
         return self
 
     def _select(
@@ -324,7 +326,7 @@ class AutoForecaster(Forecaster):
                 history = _targets_only(self._panel(history, "history_df"))
             use_future = future_df if member.capabilities.future_covariates else None
             outputs.append(member.predict(history, future_df=use_future))
-        return _combine(outputs)
+        return _combine(outputs, self.schema_)
 
     def predict_cutoffs(self, df: Any, cutoffs: Any, future_df: Any | None = None) -> Any:
         """The median of the chosen members' `predict_cutoffs`."""
@@ -335,7 +337,7 @@ class AutoForecaster(Forecaster):
             data = panel if member.capabilities.past_covariates else _targets_only(panel)
             use_future = future_df if member.capabilities.future_covariates else None
             outputs.append(member.predict_cutoffs(data, cutoffs, future_df=use_future))
-        return _combine(outputs)
+        return _combine(outputs, self.schema_)
 
     def save(self, path: Any) -> None:
         msg = (
@@ -379,7 +381,7 @@ def _median_points(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return combined
 
 
-def _combine(outputs: list[Any]) -> Any:
+def _combine(outputs: list[Any], schema: Any) -> Any:
     """The element-wise median of the members' forecast frames (same rows, same columns)."""
     if len(outputs) == 1:
         return outputs[0]
@@ -396,4 +398,4 @@ def _combine(outputs: list[Any]) -> Any:
             ]
         )  # -> (k, N)
         out[col] = np.nanmedian(stacked, axis=0)
-    return from_pandas(out, kind)
+    return from_pandas(out, kind, schema=schema)

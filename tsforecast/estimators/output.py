@@ -19,7 +19,7 @@ from tsforecast.data.frames import from_pandas
 from tsforecast.data.panel import Panel
 from tsforecast.errors import InputError
 
-__all__ = ["cutoff_positions", "forecast_frame", "times_after"]
+__all__ = ["cutoff_positions", "forecast_frame", "output_schema", "times_after"]
 
 
 def times_after(panel: Panel, series: int, cutoff: int, horizon: int) -> np.ndarray:
@@ -79,8 +79,8 @@ def cutoff_positions(panel: Panel, cutoffs: Any) -> tuple[np.ndarray, np.ndarray
         stamps = pd.Index(list(cutoffs))
         found = obs[pd.Index(obs["_time"]).isin(stamps)]
     found = found.sort_values(["_series", "_position"], kind="stable")
-    series_idx = found["_series"].to_numpy(dtype=np.int64)
-    cutoff_idx = found["_position"].to_numpy(dtype=np.int64)
+    series_idx = found["_series"].to_numpy(dtype=np.int64).copy()  # writable, for torch
+    cutoff_idx = found["_position"].to_numpy(dtype=np.int64).copy()
     if len(series_idx) == 0:
         msg = "no series of `df` holds any of the `cutoffs`; pass time stamps found in `df`."
         raise InputError(msg)
@@ -133,7 +133,12 @@ def forecast_frame(
             frame[f"{target}_lo_{tag}"] = lo[:, :, c, i].reshape(-1)
             frame[f"{target}_hi_{tag}"] = hi[:, :, c, i].reshape(-1)
     pdf = pd.DataFrame(frame)
-    id_values = pd.Series(panel.ids)
-    if len(id_values) and id_values.map(type).nunique() == 1:
-        pdf[panel.id_col] = pdf[panel.id_col].astype(id_values.dtype)
-    return from_pandas(pdf, panel.frame_kind)
+    pdf[panel.id_col] = panel.id_column(np.repeat(series_idx, horizon))
+    return from_pandas(pdf, panel.frame_kind, schema=output_schema(panel))
+
+
+def output_schema(panel: Panel) -> Any:
+    """The input's id and time dtypes for an output frame (its cutoff typed as the time)."""
+    if panel.schema is None:
+        return None
+    return panel.schema.with_column("cutoff", like=panel.time_col)
