@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -33,6 +33,8 @@ from tsforecast.backtest.folds import (
 )
 from tsforecast.backtest.models import ModelRun, resolve_models
 from tsforecast.backtest.result import BacktestResult
+from tsforecast.backtest.scoring import actuals_frame, failures_frame, fold_scales, with_actuals
+from tsforecast.backtest.settings import BacktestSettings
 from tsforecast.checks import check_fill, check_levels, check_seed, positive_int
 from tsforecast.data.frames import to_pandas
 from tsforecast.data.frequency import infer_season_length
@@ -43,7 +45,7 @@ from tsforecast.errors import InputError, TsforecastWarning
 from tsforecast.estimators.base import Forecaster
 from tsforecast.estimators.output import output_schema
 from tsforecast.forecasts import estimator_to_long
-from tsforecast.metrics import METRICS, evaluate_pandas, mase_scale, rmsse_scale
+from tsforecast.metrics import METRICS, evaluate_pandas
 
 __all__ = ["backtest", "model_names"]
 
@@ -65,61 +67,6 @@ def _check_metrics(metrics: Sequence[str] | None) -> list[str]:
         )
         raise InputError(msg)
     return metric_list
-
-
-@dataclass
-class _Settings:
-    """A backtest's arguments, checked: what every step below reads."""
-
-    horizon: int
-    n_windows: int
-    step: int
-    season_length: int | None
-    levels: tuple[float, ...]
-    refit: bool | int
-    refit_every: int
-    train_size: int | None
-    metrics: list[str]
-    id_col: str
-    time_col: str
-    target_col: str | Sequence[str]
-    freq: str | int | None
-    fill: str | None
-    n_jobs: int | None
-    device: str
-    seed: int
-
-    def shared(self) -> dict[str, Any]:
-        """The arguments every model of the registry is built with."""
-        return {
-            "horizon": self.horizon,
-            "levels": self.levels or None,
-            "season_length": self.season_length,
-            "n_jobs": self.n_jobs,
-            "device": self.device,
-            "seed": self.seed,
-            "id_col": self.id_col,
-            "time_col": self.time_col,
-            "target_col": self.target_col,
-            "fill": self.fill,
-            "freq": self.freq,
-            "progress": False,
-        }
-
-    def record(self, labels: list[str], panel: Panel, timings: dict[str, float]) -> dict:
-        from tsforecast.stats import resolve_n_jobs
-
-        out = {k: v for k, v in asdict(self).items() if k not in ("refit_every", "target_col")}
-        out.update(
-            models=labels,
-            levels=list(self.levels),
-            window="expanding" if self.train_size is None else "sliding",
-            target_cols=list(panel.target_cols),
-            n_series=panel.n_series,
-            n_jobs=resolve_n_jobs(self.n_jobs),
-            timings_s=timings,
-        )
-        return out
 
 
 def backtest(
@@ -157,7 +104,7 @@ def backtest(
     resolve_n_jobs(n_jobs)
     check_fill(fill)
     resolve_device(device)
-    settings = _Settings(
+    settings = BacktestSettings(
         horizon=horizon,
         n_windows=positive_int("n_windows", n_windows),
         step=horizon if step is None else positive_int("step", step),
@@ -204,7 +151,7 @@ def _optional_positive(name: str, value: Any) -> int | None:
     return None if value is None else positive_int(name, value)
 
 
-def _validated(df: Any, settings: _Settings) -> Panel:
+def _validated(df: Any, settings: BacktestSettings) -> Panel:
     return to_panel(
         df,
         id_col=settings.id_col,
@@ -216,7 +163,7 @@ def _validated(df: Any, settings: _Settings) -> Panel:
     )
 
 
-def _first_fold_season(panel: Panel, settings: _Settings) -> int:
+def _first_fold_season(panel: Panel, settings: BacktestSettings) -> int:
     """The season inferred from the first fold's training part only: for integer time it comes
     from the autocorrelation, which must not see any fold's test values."""
     back = settings.horizon + (settings.n_windows - 1) * settings.step
@@ -225,10 +172,10 @@ def _first_fold_season(panel: Panel, settings: _Settings) -> int:
 
 
 def _run_all(
-    runs: list[ModelRun], panel: Panel, plan: FoldPlan, settings: _Settings
+    runs: list[ModelRun], panel: Panel, plan: FoldPlan, settings: BacktestSettings
 ) -> BacktestResult:
     """Every model over the fold plan, then the metrics on the same folds."""
-    actuals = _actuals(panel)
+    actuals = actuals_frame(panel)
     frames: list[pd.DataFrame] = []
     eval_frames: list[pd.DataFrame] = []
     failures: list[dict[str, Any]] = []
@@ -241,12 +188,12 @@ def _run_all(
     for run in runs:
         started = time.perf_counter()
         long, run_failures = _run_model(run, panel, plan, settings.levels, curves)
-        (eval_frames if run.hidden else frames).append(_with_actuals(long, actuals, panel))
+        (eval_frames if run.hidden else frames).append(with_actuals(long, actuals, panel))
         failures += [] if run.hidden else run_failures
         timings[run.label] = time.perf_counter() - started
     forecasts = pd.concat(frames, ignore_index=True)
     assert settings.season_length is not None
-    scales = _scales(panel, plan, settings.season_length)
+    scales = fold_scales(panel, plan, settings.season_length)
     eval_pd = pd.concat([forecasts, *eval_frames], ignore_index=True).rename(
         columns={settings.id_col: "unique_id", settings.time_col: "ds"}
     )
@@ -255,7 +202,7 @@ def _run_all(
     return BacktestResult(
         forecasts_pd=forecasts,
         metrics_pd=metrics_pd,
-        failures_pd=_failures_frame(failures, settings.id_col),
+        failures_pd=failures_frame(failures, settings.id_col),
         settings=settings.record(labels, panel, timings),
         frame_kind=panel.frame_kind,
         schema=output_schema(panel),
@@ -400,71 +347,3 @@ def _run_plain_object(
 def _fold_cutoffs(panel: Panel, plan: FoldPlan, k: int) -> dict[Any, Any]:
     """Series id -> the time stamp of its cutoff in fold k."""
     return {panel.ids[s]: panel.times[s][plan.cutoff_idx[s, k]] for s in range(panel.n_series)}
-
-
-def _actuals(panel: Panel) -> pd.DataFrame:
-    """id, time, target, y: every observation, long (what forecasts are scored against)."""
-    pdf = panel.to_pandas()
-    parts = [
-        pd.DataFrame(
-            {
-                panel.id_col: pdf[panel.id_col].to_numpy(),
-                panel.time_col: pdf[panel.time_col].to_numpy(),
-                "target": target,
-                "y": pdf[target].to_numpy(dtype=np.float64),
-            }
-        )
-        for target in panel.target_cols
-    ]
-    return pd.concat(parts, ignore_index=True)
-
-
-def _with_actuals(long: pd.DataFrame, actuals: pd.DataFrame, panel: Panel) -> pd.DataFrame:
-    keys = [panel.id_col, panel.time_col, "target"]
-    merged = long.merge(actuals, on=keys, how="left")
-    if merged["y_hat"].isna().any() or len(merged) != len(long):
-        model = long["model"].iloc[0] if len(long) else "?"
-        msg = (
-            f"model {model!r} returned {int(merged['y_hat'].isna().sum())} missing forecasts; "
-            "its `predict` must forecast `horizon` steps after every series' end."
-        )
-        raise InputError(msg)
-    cols = [panel.id_col, panel.time_col, "cutoff", "model", "target", "y", "y_hat"]
-    return merged[cols + [c for c in merged.columns if c not in cols]]
-
-
-def _failures_frame(failures: list[dict[str, Any]], id_col: str) -> pd.DataFrame:
-    columns = [id_col, "model", "target", "cutoff", "reason"]
-    frame = pd.DataFrame(failures, columns=columns)
-    if failures:
-        shown = [(f[id_col], f["model"], str(f["cutoff"])) for f in failures[:5]]
-        warnings.warn(
-            f"{len(failures)} fits fell back to seasonal naive (or naive); first: {shown}. "
-            "See `result.failures` for every series, model, cutoff and reason.",
-            TsforecastWarning,
-            stacklevel=3,
-        )
-    return frame
-
-
-def _scales(panel: Panel, plan: FoldPlan, season_length: int) -> pd.DataFrame:
-    """MASE / RMSSE scales per (series, target, cutoff) from each fold's training part."""
-    rows = []
-    for s in range(panel.n_series):
-        values = panel.series_values(s)
-        for k in range(plan.n_windows):
-            a, c = int(plan.start_idx[s, k]), int(plan.cutoff_idx[s, k])
-            for t, target in enumerate(panel.target_cols):
-                past = values[a : c + 1, t]
-                rows.append(
-                    (
-                        panel.ids[s],
-                        target,
-                        panel.times[s][c],
-                        mase_scale(past, season_length),
-                        rmsse_scale(past, season_length),
-                    )
-                )
-    return pd.DataFrame(
-        rows, columns=["unique_id", "target", "cutoff", "_mase_scale", "_rmsse_scale"]
-    )

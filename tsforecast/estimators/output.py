@@ -77,6 +77,8 @@ def cutoff_positions(panel: Panel, cutoffs: Any) -> tuple[np.ndarray, np.ndarray
         if isinstance(cutoffs, (str, bytes)) or not isinstance(cutoffs, (Sequence, np.ndarray)):
             cutoffs = [cutoffs]
         stamps = pd.Index(list(cutoffs))
+        if panel.is_datetime and len(obs):
+            stamps = _as_times(stamps, obs["_time"].dtype)
         found = obs[pd.Index(obs["_time"]).isin(stamps)]
     found = found.sort_values(["_series", "_position"], kind="stable")
     series_idx = found["_series"].to_numpy(dtype=np.int64).copy()  # writable, for torch
@@ -85,6 +87,22 @@ def cutoff_positions(panel: Panel, cutoffs: Any) -> tuple[np.ndarray, np.ndarray
         msg = "no series of `df` holds any of the `cutoffs`; pass time stamps found in `df`."
         raise InputError(msg)
     return series_idx, cutoff_idx
+
+
+def _as_times(stamps: pd.Index, dtype: Any) -> pd.Index:
+    """Cutoffs given as strings or datetimes, as the panel's time stamps."""
+    try:
+        times = pd.DatetimeIndex(pd.to_datetime(stamps))
+    except (ValueError, TypeError) as error:
+        msg = f"`cutoffs` must be time stamps like those of `df`, got {list(stamps)[:5]}."
+        raise InputError(msg) from error
+    zone = getattr(dtype, "tz", None)
+    if zone is not None and times.tz is None:
+        times = times.tz_localize(zone)
+    elif zone is None and times.tz is not None:
+        msg = f"`cutoffs` {list(stamps)[:5]} have a time zone but the time stamps of `df` do not."
+        raise InputError(msg)
+    return times
 
 
 def forecast_frame(
