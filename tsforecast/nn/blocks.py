@@ -1,7 +1,8 @@
 """Building blocks shared by the networks of `tsforecast.nn` (pure `nn.Module`s and functions).
 
-- `stacked_lstm`, `final_state`: the LSTM every network is built on and the embedding it reads
-  from it (the last layer's final state; forward and backward concatenated when bidirectional).
+- `FP32LSTM`, `stacked_lstm`, `final_state`: the LSTM every network is built on (fp32 under
+  autocast too) and the embedding read from it (the last layer's final state; forward and
+  backward concatenated when bidirectional).
 - `to_patches`: non-overlapping patches of P steps (P x C features per LSTM step).
 - `mlp`: the heads.
 - `ForecastNetConfig`, `WindowNorm`, `PastEncoder`, `Highway`, `past_modules`, `encoder_input`:
@@ -18,8 +19,10 @@ from typing import Literal
 
 import torch
 from torch import nn
+from torch.nn.utils.rnn import PackedSequence
 
 __all__ = [
+    "FP32LSTM",
     "ForecastNetConfig",
     "Highway",
     "PastEncoder",
@@ -36,12 +39,38 @@ __all__ = [
 _MIN_WINDOW_SCALE = 1e-2
 
 
+class FP32LSTM(nn.LSTM):
+    """`nn.LSTM` that computes in fp32 whatever autocast is active: inputs and states are cast
+    to fp32 and autocast is disabled around the call; outputs and states come back in fp32.
+
+    Why: under autocast PyTorch's wrapper for cuDNN RNNs runs the LSTM in fp16 whatever dtype
+    autocast was given, with no loss scaling, and most gate gradients underflow (the full
+    argument is in `tsforecast.training.precision`). The rest of a network may run in bf16.
+    Same parameters and `state_dict` keys as `nn.LSTM`, so saved models load unchanged.
+    """
+
+    def forward(  # type: ignore[override]
+        self,
+        input: torch.Tensor | PackedSequence,
+        hx: tuple[torch.Tensor, torch.Tensor] | None = None,
+    ) -> tuple[torch.Tensor | PackedSequence, tuple[torch.Tensor, torch.Tensor]]:
+        data = input.data if isinstance(input, PackedSequence) else input
+        device_type = data.device.type
+        if not torch.is_autocast_enabled(device_type):
+            return super().forward(input, hx)
+        with torch.autocast(device_type=device_type, enabled=False):
+            input = input.float()
+            if hx is not None:
+                hx = (hx[0].float(), hx[1].float())
+            return super().forward(input, hx)
+
+
 def stacked_lstm(
     n_in: int, hidden_size: int, num_layers: int, bidirectional: bool, dropout: float
-) -> nn.LSTM:
-    """A batch-first LSTM; `dropout` acts between stacked layers only, as torch applies it
-    (it warns when given with a single layer, so it is dropped there)."""
-    return nn.LSTM(
+) -> FP32LSTM:
+    """A batch-first LSTM in fp32 (`FP32LSTM`); `dropout` acts between stacked layers only, as
+    torch applies it (it warns when given with a single layer, so it is dropped there)."""
+    return FP32LSTM(
         input_size=n_in,
         hidden_size=hidden_size,
         num_layers=num_layers,

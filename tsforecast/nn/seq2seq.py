@@ -26,6 +26,7 @@ from tsforecast.nn.blocks import (
     past_modules,
     stacked_lstm,
 )
+from tsforecast.nn.stepwise import StepwiseLSTM
 
 __all__ = ["Seq2SeqNet", "Seq2SeqNetConfig"]
 
@@ -78,6 +79,57 @@ class Seq2SeqNet(nn.Module):
 
         return torch.tanh(self.project_h(merge(h_n))), self.project_c(merge(c_n))
 
+    def _decode(
+        self,
+        state: tuple[torch.Tensor, torch.Tensor],
+        last: torch.Tensor,
+        future_features: torch.Tensor,
+        future_target: torch.Tensor | None,
+        skip: torch.Tensor | None,
+        teacher_forcing_ratio: float,
+        generator: torch.Generator | None,
+    ) -> torch.Tensor:
+        # (h, c) [layers, B, D], last [B, C] (the last observed value), future_features
+        # [B, H, F], future_target [B, H, C] | None, skip [B, H, C] | None -> y_hat [B, H, C, Q]
+        c = self.config
+        batch = last.shape[0]
+        use_teacher = future_target is not None and teacher_forcing_ratio > 0.0
+        if use_teacher and teacher_forcing_ratio >= 1.0:
+            assert future_target is not None
+            # Fully teacher-forced: every decoder input is known, so one fused LSTM call does
+            # the whole horizon (cuDNN on a GPU) instead of H small ones.
+            previous = torch.cat([last[:, None], future_target[:, :-1]], dim=1)  # (B, H, C)
+            out, _ = self.decoder(torch.cat([previous, future_features], dim=-1), state)
+            y_hat = self.output(out).reshape(batch, c.horizon, c.n_targets, c.n_quantiles)
+            return y_hat if skip is None else y_hat + skip[..., None]
+        if use_teacher:
+            assert future_target is not None
+            # one coin per window and step, drawn up front from the caller's generator
+            coins = torch.rand((batch, c.horizon, 1), generator=generator, device=last.device)
+            is_teacher = coins < teacher_forcing_ratio
+        # The decoder's own outputs feed it: one step at a time, on the nn.LSTM's weights, with
+        # the known-future features of all steps projected up front.
+        # Per-step slices by `unbind` (one backward for all steps, not one zero-filled tensor
+        # per step).
+        stepper = StepwiseLSTM(self.decoder, c.n_targets, future_features)
+        layer_state = list(zip(state[0].unbind(0), state[1].unbind(0), strict=True))
+        skips = None if skip is None else skip.unbind(1)  # H x (B, C)
+        if use_teacher:
+            assert future_target is not None
+            teacher, is_teacher_at = future_target.unbind(1), is_teacher.unbind(1)
+        previous = last  # -> (B, C)
+        steps = []
+        for h in range(c.horizon):
+            out, layer_state = stepper.step(h, previous, layer_state)  # out: (B, D)
+            y_h = self.output(out).reshape(batch, c.n_targets, c.n_quantiles)
+            if skips is not None:
+                y_h = y_h + skips[h][..., None]
+            steps.append(y_h)
+            previous = y_h[..., c.median_index]  # own output -> (B, C)
+            if use_teacher:
+                previous = torch.where(is_teacher_at[h], teacher[h], previous)
+        return torch.stack(steps, dim=1)  # -> (B, H, C, Q)
+
     def forward(
         self,
         past_target: torch.Tensor,
@@ -102,38 +154,20 @@ class Seq2SeqNet(nn.Module):
         if c.n_future_features == 0 or future_features is None:
             future_features = past_target.new_zeros(batch, c.horizon, 0)
 
-        use_teacher = future_target is not None and teacher_forcing_ratio > 0.0
-        if use_teacher and teacher_forcing_ratio >= 1.0:
-            assert future_target is not None
-            # Fully teacher-forced: every decoder input is known, so one fused LSTM call does
-            # the whole horizon (cuDNN on a GPU) instead of H small ones.
-            previous = torch.cat([past_target[:, -1:], future_target[:, :-1]], dim=1)  # (B,H,C)
-            out, _ = self.decoder(torch.cat([previous, future_features], dim=-1), state)
-            y_hat = self.output(out).reshape(batch, c.horizon, c.n_targets, c.n_quantiles)
-            if skip is not None:
-                y_hat = y_hat + skip[..., None]
-        else:
-            if use_teacher:
-                assert future_target is not None
-                # one coin per window and step, drawn up front from the caller's generator
-                coins = torch.rand(
-                    (batch, c.horizon, 1), generator=generator, device=past_target.device
-                )
-                is_teacher = coins < teacher_forcing_ratio
-            previous = past_target[:, -1]  # -> (B, C) the last observed value
-            steps = []
-            for h in range(c.horizon):
-                step_in = torch.cat([previous, future_features[:, h]], dim=-1)[:, None]
-                out, state = self.decoder(step_in, state)  # out: (B, 1, D)
-                y_h = self.output(out[:, 0]).reshape(batch, c.n_targets, c.n_quantiles)
-                if skip is not None:
-                    y_h = y_h + skip[:, h, :, None]
-                steps.append(y_h)
-                previous = y_h[..., c.median_index]  # own output -> (B, C)
-                if use_teacher:
-                    assert future_target is not None
-                    previous = torch.where(is_teacher[:, h], future_target[:, h], previous)
-            y_hat = torch.stack(steps, dim=1)  # -> (B, H, C, Q)
+        ratio = teacher_forcing_ratio if future_target is not None else 0.0
+        # The decoder and its per-step head run in fp32 with autocast off: the LSTM must
+        # (`tsforecast.training.precision` says why), and for the head's small per-step matmuls
+        # bf16 would only add cast kernels to every step.
+        with torch.autocast(device_type=past_target.device.type, enabled=False):
+            y_hat = self._decode(
+                (state[0].float(), state[1].float()),
+                past_target[:, -1].float(),
+                future_features.float(),
+                None if future_target is None else future_target.float(),
+                None if skip is None else skip.float(),
+                ratio,
+                generator,
+            )
         if loc_scale is not None:
             loc, scale = loc_scale
             y_hat = y_hat * scale[..., None] + loc[..., None]

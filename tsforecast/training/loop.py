@@ -20,7 +20,7 @@ import sys
 import time
 import warnings
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal, TextIO
 
@@ -35,6 +35,7 @@ from tsforecast.checks import (
     positive_int_or_none,
 )
 from tsforecast.errors import InputError, TsforecastWarning
+from tsforecast.training.precision import Precision, precision_context, resolve_precision
 
 __all__ = [
     "TrainingConfig",
@@ -44,7 +45,6 @@ __all__ = [
 ]
 
 LrSchedule = Literal["cosine", "onecycle", "constant"]
-Precision = Literal["auto", "bf16", "fp32"]
 
 # Cosine decays to this fraction of the peak rate rather than to 0, so late steps still learn.
 _MIN_LR_RATIO = 0.1
@@ -59,7 +59,8 @@ class TrainingConfig:
     `patience` counts evaluations (every `eval_every` steps) without a better validation loss
     before stopping; None never stops early. `time_budget_s` stops the run after that many
     seconds of training and also stretches the schedule so that the learning rate has decayed
-    when the budget ends. `precision="auto"` uses bf16 autocast on CUDA and fp32 elsewhere.
+    when the budget ends. `precision="auto"` uses bf16 autocast on CUDA and fp32 elsewhere; the
+    LSTMs compute in fp32 either way (`tsforecast.training.precision` says why).
     `progress=None` shows a progress bar only when stderr is a terminal.
     """
 
@@ -137,13 +138,6 @@ def lr_factor(progress: float, step: int, warmup_steps: int, schedule: LrSchedul
     return warm * cosine
 
 
-def _autocast(device: torch.device, precision: Precision) -> Any:
-    use_bf16 = precision == "bf16" or (precision == "auto" and device.type == "cuda")
-    if not use_bf16:
-        return nullcontext()
-    return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
-
-
 def _optimizer(module: nn.Module, config: TrainingConfig, device: torch.device) -> Any:
     # No weight decay on biases and other 1-d parameters (nanoGPT / common practice).
     params = [p for p in module.parameters() if p.requires_grad]
@@ -212,9 +206,11 @@ class _Evaluations:
         val_loss: Callable[[nn.Module], torch.Tensor] | None,
         config: TrainingConfig,
         device: torch.device,
+        precision: Literal["bf16", "fp32"],
         result: TrainingResult,
     ) -> None:
         self.module, self.val_loss, self.config, self.device = module, val_loss, config, device
+        self.precision = precision
         self.result = result
         self.best_state: dict[str, torch.Tensor] | None = None
         self.best_val = math.inf
@@ -248,7 +244,7 @@ class _Evaluations:
             self.result.best_step = step
             return mean_train, None
         self.module.eval()
-        with torch.no_grad(), _autocast(self.device, self.config.precision):
+        with torch.no_grad(), precision_context(self.device, self.precision):
             val = float(self.val_loss(self.module).float().item())
         self.module.train()
         if val < self.best_val:
@@ -299,10 +295,11 @@ def train(
     generator = torch.Generator(device=device)
     generator.manual_seed(config.seed)
     optimizer = _optimizer(module, config, device)
+    precision = resolve_precision(device, config.precision)
     show = config.progress if config.progress is not None else sys.stderr.isatty()
     progress = _Progress(show, config.max_steps, sys.stderr)
     result = TrainingResult()
-    evals = _Evaluations(module, val_loss, config, device, result)
+    evals = _Evaluations(module, val_loss, config, device, precision, result)
     step = 0
     start = time.perf_counter()
 
@@ -312,7 +309,7 @@ def train(
             lr = _learning_rate(config, step, time.perf_counter() - start)
             for group in optimizer.param_groups:
                 group["lr"] = lr
-            with _autocast(device, config.precision):
+            with precision_context(device, precision):
                 loss = train_loss(module, generator)
             optimizer.zero_grad(set_to_none=True)
             loss.float().backward()
@@ -327,7 +324,12 @@ def train(
             if not (step % config.eval_every == 0 or step >= config.max_steps or out_of_time):
                 progress.update(step, elapsed, None, None)
                 continue
-            if not evals.is_finite():
+            is_finite = evals.is_finite()  # reads the summed loss: waits for the device
+            # Read the clock again after that wait: on CUDA the host runs ahead of the kernels
+            # it queued, and the history's time stamps (what throughput is measured from)
+            # should count the work done, not the work queued.
+            elapsed = time.perf_counter() - start
+            if not is_finite:
                 result.stopped_reason = "non_finite_loss"
                 evals.record(step, math.nan, None, lr, elapsed)
                 msg = (
