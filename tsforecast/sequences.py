@@ -5,8 +5,9 @@
   sequence, the step and the channel at fault.
 - `pad_sequences`: one right-padded (N, L_max, C) array and the lengths (N,).
 - `channel_standardisation`: per-channel loc / scale from the training sequences only.
-- `epoch_batches`: the training loop's `train_loss`, epochs of shuffled sequences;
-  `forward_chunks`: a network over many padded sequences in chunks of bounded memory.
+- `epoch_batches`: the training loop's `train_loss`, epochs of shuffled sequences, each batch
+  sorted by length on the host; `forward_chunks`: a network over many padded sequences in
+  chunks of bounded memory.
 
 The labels `y` are prepared in `tsforecast.labels`.
 """
@@ -147,48 +148,99 @@ def channel_standardisation(
 # --------------------------------------------------------------------------------------------
 
 
+def _sorted_within_batches(
+    idx: torch.Tensor, lengths: torch.Tensor, batch_size: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """idx (n,) host int64 cut into consecutive batches of `batch_size`: each batch reordered
+    by decreasing length (ties keep their order). Returns the reordered idx and lengths (n,)."""
+    idx_lengths = lengths[idx]  # -> (n,)
+    batch_of = torch.arange(len(idx)) // batch_size
+    # One stable sort for the whole epoch: by batch, then by decreasing length.
+    key = batch_of * (int(idx_lengths.max()) + 1) - idx_lengths
+    order = torch.argsort(key, stable=True)
+    return idx[order], idx_lengths[order]
+
+
+def _to_device(host: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """A host tensor on `device` without waiting for it: pinned and non-blocking on CUDA."""
+    if device.type != "cuda":
+        return host.to(device)
+    return host.pin_memory().to(device, non_blocking=True)
+
+
 def epoch_batches(
-    train_t: torch.Tensor,
+    train_idx: torch.Tensor,
     values: torch.Tensor,
     lengths: torch.Tensor,
     targets: torch.Tensor,
     batch_size: int,
     loss_of: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
 ) -> Callable[[nn.Module, torch.Generator], torch.Tensor]:
-    """The loop's `train_loss`: epochs over the training sequences `train_t` (N_train,).
+    """The loop's `train_loss`: epochs over the training sequences `train_idx` (N_train,).
 
-    Each epoch is a fresh permutation drawn with the loop's generator, then consecutive
-    slices of it. values (N, L_max, C) on the device, lengths (N,) on the CPU.
+    train_idx and lengths (N,) int64 on the host; values (N, L_max, C) and targets on the
+    device. Each epoch is a fresh permutation cut into consecutive batches, all on the host:
+    drawn with the loop's generator when it is a CPU one, else with a host generator seeded
+    from it once. Each batch is sorted by decreasing length, so packing needs no reordering
+    (`enforce_sorted=True`), and the epoch's indices and lengths reach the device in one
+    non-blocking copy: no step waits for the device.
     """
-    n_train = train_t.shape[0]
-    order: dict[str, Any] = {"perm": None, "pos": n_train}
+    train_host = train_idx.to("cpu", torch.int64)
+    n_train = train_host.shape[0]
+    device = values.device
+    epoch: dict[str, Any] = {"pos": n_train, "host_generator": None}
+
+    def start_epoch(generator: torch.Generator) -> None:
+        if generator.device.type == "cpu":
+            host_generator = generator
+        else:
+            if epoch["host_generator"] is None:
+                # initial_seed() is kept on the host: reading it waits for nothing.
+                seed = generator.initial_seed()
+                epoch["host_generator"] = torch.Generator().manual_seed(seed)
+            host_generator = epoch["host_generator"]
+        perm = torch.randperm(n_train, generator=host_generator)
+        idx, idx_lengths = _sorted_within_batches(train_host[perm], lengths, batch_size)
+        on_device = _to_device(torch.stack([idx, idx_lengths]), device)  # -> (2, N_train)
+        epoch.update(pos=0, lengths=idx_lengths, idx_on_device=on_device[0])
+        epoch["lengths_on_device"] = on_device[1]
 
     def train_loss(module: nn.Module, generator: torch.Generator) -> torch.Tensor:
-        if order["pos"] >= n_train:
-            perm = torch.randperm(n_train, generator=generator, device=generator.device)
-            order["perm"] = train_t[perm.to(train_t.device)]
-            order["pos"] = 0
-        idx = order["perm"][order["pos"] : order["pos"] + batch_size]
-        order["pos"] += batch_size
-        batch_lengths = lengths[idx.cpu()]
-        # Trim to this batch's longest sequence; packing ignores the rest anyway.
-        past = values[idx, : int(batch_lengths.max())]  # -> (B, L_b, C)
-        return loss_of(module(past, batch_lengths), targets[idx])
+        if epoch["pos"] >= n_train:
+            start_epoch(generator)
+        batch = slice(epoch["pos"], epoch["pos"] + batch_size)
+        epoch["pos"] += batch_size
+        batch_lengths = epoch["lengths"][batch]  # (B,) host, decreasing
+        idx = epoch["idx_on_device"][batch]  # (B,) on the device
+        # Trim to this batch's longest sequence (its first); packing ignores the rest anyway.
+        past = values[idx, : int(batch_lengths[0])]  # -> (B, L_b, C)
+        logits = module(past, batch_lengths, epoch["lengths_on_device"][batch])
+        return loss_of(logits, targets[idx])
 
     return train_loss
 
 
 def forward_chunks(
-    fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor],
     values: torch.Tensor,
     lengths: torch.Tensor,
     chunk_size: int = PREDICT_CHUNK,
 ) -> torch.Tensor:
-    """`fn(values, lengths)` (a network or its `encode`) over right-padded values (N, L, C)
-    and lengths (N,), `chunk_size` sequences at a time, each chunk trimmed to its longest."""
+    """`fn(values, lengths, lengths_on_device)` (a network or its `encode`) over right-padded
+    values (N, L, C) and host lengths (N,), `chunk_size` sequences at a time.
+
+    The sequences run longest first, so that each chunk is sorted for packing and trimmed to
+    its own longest (less padding); the outputs come back in the input order.
+    """
+    device = values.device
+    lengths = lengths.to("cpu", torch.int64)
+    order = torch.argsort(lengths, descending=True, stable=True)  # host
     outs = []
     for start in range(0, values.shape[0], chunk_size):
-        chunk_lengths = lengths[start : start + chunk_size]
-        chunk = values[start : start + chunk_size, : int(chunk_lengths.max())]  # -> (b, L_b, C)
-        outs.append(fn(chunk, chunk_lengths))
-    return torch.cat(outs)
+        chunk_idx = order[start : start + chunk_size]
+        chunk_lengths = lengths[chunk_idx]  # decreasing
+        on_device = _to_device(torch.stack([chunk_idx, chunk_lengths]), device)  # -> (2, b)
+        chunk = values[on_device[0], : int(chunk_lengths[0])]  # -> (b, L_b, C)
+        outs.append(fn(chunk, chunk_lengths, on_device[1]))
+    inverse = _to_device(torch.argsort(order), device)  # input position -> sorted position
+    return torch.cat(outs)[inverse]

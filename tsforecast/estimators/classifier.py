@@ -222,8 +222,9 @@ class SequenceClassifier(BaseEstimator):
 
         n_train = len(train_idx)
         batch_size = min(int(self.batch_size), n_train)
-        train_t = torch.from_numpy(train_idx).to(device)
-        train_loss = epoch_batches(train_t, values, lengths, targets, batch_size, loss_of)
+        # The training indices stay on the host: batches are drawn and sorted there.
+        train_host = torch.from_numpy(train_idx)
+        train_loss = epoch_batches(train_host, values, lengths, targets, batch_size, loss_of)
         val_loss: Callable[[nn.Module], torch.Tensor] | None = None
         val_t = torch.from_numpy(val_idx)
         val_values, val_lengths = values[val_t.to(device)], lengths[val_t]  # (N_val, L_max, C)

@@ -82,20 +82,30 @@ class LSTMClassifierNet(nn.Module):
         )
         self.head = nn.Sequential(nn.Dropout(config.dropout), *head)
 
-    def encode(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    def encode(
+        self,
+        x: torch.Tensor,
+        lengths: torch.Tensor,
+        lengths_on_device: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         """Embed each sequence as the encoder state at its own last valid step.
 
         x: (B, L, C) right-padded (values after `lengths[b]` are ignored, whatever they are);
-        lengths: (B,) int64, each in [1, L]. Returns (B, E).
+        lengths: (B,) int64 on the host (packing reads them there), each in [1, L];
+        lengths_on_device: the same on x's device, when the caller keeps a copy (patches
+        need it; without it one is made). A batch sorted by decreasing length is packed as
+        it is; any other order works too (torch reorders it and back). Returns (B, E).
         """
         x = (x - self.input_loc) / self.input_scale  # -> (B, L, C)
-        lengths = lengths.detach().to("cpu", torch.int64)  # packing wants them on the CPU
+        lengths = lengths.detach().to("cpu", torch.int64)  # a no-op for host lengths
         patch = self.config.patch_size
         if patch > 1:
             # A sequence's last patch may run past its end: those steps become 0 (the channel
             # mean) whatever the padding held, so a prediction never depends on the batch.
+            if lengths_on_device is None:
+                lengths_on_device = lengths.to(x.device)
             steps = torch.arange(x.shape[1], device=x.device)
-            is_valid = steps[None, :] < lengths.to(x.device)[:, None]  # -> (B, L)
+            is_valid = steps[None, :] < lengths_on_device[:, None]  # -> (B, L)
             x = x.masked_fill(~is_valid[..., None], 0.0)
             x = to_patches(x, patch, pad="right")  # -> (B, ceil(L / P), P x C)
             lengths = -(-lengths // patch)
@@ -105,14 +115,21 @@ class LSTMClassifierNet(nn.Module):
             _, (h_n, _) = self.lstm(x)  # h_n: (num_layers * directions, B, D)
         else:
             # Packing makes the LSTM stop at each sequence's own end, so padding never
-            # reaches the state. enforce_sorted=False: torch sorts, runs, and returns h_n in
-            # batch order.
-            packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+            # reaches the state. A batch sorted on the host (as the estimator's are) packs
+            # with enforce_sorted=True: nothing is reordered or copied to the device. Any
+            # other order: torch sorts, runs, and returns h_n in batch order.
+            is_sorted = bool((lengths[:-1] >= lengths[1:]).all())
+            packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=is_sorted)
             _, (h_n, _) = self.lstm(packed)  # h_n: (num_layers * directions, B, D)
         # Last layer; bidirectional: the forward state after the last valid step and the
         # backward state after reading back to step 0, concatenated -> (B, E).
         return final_state(h_n, self.config.bidirectional)
 
-    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self,
+        x: torch.Tensor,
+        lengths: torch.Tensor,
+        lengths_on_device: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         """Raw logits (B, K): no sigmoid or softmax here, the losses take logits."""
-        return self.head(self.encode(x, lengths))
+        return self.head(self.encode(x, lengths, lengths_on_device))
