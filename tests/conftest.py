@@ -8,15 +8,21 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from hypothesis import HealthCheck, settings
 
-# "default" keeps the suite fast on two cores; "thorough" is for a deeper local run:
-# HYPOTHESIS_PROFILE=thorough python -m pytest
-settings.register_profile(
-    "default", max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
-settings.register_profile("thorough", max_examples=500, deadline=None)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+try:
+    from hypothesis import HealthCheck, settings
+except ModuleNotFoundError:
+    # The GPU image has torch, pandas and statsmodels only: its tests (tests/models/test_gpu.py)
+    # use no hypothesis, and the property tests are not collected there.
+    pass
+else:
+    # "default" keeps the suite fast on two cores; "thorough" is for a deeper local run:
+    # HYPOTHESIS_PROFILE=thorough python -m pytest
+    settings.register_profile(
+        "default", max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    )
+    settings.register_profile("thorough", max_examples=500, deadline=None)
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 # The test models are tiny: one intra-op thread is as fast, and it never stalls waiting for a
 # second thread that another process holds (a packed-LSTM step measured 1.08 s with two threads
