@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tsforecast as tsf
-from tsforecast import baselines, datasets
+from tsforecast import datasets, stats
 from tsforecast.errors import InputError, TsforecastWarning
 
 ALL_BASELINES = ["naive", "seasonal_naive", "drift", "naive2", "ets", "arima", "theta"]
@@ -139,8 +139,8 @@ def test_refit_false_reuses_the_fitted_ets_and_arima() -> None:
     fc = res.forecasts
     y = df["y"].to_numpy()
     for model in ("ets", "arima"):
-        first = baselines.fit_forecast(model, y[:54], 6, 12)
-        second = baselines.fit_forecast(model, y[:60], 6, 12, spec=first.spec)
+        first = stats.fit_forecast(model, y[:54], 6, 12)
+        second = stats.fit_forecast(model, y[:60], 6, 12, spec=first.spec)
         got = fc[(fc["model"] == model) & (fc["cutoff"] == 60)]["y_hat"].to_numpy()
         np.testing.assert_allclose(got, second.mean)
 
@@ -192,7 +192,7 @@ def test_short_series_are_dropped_by_name_and_none_left_raises() -> None:
         ({"refit": "always"}, "`refit`"),
         ({"levels": (80, 120)}, "between 0 and 100"),
         ({"models": ["naive", "prophet"]}, "unknown model 'prophet'"),
-        ({"models": [("ets", {"alpha": 0.3})]}, "takes only `season_length`"),
+        ({"models": [("ets", {"alpha": 0.3})]}, "model .ets. has no parameter .alpha."),
         ({"models": [42]}, "cannot use 42 as a model"),
         ({"n_jobs": 0}, "`n_jobs`"),
         ({"target_col": "value"}, "column 'value' is missing"),

@@ -6,6 +6,7 @@ trained for few epochs so that the default run stays fast on two shared cores.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
@@ -13,9 +14,11 @@ import pytest
 import torch
 
 from tsforecast import datasets
-from tsforecast.classification import SequenceClassifier, prepare_sequences
 from tsforecast.errors import InputError, NotFittedError
-from tsforecast.models.classifier import ClassifierConfig, LSTMClassifierNet
+from tsforecast.estimators.base import FORMAT_VERSION
+from tsforecast.estimators.classifier import SequenceClassifier
+from tsforecast.nn.classifier import ClassifierConfig, LSTMClassifierNet
+from tsforecast.sequences import prepare_sequences
 
 
 @pytest.fixture(scope="module")
@@ -281,6 +284,85 @@ def test_load_rejects_a_folder_that_is_not_a_classifier(tmp_path: Any) -> None:
         SequenceClassifier.load(tmp_path)
 
 
+def test_load_refuses_another_format_version_and_says_what_to_do(
+    tmp_path: Any, motions: Any
+) -> None:
+    model = SequenceClassifier("multiclass", hidden_size=4, max_steps=1, device="cpu")
+    model.fit(motions.X_train, motions.y_train).save(tmp_path / "clf")
+    config_file = tmp_path / "clf" / "config.json"
+    config = json.loads(config_file.read_text())
+    assert config["format_version"] == FORMAT_VERSION
+    config_file.write_text(json.dumps({**config, "format_version": FORMAT_VERSION - 1}))
+    with pytest.raises(
+        InputError, match=rf"format version {FORMAT_VERSION - 1}.*reads format {FORMAT_VERSION}"
+    ):
+        SequenceClassifier.load(tmp_path / "clf")
+
+
+def test_load_refuses_a_folder_of_another_class(tmp_path: Any, motions: Any) -> None:
+    model = SequenceClassifier("multiclass", hidden_size=4, max_steps=1, device="cpu")
+    model.fit(motions.X_train, motions.y_train).save(tmp_path / "clf")
+    config_file = tmp_path / "clf" / "config.json"
+    config_file.write_text(json.dumps({**json.loads(config_file.read_text()), "class": "X"}))
+    with pytest.raises(InputError, match="holds a saved 'X', not a SequenceClassifier"):
+        SequenceClassifier.load(tmp_path / "clf")
+
+
+# ------------------------------------------------------------------------------ parameters
+
+
+def test_task_is_the_one_positional_argument() -> None:
+    assert SequenceClassifier("binary").task == "binary"
+    assert SequenceClassifier(task="multilabel").task == "multilabel"
+    assert SequenceClassifier().task == "multiclass"
+    with pytest.raises(TypeError):
+        SequenceClassifier("binary", 32)  # type: ignore[misc]
+
+
+def test_get_params_lists_every_constructor_argument_and_repr_shows_the_changed_ones() -> None:
+    model = SequenceClassifier("binary", hidden_size=32)
+    params = model.get_params()
+    assert list(params)[:3] == ["task", "hidden_size", "num_layers"]
+    assert params["task"] == "binary" and params["hidden_size"] == 32
+    assert repr(model) == "SequenceClassifier(task='binary', hidden_size=32)"
+
+
+def test_set_params_changes_parameters_and_returns_the_estimator() -> None:
+    model = SequenceClassifier("binary")
+    assert model.set_params(hidden_size=8, bidirectional=True) is model
+    assert model.hidden_size == 8 and model.bidirectional is True
+
+
+def test_set_params_refuses_an_unknown_name_with_the_closest_known_one() -> None:
+    model = SequenceClassifier("binary")
+    with pytest.raises(
+        InputError, match="has no parameter 'hidden_sise'; did you mean 'hidden_size'"
+    ):
+        model.set_params(hidden_sise=8)
+    assert model.hidden_size == 64
+
+
+def test_set_params_refuses_a_bad_value_and_keeps_the_old_one() -> None:
+    model = SequenceClassifier("binary")
+    with pytest.raises(InputError, match=r"`task` must be one of .* did you mean 'multiclass'"):
+        model.set_params(task="multi_class")
+    with pytest.raises(InputError, match="`learning_rate` must be a positive number"):
+        model.set_params(learning_rate=0.0)
+    assert model.task == "binary" and model.learning_rate == 3e-3
+
+
+def test_clone_is_unfitted_with_the_same_parameters(motions: Any) -> None:
+    model = SequenceClassifier("multiclass", hidden_size=4, class_weight={"Walking": 2.0})
+    model.set_params(max_steps=1, device="cpu").fit(motions.X_train, motions.y_train)
+    copy = model.clone()
+    assert type(copy) is SequenceClassifier
+    assert copy.get_params() == model.get_params()
+    assert copy.class_weight is not model.class_weight  # a deep copy: no shared state
+    assert model.is_fitted and not copy.is_fitted
+    with pytest.raises(NotFittedError):
+        copy.predict(motions.X_test)
+
+
 # ------------------------------------------------------------------------------ bad input
 
 
@@ -356,6 +438,15 @@ def test_labels_of_the_wrong_shape_for_the_task(task: str, y: Any, match: str) -
         SequenceClassifier(task, device="cpu").fit(_seqs(), y)  # type: ignore[arg-type]
 
 
+def test_a_fit_that_fails_half_way_leaves_no_fitted_model() -> None:
+    model = SequenceClassifier("binary", class_weight={"zebra": 2.0}, max_steps=1, device="cpu")
+    with pytest.raises(InputError, match="names label 'zebra'"):
+        model.fit(_seqs(), ["a", "b"] * 3)
+    assert not model.is_fitted
+    with pytest.raises(NotFittedError):
+        model.predict(_seqs())
+
+
 def test_unknown_labels_when_scoring() -> None:
     X = _seqs()
     model = SequenceClassifier("multiclass", hidden_size=4, max_steps=1, device="cpu")
@@ -380,6 +471,7 @@ def test_unknown_labels_when_scoring() -> None:
         ({"task": "multiclass", "tune_thresholds": True}, "binary' or 'multilabel'"),
         ({"tune_thresholds": True, "validation_fraction": 0.0}, "needs a validation split"),
         ({"class_weight": "auto"}, "`class_weight` must be"),
+        ({"device": "tpu"}, "`device` must be 'auto', 'cpu'"),
         ({"class_weight": {"zebra": 2.0}}, "names label 'zebra'"),
     ],
 )

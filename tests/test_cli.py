@@ -1,4 +1,5 @@
-"""The `tsforecast` command line: backtest, forecast, datasets; exit codes; atomic writes."""
+"""The `tsforecast` command line: backtest, forecast, datasets; exit codes; atomic writes; the
+same arguments and the same reading of the data as the Python API."""
 
 from __future__ import annotations
 
@@ -14,8 +15,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import tsforecast.cli as cli
+import tsforecast.cli.backtest as cli_backtest
+import tsforecast.cli.manifest as cli_manifest
 from tsforecast import datasets
+from tsforecast.cli import main
+from tsforecast.cli.data import LoadedData
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,7 +49,7 @@ def write_config(tmp_path: Path, name: str = "fast", text: str = FAST) -> Path:
 
 
 def run_cli(tmp_path: Path, *args: str) -> int:
-    return cli.main(
+    return main(
         [
             *args,
             "--results-dir",
@@ -102,7 +106,7 @@ def test_backtest_writes_results_and_dashboard(
     manifest = json.loads((results / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["config"]["models"] == {"naive": {}, "seasonal_naive": {}, "naive2": {}}
     assert manifest["seed"] == 7 and manifest["settings"]["seed"] == 7
-    expected_hash = cli.LoadedData(
+    expected_hash = LoadedData(
         datasets.load("air_passengers").df,  # type: ignore[union-attr]
         source="",
         id_col="unique_id",
@@ -136,7 +140,7 @@ def test_a_failed_run_leaves_the_previous_results_untouched(
         raise RuntimeError("the machine fell over while writing")
 
     # fails after forecasts.parquet and metrics.csv were written, before the manifest
-    monkeypatch.setattr(cli, "_manifest", boom)
+    monkeypatch.setattr(cli_manifest, "build", boom)
     with pytest.raises(RuntimeError, match="fell over"):
         run_cli(tmp_path, "backtest", str(config), "--quiet")
     assert {p: (tmp_path / p).read_bytes() for p in before} == before
@@ -163,6 +167,11 @@ def test_a_failed_run_leaves_the_previous_results_untouched(
         (("horizon = 12", "horizn = 12"), "unknown key `backtest.horizn`; did you mean 'horizon'?"),
         (("horizon = 12", 'horizon = "12"'), "`backtest.horizon` must be a positive integer"),
         (('dataset = "air_passengers"', 'path = "missing.csv"'), "data file 'missing.csv'"),
+        (("levels = [80]", "levels = [0.8]"), "`backtest.levels`: `levels` are percentages"),
+        (
+            ("[models.naive2]", "[models.naive2]\n[models.seq2seq]\nteacher_forcing = 1.5"),
+            "`models.seq2seq`: `teacher_forcing` must be a number in [0, 1], got 1.5.",
+        ),
     ],
 )
 def test_bad_configs_exit_2_before_any_work(
@@ -178,8 +187,8 @@ def test_bad_configs_exit_2_before_any_work(
     def no_work(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("the backtest must not start")
 
-    monkeypatch.setattr(cli, "run_backtest", no_work)
-    assert cli.main(["backtest", str(config)]) == 2
+    monkeypatch.setattr(cli_backtest, "run_backtest", no_work)
+    assert main(["backtest", str(config)]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"tsforecast: error: {config}: ")
     assert expected in err
@@ -239,7 +248,7 @@ def test_backtest_of_a_csv_file(tmp_path: Path, capsys: pytest.CaptureFixture[st
 def test_forecast_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "fc.csv"
     args = ["air_passengers", "--horizon", "6", "--model", "seasonal_naive", "--levels", "80"]
-    code = cli.main(["forecast", *args, "--out", str(out)])
+    code = main(["forecast", *args, "--out", str(out)])
     assert code == 0
     assert f"forecasts: {out}" in capsys.readouterr().out
     fc = pd.read_csv(out, parse_dates=["ds"])
@@ -254,17 +263,17 @@ def test_forecast_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     pd.DataFrame(
         {"unique_id": ["a"] * 5 + ["b"] * 5, "ds": list(range(5)) * 2, "y": np.arange(10.0)}
     ).to_csv(data, index=False)
-    assert cli.main(["forecast", str(data), "-H", "2", "-m", "naive"]) == 0
+    assert main(["forecast", str(data), "-H", "2", "-m", "naive"]) == 0
     printed = capsys.readouterr().out.strip().splitlines()
     assert printed == ["unique_id,ds,y", "a,5,4.0", "a,6,4.0", "b,5,9.0", "b,6,9.0"]
 
-    assert cli.main(["forecast", str(tmp_path / "none.csv"), "-H", "2"]) == 2
-    assert cli.main(["forecast", "air_passengers", "-H", "0"]) == 2
+    assert main(["forecast", str(tmp_path / "none.csv"), "-H", "2"]) == 2
+    assert main(["forecast", "air_passengers", "-H", "0"]) == 2
     assert "does not exist" not in capsys.readouterr().out
 
 
 def test_datasets_command(capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["datasets"]) == 0
+    assert main(["datasets"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert [line.split()[0] for line in lines] == datasets.names()
     assert all(len(line.split()) > 2 for line in lines)  # each with a description

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
-from tsforecast.config import ConfigError, load_config
+from tsforecast.cli.config import ConfigError, load_config
 from tsforecast.errors import InputError
+from tsforecast.estimators import registry
 
 EXPERIMENTS = Path(__file__).resolve().parent.parent / "experiments"
+SHIPPED = sorted(EXPERIMENTS.glob("*.toml"))
 
 GOOD = """
 name = "demo"
@@ -37,11 +40,22 @@ def write(tmp_path: Path, text: str, name: str = "exp.toml") -> Path:
     return path
 
 
-@pytest.mark.parametrize("name", ["air_passengers", "m4_hourly", "etth1"])
-def test_shipped_configs_are_valid(name: str) -> None:
-    config = load_config(EXPERIMENTS / f"{name}.toml")
-    assert config.name == name
-    assert config.data.dataset == name
+def refusal(tmp_path: Path, old: str, new: str) -> str:
+    """The message that refuses GOOD with `old` replaced by `new` (it starts with the file)."""
+    assert old in GOOD
+    path = write(tmp_path, GOOD.replace(old, new))
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: ")
+    return message
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
+def test_shipped_configs_are_valid(path: Path) -> None:
+    config = load_config(path)
+    assert config.name == path.stem
+    assert config.data.dataset == path.stem
     assert config.models
 
 
@@ -85,11 +99,7 @@ def test_name_defaults_to_the_file_stem(tmp_path: Path) -> None:
 def test_unknown_keys_are_named_with_a_suggestion(
     tmp_path: Path, old: str, new: str, expected: str
 ) -> None:
-    assert old in GOOD
-    path = write(tmp_path, GOOD.replace(old, new))
-    with pytest.raises(ConfigError, match=expected) as info:
-        load_config(path)
-    assert str(info.value).startswith(f"{path}: ")
+    assert re.search(expected, refusal(tmp_path, old, new))
 
 
 @pytest.mark.parametrize(
@@ -109,7 +119,7 @@ def test_unknown_keys_are_named_with_a_suggestion(
         (
             "levels = [80, 95]",
             "levels = [80, 100]",
-            r"`backtest\.levels` must be a list of numbers strictly between 0 and 100",
+            r"`backtest\.levels`: every level must lie strictly between 0 and 100, got 100",
         ),
         (
             "seed = 3",
@@ -124,7 +134,7 @@ def test_unknown_keys_are_named_with_a_suggestion(
         (
             "[models.seasonal_naive]",
             "[models.seasonal_naive]\nseason_length = 0",
-            r"`models\.seasonal_naive\.season_length` must be a positive integer, got 0",
+            r"`models\.seasonal_naive`: `season_length` must be a positive integer, got 0",
         ),
         (
             "hidden_size = 16",
@@ -136,15 +146,16 @@ def test_unknown_keys_are_named_with_a_suggestion(
             "max_steps = 20\ndropout = [0.1]",
             r"`models\.lstm\.dropout` must be a number, got \[0\.1\] \(a list\)",
         ),
+        (
+            "n_windows = 2",
+            "n_windows = 2\nn_jobs = 0",
+            r"`backtest\.n_jobs`: `n_jobs` must be a positive integer, -1 or None",
+        ),
         ("[backtest]", "backtest = 3\n[other]", r"`backtest` must be a table|unknown key `other`"),
     ],
 )
 def test_wrong_types_are_named(tmp_path: Path, old: str, new: str, expected: str) -> None:
-    assert old in GOOD
-    path = write(tmp_path, GOOD.replace(old, new))
-    with pytest.raises(ConfigError, match=expected) as info:
-        load_config(path)
-    assert str(path) in str(info.value)
+    assert re.search(expected, refusal(tmp_path, old, new))
 
 
 def test_a_missing_data_file_is_named(tmp_path: Path) -> None:
@@ -210,4 +221,97 @@ def test_interval_metrics_come_with_levels_not_the_metrics_list(
 ) -> None:
     path = write(tmp_path, GOOD.replace("n_windows = 2", f'n_windows = 2\nmetrics = ["{metric}"]'))
     with pytest.raises(ConfigError, match=r"lists '.*'; drop it: pinball loss and coverage"):
+        load_config(path)
+
+
+# --------------------------------------------------------------------------- the registry
+def _defaults(name: str) -> dict[str, object]:
+    """Every parameter a user may set on `name`, at its default (None has no TOML form)."""
+    cls = registry.spec(name).cls
+    defaults = cls.param_defaults()
+    return {
+        key: list(value) if isinstance(value, tuple) else value
+        for key in registry.spec(name).user_param_names()
+        if (value := defaults[key]) is not None
+    }
+
+
+def _toml(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    return repr(value)
+
+
+@pytest.mark.parametrize("name", registry.names())
+def test_every_registered_model_takes_every_parameter_in_its_table(
+    tmp_path: Path, name: str
+) -> None:
+    params = _defaults(name)
+    table = "".join(f"{key} = {_toml(value)}\n" for key, value in params.items())
+    text = GOOD.split("[models.")[0] + f"[models.{name}]\n{table}"
+    config = load_config(write(tmp_path, text))
+    assert [(m.name, m.params) for m in config.models] == [(name, params)]
+
+
+def test_seq2seq_parameters_are_accepted(tmp_path: Path) -> None:
+    text = GOOD + "[models.seq2seq]\ninput_size = 336\nteacher_forcing = 0.3\n"
+    config = load_config(write(tmp_path, text))
+    assert config.models[-1].params == {"input_size": 336, "teacher_forcing": 0.3}
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            "max_steps = 20",
+            "max_steps = 20\ndropout = 1.5",
+            r"`models\.lstm`: `dropout` must be a number in \[0, 1\), got 1\.5",
+        ),
+        (
+            "[models.lstm]",
+            "[models.lstm]\nloss = 'huber2'",
+            r"`models\.lstm`: `loss` must be one of",
+        ),
+        (
+            "[models.seasonal_naive]",
+            "[models.seasonal_naive]\nn_jobs = -7",
+            r"`models\.seasonal_naive`: `n_jobs` must be a positive integer, -1 or None",
+        ),
+    ],
+)
+def test_a_value_the_model_refuses_is_refused_at_load_with_the_table_named(
+    tmp_path: Path, old: str, new: str, expected: str
+) -> None:
+    assert re.search(expected, refusal(tmp_path, old, new))
+
+
+def test_levels_are_percentages(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD.replace("levels = [80, 95]", "levels = [0.8, 0.95]"))
+    with pytest.raises(ConfigError, match=r"`backtest\.levels`: .*did you mean \(80, 95\)\?"):
+        load_config(path)
+
+
+def test_data_takes_fill_and_freq_as_the_api_does(tmp_path: Path) -> None:
+    text = GOOD.replace("[data]", '[data]\nfill = "interpolate"\nfreq = "MS"')
+    config = load_config(write(tmp_path, text))
+    assert (config.data.fill, config.data.freq) == ("interpolate", "MS")
+    integer_step = load_config(write(tmp_path, GOOD.replace("[data]", "[data]\nfreq = 5")))
+    assert integer_step.data.freq == 5
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ('fill = "bfill"', r"`data\.fill`: `fill` must be None or one of \['ffill'"),
+        ('freq = "hourly"', r"`data\.freq`: `freq` 'hourly' is not a pandas frequency"),
+        ("freq = 0", r"`data\.freq`: `freq` must be a pandas frequency .* got 0"),
+    ],
+)
+def test_bad_fill_and_freq_are_refused(tmp_path: Path, line: str, expected: str) -> None:
+    path = write(tmp_path, GOOD.replace("[data]", f"[data]\n{line}"))
+    with pytest.raises(ConfigError, match=expected):
         load_config(path)

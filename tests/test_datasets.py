@@ -6,14 +6,15 @@ import numpy as np
 import pytest
 
 from tsforecast import datasets
+from tsforecast.data.validation import to_panel
 from tsforecast.errors import InputError
-from tsforecast.panel import to_panel
 
 
 def test_names_lists_every_shipped_data_set() -> None:
     assert set(datasets.names()) == {
         "air_passengers",
         "m4_hourly",
+        "m4_weekly",
         "etth1",
         "etth2",
         "gunpoint",
@@ -21,6 +22,18 @@ def test_names_lists_every_shipped_data_set() -> None:
         "basic_motions",
         "japanese_vowels",
     }
+
+
+def test_m4_weekly_has_359_series_and_13_test_steps_each_scored_with_season_1() -> None:
+    data = datasets.load("m4_weekly")
+    assert isinstance(data, datasets.ForecastingDataset)
+    lengths = data.train.groupby("unique_id").size()
+    assert len(lengths) == 359 and lengths.min() == 80 and lengths.max() == 2597
+    assert (data.test.groupby("unique_id").size() == 13).all()
+    first_test = data.test.groupby("unique_id").ds.min()
+    assert (first_test == data.train.groupby("unique_id").ds.max() + 1).all()
+    assert (data.season_length, data.horizon, data.freq) == (1, 13, 1)
+    assert list(data.train.unique_id.unique()[:3]) == ["W1", "W2", "W3"]
 
 
 def test_m4_hourly_has_414_series_and_48_test_steps_each() -> None:

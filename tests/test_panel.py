@@ -10,10 +10,10 @@ import torch
 
 from tests.conftest import make_long_frame
 from tsforecast.checks import positive_int
+from tsforecast.data.frames import wide_to_long
+from tsforecast.data.validation import to_panel
 from tsforecast.devices import resolve_device
-from tsforecast.errors import InputError, TsforecastWarning
-from tsforecast.frames import wide_to_long
-from tsforecast.panel import drop_short_series, to_panel
+from tsforecast.errors import InputError
 
 
 def test_valid_frame_becomes_left_aligned_padded_tensor(small_frame: pd.DataFrame) -> None:
@@ -168,7 +168,11 @@ def test_nan_target_without_fill(small_frame) -> None:
 
 
 def test_unknown_fill_policy(small_frame) -> None:
-    _raises(r"`fill` must be one of \['ffill', 'interpolate', 'zero'\]", small_frame, fill="mean")
+    _raises(
+        r"`fill` must be None or one of \['ffill', 'interpolate', 'zero'\]",
+        small_frame,
+        fill="mean",
+    )
 
 
 def test_duplicated_id_time_pairs(small_frame) -> None:
@@ -224,20 +228,6 @@ def test_horizon_must_be_a_positive_integer(value) -> None:
         positive_int("horizon", value)
 
 
-def test_short_series_are_dropped_with_a_warning_naming_them(small_frame) -> None:
-    panel = to_panel(small_frame)
-    with pytest.warns(TsforecastWarning, match=r"1 series are shorter than .* = 25.*\['b'\]"):
-        kept = drop_short_series(panel, 25, "input_size + horizon")
-    assert kept.ids == ["a", "c"]
-    assert kept.values.shape == (2, 40, 2)
-
-
-def test_no_series_long_enough_raises(small_frame) -> None:
-    panel = to_panel(small_frame)
-    with pytest.raises(InputError, match=r"every series is shorter than input_size \+ horizon"):
-        drop_short_series(panel, 100, "input_size + horizon")
-
-
 def test_unknown_device_is_refused() -> None:
     with pytest.raises(InputError, match=r"`device` must be 'auto'"):
         resolve_device("tpu")
@@ -271,7 +261,7 @@ def test_to_pandas_round_trips_the_validated_rows(small_frame) -> None:
     ("freq", "season"), [("h", 24), ("15min", 96), ("D", 7), ("MS", 12), ("QS", 4), ("W", 52)]
 )
 def test_season_length_follows_the_frequency(freq: str, season: int) -> None:
-    from tsforecast.panel import infer_season_length
+    from tsforecast.data.frequency import infer_season_length
 
     frame = pd.DataFrame(
         {"unique_id": "s", "ds": pd.date_range("2020-01-06", periods=30, freq=freq), "y": 1.0}
@@ -280,7 +270,7 @@ def test_season_length_follows_the_frequency(freq: str, season: int) -> None:
 
 
 def test_season_length_of_integer_time_comes_from_the_autocorrelation() -> None:
-    from tsforecast.panel import infer_season_length
+    from tsforecast.data.frequency import infer_season_length
 
     t = np.arange(24 * 20)
     frame = pd.DataFrame({"unique_id": "s", "ds": t, "y": np.sin(2 * np.pi * t / 24) * 10 + t})

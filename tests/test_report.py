@@ -8,6 +8,7 @@ import os
 import re
 import sys
 import warnings
+from importlib import resources
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -47,6 +48,10 @@ def _blob(page: str, k: int) -> dict[str, Any]:
     return json.loads(match.group(1))
 
 
+def _meta(page: str) -> dict[str, Any]:
+    return json.loads(re.search(r'id="tsf-meta">(.*?)</script>', page).group(1))  # type: ignore[union-attr]
+
+
 def _f32(text: str) -> np.ndarray:
     return np.frombuffer(base64.b64decode(text), dtype="<f4")
 
@@ -66,10 +71,29 @@ def test_page_is_self_contained(small: tuple[Any, pd.DataFrame], tmp_path: Path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["small.html"]  # no temporary left
 
 
+def test_the_page_inlines_the_packaged_assets(small: tuple[Any, pd.DataFrame]) -> None:
+    result, df = small
+    page = render(result, history_df=df)
+    assets = resources.files("tsforecast.report") / "assets"
+    for name in ("dashboard.js", "dashboard.css"):
+        assert (assets / name).read_text(encoding="utf-8") in page
+    # every placeholder of the template is filled in
+    placeholders = re.findall(r"\$\{\w+\}", (assets / "page.html").read_text(encoding="utf-8"))
+    assert len(placeholders) > 5 and not [p for p in placeholders if p in page]
+
+
+def test_tsf_report_stays_the_function_beside_its_package() -> None:
+    # importing the package's modules must not turn `tsf.report` into the package
+    from tsforecast.report import collect, page
+
+    assert collect.__name__ == "tsforecast.report.collect" and page.__name__.endswith(".page")
+    assert tsf.report is report and callable(tsf.report)
+
+
 def test_series_blob_holds_history_actuals_and_forecasts(small: tuple[Any, pd.DataFrame]) -> None:
     result, df = small
     page = render(result, history_df=df)
-    meta = json.loads(re.search(r'id="tsf-meta">(.*?)</script>', page).group(1))  # type: ignore[union-attr]
+    meta = _meta(page)
     assert meta["series"] == SERIES  # natural order: H2 before H150
     k = meta["series"].index("H150")
     blob = _blob(page, k)
@@ -93,7 +117,7 @@ def test_series_blob_holds_history_actuals_and_forecasts(small: tuple[Any, pd.Da
 def test_summaries_come_from_the_result(small: tuple[Any, pd.DataFrame]) -> None:
     result, df = small
     page = render(result, history_df=df)
-    meta = json.loads(re.search(r'id="tsf-meta">(.*?)</script>', page).group(1))  # type: ignore[union-attr]
+    meta = _meta(page)
     by_h = result.metrics_by("horizon")
     mase_1 = by_h[(by_h.model == "naive") & (by_h.metric == "mase") & (by_h.horizon == 1)]
     assert meta["horizon"]["y"]["mase"]["naive"]["y"][0] == pytest.approx(
@@ -107,6 +131,41 @@ def test_summaries_come_from_the_result(small: tuple[Any, pd.DataFrame]) -> None
     assert meta["training"] == []  # baselines only
     for model in ("naive", "seasonal_naive"):
         assert f"<td>{model}</td>" in page  # leaderboard rows
+
+
+def test_the_worst_series_are_ranked_per_model_by_mase(small: tuple[Any, pd.DataFrame]) -> None:
+    result, df = small
+    meta = _meta(render(result, history_df=df))
+    worst = meta["worst"]["y"]
+    assert worst["metric"] == "mase"
+    by_series = result.metrics_by("unique_id")
+    for model in ("naive", "seasonal_naive"):
+        mase = by_series[(by_series.model == model) & (by_series.metric == "mase")]
+        expected = mase.sort_values("value", ascending=False)
+        # [position in the explorer's series list, value], the highest MASE first
+        assert [meta["series"][k] for k, _ in worst["models"][model]] == list(expected.unique_id)
+        assert [v for _, v in worst["models"][model]] == pytest.approx(
+            list(expected["value"]), rel=1e-5
+        )
+
+
+def test_without_mase_the_worst_series_are_ranked_by_smape(
+    small: tuple[Any, pd.DataFrame],
+) -> None:
+    result, df = small
+
+    def no_mase(by: str) -> pd.DataFrame:
+        frame = result.metrics_by(by)
+        return frame[frame.metric != "mase"]
+
+    bare = SimpleNamespace(forecasts=result.forecasts, metrics_by=no_mase)
+    worst = _meta(render(bare, history_df=df))["worst"]["y"]
+    smape = no_mase("unique_id")
+    smape = smape[(smape.model == "naive") & (smape.metric == "smape")]
+    assert worst["metric"] == "smape"
+    assert worst["models"]["naive"][0][1] == pytest.approx(smape["value"].max(), rel=1e-5)
+    # no per-series metrics at all: nothing to rank, and the page says so
+    assert _meta(render(SimpleNamespace(forecasts=result.forecasts)))["worst"] == {}
 
 
 def test_training_curves_are_drawn_when_the_result_has_them(
@@ -126,7 +185,7 @@ def test_training_curves_are_drawn_when_the_result_has_them(
         }
 
     page = render(WithCurves(), history_df=df)
-    meta = json.loads(re.search(r'id="tsf-meta">(.*?)</script>', page).group(1))  # type: ignore[union-attr]
+    meta = _meta(page)
     assert meta["training"] == [
         {
             "model": "lstm",
@@ -250,6 +309,19 @@ def test_dashboard_in_headless_chromium(small: tuple[Any, pd.DataFrame], tmp_pat
         np.testing.assert_allclose(np.array(second["y"], dtype=float), expected, rtol=1e-6)
         assert second["y"] != first["y"]
 
+        # a click in the worst-series ranking opens that series, even one the filter hides
+        by_series = result.metrics_by("unique_id")
+        mase = by_series[(by_series.model == "naive") & (by_series.metric == "mase")]
+        second_worst = mase.sort_values("value", ascending=False).unique_id.iloc[1]
+        shown = browser.evaluate(
+            "(() => { const f = document.getElementById('tsf-filter'); f.value = 'H3'; "
+            "f.dispatchEvent(new Event('input')); const cells = document.querySelectorAll("
+            "'#tsf-worst-table tbody tr:nth-child(2) button'); cells[0].click(); return "
+            "{series: document.getElementById('tsf-explorer').dataset.series, filter: f.value, "
+            "ranking: document.querySelectorAll('#tsf-worst-table tbody tr').length}; })()"
+        )
+        assert shown == {"series": second_worst, "filter": "", "ranking": len(SERIES)}
+
         shot = browser.screenshot(tmp_path / "dashboard.png")
         assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 50_000
         print(f"screenshot: {shot}")
@@ -275,7 +347,7 @@ def test_a_neural_model_is_drawn_like_any_other(m4: pd.DataFrame) -> None:
         df, ["seasonal_naive", ("lstm", params)], horizon=48, levels=[80], n_jobs=1, device="cpu"
     )
     page = render(result, history_df=df)
-    meta = json.loads(re.search(r'id="tsf-meta">(.*?)</script>', page).group(1))  # type: ignore[union-attr]
+    meta = _meta(page)
     assert meta["models"] == ["seasonal_naive", "lstm"] and meta["neural"] == ["lstm"]
     entries = _blob(page, 0)["f"]
     lstm = [e for e in entries if meta["models"][e[1]] == "lstm"]

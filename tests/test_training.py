@@ -1,4 +1,4 @@
-"""Tests of the shared training loop (tsforecast/training.py)."""
+"""Tests of the shared training loop (tsforecast/training/loop.py)."""
 
 from __future__ import annotations
 

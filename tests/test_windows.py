@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.conftest import make_long_frame
+from tsforecast.data.validation import to_panel
 from tsforecast.errors import InputError
-from tsforecast.panel import to_panel
 from tsforecast.windows import (
     WindowSource,
     cutoff_windows,

@@ -33,16 +33,16 @@ __all__ = [
 
 # public name -> (module, attribute or None for the module itself)
 _LAZY: dict[str, tuple[str, str | None]] = {
-    "datasets": ("tsforecast.datasets", None),
+    "datasets": ("tsforecast.data.datasets", None),
     "models": ("tsforecast.models", None),
-    "to_panel": ("tsforecast.panel", "to_panel"),
-    "wide_to_long": ("tsforecast.frames", "wide_to_long"),
+    "to_panel": ("tsforecast.data.validation", "to_panel"),
+    "wide_to_long": ("tsforecast.data.frames", "wide_to_long"),
     "backtest": ("tsforecast.backtest", "backtest"),
     "evaluate": ("tsforecast.metrics", "evaluate"),
     "metrics": ("tsforecast.metrics", None),
     "forecast": ("tsforecast.api", "forecast"),
     "report": ("tsforecast.report", "report"),
-    "SequenceClassifier": ("tsforecast.classification", "SequenceClassifier"),
+    "SequenceClassifier": ("tsforecast.estimators.classifier", "SequenceClassifier"),
 }
 
 

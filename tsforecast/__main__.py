@@ -1,5 +1,5 @@
 """`python -m tsforecast ...` is the same as the `tsforecast` command."""
 
-from tsforecast.cli import main
+from tsforecast.cli.main import main
 
 raise SystemExit(main())

@@ -5,6 +5,7 @@ shows what was received and says how to fix it.
 
 from __future__ import annotations
 
+import difflib
 import numbers
 from collections.abc import Sequence
 from typing import Any
@@ -19,9 +20,12 @@ __all__ = [
     "check_levels",
     "check_seed",
     "check_time_budget",
+    "fraction",
     "level_tag",
     "non_negative_int",
+    "one_of",
     "positive_int",
+    "positive_int_or_none",
 ]
 
 FILL_POLICIES = ("ffill", "interpolate", "zero")
@@ -43,6 +47,36 @@ def non_negative_int(name: str, value: Any) -> int:
         msg = f"`{name}` must be a non-negative integer, got {value!r}."
         raise InputError(msg)
     return int(value)
+
+
+def positive_int_or_none(name: str, value: Any) -> int | None:
+    """`value` as an int > 0, None as None, or `InputError` naming the argument."""
+    if value is None:
+        return None
+    is_int = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    if not is_int or int(value) <= 0:
+        msg = f"`{name}` must be a positive integer or None, got {value!r}."
+        raise InputError(msg)
+    return int(value)
+
+
+def fraction(name: str, value: Any) -> float:
+    """`value` as a float in [0, 1) (a dropout rate, a share held out), or `InputError`."""
+    is_real = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    if not is_real or not 0.0 <= float(value) < 1.0:
+        msg = f"`{name}` must be a number in [0, 1), got {value!r}."
+        raise InputError(msg)
+    return float(value)
+
+
+def one_of(name: str, value: Any, choices: Sequence[str]) -> str:
+    """`value` if it is one of `choices`, else `InputError` naming the closest choice."""
+    if isinstance(value, str) and value in choices:
+        return value
+    close = difflib.get_close_matches(str(value), list(choices), n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else "."
+    msg = f"`{name}` must be one of {list(choices)}, got {value!r}{hint}"
+    raise InputError(msg)
 
 
 def level_tag(level: float) -> str:

@@ -331,7 +331,7 @@ def evaluate(
     among the forecasts. `by` in {"unique_id", "horizon", "cutoff"} adds a column and reports
     each group separately.
     """
-    from tsforecast.frames import from_pandas, to_pandas
+    from tsforecast.data.frames import from_pandas, to_pandas
 
     fc, kind = to_pandas(forecasts)
     fc = fc.rename(columns={id_col: "unique_id", time_col: "ds"})

@@ -1,24 +1,24 @@
 """Saved models: a folder with `config.json` (JSON, no pickle) and `model.safetensors`.
 
-Shared by the forecasters and the sequence classifier. A folder is written under a temporary
-name beside the target and moved into place, so a crash never leaves half a model behind.
+Shared by the forecasters and the sequence classifier. The folder is written with
+`tsforecast.atomic.atomic_dir`, so a crash never leaves half a model behind and a model saved
+over an older one replaces it whole.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 from safetensors.torch import load_file, save_file
 
+from tsforecast.atomic import atomic_dir
 from tsforecast.errors import InputError
 
-__all__ = ["read_model_folder", "write_model_folder"]
+__all__ = ["check_saved_format", "read_model_folder", "write_model_folder"]
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
@@ -28,18 +28,9 @@ def write_model_folder(
     path: str | os.PathLike[str], tensors: dict[str, torch.Tensor], config: dict[str, Any]
 ) -> None:
     """Write `tensors` and `config` to the folder `path` (replacing it) atomically."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
-        save_file(tensors, str(tmp / WEIGHTS_FILE))
-        (tmp / CONFIG_FILE).write_text(json.dumps(config, indent=1), encoding="utf-8")
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(tmp, target)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+    with atomic_dir(path) as folder:
+        save_file(tensors, str(folder / WEIGHTS_FILE))
+        (folder / CONFIG_FILE).write_text(json.dumps(config, indent=1), encoding="utf-8")
 
 
 def read_model_folder(
@@ -56,3 +47,23 @@ def read_model_folder(
         raise InputError(msg)
     config = json.loads(config_file.read_text(encoding="utf-8"))
     return config, load_file(str(weights_file))
+
+
+def check_saved_format(
+    path: str | os.PathLike[str], config: dict[str, Any], class_name: str, format_version: int
+) -> None:
+    """Refuse a saved folder of another class or of another format version, saying which."""
+    if config.get("class") != class_name:
+        msg = (
+            f"{str(path)!r} holds a saved {config.get('class')!r}, not a {class_name}; "
+            "load it with the loader of its own class (`tsforecast.models.load` for forecasters)."
+        )
+        raise InputError(msg)
+    version = config.get("format_version")
+    if version != format_version:
+        msg = (
+            f"{str(path)!r} holds a {class_name} saved in format version {version!r}; this "
+            f"version of tsforecast reads format {format_version} only. Fit the model again "
+            "and save it with this version."
+        )
+        raise InputError(msg)

@@ -33,8 +33,9 @@ class Scaler:
     def _params(
         self, x: torch.Tensor, series_idx: torch.Tensor | None
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        # x: [S or B, ..., C']; only the first C' channels (targets come first) are used.
-        n_channels = x.shape[-1]
+        # x: [S or B, T, C'] or quantile outputs [S or B, H, C', Q]: the channel axis is 2 (or
+        # the last for 2-d input); only the first C' channels (targets come first) are used.
+        n_channels = x.shape[2] if x.ndim >= 3 else x.shape[-1]
         loc, scale = self.loc[..., :n_channels], self.scale[..., :n_channels]
         if series_idx is not None:
             loc, scale = loc[series_idx], scale[series_idx]  # -> (B, 1, C')

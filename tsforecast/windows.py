@@ -20,15 +20,14 @@ from dataclasses import dataclass
 import torch
 
 from tsforecast.checks import positive_int
+from tsforecast.data.panel import Panel
 from tsforecast.errors import InputError
-from tsforecast.panel import Panel, drop_short_series
 
 __all__ = [
     "WindowPlan",
     "WindowSource",
     "Windows",
     "cutoff_windows",
-    "drop_short_series",
     "gather",
     "last_windows",
     "training_window_index",

@@ -3,8 +3,8 @@
 Every model runs through `tsforecast.backtest` (the engine users call) on the 414 series with one
 48-step fold (the official train/test split), season length 24, point forecasts only. For each
 model it prints sMAPE, MASE, OWA (against Naive2, M4 definition), the published M4 row where
-there is one (read from datasets/m4_hourly/m4_hourly_published_results.csv), the wall time with
-`n_jobs=1` and with all cores, and the speed-up. The last line is one JSON object.
+there is one (read from the shipped m4_hourly/m4_hourly_published_results.csv), the wall time
+with `n_jobs=1` and with all cores, and the speed-up. The last line is one JSON object.
 
 A slow model's `n_jobs=1` time can be measured on a subset (`--serial-every arima=4`: every 4th
 series); the output then says so, gives the all-cores time on the same subset, and computes the
@@ -12,7 +12,7 @@ speed-up on that subset only, never from an extrapolation.
 
 Run under the shared lock:
     flock /tmp/tsforecast-bench.lock \
-        python experiments/benchmarks/baselines.py
+        python experiments/benchmarks/stats.py
 """
 
 from __future__ import annotations
@@ -34,15 +34,16 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 import tsforecast as tsf  # noqa: E402
-from tsforecast import baselines, datasets  # noqa: E402
+from tsforecast import datasets, stats  # noqa: E402
 from tsforecast.errors import TsforecastWarning  # noqa: E402
+from tsforecast.stats import parallel  # noqa: E402
 
 MODELS = ["naive", "seasonal_naive", "drift", "naive2", "theta", "ets", "arima"]
 PUBLISHED_ID = {"naive": "Naive", "seasonal_naive": "sNaive", "naive2": "Naive2", "theta": "Theta"}
 
 
 def published_rows() -> dict[str, dict[str, float]]:
-    table = pd.read_csv(REPO / "datasets" / "m4_hourly" / "m4_hourly_published_results.csv")
+    table = pd.read_csv(datasets.data_dir() / "m4_hourly" / "m4_hourly_published_results.csv")
     table["method_id"] = table["method_id"].astype(str)
     out = {}
     for model, method in PUBLISHED_ID.items():
@@ -81,7 +82,7 @@ def main() -> None:
     assert isinstance(ds, datasets.ForecastingDataset)
     df = pd.concat([ds.train, ds.test], ignore_index=True)
     ids = sorted(df["unique_id"].unique())
-    n_all = baselines.resolve_n_jobs(None)
+    n_all = stats.resolve_n_jobs(None)
     published = published_rows()
     load = os.getloadavg()
     print(
@@ -91,7 +92,7 @@ def main() -> None:
     print(f"M4 Hourly: {len(ids)} series, horizon 48, one fold (official split), m = 24")
     print(f"tsforecast from {Path(tsf.__file__).parent}", flush=True)
     for model in models:
-        baselines._preload(model)  # imports are not part of the timing
+        parallel._preload(model)  # imports are not part of the timing
 
     header = (
         f"{'model':15s} {'sMAPE':>7s} {'MASE':>7s} {'OWA':>7s} | {'published':>23s} | "
@@ -126,14 +127,14 @@ def main() -> None:
             "serial_measured_on_n_series": n_serial,
             "speedup": round(speedup, 2),
             "fallbacks": len(res.failures_pd),
-            "in_process": baselines.BASELINES[model],
+            "in_process": stats.BASELINES[model],
         }
         results[model] = row
         pub = published.get(model)
         pub_text = f"{pub['smape']:7.3f} {pub['mase']:7.3f} {pub['owa']:7.3f}" if pub else "-"
         serial_text = f"{wall_one:8.1f}"
         note = ""
-        if baselines.BASELINES[model]:
+        if stats.BASELINES[model]:
             note = "  [runs in the calling process: n_jobs does not apply, times are noise]"
         if n_serial < len(ids):
             note = (

@@ -32,7 +32,7 @@ import numpy as np
 import torch
 
 from tsforecast import datasets
-from tsforecast.classification import SequenceClassifier
+from tsforecast.estimators.classifier import SequenceClassifier
 
 # Error rates of 1-NN Euclidean in the UCR 2018 DataSummary (published-results.md, section 6).
 PUBLISHED_1NN_ED_ACCURACY = {"gunpoint": 1 - 0.0867, "italy_power_demand": 1 - 0.0447}

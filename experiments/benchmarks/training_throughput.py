@@ -39,7 +39,7 @@ def _peak_rss_mb() -> float:
 
 def _m4_panel(device: object) -> object:
     from tsforecast import datasets
-    from tsforecast.panel import to_panel
+    from tsforecast.data.validation import to_panel
 
     return to_panel(datasets.load("m4_hourly").train, device=device)  # type: ignore[arg-type]
 

@@ -20,7 +20,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from tsforecast import datasets
-from tsforecast.panel import to_panel
+from tsforecast.data.validation import to_panel
 from tsforecast.windows import WindowSource, training_window_index
 
 INPUT_SIZE, HORIZON, BATCH_SIZE = 96, 48, 256

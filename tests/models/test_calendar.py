@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tsforecast.calendar import FEATURES, calendar_features, default_features
+from tsforecast.data.calendar import FEATURES, calendar_features, default_features
 from tsforecast.errors import InputError
 
 

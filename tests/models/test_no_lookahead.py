@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 import tsforecast.models as tm
 from tests.conftest import make_long_frame
 from tsforecast.estimators.neural import split_windows
-from tsforecast.models.lstm import LSTMNet, LSTMNetConfig
-from tsforecast.models.seq2seq import Seq2SeqNet, Seq2SeqNetConfig
+from tsforecast.nn.lstm import LSTMNet, LSTMNetConfig
+from tsforecast.nn.seq2seq import Seq2SeqNet, Seq2SeqNetConfig
 from tsforecast.windows import gather
 
 MODELS = [n for n in tm.names() if n != "auto"]

@@ -162,17 +162,17 @@ class Forecaster(BaseEstimator):
                 "pass one `target_col` or choose a multivariate model."
             )
             raise InputError(msg)
+        if future_df and not caps.future_covariates:
+            msg = (
+                f"model {name!r} uses no known-future covariates, but `future_df` was given; "
+                "drop `future_df` or choose a model that uses it (lstm, bilstm, seq2seq)."
+            )
+            raise InputError(msg)
         if past_covariates and not caps.past_covariates:
             msg = (
                 f"model {name!r} uses no covariates, but the frame has the numeric columns "
                 f"{list(past_covariates)} besides the targets; drop them (or select the "
                 "target columns) or choose a model that uses covariates (lstm, bilstm, seq2seq)."
-            )
-            raise InputError(msg)
-        if future_df and not caps.future_covariates:
-            msg = (
-                f"model {name!r} uses no known-future covariates, but `future_df` was given; "
-                "drop `future_df` or choose a model that uses it (lstm, bilstm, seq2seq)."
             )
             raise InputError(msg)
         if levels and not caps.levels:

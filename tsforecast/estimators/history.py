@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from tsforecast.panel import Panel
+from tsforecast.data.panel import Panel
 
 __all__ = ["panel_from_saved", "panel_to_saved"]
 

@@ -35,22 +35,29 @@ import pandas as pd
 import torch
 from torch import nn
 
-from tsforecast.calendar import calendar_features, default_features, validate_features
-from tsforecast.checks import positive_int
+from tsforecast.checks import (
+    check_fill,
+    check_levels,
+    check_seed,
+    check_time_budget,
+    positive_int,
+)
+from tsforecast.data.calendar import calendar_features, default_features, validate_features
+from tsforecast.data.frames import from_pandas, to_pandas
+from tsforecast.data.frequency import infer_season_length
+from tsforecast.data.panel import Panel
+from tsforecast.data.validation import to_panel
 from tsforecast.devices import resolve_device
 from tsforecast.errors import InputError, TsforecastWarning
 from tsforecast.estimators.base import FORMAT_VERSION, Capabilities, Forecaster
-from tsforecast.frames import from_pandas, to_pandas
-from tsforecast.models.lstm import LSTMNet, LSTMNetConfig
-from tsforecast.models.seq2seq import Seq2SeqNet, Seq2SeqNetConfig
-from tsforecast.panel import (
-    Panel,
-    infer_season_length,
-    to_panel,
-)
+from tsforecast.estimators.output import cutoff_positions
+from tsforecast.nn.lstm import LSTMNet, LSTMNetConfig
+from tsforecast.nn.seq2seq import Seq2SeqNet, Seq2SeqNetConfig
 from tsforecast.persistence import write_model_folder
 from tsforecast.scaling import Scaler, fit_scaler
 from tsforecast.training import TrainingConfig, TrainingResult, train
+from tsforecast.training.losses import pinball_loss, quantiles_for_levels
+from tsforecast.training.losses import point_loss as _point_loss
 from tsforecast.windows import gather, training_window_index
 
 __all__ = [
@@ -68,29 +75,6 @@ _SCALERS = ("standard", "robust", "none")
 # Windows scored per forward pass at prediction / validation time.
 _INFERENCE_BATCH = 4096
 _MAX_VAL_WINDOWS = 2048
-
-
-def quantiles_for_levels(levels: Sequence[float]) -> list[float]:
-    """Ascending quantiles: the median plus (1 - l/100)/2 and 1 - (1 - l/100)/2 per level."""
-    qs = {0.5}
-    for level in levels:
-        alpha = (1.0 - float(level) / 100.0) / 2.0
-        qs.update((round(alpha, 10), round(1.0 - alpha, 10)))
-    return sorted(qs)
-
-
-def pinball_loss(y_hat: torch.Tensor, y: torch.Tensor, quantiles: torch.Tensor) -> torch.Tensor:
-    """Mean quantile loss. y_hat [B, H, C, Q], y [B, H, C], quantiles [Q]."""
-    error = y[..., None] - y_hat  # -> (B, H, C, Q)
-    return torch.maximum(quantiles * error, (quantiles - 1.0) * error).mean()
-
-
-def _point_loss(kind: str, y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    if kind == "mse":
-        return nn.functional.mse_loss(y_hat, y)
-    if kind == "huber":
-        return nn.functional.huber_loss(y_hat, y, delta=1.0)
-    return nn.functional.l1_loss(y_hat, y)
 
 
 def split_windows(
@@ -211,6 +195,7 @@ class NeuralForecaster(Forecaster):
         time_col: str = "ds",
         target_col: str | Sequence[str] = "y",
         fill: str | None = None,
+        freq: str | int | None = None,
     ) -> None:
         self.horizon = horizon
         self.input_size = input_size
@@ -245,6 +230,7 @@ class NeuralForecaster(Forecaster):
         self.time_col = time_col
         self.target_col = target_col
         self.fill = fill
+        self.freq = freq
 
     def _check_params(self) -> None:
         positive_int("horizon", self.horizon)
@@ -270,17 +256,11 @@ class NeuralForecaster(Forecaster):
         if self.scaler not in _SCALERS:
             msg = f"`scaler` must be one of {list(_SCALERS)}, got {self.scaler!r}."
             raise InputError(msg)
-        if self.levels is not None:
-            levels = list(self.levels) if not isinstance(self.levels, (str, bytes)) else None
-            if not levels or not all(
-                isinstance(v, numbers.Real) and not isinstance(v, bool) and 0 < v < 100
-                for v in levels
-            ):
-                msg = (
-                    "`levels` must be a sequence of numbers strictly between 0 and 100 "
-                    f"(e.g. (80, 95)), got {self.levels!r}."
-                )
-                raise InputError(msg)
+        check_levels(self.levels)
+        check_seed(self.seed)
+        check_fill(self.fill)
+        check_time_budget(self.time_budget_s)
+        resolve_device(self.device)
         if self.val_size is not None and (
             isinstance(self.val_size, bool)
             or not isinstance(self.val_size, numbers.Integral)
@@ -308,6 +288,8 @@ class NeuralForecaster(Forecaster):
 
     # ------------------------------------------------------------------ data layout
     def _panel(self, df: Any, what: str, device: torch.device) -> Panel:
+        if isinstance(df, Panel):  # validated at an entry point's boundary already
+            return df.to(device)
         try:
             return to_panel(
                 df,
@@ -315,6 +297,7 @@ class NeuralForecaster(Forecaster):
                 time_col=self.time_col,
                 target_col=self.target_col,
                 fill=self.fill,  # type: ignore[arg-type]
+                freq=self.freq,
                 device=device,
             )
         except InputError as error:
@@ -548,7 +531,8 @@ class NeuralForecaster(Forecaster):
         season = self.season_length or infer_season_length(panel)
         params = self._resolve_params(panel, season)
         horizon = int(self.horizon)
-        quantiles = quantiles_for_levels(self.levels) if self.levels is not None else [0.5]
+        levels = check_levels(self.levels)
+        quantiles = quantiles_for_levels(levels) if levels else [0.5]
         layout = _Layout(
             target_cols=list(panel.target_cols),
             past_cols=past_cols,
@@ -611,7 +595,7 @@ class NeuralForecaster(Forecaster):
             seed=int(self.seed),
         )
         quantile_t = torch.tensor(quantiles, device=device)
-        has_levels = self.levels is not None
+        has_levels = bool(levels)
         n_train = len(series_idx)
         batch_size = min(params["batch_size"], n_train)
         step_counter = [0]
@@ -708,7 +692,10 @@ class NeuralForecaster(Forecaster):
                 )
                 outputs.append(network(**inputs).float())
         y_hat = torch.cat(outputs)  # -> (S, H, C, Q) in scaled units
-        y_hat = scaler.inverse_transform(y_hat)
+        # each target back in its own units: loc/scale of target c, broadcast over quantiles
+        loc = scaler.loc[:, :, : lay.n_targets, None].to(y_hat)  # -> (S, 1, C, 1)
+        scale = scaler.scale[:, :, : lay.n_targets, None].to(y_hat)
+        y_hat = y_hat * scale + loc
         # quantiles are learned separately; sorting removes any crossing
         return torch.sort(y_hat, dim=-1).values
 
@@ -732,17 +719,7 @@ class NeuralForecaster(Forecaster):
             panel.values.new_ones((panel.n_series, 1, panel.n_channels)),
         )
         data = self._window_tensor(panel, identity, lay, future_df, require_future=False)
-        series_list, cutoff_list = [], []
-        for s, stamps in enumerate(panel.times):
-            positions = stamps.get_indexer(pd.Index(list(cutoffs)))
-            positions = np.unique(positions[positions >= 0])
-            series_list.append(np.full(len(positions), s))
-            cutoff_list.append(positions)
-        series_np = np.concatenate(series_list).astype(np.int64)
-        cutoff_np = np.concatenate(cutoff_list).astype(np.int64)
-        if len(series_np) == 0:
-            msg = "no series of `df` holds any of the `cutoffs`; pass time stamps found in `df`."
-            raise InputError(msg)
+        series_np, cutoff_np = cutoff_positions(panel, cutoffs)
         if lay.future_cols and future_df is None:
             beyond = cutoff_np + lay.horizon >= panel.lengths.to("cpu").numpy()[series_np]
             if beyond.any():
@@ -869,7 +846,7 @@ class NeuralForecaster(Forecaster):
         median = quantiles.index(0.5)
         for c, col in enumerate(lay.target_cols):
             frame[col] = values[:, :, c, median].reshape(-1)
-            for level in self.levels or ():
+            for level in check_levels(self.levels):
                 alpha = round((1.0 - float(level) / 100.0) / 2.0, 10)
                 tag = f"{level:g}"
                 frame[f"{col}_lo_{tag}"] = values[:, :, c, quantiles.index(alpha)].reshape(-1)
@@ -1086,6 +1063,7 @@ class Seq2SeqForecaster(NeuralForecaster):
         time_col: str = "ds",
         target_col: str | Sequence[str] = "y",
         fill: str | None = None,
+        freq: str | int | None = None,
         teacher_forcing: float = 0.5,
         teacher_forcing_decay: float | None = 0.5,
     ) -> None:

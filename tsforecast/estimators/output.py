@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 
 from tsforecast.checks import level_tag
+from tsforecast.data.frames import from_pandas
+from tsforecast.data.panel import Panel
 from tsforecast.errors import InputError
-from tsforecast.frames import from_pandas
-from tsforecast.panel import Panel
 
 __all__ = ["cutoff_positions", "forecast_frame", "times_after"]
 
@@ -36,7 +36,7 @@ def cutoff_positions(panel: Panel, cutoffs: Any) -> tuple[np.ndarray, np.ndarray
     `cutoffs` is either a sequence of time stamps (each series is forecast after every one of
     them it holds) or a frame with the id column and a `cutoff` column (exact pairs).
     """
-    from tsforecast.frames import to_pandas
+    from tsforecast.data.frames import to_pandas
 
     series_list: list[np.ndarray] = []
     cutoff_list: list[np.ndarray] = []

@@ -27,7 +27,7 @@ __all__ = ["REGISTRY", "ModelSpec", "build", "load", "names", "spec"]
 Kind = Literal["statistical", "neural", "meta"]
 
 # Arguments an entry point sets itself (from its own arguments, not from a model's params).
-ENTRY_POINT_ARGS = ("horizon", "levels", "id_col", "time_col", "target_col")
+ENTRY_POINT_ARGS = ("horizon", "levels", "id_col", "time_col", "target_col", "fill", "freq")
 
 
 @dataclass(frozen=True)

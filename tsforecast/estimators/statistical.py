@@ -1,6 +1,6 @@
 """The statistical baselines as estimators behind the one contract.
 
-Each target of each series is fitted on its own (`tsforecast.baselines` holds the models and
+Each target of each series is fitted on its own (`tsforecast.stats` holds the models and
 the process pool). What a fit learns per (series, target) — ETS's form and smoothing
 parameters, ARIMA's orders and coefficients — is kept in `specs_`: `predict` on a longer or
 newer history of a known series runs the fitted model over it without re-estimating (a new
@@ -15,19 +15,28 @@ error naming what to drop (`Capabilities`).
 from __future__ import annotations
 
 import os
+import time
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 import torch
 
-from tsforecast.checks import check_fill, check_levels, check_seed, positive_int
+from tsforecast.checks import (
+    check_fill,
+    check_levels,
+    check_seed,
+    check_time_budget,
+    positive_int,
+)
+from tsforecast.data.frequency import infer_season_length
+from tsforecast.data.panel import Panel
+from tsforecast.data.validation import to_panel
 from tsforecast.devices import resolve_device
 from tsforecast.errors import InputError
 from tsforecast.estimators.base import FORMAT_VERSION, Capabilities, Forecaster
 from tsforecast.estimators.history import panel_from_saved, panel_to_saved
 from tsforecast.estimators.output import cutoff_positions, forecast_frame
-from tsforecast.panel import Panel, infer_season_length, to_panel
 from tsforecast.persistence import write_model_folder
 
 __all__ = [
@@ -48,6 +57,9 @@ class StatisticalForecaster(Forecaster):
     horizon: steps forecast after each cutoff. levels: interval levels in percent.
     season_length: the seasonal period m (None: from the frequency, see `infer_season_length`).
     n_jobs: processes for the slower models (None: all cores).
+    time_budget_s: wall-clock bound of one fit / predict call: series not started by then are
+        not fitted but forecast by seasonal naive (naive without a season), listed in
+        `failures_` with the reason "time budget reached".
     id_col, time_col, target_col, fill, freq: how the frame is read (see `tsf.to_panel`).
     device, seed: accepted for one contract with the neural models (checked, otherwise unused:
     these models run on the CPU and are deterministic).
@@ -69,6 +81,7 @@ class StatisticalForecaster(Forecaster):
         target_col: str | list[str] = "y",
         fill: str | None = None,
         freq: str | int | None = None,
+        time_budget_s: float | None = None,
         device: str = "auto",
         seed: int = 0,
     ) -> None:
@@ -81,6 +94,7 @@ class StatisticalForecaster(Forecaster):
         self.target_col = target_col
         self.fill = fill
         self.freq = freq
+        self.time_budget_s = time_budget_s
         self.device = device
         self.seed = seed
 
@@ -89,7 +103,7 @@ class StatisticalForecaster(Forecaster):
         return self.method
 
     def _check_params(self) -> None:
-        from tsforecast.baselines import resolve_n_jobs
+        from tsforecast.stats import resolve_n_jobs
 
         positive_int("horizon", self.horizon)
         check_levels(self.levels)
@@ -98,6 +112,7 @@ class StatisticalForecaster(Forecaster):
         resolve_n_jobs(self.n_jobs)
         check_fill(self.fill)
         check_seed(self.seed)
+        check_time_budget(self.time_budget_s)
         resolve_device(self.device)
 
     # ------------------------------------------------------------------ data
@@ -137,6 +152,7 @@ class StatisticalForecaster(Forecaster):
         forecasts = self._run(panel, series_idx, cutoff_idx, fitting=True)
         self.history_panel_ = panel
         self.fit_forecasts_ = forecasts
+        self._positions = {i: s for s, i in enumerate(panel.ids)}
         return self
 
     def predict(self, history_df: Any | None = None, future_df: Any | None = None) -> Any:
@@ -184,7 +200,6 @@ class StatisticalForecaster(Forecaster):
         fitting: bool,
         start_idx: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
-        from tsforecast.baselines import forecast_many
 
         horizon, levels = int(self.horizon), self.levels_
         n, n_targets, n_levels = len(series_idx), panel.n_targets, len(levels)
@@ -192,6 +207,8 @@ class StatisticalForecaster(Forecaster):
         lo = np.empty((n, horizon, n_targets, n_levels)) if n_levels else None
         hi = np.empty((n, horizon, n_targets, n_levels)) if n_levels else None
         starts = np.zeros(n, dtype=np.int64) if start_idx is None else start_idx
+        budget = self.time_budget_s
+        deadline = None if budget is None else time.time() + float(budget)
         failures: list[dict[str, Any]] = []
         for t, target in enumerate(panel.target_cols):
             series = [
@@ -199,17 +216,22 @@ class StatisticalForecaster(Forecaster):
                 for s, a, c in zip(series_idx, starts, cutoff_idx, strict=True)
             ]
             specs = None
+            reuse: list[Any] = [None] * n
             if not fitting:
                 specs = [self.specs_.get((panel.ids[int(s)], target)) for s in series_idx]
-            results = forecast_many(
-                self.method,
-                series,
-                horizon,
-                self.season_length_,
-                levels,
-                specs=specs,
-                n_jobs=self.n_jobs,
+                reuse = [
+                    self._fitted_forecast(panel.ids[int(s)], t, y)
+                    for s, y in zip(series_idx, series, strict=True)
+                ]
+            todo = [i for i in range(n) if reuse[i] is None]
+            computed = self._within_budget(
+                [series[i] for i in todo],
+                None if specs is None else [specs[i] for i in todo],
+                deadline,
             )
+            results = list(reuse)
+            for i, result in zip(todo, computed, strict=True):
+                results[i] = result
             for i, (s, c, result) in enumerate(zip(series_idx, cutoff_idx, results, strict=True)):
                 point[i, :, t] = result.mean
                 if lo is not None and hi is not None:
@@ -230,6 +252,48 @@ class StatisticalForecaster(Forecaster):
             new = pd.DataFrame(failures)
             self.failures_ = new if self.failures_.empty else pd.concat([self.failures_, new])
         return point, lo, hi
+
+    def _within_budget(
+        self, series: list[np.ndarray], specs: list[Any] | None, deadline: float | None
+    ) -> list[Any]:
+        """forecast_many over `series`; past `deadline` no new series is started (fallbacks)."""
+        from tsforecast.stats import forecast_many
+
+        return forecast_many(
+            self.method,
+            series,
+            int(self.horizon),
+            self.season_length_,
+            self.levels_,
+            specs=specs,
+            n_jobs=self.n_jobs,
+            deadline=deadline,
+        )
+
+    def _fitted_forecast(self, series_id: Any, target: int, y: np.ndarray) -> Any:
+        """The forecast `fit` made for this series and target when `y` is exactly the history it
+        was fitted on (a backtest predicts each fitted fold at its own cutoff), else None."""
+        from tsforecast.stats import SeriesForecast
+
+        fitted = self.history_panel_
+        position = self._fitted_positions().get(series_id)
+        if position is None:
+            return None
+        history = fitted.series_values(position)[:, target]
+        if len(history) != len(y) or not np.array_equal(history, y):
+            return None
+        point, lo, hi = self.fit_forecasts_
+        empty = np.empty((0, int(self.horizon)))
+        return SeriesForecast(
+            point[position, :, target],
+            empty if lo is None else lo[position, :, target, :].T,
+            empty if hi is None else hi[position, :, target, :].T,
+        )
+
+    def _fitted_positions(self) -> dict[Any, int]:
+        if not hasattr(self, "_positions"):
+            self._positions = {i: s for s, i in enumerate(self.history_panel_.ids)}
+        return self._positions
 
     # ------------------------------------------------------------------ save / load
     def save(self, path: str | os.PathLike[str]) -> None:
@@ -312,18 +376,18 @@ class Naive2Forecaster(StatisticalForecaster):
 
 
 class ETSForecaster(StatisticalForecaster):
-    """`ets`: exponential smoothing, the form chosen by AICc (see `tsforecast.baselines`)."""
+    """`ets`: exponential smoothing, the form chosen by AICc (see `tsforecast.stats`)."""
 
     method = "ets"
 
 
 class ARIMAForecaster(StatisticalForecaster):
-    """`arima`: seasonal ARIMA with a stepwise order search (see `tsforecast.baselines`)."""
+    """`arima`: seasonal ARIMA with a stepwise order search (see `tsforecast.stats`)."""
 
     method = "arima"
 
 
 class ThetaForecaster(StatisticalForecaster):
-    """`theta`: the Theta method on the deseasonalised series (see `tsforecast.baselines`)."""
+    """`theta`: the Theta method on the deseasonalised series (see `tsforecast.stats`)."""
 
     method = "theta"

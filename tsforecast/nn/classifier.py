@@ -1,7 +1,7 @@
 """The sequence classifier network: a (bi)LSTM encoder over packed sequences and an MLP head.
 
 Pure `nn.Module`: no labels, no numpy, no device logic. The estimator that prepares the data,
-trains and decodes the outputs is `tsforecast.classification.SequenceClassifier`.
+trains and decodes the outputs is `tsforecast.estimators.classifier.SequenceClassifier`.
 
 Shape legend: B batch, L longest sequence in the batch (right-padded), C channels,
 D hidden size, E = D x directions (the embedding size), K outputs (logits).
@@ -15,6 +15,8 @@ from typing import Any
 import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
+
+from tsforecast.nn.blocks import final_state, mlp, stacked_lstm, to_patches
 
 __all__ = ["ClassifierConfig", "LSTMClassifierNet"]
 
@@ -63,26 +65,22 @@ class LSTMClassifierNet(nn.Module):
         self.input_scale: torch.Tensor
         self.register_buffer("input_loc", torch.zeros(config.n_channels))
         self.register_buffer("input_scale", torch.ones(config.n_channels))
-        self.lstm = nn.LSTM(
-            input_size=config.n_channels * config.patch_size,
-            hidden_size=config.hidden_size,
-            num_layers=config.num_layers,
-            batch_first=True,
-            # torch applies this between stacked layers only (it warns when num_layers == 1).
-            dropout=config.dropout if config.num_layers > 1 else 0.0,
-            bidirectional=config.bidirectional,
+        self.lstm = stacked_lstm(
+            config.n_channels * config.patch_size,
+            config.hidden_size,
+            config.num_layers,
+            config.bidirectional,
+            config.dropout,
         )
-        layers: list[nn.Module] = [nn.Dropout(config.dropout)]
-        width = config.embedding_size
-        for _ in range(config.head_layers - 1):
-            layers += [
-                nn.Linear(width, config.head_hidden_size),
-                nn.ReLU(),
-                nn.Dropout(config.dropout),
-            ]
-            width = config.head_hidden_size
-        layers.append(nn.Linear(width, config.n_outputs))
-        self.head = nn.Sequential(*layers)
+        # Dropout on the embedding, then `head_layers - 1` hidden layers and the read-out.
+        head = mlp(
+            config.embedding_size,
+            config.head_hidden_size,
+            config.n_outputs,
+            config.head_layers - 1,
+            config.dropout,
+        )
+        self.head = nn.Sequential(nn.Dropout(config.dropout), *head)
 
     def encode(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Embed each sequence as the encoder state at its own last valid step.
@@ -94,15 +92,12 @@ class LSTMClassifierNet(nn.Module):
         lengths = lengths.detach().to("cpu", torch.int64)  # packing wants them on the CPU
         patch = self.config.patch_size
         if patch > 1:
-            batch, length, channels = x.shape
-            n_patches = -(-length // patch)
             # A sequence's last patch may run past its end: those steps become 0 (the channel
             # mean) whatever the padding held, so a prediction never depends on the batch.
-            steps = torch.arange(n_patches * patch, device=x.device)
-            x = nn.functional.pad(x, (0, 0, 0, n_patches * patch - length))
-            is_valid = steps[None, :] < lengths.to(x.device)[:, None]  # -> (B, L_p)
+            steps = torch.arange(x.shape[1], device=x.device)
+            is_valid = steps[None, :] < lengths.to(x.device)[:, None]  # -> (B, L)
             x = x.masked_fill(~is_valid[..., None], 0.0)
-            x = x.reshape(batch, n_patches, patch * channels)  # -> (B, L / P, P x C)
+            x = to_patches(x, patch, pad="right")  # -> (B, ceil(L / P), P x C)
             lengths = -(-lengths // patch)
         if int(lengths.min()) == x.shape[1]:
             # No padding in this batch: the plain LSTM computes the same states as the packed
@@ -114,11 +109,9 @@ class LSTMClassifierNet(nn.Module):
             # batch order.
             packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
             _, (h_n, _) = self.lstm(packed)  # h_n: (num_layers * directions, B, D)
-        if self.config.bidirectional:
-            # Last layer: forward state after the last valid step, backward state after
-            # reading back to step 0; concatenated.
-            return torch.cat([h_n[-2], h_n[-1]], dim=-1)  # -> (B, 2D)
-        return h_n[-1]  # -> (B, D)
+        # Last layer; bidirectional: the forward state after the last valid step and the
+        # backward state after reading back to step 0, concatenated -> (B, E).
+        return final_state(h_n, self.config.bidirectional)
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Raw logits (B, K): no sigmoid or softmax here, the losses take logits."""

@@ -1,8 +1,9 @@
-"""Loaders for the real data sets shipped in `datasets/` (see datasets/README.md).
+"""Loaders for the real data sets shipped in `tsforecast/data/shipped/` (see its README.md).
 
 `load(name)` returns a `ForecastingDataset` (long frames + frequency, season length, horizon and
 the standard split) or a `ClassificationDataset` (lists of (length, channels) arrays + labels).
-Nothing is downloaded: every file ships with the project.
+Nothing is downloaded: every file ships with the package as package data, so `load` works the
+same from a checkout, an editable install and an installed wheel.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ __all__ = [
     "read_ts_file",
 ]
 
-_FORECASTING = ("air_passengers", "m4_hourly", "etth1", "etth2")
+_FORECASTING = ("air_passengers", "m4_hourly", "m4_weekly", "etth1", "etth2")
 _CLASSIFICATION = {
     "gunpoint": "GunPoint",
     "italy_power_demand": "ItalyPowerDemand",
@@ -92,8 +93,8 @@ class ClassificationDataset:
 
 
 def data_dir() -> Path:
-    """The folder holding the shipped data files."""
-    return Path(__file__).resolve().parent.parent / "datasets"
+    """The folder holding the shipped data files (inside the installed package)."""
+    return Path(__file__).resolve().parent / "shipped"
 
 
 def names() -> list[str]:
@@ -108,6 +109,8 @@ def load(name: str) -> ForecastingDataset | ClassificationDataset:
         return _load_air_passengers()
     if key == "m4_hourly":
         return _load_m4_hourly()
+    if key == "m4_weekly":
+        return _load_m4_weekly()
     if key in ("etth1", "etth2"):
         return _load_ett(key)
     if key in _CLASSIFICATION:
@@ -149,26 +152,51 @@ def _load_air_passengers() -> ForecastingDataset:
 
 
 def _load_m4_hourly() -> ForecastingDataset:
-    folder = data_dir() / "m4_hourly"
-    train = _m4_wide_to_long(pd.read_csv(folder / "Hourly-train.csv"), first_ds=None)
+    return _load_m4(
+        "Hourly",
+        season_length=24,
+        horizon=48,
+        description="M4 competition, 414 hourly series; ds are integer hours (M4 gave no dates).",
+    )
+
+
+def _load_m4_weekly() -> ForecastingDataset:
+    # Season 1 is the organisers' protocol for Weekly (MASE on lag-1 differences), so that the
+    # scores compare with the published rows; a model may still use the ~52-week cycle.
+    return _load_m4(
+        "Weekly",
+        season_length=1,
+        horizon=13,
+        description="M4 competition, 359 weekly series; ds are integer weeks (M4 gave no dates).",
+    )
+
+
+def _load_m4(
+    frequency: str, season_length: int, horizon: int, description: str
+) -> ForecastingDataset:
+    folder = data_dir() / f"m4_{frequency.lower()}"
+    train = _m4_wide_to_long(pd.read_csv(folder / f"{frequency}-train.csv"), first_ds=None)
     last = train.groupby("unique_id", sort=False)["ds"].max()
-    test = _m4_wide_to_long(pd.read_csv(folder / "Hourly-test.csv"), first_ds=last + 1)
+    test = _m4_wide_to_long(pd.read_csv(folder / f"{frequency}-test.csv"), first_ds=last + 1)
     df = (
         pd.concat([train, test], ignore_index=True)
         .sort_values(["unique_id", "ds"], kind="stable")
         .reset_index(drop=True)
     )
     return ForecastingDataset(
-        name="m4_hourly",
+        name=f"m4_{frequency.lower()}",
         df=df,
         train=train,
         test=test,
         freq=1,
-        season_length=24,
-        horizon=48,
+        season_length=season_length,
+        horizon=horizon,
         target_cols=["y"],
-        split={"train": "Hourly-train.csv", "test": "Hourly-test.csv (48 steps per series)"},
-        description="M4 competition, 414 hourly series; ds are integer hours (M4 gave no dates).",
+        split={
+            "train": f"{frequency}-train.csv",
+            "test": f"{frequency}-test.csv ({horizon} steps per series)",
+        },
+        description=description,
     )
 
 

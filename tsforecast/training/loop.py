@@ -1,5 +1,7 @@
 """The training loop shared by every neural model (forecasters and the sequence classifier).
 
+The losses live in `tsforecast.training.losses`.
+
 The loop knows nothing about windows or data frames: the caller hands it a module and a
 `train_loss(module, generator)` closure that draws its own batch (window indices drawn with the
 generator, gathered on the device) and returns a scalar loss. The loop owns everything else:
@@ -25,6 +27,13 @@ from typing import Any, Literal, TextIO
 import torch
 from torch import nn
 
+from tsforecast.checks import (
+    check_time_budget,
+    non_negative_int,
+    one_of,
+    positive_int,
+    positive_int_or_none,
+)
 from tsforecast.errors import InputError, TsforecastWarning
 
 __all__ = [
@@ -70,43 +79,21 @@ class TrainingConfig:
 
     def __post_init__(self) -> None:
         for name in ("max_steps", "batch_size", "eval_every"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                msg = f"`{name}` must be a positive integer, got {value!r}."
-                raise InputError(msg)
-        if isinstance(self.warmup_steps, bool) or not isinstance(self.warmup_steps, int):
-            msg = f"`warmup_steps` must be a non-negative integer, got {self.warmup_steps!r}."
-            raise InputError(msg)
-        if self.warmup_steps < 0:
-            msg = f"`warmup_steps` must be a non-negative integer, got {self.warmup_steps!r}."
-            raise InputError(msg)
+            positive_int(name, getattr(self, name))
+        non_negative_int("warmup_steps", self.warmup_steps)
+        positive_int_or_none("patience", self.patience)
+        one_of("lr_schedule", self.lr_schedule, ("cosine", "onecycle", "constant"))
+        one_of("precision", self.precision, ("auto", "bf16", "fp32"))
+        check_time_budget(self.time_budget_s)
         if not (isinstance(self.learning_rate, (int, float)) and self.learning_rate > 0):
             msg = f"`learning_rate` must be a positive number, got {self.learning_rate!r}."
             raise InputError(msg)
         if not (isinstance(self.weight_decay, (int, float)) and self.weight_decay >= 0):
             msg = f"`weight_decay` must be a non-negative number, got {self.weight_decay!r}."
             raise InputError(msg)
-        if self.lr_schedule not in ("cosine", "onecycle", "constant"):
-            msg = (
-                "`lr_schedule` must be one of 'cosine', 'onecycle', 'constant', "
-                f"got {self.lr_schedule!r}."
-            )
-            raise InputError(msg)
         if self.grad_clip_norm is not None and not self.grad_clip_norm > 0:
             clip = self.grad_clip_norm
             msg = f"`grad_clip_norm` must be a positive number or None, got {clip!r}."
-            raise InputError(msg)
-        patience = self.patience
-        if patience is not None and (
-            isinstance(patience, bool) or not isinstance(patience, int) or patience < 1
-        ):
-            msg = f"`patience` must be a positive integer or None, got {self.patience!r}."
-            raise InputError(msg)
-        if self.time_budget_s is not None and not self.time_budget_s > 0:
-            msg = f"`time_budget_s` must be a positive number or None, got {self.time_budget_s!r}."
-            raise InputError(msg)
-        if self.precision not in ("auto", "bf16", "fp32"):
-            msg = f"`precision` must be one of 'auto', 'bf16', 'fp32', got {self.precision!r}."
             raise InputError(msg)
         if isinstance(self.seed, bool) or not isinstance(self.seed, int):
             msg = f"`seed` must be an integer, got {self.seed!r}."
@@ -215,6 +202,83 @@ def _copy_state(module: nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().clone() for k, v in module.state_dict().items()}
 
 
+class _Evaluations:
+    """What the evaluations keep between them: the training loss since the last one, the best
+    weights, the early-stopping count, and the history in `result`."""
+
+    def __init__(
+        self,
+        module: nn.Module,
+        val_loss: Callable[[nn.Module], torch.Tensor] | None,
+        config: TrainingConfig,
+        device: torch.device,
+        result: TrainingResult,
+    ) -> None:
+        self.module, self.val_loss, self.config, self.device = module, val_loss, config, device
+        self.result = result
+        self.best_state: dict[str, torch.Tensor] | None = None
+        self.best_val = math.inf
+        self.evals_without_gain = 0
+        # Losses are summed on the device and read once per evaluation: a `.item()` per step
+        # would synchronise a GPU every step.
+        self.loss_sum = torch.zeros((), device=device)
+        self.n_since_eval = 0
+
+    def add(self, loss: torch.Tensor) -> None:
+        self.loss_sum = self.loss_sum + loss.detach().float()
+        self.n_since_eval += 1
+
+    def is_finite(self) -> bool:
+        return math.isfinite(float(self.loss_sum.item()))
+
+    def record(
+        self, step: int, train_loss: float, val: float | None, lr: float, elapsed: float
+    ) -> None:
+        entry = {"step": step, "train_loss": train_loss, "val_loss": val, "lr": lr}
+        self.result.history.append({**entry, "elapsed_s": elapsed})
+
+    def evaluate(self, step: int) -> tuple[float, float | None]:
+        """(mean training loss since the last evaluation, validation loss or None)."""
+        mean_train = float(self.loss_sum.item()) / max(self.n_since_eval, 1)
+        self.loss_sum = torch.zeros((), device=self.device)
+        self.n_since_eval = 0
+        if self.val_loss is None:
+            # Without validation the latest finite weights are the best we know of.
+            self.best_state = _copy_state(self.module)
+            self.result.best_step = step
+            return mean_train, None
+        self.module.eval()
+        with torch.no_grad(), _autocast(self.device, self.config.precision):
+            val = float(self.val_loss(self.module).float().item())
+        self.module.train()
+        if val < self.best_val:
+            self.best_val = val
+            self.best_state = _copy_state(self.module)
+            self.result.best_step = step
+            self.evals_without_gain = 0
+        else:
+            self.evals_without_gain += 1
+        return mean_train, val
+
+    def should_stop_early(self) -> bool:
+        patience = self.config.patience
+        return patience is not None and self.evals_without_gain >= patience
+
+    def restore_best(self) -> None:
+        if self.best_state is not None:
+            self.module.load_state_dict(self.best_state)
+        if self.val_loss is not None and math.isfinite(self.best_val):
+            self.result.best_val_loss = self.best_val
+
+
+def _learning_rate(config: TrainingConfig, step: int, elapsed: float) -> float:
+    # How far the run is: in steps, or in wall clock when a budget runs out first.
+    frac = step / config.max_steps
+    if config.time_budget_s is not None:
+        frac = max(frac, elapsed / config.time_budget_s)
+    return config.learning_rate * lr_factor(frac, step, config.warmup_steps, config.lr_schedule)
+
+
 def train(
     module: nn.Module,
     train_loss: Callable[[nn.Module, torch.Generator], torch.Tensor],
@@ -237,67 +301,17 @@ def train(
     optimizer = _optimizer(module, config, device)
     show = config.progress if config.progress is not None else sys.stderr.isatty()
     progress = _Progress(show, config.max_steps, sys.stderr)
-
     result = TrainingResult()
-    best_state: dict[str, torch.Tensor] | None = None
-    best_val = math.inf
-    evals_without_gain = 0
-    # Losses are summed on the device and read once per evaluation: a `.item()` per step would
-    # synchronise a GPU every step.
-    loss_sum = torch.zeros((), device=device)
-    n_since_eval = 0
+    evals = _Evaluations(module, val_loss, config, device, result)
     step = 0
     start = time.perf_counter()
 
-    def evaluate(elapsed: float, lr: float) -> bool:
-        """Record one evaluation; True when early stopping should end the run."""
-        nonlocal best_state, best_val, evals_without_gain, loss_sum, n_since_eval
-        mean_train = float(loss_sum.item()) / max(n_since_eval, 1)
-        loss_sum = torch.zeros((), device=device)
-        n_since_eval = 0
-        val: float | None = None
-        if val_loss is not None:
-            module.eval()
-            with torch.no_grad(), _autocast(device, config.precision):
-                val = float(val_loss(module).float().item())
-            module.train()
-            if val < best_val:
-                best_val = val
-                best_state = _copy_state(module)
-                result.best_step = step
-                evals_without_gain = 0
-            else:
-                evals_without_gain += 1
-        else:
-            # Without validation the latest finite weights are the best we know of.
-            best_state = _copy_state(module)
-            result.best_step = step
-        result.history.append(
-            {
-                "step": step,
-                "train_loss": mean_train,
-                "val_loss": val,
-                "lr": lr,
-                "elapsed_s": elapsed,
-            }
-        )
-        progress.update(step, elapsed, mean_train, val)
-        return config.patience is not None and evals_without_gain >= config.patience
-
     module.train()
-    lr = config.learning_rate
     with _seeded(config.seed, device):
         while True:
-            elapsed = time.perf_counter() - start
-            frac = step / config.max_steps
-            if config.time_budget_s is not None:
-                frac = max(frac, elapsed / config.time_budget_s)
-            lr = config.learning_rate * lr_factor(
-                frac, step, config.warmup_steps, config.lr_schedule
-            )
+            lr = _learning_rate(config, step, time.perf_counter() - start)
             for group in optimizer.param_groups:
                 group["lr"] = lr
-
             with _autocast(device, config.precision):
                 loss = train_loss(module, generator)
             optimizer.zero_grad(set_to_none=True)
@@ -306,47 +320,33 @@ def train(
                 nn.utils.clip_grad_norm_(module.parameters(), config.grad_clip_norm)
             optimizer.step()
             step += 1
-            loss_sum = loss_sum + loss.detach().float()
-            n_since_eval += 1
+            evals.add(loss)
 
             elapsed = time.perf_counter() - start
             out_of_time = config.time_budget_s is not None and elapsed >= config.time_budget_s
-            last = step >= config.max_steps or out_of_time
-            if step % config.eval_every == 0 or last:
-                if not math.isfinite(float(loss_sum.item())):
-                    result.stopped_reason = "non_finite_loss"
-                    result.history.append(
-                        {
-                            "step": step,
-                            "train_loss": math.nan,
-                            "val_loss": None,
-                            "lr": lr,
-                            "elapsed_s": elapsed,
-                        }
-                    )
-                    msg = (
-                        f"training loss became non-finite by step {step}; the weights of step "
-                        f"{result.best_step} are kept. Lower `learning_rate` or check the "
-                        "input for extreme values."
-                    )
-                    warnings.warn(msg, TsforecastWarning, stacklevel=3)
-                    break
-                if evaluate(elapsed, lr):
-                    result.stopped_reason = "early_stopping"
-                    break
-                if step >= config.max_steps:
-                    result.stopped_reason = "max_steps"
-                    break
-                if out_of_time:
-                    result.stopped_reason = "time_budget"
-                    break
-            else:
+            if not (step % config.eval_every == 0 or step >= config.max_steps or out_of_time):
                 progress.update(step, elapsed, None, None)
+                continue
+            if not evals.is_finite():
+                result.stopped_reason = "non_finite_loss"
+                evals.record(step, math.nan, None, lr, elapsed)
+                msg = (
+                    f"training loss became non-finite by step {step}; the weights of step "
+                    f"{result.best_step} are kept. Lower `learning_rate` or check the "
+                    "input for extreme values."
+                )
+                warnings.warn(msg, TsforecastWarning, stacklevel=3)
+                break
+            mean_train, val = evals.evaluate(step)
+            evals.record(step, mean_train, val, lr, elapsed)
+            progress.update(step, elapsed, mean_train, val)
+            if evals.should_stop_early():
+                result.stopped_reason = "early_stopping"
+                break
+            if step >= config.max_steps or out_of_time:
+                result.stopped_reason = "max_steps" if step >= config.max_steps else "time_budget"
+                break
     progress.close()
-
-    if best_state is not None:
-        module.load_state_dict(best_state)
-    if val_loss is not None and math.isfinite(best_val):
-        result.best_val_loss = best_val
+    evals.restore_best()
     module.eval()
     return result

@@ -1,7 +1,7 @@
 """LSTM encoder-decoder (`seq2seq`): the encoder's final (h, c) start a decoder that unrolls the
 horizon one step at a time.
 
-Pure `nn.Module`: tensors in, tensors out. Inputs as in `tsforecast.models.lstm` plus, for
+Pure `nn.Module`: tensors in, tensors out. Inputs as in `tsforecast.nn.lstm` plus, for
 training, `future_target` [B, H, C] (the teacher) and `teacher_forcing_ratio`: at each decoder step
 and for each window the decoder is fed the true previous value with that probability and its own
 previous output otherwise. With ratio 0 (and always at inference) it only sees its own outputs,
@@ -18,31 +18,25 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from tsforecast.models.lstm import Highway, PastEncoder, WindowNorm, mlp
+from tsforecast.nn.blocks import (
+    ForecastNetConfig,
+    Highway,
+    encoder_input,
+    mlp,
+    past_modules,
+    stacked_lstm,
+)
 
 __all__ = ["Seq2SeqNet", "Seq2SeqNetConfig"]
 
 
 @dataclass
-class Seq2SeqNetConfig:
-    """Sizes of a `Seq2SeqNet`; n_* come from the data."""
+class Seq2SeqNetConfig(ForecastNetConfig):
+    """Sizes of a `Seq2SeqNet`: those of `ForecastNetConfig` (a smaller per-step head), plus
+    which quantile the decoder feeds back to itself."""
 
-    n_targets: int
-    n_past_features: int
-    n_future_features: int
-    input_size: int
-    horizon: int
-    hidden_size: int = 128
-    num_layers: int = 2
-    bidirectional: bool = False
-    dropout: float = 0.1
     head_layers: int = 1
     head_hidden_size: int = 128
-    n_quantiles: int = 1
-    patch_size: int = 1
-    window_norm: bool = True
-    norm_window: int = 24
-    highway: bool = True
     median_index: int = 0  # which quantile is fed back to the decoder (the median)
 
 
@@ -53,29 +47,16 @@ class Seq2SeqNet(nn.Module):
         super().__init__()
         self.config = config
         c = config
-        n_features = c.n_targets + c.n_past_features + 1  # + the observed-mask channel
-        self.norm = WindowNorm(min(c.norm_window, c.input_size)) if c.window_norm else None
-        self.encoder = PastEncoder(
-            n_features,
-            c.input_size,
-            c.hidden_size,
-            c.num_layers,
-            c.bidirectional,
-            c.dropout,
-            c.patch_size,
-        )
+        self.norm, self.encoder = past_modules(c)
         if c.bidirectional:
             # forward and backward states of each layer -> the decoder's (h, c) of that layer
             self.project_h: nn.Module | None = nn.Linear(2 * c.hidden_size, c.hidden_size)
             self.project_c: nn.Module | None = nn.Linear(2 * c.hidden_size, c.hidden_size)
         else:
             self.project_h = self.project_c = None
-        self.decoder = nn.LSTM(
-            input_size=c.n_targets + c.n_future_features,
-            hidden_size=c.hidden_size,
-            num_layers=c.num_layers,
-            batch_first=True,
-            dropout=c.dropout if c.num_layers > 1 else 0.0,
+        # The decoder runs forward in time only: it unrolls the horizon step by step.
+        self.decoder = stacked_lstm(
+            c.n_targets + c.n_future_features, c.hidden_size, c.num_layers, False, c.dropout
         )
         self.output = mlp(
             c.hidden_size, c.head_hidden_size, c.n_targets * c.n_quantiles, c.head_layers, c.dropout
@@ -111,16 +92,11 @@ class Seq2SeqNet(nn.Module):
         # future_features [B, H, F] | None, future_target [B, H, C] | None -> y_hat [B, H, C, Q]
         c = self.config
         batch = past_target.shape[0]
-        mask = past_mask[..., None].to(past_target.dtype)  # -> (B, L, 1)
-        if self.norm is not None:
-            loc, scale = self.norm(past_target, past_mask)  # -> (B, 1, C) each
-            past_target = (past_target - loc) / scale * mask
-            if future_target is not None:
-                future_target = (future_target - loc) / scale
-        parts = [past_target, mask]
-        if past_features is not None:
-            parts.insert(1, past_features)
-        _, (h_n, c_n) = self.encoder(torch.cat(parts, dim=-1))
+        x, past_target, loc_scale = encoder_input(self.norm, past_target, past_mask, past_features)
+        if loc_scale is not None and future_target is not None:
+            loc, scale = loc_scale  # the teacher in the same window scale -> (B, H, C)
+            future_target = (future_target - loc) / scale
+        _, (h_n, c_n) = self.encoder(x)
         state = self._decoder_state(h_n, c_n)  # (h, c): (layers, B, D) each
         skip = self.highway(past_target) if self.highway is not None else None  # (B, H, C)
         if c.n_future_features == 0 or future_features is None:
@@ -158,6 +134,7 @@ class Seq2SeqNet(nn.Module):
                     assert future_target is not None
                     previous = torch.where(is_teacher[:, h], future_target[:, h], previous)
             y_hat = torch.stack(steps, dim=1)  # -> (B, H, C, Q)
-        if self.norm is not None:
+        if loc_scale is not None:
+            loc, scale = loc_scale
             y_hat = y_hat * scale[..., None] + loc[..., None]
         return y_hat

@@ -1,0 +1,82 @@
+"""Does `time_budget_s` bound the whole `forecast()` call?
+
+Synthetic monthly panels (trend + yearly season + noise, 120-240 points) of 200 and 1,000 series
+through the default `forecast(df, horizon=12, time_budget_s=B)`; prints the wall time, the
+overshoot over the budget and the goal (overshoot <= 10 % of the budget + 5 s), what `auto`
+chose and how many series fell back because the budget ran out. Ends with one JSON line.
+
+    python experiments/benchmarks/time_budget.py [--series 200 1000] [--budget 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+
+import tsforecast as tsf
+
+
+def monthly_panel(n_series: int, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    parts = []
+    for s in range(n_series):
+        n = int(rng.integers(120, 241))
+        t = np.arange(n)
+        level = rng.uniform(100, 5000)
+        y = level * (1 + 0.002 * t) * (1 + 0.15 * np.sin(2 * np.pi * t / 12 + rng.uniform(0, 6)))
+        y = y * (1 + rng.normal(0, 0.03, n))
+        ds = pd.date_range(end="2024-12-01", periods=n, freq="MS")
+        parts.append(pd.DataFrame({"unique_id": f"s{s}", "ds": ds, "y": y}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--series", type=int, nargs="+", default=[200, 1000])
+    parser.add_argument("--budget", type=float, default=20.0)
+    args = parser.parse_args()
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores")
+    rows = []
+    for n_series in args.series:
+        df = monthly_panel(n_series)
+        started = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fc = tsf.forecast(df, horizon=12, time_budget_s=args.budget, progress=False)
+        wall = time.perf_counter() - started
+        selection = fc.attrs["auto_selection"]
+        failures = fc.attrs.get("failures", pd.DataFrame())
+        reasons = failures.get("reason", pd.Series(dtype=str))
+        n_budget = int((reasons == "time budget reached").sum())
+        overshoot = wall - args.budget
+        goal = 0.1 * args.budget + 5.0
+        print(
+            f"{n_series:>6} series, budget {args.budget:.0f} s: wall {wall:6.1f} s, overshoot "
+            f"{overshoot:+6.1f} s (goal <= {goal:.1f} s: "
+            f"{'met' if overshoot <= goal else 'NOT met'}"
+            ")"
+            f"; chose {' + '.join(selection.chosen)}; {n_budget} series fell back at the deadline"
+        )
+        rows.append(
+            {
+                "series": n_series,
+                "budget_s": args.budget,
+                "wall_s": round(wall, 2),
+                "overshoot_s": round(overshoot, 2),
+                "goal_met": bool(overshoot <= goal),
+                "chosen": selection.chosen,
+                "budget_fallbacks": n_budget,
+            }
+        )
+    print(json.dumps({"benchmark": "time_budget", "runs": rows}))
+
+
+if __name__ == "__main__":
+    main()

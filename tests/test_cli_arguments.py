@@ -1,0 +1,209 @@
+"""The command line takes the Python API's arguments and reads the data as the API does.
+
+Levels are percentages (a fraction is refused with the percentage it most likely meant, before
+any data is read); `fill` and `freq` are accepted by `tsforecast forecast` (`--fill`, `--freq`)
+and by a config's `[data]` table, and reach `forecast()` / `backtest()`; a CSV time column of
+ISO stamps whose UTC offset changes (a DST switch) is read exactly as `tsf.to_panel` reads it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import tsforecast as tsf
+import tsforecast.cli.forecast as cli_forecast
+from tsforecast.cli import main
+
+# the modules (`tsf.backtest` and `tsf.forecast` are the functions)
+api_module = importlib.import_module("tsforecast.api")
+backtest_module = importlib.import_module("tsforecast.backtest")
+
+
+def write(path: Path, frame: pd.DataFrame) -> Path:
+    frame.to_csv(path, index=False)
+    return path
+
+
+def dst_frame() -> pd.DataFrame:
+    """Hourly stamps over the 2021 spring-forward of Europe/Berlin, as ISO strings with offsets:
+    ..., 2021-03-28T01:00:00+01:00, 2021-03-28T03:00:00+02:00, ..."""
+    stamps = pd.date_range("2021-03-26", periods=120, freq="h", tz="Europe/Berlin")
+    y = 10 + np.sin(np.arange(120) * 2 * np.pi / 24)
+    return pd.DataFrame({"ds": [t.isoformat() for t in stamps], "y": y})
+
+
+def as_read_by_the_cli(path: Path) -> pd.DataFrame:
+    """The file as the API would get it: a file without an id column is one series, named
+    after the file."""
+    frame = pd.read_csv(path)
+    frame.insert(0, "unique_id", path.stem)
+    return frame
+
+
+def every_other_day(with_gap: bool = False) -> pd.DataFrame:
+    days = pd.date_range("2024-01-01", periods=40, freq="2D")
+    frame = pd.DataFrame({"unique_id": "a", "ds": days.strftime("%Y-%m-%d"), "y": np.arange(40.0)})
+    return frame.drop(index=10) if with_gap else frame
+
+
+# --------------------------------------------------------------------------- levels
+def test_forecast_refuses_fractions_as_levels_before_reading_the_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def no_read(*args: Any) -> Any:
+        raise AssertionError("the data must not be read")
+
+    monkeypatch.setattr(cli_forecast, "_forecast_data", no_read)
+    assert main(["forecast", "air_passengers", "-H", "3", "--levels", "0.9"]) == 2
+    err = capsys.readouterr().err
+    assert "`--levels`" in err and "did you mean (90)?" in err and "--levels 80 95" in err
+    assert "Traceback" not in err
+
+
+# --------------------------------------------------------------------------- forecast()
+def test_the_forecast_command_passes_the_api_arguments_to_forecast(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: dict[str, Any] = {}
+
+    def spy(df: Any, horizon: int, **kwargs: Any) -> pd.DataFrame:
+        seen.update(kwargs, horizon=horizon)
+        return pd.DataFrame({"unique_id": [], "ds": [], "y": []})
+
+    monkeypatch.setattr(api_module, "forecast", spy)
+    data = write(tmp_path / "sales.csv", every_other_day())
+    args = ["forecast", str(data), "-H", "4", "-m", "theta", "--levels", "80", "95"]
+    args += ["--fill", "interpolate", "--freq", "D", "--season-length", "7", "--seed", "3"]
+    assert main([*args, "--device", "cpu", "--out", str(tmp_path / "fc.csv")]) == 0
+    assert seen == {
+        "horizon": 4,
+        "model": "theta",
+        "levels": [80, 95],
+        "season_length": 7,
+        "fill": "interpolate",
+        "freq": "D",
+        "device": "cpu",
+        "seed": 3,
+        "id_col": "unique_id",
+        "time_col": "ds",
+        "target_col": "y",
+    }
+
+
+def test_an_integer_freq_is_an_integer_step(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(api_module, "forecast", lambda df, h, **kw: seen.update(kw) or df)
+    data = write(tmp_path / "t.csv", pd.DataFrame({"ds": [0, 5, 10, 15], "y": [1.0, 2, 3, 4]}))
+    assert main(["forecast", str(data), "-H", "2", "--freq", "5"]) == 0
+    assert seen["freq"] == 5
+
+
+def test_fill_lets_a_series_with_a_gap_be_forecast(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = write(tmp_path / "gap.csv", every_other_day(with_gap=True))
+    assert main(["forecast", str(data), "-H", "2", "-m", "naive"]) == 2
+    assert "fill" in capsys.readouterr().err  # the refusal says how to fix it
+
+    assert main(["forecast", str(data), "-H", "2", "-m", "naive", "--fill", "ffill"]) == 0
+    printed = capsys.readouterr().out
+    expected = tsf.forecast(pd.read_csv(data), 2, model="naive", fill="ffill")
+    assert printed == expected.to_csv(index=False)
+
+
+def test_freq_sets_the_grid_the_forecasts_are_on(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = write(tmp_path / "two_days.csv", every_other_day())  # the last day is 2024-03-19
+    assert main(["forecast", str(data), "-H", "2", "-m", "naive"]) == 0
+    assert capsys.readouterr().out.splitlines()[1:] == ["a,2024-03-21,39.0", "a,2024-03-23,39.0"]
+    args = ["forecast", str(data), "-H", "2", "-m", "naive", "--freq", "D", "--fill", "zero"]
+    assert main(args) == 0
+    assert capsys.readouterr().out.splitlines()[1:] == ["a,2024-03-20,39.0", "a,2024-03-21,39.0"]
+
+
+# --------------------------------------------------------------------------- time stamps
+def test_the_forecast_command_reads_utc_offset_changes_as_the_api_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = write(tmp_path / "berlin.csv", dst_frame())
+    assert "2021-03-28T01:00:00+01:00,10" in data.read_text()  # the offset changes in the file
+    assert "2021-03-28T03:00:00+02:00,10" in data.read_text()
+    assert main(["forecast", str(data), "-H", "3", "-m", "seasonal_naive"]) == 0
+    printed = capsys.readouterr().out
+    expected = tsf.forecast(as_read_by_the_cli(data), 3, model="seasonal_naive")
+    assert printed == expected.to_csv(index=False)
+    assert len(printed.splitlines()) == 4
+
+
+def test_a_backtest_config_reads_utc_offset_changes_as_the_api_does(tmp_path: Path) -> None:
+    data = write(tmp_path / "berlin.csv", dst_frame())
+    config = tmp_path / "berlin.toml"
+    config.write_text(
+        '[data]\npath = "berlin.csv"\n[backtest]\nhorizon = 6\nn_windows = 2\n'
+        "[models.naive]\n[models.seasonal_naive]\n",
+        encoding="utf-8",
+    )
+    out = ["--results-dir", str(tmp_path / "r"), "--dashboards-dir", str(tmp_path / "d")]
+    assert main(["backtest", str(config), "--quiet", *out]) == 0
+    written = pd.read_parquet(tmp_path / "r" / "berlin" / "forecasts.parquet")
+    expected = tsf.backtest(
+        as_read_by_the_cli(data),
+        ["naive", "seasonal_naive"],
+        horizon=6,
+        n_windows=2,
+    ).forecasts
+    pd.testing.assert_frame_equal(written, expected)
+
+
+# --------------------------------------------------------------------------- backtest()
+FILL_FREQ = """
+[data]
+path = "two_days.csv"
+fill = "interpolate"
+freq = "D"
+
+[backtest]
+horizon = 3
+n_windows = 2
+
+[models.naive]
+"""
+
+
+def test_the_config_fill_and_freq_reach_backtest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: dict[str, Any] = {}
+
+    class Stop(Exception):
+        pass
+
+    def spy(df: Any, **kwargs: Any) -> Any:
+        seen.update(kwargs)
+        raise Stop
+
+    monkeypatch.setattr(backtest_module, "backtest", spy)
+    write(tmp_path / "two_days.csv", every_other_day())
+    (tmp_path / "exp.toml").write_text(FILL_FREQ, encoding="utf-8")
+    with pytest.raises(Stop):
+        main(["backtest", str(tmp_path / "exp.toml"), "--results-dir", str(tmp_path / "r")])
+    assert (seen["fill"], seen["freq"]) == ("interpolate", "D")
+
+
+def test_a_config_with_fill_and_freq_backtests_on_that_grid(tmp_path: Path) -> None:
+    write(tmp_path / "two_days.csv", every_other_day())
+    (tmp_path / "exp.toml").write_text(FILL_FREQ, encoding="utf-8")
+    out = ["--results-dir", str(tmp_path / "r"), "--dashboards-dir", str(tmp_path / "d")]
+    assert main(["backtest", str(tmp_path / "exp.toml"), "--quiet", *out]) == 0
+    forecasts = pd.read_parquet(tmp_path / "r" / "exp" / "forecasts.parquet")
+    steps = forecasts.groupby("cutoff")["ds"].diff().dropna().unique()
+    assert list(steps) == [pd.Timedelta(days=1)]  # daily, the interpolated grid

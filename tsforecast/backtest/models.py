@@ -1,0 +1,110 @@
+"""The models of a backtest: names, `(name, params)` pairs or estimator objects -> runs."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from tsforecast.checks import check_levels
+from tsforecast.errors import InputError
+from tsforecast.estimators import registry
+from tsforecast.estimators.base import Forecaster
+
+__all__ = ["ModelRun", "check_estimator_horizon", "resolve_models"]
+
+
+@dataclass
+class ModelRun:
+    """One model of a backtest: a registered estimator (cloned for every fit) or a plain object
+    with `fit` / `predict` (deep-copied for every fit)."""
+
+    label: str
+    prototype: Forecaster | None
+    plain: Any = None
+    hidden: bool = False  # run for OWA's reference only, not reported
+
+    def new(self) -> Any:
+        if self.prototype is not None:
+            return self.prototype.clone()
+        return copy.deepcopy(self.plain)
+
+    def set_season(self, season_length: int) -> None:
+        """Give the inferred season to a model whose own `season_length` is unset."""
+        model = self.prototype
+        if (
+            model is not None
+            and "season_length" in model.param_names()
+            and getattr(model, "season_length", None) is None
+        ):
+            model.set_params(season_length=season_length)
+
+
+def check_estimator_horizon(estimator: Any, horizon: int) -> None:
+    """An estimator's own horizon must be the one asked for (never silently another)."""
+    own = getattr(estimator, "horizon", None)
+    if own is not None and own != horizon:
+        msg = (
+            f"the estimator {type(estimator).__name__} forecasts horizon={own!r} steps, but "
+            f"horizon={horizon!r} was asked for; build it with horizon={horizon!r} (or "
+            f"`estimator.set_params(horizon={horizon!r})`) or ask for horizon={own!r}."
+        )
+        raise InputError(msg)
+
+
+def _check_estimator_levels(estimator: Forecaster, levels: Any) -> None:
+    own = check_levels(getattr(estimator, "levels", None))
+    asked = check_levels(levels)
+    if asked and own != asked:
+        msg = (
+            f"the estimator {type(estimator).__name__} gives levels={own!r}, but levels="
+            f"{asked!r} were asked for; build it with levels={asked!r}."
+        )
+        raise InputError(msg)
+
+
+def resolve_models(models: Any, shared: dict[str, Any]) -> list[ModelRun]:
+    """Build every model up front, so a bad name or parameter fails before any work."""
+    is_pair = isinstance(models, tuple) and len(models) == 2 and isinstance(models[1], dict)
+    if isinstance(models, str) or is_pair or hasattr(models, "fit"):
+        models = [models]
+    if not isinstance(models, Sequence) or len(models) == 0:
+        msg = (
+            f"`models` must be a non-empty list of names, (name, params) pairs or estimators, "
+            f"got {models!r}."
+        )
+        raise InputError(msg)
+    runs = [_resolve_one(item, shared) for item in models]
+    # unique labels: a second "lstm" with other params becomes "lstm_2"
+    seen: dict[str, int] = {}
+    for run in runs:
+        seen[run.label] = seen.get(run.label, 0) + 1
+        if seen[run.label] > 1:
+            run.label = f"{run.label}_{seen[run.label]}"
+    return runs
+
+
+def _resolve_one(item: Any, shared: dict[str, Any]) -> ModelRun:
+    if isinstance(item, str):
+        return ModelRun(item, registry.build(item, {}, **shared))
+    if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str):
+        name, params = item
+        if not isinstance(params, dict):
+            msg = f"the params of model {name!r} must be a dict, got {params!r}."
+            raise InputError(msg)
+        return ModelRun(name, registry.build(name, params, **shared))
+    if isinstance(item, Forecaster):
+        check_estimator_horizon(item, shared["horizon"])
+        _check_estimator_levels(item, shared["levels"])
+        label = str(getattr(item, "model_name", "") or type(item).__name__.lower())
+        return ModelRun(label, item)
+    if callable(getattr(item, "fit", None)) and callable(getattr(item, "predict", None)):
+        check_estimator_horizon(item, shared["horizon"])
+        label = str(getattr(item, "model_name", "") or type(item).__name__.lower())
+        return ModelRun(label, None, plain=item)
+    msg = (
+        f"cannot use {item!r} as a model; pass a name such as 'ets', a (name, params) pair, "
+        "or an object with `fit(df)` and `predict(history_df)`."
+    )
+    raise InputError(msg)

@@ -1,0 +1,5 @@
+"""`python -m tsforecast.cli ...` is the same as the `tsforecast` command."""
+
+from tsforecast.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,126 @@
+"""The data a command runs on: a shipped data set or a CSV / parquet file, read as given.
+
+The time column is left as the file holds it: parsing it is `to_panel`'s job, inside
+`backtest()` and `forecast()`, so the command line reads a column exactly as the Python API
+does (ISO stamps with changing UTC offsets, e.g. across a DST change, included). Reading a file
+adds one thing only: a file without the id column is one series named after the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from tsforecast.cli.config import ConfigError, ExperimentConfig
+from tsforecast.errors import InputError
+
+__all__ = ["DATA_SUFFIXES", "LoadedData", "load_data", "read_table"]
+
+DATA_SUFFIXES = (".csv", ".parquet", ".pq")
+
+
+@dataclass
+class LoadedData:
+    """The frame a config names, with its column roles and a hash of its content."""
+
+    frame: pd.DataFrame
+    source: str
+    id_col: str
+    time_col: str
+    target_cols: list[str]
+    horizon: int | None = None
+    season_length: int | None = None
+    file_sha256: str | None = None
+
+    def frame_sha256(self) -> str:
+        """sha256 over the column names, dtypes and pandas' per-row hashes of the frame."""
+        digest = hashlib.sha256()
+        digest.update(json.dumps([[str(c), str(t)] for c, t in self.frame.dtypes.items()]).encode())
+        rows = pd.util.hash_pandas_object(self.frame, index=False).to_numpy()
+        digest.update(rows.tobytes())
+        return digest.hexdigest()
+
+    @property
+    def target(self) -> str | list[str]:
+        """The targets as `backtest(target_col=...)` takes them."""
+        return self.target_cols[0] if len(self.target_cols) == 1 else list(self.target_cols)
+
+
+def read_table(path: Path, id_col: str, id_col_given: bool) -> pd.DataFrame:
+    """A CSV or parquet file as a frame; `InputError` (naming the file) when it cannot be read.
+
+    Without an `id_col` column, and unless that name was given explicitly, the file is one
+    series whose id is the file's stem.
+    """
+    try:
+        frame = pd.read_csv(path) if path.suffix.lower() == ".csv" else pd.read_parquet(path)
+    except Exception as error:  # a parser's own error: name the file, keep its reason
+        msg = f"cannot read the data file {str(path)!r}: {error}"
+        raise InputError(msg) from None
+    if id_col not in frame.columns and not id_col_given:
+        frame.insert(0, id_col, path.stem)
+    return frame
+
+
+def load_data(config: ExperimentConfig) -> LoadedData:
+    """Read the data a config names; raise `ConfigError` naming the file and the column."""
+    spec = config.data
+    explicit = config.raw.get("data", {})
+    if spec.dataset is not None:
+        data = _load_dataset(config, "target_col" in explicit)
+    else:
+        assert spec.path is not None  # the config checked that exactly one is set
+        try:
+            frame = read_table(spec.path, spec.id_col, "id_col" in explicit)
+        except InputError as error:
+            raise ConfigError(f"{config.source}: {error}") from None
+        data = LoadedData(
+            frame,
+            source=str(spec.path),
+            id_col=spec.id_col,
+            time_col=spec.time_col,
+            target_cols=_as_list(spec.target_col),
+            file_sha256=hashlib.sha256(spec.path.read_bytes()).hexdigest(),
+        )
+    columns = [data.id_col, data.time_col, *data.target_cols]
+    missing = [c for c in columns if c not in data.frame.columns]
+    if missing:
+        msg = (
+            f"{config.source}: the data ({data.source}) has no column {missing[0]!r} "
+            f"(found: {list(data.frame.columns)}); set `data.id_col`, `data.time_col` or "
+            "`data.target_col` to the right names."
+        )
+        raise ConfigError(msg)
+    return data
+
+
+def _load_dataset(config: ExperimentConfig, targets_given: bool) -> LoadedData:
+    from tsforecast import datasets
+
+    spec = config.data
+    assert spec.dataset is not None
+    loaded = datasets.load(spec.dataset)
+    if not isinstance(loaded, datasets.ForecastingDataset):
+        msg = (
+            f"{config.source}: `data.dataset` {spec.dataset!r} is a classification data set;"
+            " a backtest needs a forecasting one (see `tsforecast datasets`)."
+        )
+        raise ConfigError(msg)
+    frame = loaded.df if spec.part == "full" else loaded.train
+    return LoadedData(
+        frame.reset_index(drop=True),
+        source=f"data set {loaded.name!r} ({spec.part})",
+        id_col=loaded.id_col,
+        time_col=loaded.time_col,
+        target_cols=_as_list(spec.target_col) if targets_given else list(loaded.target_cols),
+        horizon=loaded.horizon,
+        season_length=loaded.season_length,
+    )
+
+
+def _as_list(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)

@@ -1,0 +1,134 @@
+"""`tsforecast forecast DATA --horizon H`: forecast the future of a data set or a file.
+
+The arguments are those of `tsforecast.forecast()` (model, levels, season length, fill, freq,
+device, seed, column names), checked before any data is read. The forecasts go to `--out`
+(.csv or .parquet, written atomically) or to stdout as CSV.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from tsforecast.atomic import atomic_path
+from tsforecast.checks import check_levels, check_seed, positive_int
+from tsforecast.cli.config import check_freq
+from tsforecast.cli.data import DATA_SUFFIXES, read_table
+from tsforecast.errors import InputError
+from tsforecast.estimators import registry
+
+__all__ = ["cmd_forecast", "forecast_kwargs"]
+
+
+def forecast_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """The checked command-line arguments that go to `forecast()` whatever the data."""
+    try:
+        levels = check_levels(args.levels)
+    except InputError as error:
+        msg = f"`--levels`: {error} (on the command line: --levels 80 95)"
+        raise InputError(msg) from None
+    try:
+        freq = None if args.freq is None else check_freq(args.freq)
+    except InputError as error:
+        raise InputError(f"`--freq`: {error}") from None
+    registry.spec(args.model)  # an unknown name is refused with the closest registered one
+    return {
+        "model": args.model,
+        "levels": [int(v) if float(v).is_integer() else v for v in levels],
+        "season_length": None
+        if args.season_length is None
+        else positive_int("--season-length", args.season_length),
+        "fill": args.fill,
+        "freq": freq,
+        "device": args.device,
+        "seed": check_seed(args.seed),
+    }
+
+
+def cmd_forecast(args: argparse.Namespace) -> int:
+    """The `forecast` command."""
+    from tsforecast import forecast
+
+    horizon = positive_int("--horizon", args.horizon)
+    if args.out is not None and Path(args.out).suffix.lower() not in DATA_SUFFIXES:
+        msg = f"`--out` must end in .csv or .parquet, got {args.out!r}."
+        raise InputError(msg)
+    kwargs = forecast_kwargs(args)
+    frame, id_col, time_col, targets, season = _forecast_data(args)
+    if kwargs["season_length"] is None:
+        kwargs["season_length"] = season
+    kwargs.update(
+        id_col=id_col,
+        time_col=time_col,
+        target_col=targets[0] if len(targets) == 1 else targets,
+    )
+    started = time.perf_counter()
+    out = forecast(frame, horizon, **kwargs)
+    took = time.perf_counter() - started
+    if args.out is None:
+        out.to_csv(sys.stdout, index=False)
+        return 0
+    with atomic_path(args.out) as tmp:
+        if Path(args.out).suffix.lower() == ".csv":
+            out.to_csv(tmp, index=False)
+        else:
+            out.to_parquet(tmp, index=False)
+    n_series = out[id_col].nunique() if id_col in out else "?"
+    print(
+        f"[tsforecast] {len(out)} rows ({n_series} series x {horizon} steps) in {took:.1f} s",
+        file=sys.stderr,
+    )
+    print(f"forecasts: {args.out}")
+    return 0
+
+
+def _forecast_data(
+    args: argparse.Namespace,
+) -> tuple[pd.DataFrame, str, str, list[str], int | None]:
+    """The frame, its id, time and target columns, and its season length when known."""
+    from tsforecast import datasets
+
+    path = Path(args.data)
+    if path.suffix.lower() in DATA_SUFFIXES or path.exists():
+        if not path.is_file():
+            msg = f"data file {args.data!r} does not exist (looked for {str(path.resolve())!r})."
+            raise InputError(msg)
+        if path.suffix.lower() not in DATA_SUFFIXES:
+            msg = f"data file {args.data!r} must be a .csv or .parquet file."
+            raise InputError(msg)
+        id_col = args.id_col or "unique_id"
+        frame = read_table(path, id_col, args.id_col is not None)
+        return frame, id_col, args.time_col or "ds", args.target_col or ["y"], None
+    if args.data not in datasets.names() and not _is_dataset(args.data):
+        msg = (
+            f"{args.data!r} is neither a file nor a shipped data set; pass a .csv / .parquet "
+            f"path or one of {datasets.names()}."
+        )
+        raise InputError(msg)
+    loaded = datasets.load(args.data)
+    if not isinstance(loaded, datasets.ForecastingDataset):
+        msg = f"{args.data!r} is a classification data set; pass a forecasting one."
+        raise InputError(msg)
+    return (
+        loaded.df,
+        loaded.id_col,
+        loaded.time_col,
+        args.target_col or list(loaded.target_cols),
+        loaded.season_length,
+    )
+
+
+def _is_dataset(name: str) -> bool:
+    """A shipped data set under another spelling ("AirPassengers")."""
+    from tsforecast import datasets
+
+    try:
+        datasets.load(name)
+    except InputError:
+        return False
+    return True

@@ -1,0 +1,129 @@
+"""The parser of the `tsforecast` command and its dispatch to the commands.
+
+Each command module imports what it needs when it runs, so `tsforecast --help` and a refused
+config load neither torch models nor statsmodels.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from tsforecast.errors import InputError
+
+__all__ = ["main"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (the console script exits with it)."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args))
+    except InputError as error:  # ConfigError included: the user's input, refused up front
+        print(f"tsforecast: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("tsforecast: interrupted; nothing was written.", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # the reader went away (`tsforecast forecast ... | head`): not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    from tsforecast import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="tsforecast",
+        description="Time-series forecasting on PyTorch: backtests, forecasts, dashboards.",
+    )
+    parser.add_argument("--version", action="version", version=f"tsforecast {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_backtest(commands)
+    _add_forecast(commands)
+    ds = commands.add_parser("datasets", help="list the shipped data sets")
+    ds.set_defaults(run=_run_datasets)
+    return parser
+
+
+def _add_backtest(commands: argparse._SubParsersAction) -> None:
+    bt = commands.add_parser(
+        "backtest",
+        help="run the experiment of a TOML config; write results/NAME/ and dashboards/NAME.html",
+        description="Run a backtest experiment described by a TOML config "
+        "(see experiments/*.toml).",
+    )
+    bt.add_argument("config", help="the experiment config, e.g. experiments/air_passengers.toml")
+    bt.add_argument("--results-dir", default="results", help="folder for results/NAME/")
+    bt.add_argument("--dashboards-dir", default="dashboards", help="folder for NAME.html")
+    bt.add_argument("--quiet", action="store_true", help="print only the leaderboard and paths")
+    bt.add_argument(
+        "--smoke",
+        action="store_true",
+        help="a quick run of the whole experiment: a few series, the end of each history, at "
+        "most 2 windows, tiny neural models; written as NAME-smoke",
+    )
+    bt.set_defaults(run=_run_backtest)
+
+
+def _add_forecast(commands: argparse._SubParsersAction) -> None:
+    from tsforecast.checks import FILL_POLICIES
+
+    fc = commands.add_parser(
+        "forecast",
+        help="forecast the future of a data set or a CSV/parquet file",
+        description="Forecast HORIZON steps after the end of every series of DATA.",
+    )
+    fc.add_argument("data", help="a shipped data set name (see `tsforecast datasets`) or a file")
+    fc.add_argument("--horizon", "-H", type=int, required=True, help="steps to forecast")
+    fc.add_argument("--model", "-m", default="auto", help="model name (default: auto)")
+    fc.add_argument("--out", "-o", help="write the forecasts here (.csv or .parquet); else stdout")
+    fc.add_argument(
+        "--levels", type=float, nargs="*", default=[], help="interval levels in %%, e.g. 80 95"
+    )
+    fc.add_argument("--id-col", help="series id column (default: unique_id)")
+    fc.add_argument("--time-col", help="time column (default: ds)")
+    fc.add_argument("--target-col", nargs="+", help="target column(s) (default: y)")
+    fc.add_argument("--season-length", type=int, help="seasonal period (default: from the data)")
+    fc.add_argument(
+        "--fill",
+        choices=FILL_POLICIES,
+        help="fill gaps and missing values (default: refuse them)",
+    )
+    fc.add_argument(
+        "--freq",
+        type=_freq,
+        help="the time step: a pandas alias such as h, D, 15min, or an integer step for "
+        "integer time (default: inferred)",
+    )
+    fc.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    fc.add_argument("--seed", type=int, default=0)
+    fc.set_defaults(run=_run_forecast)
+
+
+def _freq(text: str) -> str | int:
+    """`--freq` as `forecast(freq=...)` takes it: digits are an integer step, else an alias."""
+    return int(text) if text.strip().isdigit() else text
+
+
+# The commands, imported when they run.
+def _run_backtest(args: argparse.Namespace) -> int:
+    from tsforecast.cli.backtest import cmd_backtest
+
+    return cmd_backtest(args)
+
+
+def _run_forecast(args: argparse.Namespace) -> int:
+    from tsforecast.cli.forecast import cmd_forecast
+
+    return cmd_forecast(args)
+
+
+def _run_datasets(args: argparse.Namespace) -> int:
+    from tsforecast.cli.datasets import cmd_datasets
+
+    return cmd_datasets(args)

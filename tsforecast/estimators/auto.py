@@ -1,0 +1,399 @@
+"""`auto`: a meta-estimator that chooses or combines candidates by measurement.
+
+`fit` runs an inner backtest (the last `n_windows` folds of `horizon` steps before each series'
+end; each candidate fitted once, on the first fold) and scores every candidate by MASE; then the
+best single model, the median of the best two and the median of the best three are scored on the
+same folds, and the lowest inner MASE wins. The winner's members are refitted on all the data.
+A median of a few good, different models is a robust combination (M4's combination benchmarks
+beat most of their members); the measurement decides per data set whether it pays.
+
+`time_budget_s` bounds the whole `fit`: a quarter of it goes to the neural candidates of the
+inner backtest, another quarter to the statistical ones (which stop starting new series at their
+share of the deadline: the rest fall back, see `failures_`), and the members' refit gets most of
+what is left.
+Series too short for the inner folds take no part in the choice (they are named in a warning
+and in `selection_.excluded`) and are forecast by the chosen members like every other series.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from tsforecast.checks import check_levels, check_seed, check_time_budget, positive_int
+from tsforecast.data.frames import from_pandas, to_pandas
+from tsforecast.data.frequency import infer_season_length
+from tsforecast.data.panel import Panel
+from tsforecast.data.validation import to_panel
+from tsforecast.devices import resolve_device
+from tsforecast.errors import InputError, TsforecastWarning
+from tsforecast.estimators.base import Capabilities, Forecaster
+
+__all__ = ["AutoForecaster", "AutoSelection"]
+
+DEFAULT_CANDIDATES = ("seasonal_naive", "theta", "ets", "arima", "lstm")
+
+
+@dataclass
+class AutoSelection:
+    """What `auto` measured and chose (on the estimator and on `forecast()`'s `attrs`)."""
+
+    chosen: list[str]
+    inner_mase: dict[str, float] = field(default_factory=dict)
+    candidates: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+    excluded: list[Any] = field(default_factory=list)
+    reason: str = ""
+    seconds: float = 0.0
+
+
+class AutoForecaster(Forecaster):
+    """Chooses among `candidates` (registry names) by an inner backtest; see the module doc.
+
+    candidate_params: {name: params} for candidates (e.g. {"lstm": {"hidden_size": 32}}).
+    The other arguments are those of every forecaster, given to every candidate.
+    """
+
+    model_name: ClassVar[str] = "auto"
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        multivariate=True, past_covariates=True, future_covariates=True, levels=True
+    )
+
+    def __init__(
+        self,
+        horizon: int,
+        levels: Any = None,
+        candidates: list[str] | tuple[str, ...] | None = None,
+        candidate_params: dict[str, dict[str, Any]] | None = None,
+        n_windows: int = 2,
+        season_length: int | None = None,
+        time_budget_s: float | None = None,
+        n_jobs: int | None = None,
+        device: str = "auto",
+        seed: int = 0,
+        progress: bool | None = None,
+        id_col: str = "unique_id",
+        time_col: str = "ds",
+        target_col: str | list[str] = "y",
+        fill: str | None = None,
+        freq: str | int | None = None,
+    ) -> None:
+        self.horizon = horizon
+        self.levels = levels
+        self.candidates = candidates
+        self.candidate_params = candidate_params
+        self.n_windows = n_windows
+        self.season_length = season_length
+        self.time_budget_s = time_budget_s
+        self.n_jobs = n_jobs
+        self.device = device
+        self.seed = seed
+        self.progress = progress
+        self.id_col = id_col
+        self.time_col = time_col
+        self.target_col = target_col
+        self.fill = fill
+        self.freq = freq
+
+    def _check_params(self) -> None:
+        from tsforecast.estimators import registry
+
+        positive_int("horizon", self.horizon)
+        positive_int("n_windows", self.n_windows)
+        check_levels(self.levels)
+        check_seed(self.seed)
+        check_time_budget(self.time_budget_s)
+        resolve_device(self.device)
+        if self.season_length is not None:
+            positive_int("season_length", self.season_length)
+        names = list(self.candidates) if self.candidates is not None else []
+        allowed = [n for n in registry.names() if n != "auto"]
+        if self.candidates is not None and (not names or any(n not in allowed for n in names)):
+            msg = f"`candidates` must name models of {allowed}, got {self.candidates!r}."
+            raise InputError(msg)
+        for name, params in (self.candidate_params or {}).items():
+            registry.build(name, params, horizon=int(self.horizon))  # checks names and values
+
+    # ------------------------------------------------------------------ helpers
+    def _say(self, text: str) -> None:
+        show = self.progress if self.progress is not None else sys.stderr.isatty()
+        if show:
+            print(f"[tsforecast] auto: {text}", file=sys.stderr, flush=True)
+
+    def _panel(self, df: Any, what: str) -> Panel:
+        if isinstance(df, Panel):
+            return df
+        try:
+            return to_panel(
+                df,
+                id_col=self.id_col,
+                time_col=self.time_col,
+                target_col=self.target_col,
+                freq=self.freq,
+                fill=self.fill,  # type: ignore[arg-type]
+            )
+        except InputError as error:
+            msg = f"in `{what}`: {error}"
+            raise InputError(msg) from error
+
+    def _build(self, name: str, season: int, budget: float | None) -> Forecaster:
+        from tsforecast.estimators import registry
+
+        params = dict((self.candidate_params or {}).get(name, {}))
+        shared: dict[str, Any] = {
+            "horizon": int(self.horizon),
+            "levels": check_levels(self.levels) or None,
+            "season_length": season,
+            "n_jobs": self.n_jobs,
+            "device": self.device,
+            "seed": self.seed,
+            "progress": False,
+            "id_col": self.id_col,
+            "time_col": self.time_col,
+            "target_col": self.target_col,
+        }
+        if budget is not None and "time_budget_s" not in params:
+            shared["time_budget_s"] = budget
+        return registry.build(name, params, **shared)
+
+    def _candidates(self, future_df: Any | None) -> tuple[list[str], dict[str, str]]:
+        from tsforecast.estimators import registry
+
+        names = list(self.candidates or DEFAULT_CANDIDATES)
+        skipped: dict[str, str] = {}
+        if future_df is not None:
+            cannot = [n for n in names if not registry.spec(n).capabilities.future_covariates]
+            if self.candidates is not None and cannot:
+                msg = (
+                    f"`future_df` was given, but the candidates {cannot} use no known-future "
+                    "covariates; drop them from `candidates` or drop `future_df`."
+                )
+                raise InputError(msg)
+            skipped = {n: "uses no known-future covariates (future_df given)" for n in cannot}
+            names = [n for n in names if n not in cannot]
+        return names, skipped
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, df: Any, future_df: Any | None = None) -> AutoForecaster:
+        """Choose by the inner backtest, then fit the chosen members on all of `df`."""
+        self._check_params()
+        started = time.perf_counter()
+        deadline = None if self.time_budget_s is None else started + float(self.time_budget_s)
+        panel = self._panel(df, "df")
+        season = int(self.season_length or infer_season_length(panel))
+        names, skipped = self._candidates(future_df)
+        selection = self._select(panel, names, season, deadline)
+        selection.skipped.update(skipped)
+        members: list[Forecaster] = []
+        for k, name in enumerate(selection.chosen):
+            budget = None
+            if deadline is not None:
+                left = deadline - time.perf_counter()
+                budget = max(0.7 * left / (len(selection.chosen) - k), 0.5)
+            self._say(f"fitting {name} on all the data")
+            member = self._build(name, season, budget)
+            data = panel if member.capabilities.past_covariates else _targets_only(panel)
+            member.fit(data, future_df=future_df if member.capabilities.future_covariates else None)
+            members.append(member)
+        selection.seconds = time.perf_counter() - started
+        self._say(f"chose {' + '.join(selection.chosen)} in {selection.seconds:.0f} s")
+        self.members_ = members
+        self.selection_ = selection
+        self.season_length_ = season
+        self.failures_ = _member_failures(members)
+        self.frame_kind_ = panel.frame_kind
+        return self
+
+    def _select(
+        self, panel: Panel, names: list[str], season: int, deadline: float | None
+    ) -> AutoSelection:
+        selection = AutoSelection(chosen=[], candidates=list(names))
+        fallback = "seasonal_naive" if season > 1 else "naive"
+        if not names:
+            selection.chosen, selection.reason = [fallback], "no candidate can run"
+            return selection
+        horizon, n_windows = int(self.horizon), int(self.n_windows)
+        need = n_windows * horizon + max(2 * season, 4)
+        lengths = panel.lengths.numpy()
+        long_enough = np.flatnonzero(lengths >= need)
+        if len(long_enough) == 0 and n_windows > 1:
+            n_windows, need = 1, horizon + max(2 * season, 4)
+            long_enough = np.flatnonzero(lengths >= need)
+        if len(long_enough) == 0:
+            selection.chosen = [fallback]
+            selection.reason = f"every series is shorter than the {need} values an inner fold needs"
+            selection.skipped = {n: "series too short for an inner backtest" for n in names}
+            warnings.warn(
+                f"auto: {selection.reason}; forecasting with {fallback}.",
+                TsforecastWarning,
+                stacklevel=3,
+            )
+            return selection
+        if len(long_enough) < panel.n_series:
+            excluded = [panel.ids[i] for i in np.flatnonzero(lengths < need)]
+            selection.excluded = excluded
+            shown = [*excluded[:10], "..."] if len(excluded) > 10 else excluded
+            warnings.warn(
+                f"auto: {len(excluded)} series are shorter than the {need} values an inner fold "
+                f"needs and take no part in the choice (they are forecast by the chosen model): "
+                f"{shown}",
+                TsforecastWarning,
+                stacklevel=3,
+            )
+        inner = panel.select(long_enough.tolist())
+        scores = self._inner_scores(inner, names, season, n_windows, deadline)
+        selection.inner_mase, options = scores
+        best: tuple[str, ...] = min(options, key=lambda members: options[members])
+        selection.chosen = list(best)
+        selection.reason = "lowest inner-backtest MASE"
+        return selection
+
+    def _inner_scores(
+        self,
+        panel: Panel,
+        names: list[str],
+        season: int,
+        n_windows: int,
+        deadline: float | None,
+    ) -> tuple[dict[str, float], dict[tuple[str, ...], float]]:
+        from tsforecast.backtest import backtest
+        from tsforecast.estimators import registry
+
+        n_neural = sum(registry.spec(n).kind == "neural" for n in names)
+        models = []
+        for name in names:
+            budget = None
+            if deadline is not None:
+                left = deadline - time.perf_counter()
+                is_neural = registry.spec(name).kind == "neural"
+                # the neural candidates share a quarter of what is left (their training is
+                # bounded by it); the statistical ones another quarter, halved because each
+                # makes two calls (fit, then predict_cutoffs), each bounded by its budget
+                n_stats = max(len(names) - n_neural, 1)
+                share = 0.25 / max(n_neural, 1) if is_neural else 0.125 / n_stats
+                budget = max(share * left, 0.5)
+            models.append(self._build(name, season, budget))
+        self._say(f"inner backtest of {names} on the last {n_windows} folds")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", TsforecastWarning)
+            result = backtest(
+                panel,
+                models=models,
+                horizon=int(self.horizon),
+                n_windows=n_windows,
+                step=int(self.horizon),
+                refit=False,
+                season_length=season,
+                metrics=["mase"],
+                n_jobs=self.n_jobs,
+                device=self.device,
+                seed=int(self.seed),
+            )
+        forecasts = result.forecasts_pd.rename(
+            columns={panel.id_col: "unique_id", panel.time_col: "ds"}
+        )
+        by_model = {str(m): f for m, f in forecasts.groupby("model", sort=False)}
+        single = {m: _mase(f, result._scales) for m, f in by_model.items()}
+        scores = dict(single)
+        ranked = sorted(single, key=single.__getitem__)
+        options: dict[tuple[str, ...], float] = {(ranked[0],): single[ranked[0]]}
+        for k in (2, 3):
+            if len(ranked) >= k:
+                members = tuple(ranked[:k])
+                options[members] = _mase(
+                    _median_points([by_model[m] for m in members]), result._scales
+                )
+                scores["median(" + ", ".join(members) + ")"] = options[members]
+        return scores, options
+
+    # ------------------------------------------------------------------ predict
+    def predict(self, history_df: Any | None = None, future_df: Any | None = None) -> Any:
+        """The median of the chosen members' forecasts (one member: its forecasts)."""
+        self._check_fitted()
+        outputs = []
+        for member in self.members_:
+            history = history_df
+            if history is not None and not member.capabilities.past_covariates:
+                history = _targets_only(self._panel(history, "history_df"))
+            use_future = future_df if member.capabilities.future_covariates else None
+            outputs.append(member.predict(history, future_df=use_future))
+        return _combine(outputs)
+
+    def predict_cutoffs(self, df: Any, cutoffs: Any, future_df: Any | None = None) -> Any:
+        """The median of the chosen members' `predict_cutoffs`."""
+        self._check_fitted()
+        panel = self._panel(df, "df")
+        outputs = []
+        for member in self.members_:
+            data = panel if member.capabilities.past_covariates else _targets_only(panel)
+            use_future = future_df if member.capabilities.future_covariates else None
+            outputs.append(member.predict_cutoffs(data, cutoffs, future_df=use_future))
+        return _combine(outputs)
+
+    def save(self, path: Any) -> None:
+        msg = (
+            "an `auto` model is not saved as one folder; save its chosen members "
+            "(`model.members_`, each with `save(path)`) and combine their forecasts."
+        )
+        raise InputError(msg)
+
+
+def _targets_only(panel: Panel) -> Panel:
+    from tsforecast.backtest.folds import targets_only
+
+    return targets_only(panel)
+
+
+def _member_failures(members: list[Forecaster]) -> pd.DataFrame:
+    frames = []
+    for member in members:
+        found = getattr(member, "failures_", None)
+        if isinstance(found, pd.DataFrame) and not found.empty:
+            frames.append(found.assign(model=member.model_name))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _mase(forecasts: pd.DataFrame, scales: pd.DataFrame) -> float:
+    """MASE of one model's inner-backtest forecasts (mean over series, targets and folds)."""
+    from tsforecast.metrics import evaluate_pandas
+
+    metrics = evaluate_pandas(forecasts.assign(model="candidate"), scales=scales, metrics=["mase"])
+    values = metrics.loc[metrics["metric"] == "mase", "value"]
+    return float(values.mean()) if len(values) else math.inf
+
+
+def _median_points(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The median of several models' point forecasts on the same folds."""
+    keys = ["unique_id", "ds", "target", "cutoff"]
+    ordered = [f.sort_values(keys, kind="stable") for f in frames]
+    stacked = np.stack([f["y_hat"].to_numpy(dtype=np.float64) for f in ordered])  # -> (k, N)
+    combined = ordered[0].reset_index(drop=True)
+    combined["y_hat"] = np.median(stacked, axis=0)
+    return combined
+
+
+def _combine(outputs: list[Any]) -> Any:
+    """The element-wise median of the members' forecast frames (same rows, same columns)."""
+    if len(outputs) == 1:
+        return outputs[0]
+    frames = [to_pandas(o, "forecast")[0] for o in outputs]
+    kind = to_pandas(outputs[0], "forecast")[1]
+    first = frames[0]
+    value_cols = [c for c in first.columns if pd.api.types.is_float_dtype(first[c])]
+    out = first.copy()
+    for col in value_cols:
+        stacked = np.stack(
+            [
+                f[col].to_numpy(dtype=np.float64) if col in f else np.full(len(first), np.nan)
+                for f in frames
+            ]
+        )  # -> (k, N)
+        out[col] = np.nanmedian(stacked, axis=0)
+    return from_pandas(out, kind)
