@@ -127,124 +127,58 @@ def _matrix(case: Case) -> bool:
     return case.check == "matrix"
 
 
-def _stat(case: Case) -> bool:
-    return case.model in STATISTICAL
-
-
-def _neural(case: Case) -> bool:
-    return case.model in NEURAL
-
-
 KNOWN_BUGS: dict[str, KnownBug] = {
-    "units": KnownBug(
-        "multivariate neural forecasts come back in the first target's units: "
-        "scaling.Scaler._params takes the channel count from x.shape[-1], which is the number "
-        "of quantiles (1 without levels) for the [S, H, C, Q] outputs of "
-        "NeuralForecaster._predict_panel",
-        lambda c: _matrix(c) and _neural(c) and c.n_targets > 1 and not c.levels,
-    ),
-    "scaling-crash": KnownBug(
-        "multivariate + covariates + levels crashes (RuntimeError) in scaling.Scaler._params: "
-        "loc[..., :Q] keeps the covariates' channels, which do not broadcast against the "
-        "targets of the [S, H, C, Q] quantile outputs",
+    "auto-covariates": KnownBug(
+        "AutoForecaster.capabilities claims past and known-future covariates, but with "
+        "statistical candidates it cannot use them: AutoForecaster._inner_scores runs "
+        "backtest() on the frame with its covariates and backtest.engine._check_requests "
+        "refuses the statistical candidates ('model naive uses no covariates'; only the "
+        "members' refit drops them, _targets_only), and AutoForecaster._candidates refuses a "
+        "future_df none of them uses. The default candidates include seasonal_naive",
         lambda c: (
-            _matrix(c)
-            and _neural(c)
-            and c.n_targets > 1
-            and c.covariates != "none"
-            and bool(c.levels)
+            c.model == "auto" and c.covariates != "none" and c.check in ("matrix", "lookahead")
         ),
     ),
-    "baselines-ignore-covariates": KnownBug(
-        "forecast() / backtest() run tsforecast.baselines directly (api._baseline_wide, "
-        "backtest._run_baseline), not the registered estimator, so covariates and future_df "
-        "are silently ignored instead of refused",
-        lambda c: (
-            (_matrix(c) and _stat(c) and c.entry != "estimator" and c.covariates != "none")
-            or (c.check == "future_df_refused" and _stat(c) and c.entry == "forecast")
-        ),
+    "auto-save": KnownBug(
+        "AutoForecaster.save always raises InputError ('an auto model is not saved as one "
+        "folder'), even before fit (no NotFittedError): auto has no save / load",
+        lambda c: _matrix(c) and c.model == "auto" and c.entry == "estimator",
     ),
-    "auto-missing": KnownBug(
-        "auto is not an estimator yet (tsforecast.estimators.auto is missing), and "
-        "backtest() / the configs do not accept it",
+    "auto-forecast-params": KnownBug(
+        "forecast(model='auto', **params) does not hand auto its own params: api.forecast "
+        "turns every extra keyword into candidate_params of the neural candidates (none "
+        "here), so candidate_params={...} is dropped and an unknown name is never checked",
         lambda c: (
             c.model == "auto"
+            and c.entry == "forecast"
             and (
-                c.entry == "estimator"
-                or c.check in ("params", "set_params", "lookahead")
-                or (
-                    c.entry != "forecast"
-                    and c.n_targets == 1
-                    and c.covariates == "none"
-                    and not c.levels
-                )
+                c.check == "unknown_param"
+                or (c.check == "params" and c.param == "candidate_params")
             )
         ),
     ),
-    "baseline-params": KnownBug(
-        "the statistical estimators' params do not reach them through forecast() / "
-        "backtest() / TOML: forecast() refuses any param of a baseline, backtest() and "
-        "config._model_parameters take only season_length, and neither builds the estimator",
-        lambda c: c.check == "params" and _stat(c) and c.entry != "estimator",
-    ),
-    "levels-as-fractions": KnownBug(
-        "levels=(0.8, 0.95) is accepted as 0.8 % / 0.95 % by the neural estimators "
-        "(NeuralForecaster._check_params checks 0 < level < 100, not checks.check_levels) and "
-        "by configs (config._is_levels; the backtest refuses it only after reading the data)",
-        lambda c: (
-            c.check == "levels_as_fractions"
-            and ((_neural(c) and c.entry == "estimator") or c.entry == "toml")
-        ),
-    ),
-    "forecast-fill": KnownBug(
-        "forecast(fill=...) fills the panel but never passes `fill` to the neural estimator "
-        "(api._neural_forecast leaves it out of the shared arguments)",
-        lambda c: (
-            c.check == "params" and _neural(c) and c.entry == "forecast" and c.param == "fill"
-        ),
-    ),
-    "auto-unknown-param": KnownBug(
-        "forecast(model='auto', no_such_param=1) is accepted: api.forecast hands **params only "
-        "to the neural candidates (none here), so nothing checks them",
-        lambda c: c.check == "unknown_param" and c.model == "auto" and c.entry == "forecast",
-    ),
     "id-dtype": KnownBug(
         "ids come back with the dtype pandas infers from the id values, not the input "
-        "column's: object / categorical ids come back as strings (estimators.output."
-        "forecast_frame, NeuralForecaster._forecast_frame, api._baseline_wide cast to "
-        "pd.Series(panel.ids).dtype), and backtest() returns integer ids as object in pandas "
-        "(backtest.py builds ids_rep as an object array and never casts it)",
+        "column's: object / categorical ids come back as strings (estimators/output.py "
+        "forecast_frame and NeuralForecaster._forecast_frame cast to "
+        "pd.Series(panel.ids).dtype)",
         lambda c: (
             c.check == "dtypes"
             and (
                 c.param.startswith("category")
                 or (c.frame == "pandas" and c.param.startswith("object"))
-                or (c.frame == "pandas" and c.entry == "backtest" and c.param.startswith("int"))
             )
         ),
     ),
     "time-dtype": KnownBug(
-        "int32 time stamps come back as int64 (panel._normalise_time and the forecast "
-        "frames build int64 stamps)",
+        "int32 time stamps come back as int64 (data/validation.py _normalise_time casts them "
+        "to int64 and estimators/output.py times_after builds int64 stamps)",
         lambda c: c.check == "dtypes" and c.time == "int32",
     ),
     "duplicate-columns": KnownBug(
         "a frame with two columns of the same name crashes with AttributeError in "
-        "panel._check_numeric (pdf[col] is a DataFrame) instead of an InputError",
+        "data/validation.py _check_numeric (pdf[col] is a DataFrame) instead of an InputError",
         lambda c: c.check == "random_frame" and c.param == "duplicate-column",
-    ),
-    "estimator-horizon": KnownBug(
-        "an estimator object keeps its own horizon and levels: forecast(model=<estimator>, "
-        "horizon=h, levels=...) returns its 2h rows without intervals (api._estimator_forecast "
-        "fits and predicts it as it is), and backtest(models=[<estimator>], levels=...) fills "
-        "the intervals it did not make with NaN (forecasts.estimator_to_long)",
-        lambda c: c.check == "estimator_object",
-    ),
-    "circular-import": KnownBug(
-        "importing tsforecast.estimators.neural first fails (circular import: it imports "
-        "tsforecast.models.lstm, whose package __init__ imports estimators.neural), so "
-        "registry.build('lstm') and forecast(model='lstm') fail in a fresh interpreter",
-        lambda c: c.check == "fresh_import" and _neural(c),
     ),
 }
 
@@ -493,6 +427,8 @@ def toml_value(value: Any) -> str:
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + "}"
     msg = f"no TOML literal for {value!r}"
     raise TypeError(msg)
 
@@ -529,8 +465,8 @@ def write_config(
 def run_toml(case: Case, data: Data, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
     """Write the config and its data, run it as the command line does; the forecasts frame
     (checked equal to the `forecasts.parquet` the run wrote)."""
-    from tsforecast.cli import run_backtest as run_config
-    from tsforecast.config import load_config
+    from tsforecast.cli.backtest import run_backtest as run_config
+    from tsforecast.cli.config import load_config
 
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)

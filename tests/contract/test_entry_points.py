@@ -41,7 +41,7 @@ from tests.contract.helpers import (
     tiny_params,
     write_config,
 )
-from tsforecast.config import load_config
+from tsforecast.cli.config import load_config
 from tsforecast.errors import InputError
 
 
@@ -115,7 +115,7 @@ def fresh_interpreter_results() -> dict[str, str]:
         results = {{}}
         for name in {list(FRESH)!r}:
             try:
-                out = forecast(df, 3, model=name, **params[name])
+                out = tsf.forecast(df, 3, model=name, **params[name])
                 results[name] = "ok" if len(out) == 3 else f"{{len(out)}} rows"
             except Exception as error:
                 results[name] = f"{{type(error).__name__}}: {{error}}"
