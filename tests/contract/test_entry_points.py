@@ -3,7 +3,7 @@
 - levels given as fractions, (0.8, 0.95), are refused everywhere (they would be 0.8 %
   intervals); a config is refused when it is read, before any data is;
 - an estimator object passed to `forecast()` / `backtest()` honours the call's horizon and levels
-  (or the call is refused);
+  (or the call is refused, naming the mismatch);
 - the baselines refuse a `future_df` (they use no known-future covariates);
 - a model name works in a fresh interpreter (nothing imported beforehand).
 """
@@ -47,7 +47,7 @@ from tsforecast.errors import InputError
 
 @pytest.mark.parametrize(
     "case",
-    [param(Case("levels_as_fractions", m, e, levels=(0.8, 0.95))) for m in MODELS for e in ENTRIES],  # type: ignore[arg-type]
+    [param(Case("levels_as_fractions", m, e, levels=(0.8, 0.95))) for m in MODELS for e in ENTRIES],
 )
 def test_levels_given_as_fractions_are_refused(case: Case) -> None:
     data = case_data(case)
@@ -62,14 +62,18 @@ def test_levels_given_as_fractions_are_refused(case: Case) -> None:
 @pytest.mark.parametrize(
     "case",
     [
-        param(Case("estimator_object", m, e, levels=LEVELS))
+        param(Case("estimator_object", m, e, levels=LEVELS, param=mismatch))
         for m in (*STATISTICAL, *NEURAL)
         for e in ("forecast", "backtest")
+        for mismatch in ("horizon", "levels")
     ],
 )
 def test_an_estimator_object_follows_the_call_s_horizon_and_levels(case: Case) -> None:
-    # built for another horizon and without levels; the call asks for HORIZON and LEVELS
-    estimator = build(replace(case, levels=()), horizon=2 * HORIZON)
+    # built for twice the horizon, or without levels; the call asks for HORIZON and LEVELS
+    if case.param == "horizon":
+        estimator = build(case, horizon=2 * HORIZON)
+    else:
+        estimator = build(replace(case, levels=()))
     data = case_data(case)
     try:
         if case.entry == "forecast":
@@ -78,8 +82,9 @@ def test_an_estimator_object_follows_the_call_s_horizon_and_levels(case: Case) -
             out = backtest(
                 data.df, models=[estimator], horizon=HORIZON, n_windows=2, levels=case.levels
             ).forecasts
-    except InputError:
-        return  # refusing the mismatch is the other way to honour the contract
+    except InputError as error:  # refusing the mismatch is the other way to honour the call
+        assert case.param in str(error)
+        return
     if case.entry == "forecast":
         check_wide(out, case, data)
     else:
