@@ -126,11 +126,26 @@ def _build(
             msg = f"`candidates` is for model='auto', got model={model!r}; drop `candidates`."
             raise InputError(msg)
         return registry.build(model, model_params, **shared)
-    params: dict[str, Any] = {"candidates": candidates, "n_windows": n_windows}
-    if model_params:
+    from tsforecast.estimators.auto import AutoForecaster
+
+    # auto's own parameters (candidate_params, ...) are its own; any other keyword is a
+    # parameter of its neural candidates, checked against each of them
+    own = {k: v for k, v in model_params.items() if k in AutoForecaster.param_names()}
+    rest = {k: v for k, v in model_params.items() if k not in own}
+    params: dict[str, Any] = {"candidates": candidates, "n_windows": n_windows, **own}
+    if rest:
         neural = registry.names("neural")
         chosen = [n for n in (candidates or neural) if n in neural]
-        params["candidate_params"] = {n: dict(model_params) for n in chosen}
+        if not chosen:
+            msg = (
+                f"model='auto' got the parameters {sorted(rest)}, which are for neural "
+                f"candidates, but the candidates {list(candidates or [])} hold none."
+            )
+            raise InputError(msg)
+        given = dict(params.get("candidate_params") or {})
+        params["candidate_params"] = {n: {**rest, **given.get(n, {})} for n in chosen} | {
+            n: p for n, p in given.items() if n not in chosen
+        }
     return registry.build("auto", params, **shared)
 
 

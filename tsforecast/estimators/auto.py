@@ -167,10 +167,20 @@ class AutoForecaster(Forecaster):
             shared["time_budget_s"] = budget
         return registry.build(name, params, **shared)
 
-    def _candidates(self, future_df: Any | None) -> tuple[list[str], dict[str, str]]:
+    def _candidates(
+        self, future_df: Any | None, covariates: list[str]
+    ) -> tuple[list[str], dict[str, str]]:
+        """The candidates that can run on this data (refusing what none of them can honour)."""
         from tsforecast.estimators import registry
 
         names = list(self.candidates or DEFAULT_CANDIDATES)
+        if covariates and not any(registry.spec(n).capabilities.past_covariates for n in names):
+            msg = (
+                f"the frame has the covariate columns {covariates}, but none of the candidates "
+                f"{names} uses covariates; drop the columns or add a neural candidate "
+                "(lstm, bilstm, seq2seq)."
+            )
+            raise InputError(msg)
         skipped: dict[str, str] = {}
         if future_df is not None:
             cannot = [n for n in names if not registry.spec(n).capabilities.future_covariates]
@@ -192,7 +202,7 @@ class AutoForecaster(Forecaster):
         deadline = None if self.time_budget_s is None else started + float(self.time_budget_s)
         panel = self._panel(df, "df")
         season = int(self.season_length or infer_season_length(panel))
-        names, skipped = self._candidates(future_df)
+        names, skipped = self._candidates(future_df, list(panel.covariate_cols))
         selection = self._select(panel, names, season, deadline)
         selection.skipped.update(skipped)
         members: list[Forecaster] = []
