@@ -173,3 +173,15 @@ def test_a_statistical_fit_past_its_time_budget_falls_back_and_says_so() -> None
     model.fit(df)
     assert set(model.failures_["reason"]) == {"time budget reached"}
     assert len(model.predict()) == 8
+
+
+def test_auto_saves_and_loads_with_its_chosen_members(tmp_path) -> None:
+    df = two_scales()[["unique_id", "ds", "big"]]
+    model = registry.build(
+        "auto", {"candidates": ["naive", "theta"]}, horizon=4, target_col="big", levels=(80,)
+    )
+    model.fit(df)
+    model.save(tmp_path / "auto")
+    again = tsf.models.load(tmp_path / "auto")
+    assert again.selection_.chosen == model.selection_.chosen
+    pd.testing.assert_frame_equal(again.predict(), model.predict())

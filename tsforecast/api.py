@@ -78,9 +78,6 @@ def forecast(
     if not isinstance(model, str):
         return _estimator_forecast(model, df, future_df, horizon, model_params)
     registry.spec(model)  # an unknown name is refused before the frame is read
-    if model != "auto" and candidates is not None:
-        msg = f"`candidates` is for model='auto', got model={model!r}; drop `candidates`."
-        raise InputError(msg)
     shared: dict[str, Any] = {
         "horizon": horizon,
         "levels": level_list or None,
@@ -94,16 +91,7 @@ def forecast(
         "target_col": target_cols,
         "time_budget_s": budget,
     }
-    if model == "auto":
-        params: dict[str, Any] = {"candidates": candidates, "n_windows": n_windows}
-        if model_params:
-            neural = [
-                n for n in (candidates or registry.names("neural")) if n in registry.names("neural")
-            ]
-            params["candidate_params"] = {n: dict(model_params) for n in neural}
-        estimator = registry.build("auto", params, **shared)
-    else:
-        estimator = registry.build(model, model_params, **shared)
+    estimator = _build(model, model_params, shared, candidates, n_windows)
     # validate once, here, before any fitting: every later step trusts this panel
     panel = to_panel(
         df,
@@ -123,6 +111,42 @@ def forecast(
     estimator.fit(panel, future_df=future_df)
     out = estimator.predict(future_df=future_df)
     return _annotate(out, estimator, time.perf_counter() - started)
+
+
+def _build(
+    model: str,
+    model_params: dict[str, Any],
+    shared: dict[str, Any],
+    candidates: Sequence[str] | None,
+    n_windows: int,
+) -> Forecaster:
+    """The registered model `model`; for `auto`, `model_params` go to its neural candidates."""
+    if model != "auto":
+        if candidates is not None:
+            msg = f"`candidates` is for model='auto', got model={model!r}; drop `candidates`."
+            raise InputError(msg)
+        return registry.build(model, model_params, **shared)
+    from tsforecast.estimators.auto import AutoForecaster
+
+    # auto's own parameters (candidate_params, ...) are its own; any other keyword is a
+    # parameter of its neural candidates, checked against each of them
+    own = {k: v for k, v in model_params.items() if k in AutoForecaster.param_names()}
+    rest = {k: v for k, v in model_params.items() if k not in own}
+    params: dict[str, Any] = {"candidates": candidates, "n_windows": n_windows, **own}
+    if rest:
+        neural = registry.names("neural")
+        chosen = [n for n in (candidates or neural) if n in neural]
+        if not chosen:
+            msg = (
+                f"model='auto' got the parameters {sorted(rest)}, which are for neural "
+                f"candidates, but the candidates {list(candidates or [])} hold none."
+            )
+            raise InputError(msg)
+        given = dict(params.get("candidate_params") or {})
+        params["candidate_params"] = {n: {**rest, **given.get(n, {})} for n in chosen} | {
+            n: p for n, p in given.items() if n not in chosen
+        }
+    return registry.build("auto", params, **shared)
 
 
 def _estimator_forecast(

@@ -17,11 +17,14 @@ and in `selection_.excluded`) and are forecast by the chosen members like every 
 
 from __future__ import annotations
 
+import json
 import math
+import os
 import sys
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -34,7 +37,8 @@ from tsforecast.data.panel import Panel
 from tsforecast.data.validation import to_panel
 from tsforecast.devices import resolve_device
 from tsforecast.errors import InputError, TsforecastWarning
-from tsforecast.estimators.base import Capabilities, Forecaster
+from tsforecast.estimators.base import FORMAT_VERSION, Capabilities, Forecaster
+from tsforecast.estimators.output import output_schema
 
 __all__ = ["AutoForecaster", "AutoSelection"]
 
@@ -163,10 +167,20 @@ class AutoForecaster(Forecaster):
             shared["time_budget_s"] = budget
         return registry.build(name, params, **shared)
 
-    def _candidates(self, future_df: Any | None) -> tuple[list[str], dict[str, str]]:
+    def _candidates(
+        self, future_df: Any | None, covariates: list[str]
+    ) -> tuple[list[str], dict[str, str]]:
+        """The candidates that can run on this data (refusing what none of them can honour)."""
         from tsforecast.estimators import registry
 
         names = list(self.candidates or DEFAULT_CANDIDATES)
+        if covariates and not any(registry.spec(n).capabilities.past_covariates for n in names):
+            msg = (
+                f"the frame has the covariate columns {covariates}, but none of the candidates "
+                f"{names} uses covariates; drop the columns or add a neural candidate "
+                "(lstm, bilstm, seq2seq)."
+            )
+            raise InputError(msg)
         skipped: dict[str, str] = {}
         if future_df is not None:
             cannot = [n for n in names if not registry.spec(n).capabilities.future_covariates]
@@ -188,7 +202,7 @@ class AutoForecaster(Forecaster):
         deadline = None if self.time_budget_s is None else started + float(self.time_budget_s)
         panel = self._panel(df, "df")
         season = int(self.season_length or infer_season_length(panel))
-        names, skipped = self._candidates(future_df)
+        names, skipped = self._candidates(future_df, list(panel.covariate_cols))
         selection = self._select(panel, names, season, deadline)
         selection.skipped.update(skipped)
         members: list[Forecaster] = []
@@ -209,6 +223,7 @@ class AutoForecaster(Forecaster):
         self.season_length_ = season
         self.failures_ = _member_failures(members)
         self.frame_kind_ = panel.frame_kind
+        self.schema_ = output_schema(panel)
         return self
 
     def _select(
@@ -324,7 +339,7 @@ class AutoForecaster(Forecaster):
                 history = _targets_only(self._panel(history, "history_df"))
             use_future = future_df if member.capabilities.future_covariates else None
             outputs.append(member.predict(history, future_df=use_future))
-        return _combine(outputs)
+        return _combine(outputs, self.schema_)
 
     def predict_cutoffs(self, df: Any, cutoffs: Any, future_df: Any | None = None) -> Any:
         """The median of the chosen members' `predict_cutoffs`."""
@@ -335,14 +350,59 @@ class AutoForecaster(Forecaster):
             data = panel if member.capabilities.past_covariates else _targets_only(panel)
             use_future = future_df if member.capabilities.future_covariates else None
             outputs.append(member.predict_cutoffs(data, cutoffs, future_df=use_future))
-        return _combine(outputs)
+        return _combine(outputs, self.schema_)
 
-    def save(self, path: Any) -> None:
-        msg = (
-            "an `auto` model is not saved as one folder; save its chosen members "
-            "(`model.members_`, each with `save(path)`) and combine their forecasts."
-        )
-        raise InputError(msg)
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """A folder with `config.json` (parameters, what was chosen) and one saved folder per
+        chosen member, written under a temporary name and swapped into place."""
+        from safetensors.torch import save_file
+
+        from tsforecast.atomic import atomic_dir
+        from tsforecast.persistence import CONFIG_FILE, WEIGHTS_FILE
+
+        self._check_fitted()
+        config = {
+            "format_version": FORMAT_VERSION,
+            "class": type(self).__name__,
+            "params": _jsonable(self.get_params()),
+            "selection": _jsonable(asdict(self.selection_)),
+            "season_length": self.season_length_,
+            "members": [f"member_{k}" for k in range(len(self.members_))],
+            "frame_kind": self.frame_kind_,
+        }
+        with atomic_dir(path) as folder:
+            for name, member in zip(config["members"], self.members_, strict=True):
+                member.save(folder / name)
+            save_file({}, str(folder / WEIGHTS_FILE))
+            (folder / CONFIG_FILE).write_text(json.dumps(config, indent=1), encoding="utf-8")
+
+    @classmethod
+    def _load(cls, folder: Path, device: Any) -> AutoForecaster:
+        from tsforecast.estimators import registry
+        from tsforecast.persistence import check_saved_format, read_model_folder
+
+        config, _ = read_model_folder(folder, "tsforecast model")
+        check_saved_format(folder, config, cls.__name__, FORMAT_VERSION)
+        model = cls(**config["params"])
+        model.members_ = [registry.load(folder / name, device) for name in config["members"]]
+        model.selection_ = AutoSelection(**config["selection"])
+        model.season_length_ = int(config["season_length"])
+        model.frame_kind_ = config["frame_kind"]
+        model.schema_ = getattr(model.members_[0], "schema_", None)
+        model.failures_ = _member_failures(model.members_)
+        return model
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def _targets_only(panel: Panel) -> Panel:
@@ -379,7 +439,7 @@ def _median_points(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return combined
 
 
-def _combine(outputs: list[Any]) -> Any:
+def _combine(outputs: list[Any], schema: Any) -> Any:
     """The element-wise median of the members' forecast frames (same rows, same columns)."""
     if len(outputs) == 1:
         return outputs[0]
@@ -396,4 +456,4 @@ def _combine(outputs: list[Any]) -> Any:
             ]
         )  # -> (k, N)
         out[col] = np.nanmedian(stacked, axis=0)
-    return from_pandas(out, kind)
+    return from_pandas(out, kind, schema=schema)

@@ -22,6 +22,7 @@ import inspect
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 from tsforecast.errors import InputError, NotFittedError
@@ -142,6 +143,16 @@ class Forecaster(BaseEstimator):
 
     def save(self, path: str | os.PathLike[str]) -> None:
         raise NotImplementedError
+
+    @classmethod
+    def _load(cls, folder: Path, device: Any) -> Forecaster:
+        """Read a folder written by `save` (the registry's `load` calls this on the class the
+        folder names); a model made of other models overrides it."""
+        from tsforecast.persistence import check_saved_format, read_model_folder
+
+        config, tensors = read_model_folder(folder, "tsforecast model")
+        check_saved_format(folder, config, cls.__name__, FORMAT_VERSION)
+        return cls._from_saved(config, tensors, device)  # type: ignore[attr-defined]
 
     @classmethod
     def check_request(
