@@ -17,7 +17,7 @@ import itertools
 import os
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -128,32 +128,20 @@ def _matrix(case: Case) -> bool:
 
 
 KNOWN_BUGS: dict[str, KnownBug] = {
-    "auto-covariates": KnownBug(
-        "AutoForecaster.capabilities claims past and known-future covariates, but with "
-        "statistical candidates it cannot use them: AutoForecaster._inner_scores runs "
-        "backtest() on the frame with its covariates and backtest.engine._check_requests "
-        "refuses the statistical candidates ('model naive uses no covariates'; only the "
-        "members' refit drops them, _targets_only), and AutoForecaster._candidates refuses a "
-        "future_df none of them uses. The default candidates include seasonal_naive",
+    "neural-dtypes": KnownBug(
+        "the neural estimators do not give back the input's id and time dtypes: "
+        "NeuralForecaster._forecast_frame casts the ids to pd.Series(panel.ids).dtype and "
+        "builds int64 stamps, where estimators/output.py forecast_frame now restores "
+        "Panel.schema (categorical, object and int32 ids, int32 time stamps; backtest() "
+        "restores them itself)",
         lambda c: (
-            c.model == "auto" and c.covariates != "none" and c.check in ("matrix", "lookahead")
-        ),
-    ),
-    "auto-save": KnownBug(
-        "AutoForecaster.save always raises InputError ('an auto model is not saved as one "
-        "folder'), even before fit (no NotFittedError): auto has no save / load",
-        lambda c: _matrix(c) and c.model == "auto" and c.entry == "estimator",
-    ),
-    "auto-forecast-params": KnownBug(
-        "forecast(model='auto', **params) does not hand auto its own params: api.forecast "
-        "turns every extra keyword into candidate_params of the neural candidates (none "
-        "here), so candidate_params={...} is dropped and an unknown name is never checked",
-        lambda c: (
-            c.model == "auto"
-            and c.entry == "forecast"
+            c.check == "dtypes"
+            and c.model in NEURAL
+            and c.entry in ("estimator", "forecast")
             and (
-                c.check == "unknown_param"
-                or (c.check == "params" and c.param == "candidate_params")
+                c.param.split("-")[0] in ("category", "int32")
+                or (c.param.startswith("object") and c.frame == "pandas")
+                or c.time == "int32"
             )
         ),
     ),
@@ -162,29 +150,6 @@ KNOWN_BUGS: dict[str, KnownBug] = {
         "instead of refusing: api._estimator_forecast checks the horizon "
         "(check_estimator_horizon) but not the levels; backtest() refuses it",
         lambda c: c.check == "estimator_object" and c.entry == "forecast" and c.param == "levels",
-    ),
-    "id-dtype": KnownBug(
-        "ids come back with the dtype pandas infers from the id values, not the input "
-        "column's: object / categorical ids come back as strings (estimators/output.py "
-        "forecast_frame and NeuralForecaster._forecast_frame cast to "
-        "pd.Series(panel.ids).dtype)",
-        lambda c: (
-            c.check == "dtypes"
-            and (
-                c.param.startswith("category")
-                or (c.frame == "pandas" and c.param.startswith("object"))
-            )
-        ),
-    ),
-    "time-dtype": KnownBug(
-        "int32 time stamps come back as int64 (data/validation.py _normalise_time casts them "
-        "to int64 and estimators/output.py times_after builds int64 stamps)",
-        lambda c: c.check == "dtypes" and c.time == "int32",
-    ),
-    "duplicate-columns": KnownBug(
-        "a frame with two columns of the same name crashes with AttributeError in "
-        "data/validation.py _check_numeric (pdf[col] is a DataFrame) instead of an InputError",
-        lambda c: c.check == "random_frame" and c.param == "duplicate-column",
     ),
 }
 
@@ -203,11 +168,20 @@ def param(case: Case) -> Any:
 
 # --------------------------------------------------------------------------- capabilities
 def capabilities(name: str) -> Capabilities | None:
-    """The registry's capabilities of `name`, or None when its class cannot be imported yet."""
+    """What `name` can use, from the registry (None when its class cannot be imported yet).
+
+    A meta-estimator (`auto`) can use what its candidates (here: its tiny candidates) can use.
+    """
     try:
-        return registry.spec(name).capabilities
+        model = registry.spec(name)
+        if model.kind != "meta":
+            return model.capabilities
+        members = [registry.spec(n).capabilities for n in TINY_PARAMS[name]["candidates"]]
     except ImportError:
         return None
+    return Capabilities(
+        **{f.name: any(getattr(m, f.name) for m in members) for f in fields(Capabilities)}
+    )
 
 
 UNKNOWN = "unknown"
