@@ -16,7 +16,8 @@ full product of every entry point does not):
 `future_df`), so their covariate dimension is {none, past}.
 
 Every combination either works or is refused with an `InputError`, and it is refused exactly
-when the model's `Capabilities` (the registry) say so. A working one returns the input's frame
+when the model's `Capabilities` (the registry) say so; `auto` can use what its candidates (here
+naive and seasonal_naive) can use. A working one returns the input's frame
 type and schema (id and time columns of the input's dtypes, one column per target, `T_lo_80` /
 `T_hi_80` ... with levels; for backtests the long frame with the folds' actuals), each target in
 its own units (inside its history's [min, max] widened by three ranges) and lo <= point <= hi.
