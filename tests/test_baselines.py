@@ -324,3 +324,10 @@ def test_the_cheap_models_ignore_the_deadline_and_a_bad_deadline_is_refused() ->
         assert stats.forecast_many(model, [y], 3, deadline=0.0)[0].fallback is None
     with pytest.raises(InputError, match="deadline"):
         stats.forecast_many("theta", [y], 3, deadline="soon")  # type: ignore[arg-type]
+
+
+def test_theta_never_forecasts_a_positive_series_below_zero() -> None:
+    y = np.linspace(1000.0, 50.0, 60) + np.random.default_rng(0).normal(0, 5, 60)  # falling
+    out = stats.fit_forecast("theta", y, 24, levels=(80,))
+    assert np.all(out.mean >= 0.0) and np.all(out.lo >= 0.0)
+    assert out.mean[0] > 0.0 and out.mean[-1] == 0.0  # floored where the trend crosses zero
