@@ -43,6 +43,32 @@ from tsforecast.estimators.output import output_schema
 __all__ = ["AutoForecaster", "AutoSelection"]
 
 DEFAULT_CANDIDATES = ("seasonal_naive", "theta", "ets", "arima", "lstm")
+# Sizing the default candidates to the data: a global neural model pays off once there are
+# enough observations to learn from (below, it is slower and no better than the baselines), and
+# the ARIMA order search costs seconds per series, so it is a default for small panels only.
+NEURAL_MIN_OBSERVATIONS = 50_000
+ARIMA_MAX_SERIES = 200
+
+
+def default_candidates(n_series: int, n_observations: int) -> tuple[list[str], str]:
+    """The default candidates for a panel of this size, and why."""
+    names = ["seasonal_naive", "theta", "ets"]
+    why = []
+    if n_series <= ARIMA_MAX_SERIES:
+        names.append("arima")
+    else:
+        why.append(f"arima left out ({n_series} series > {ARIMA_MAX_SERIES})")
+    if n_observations >= NEURAL_MIN_OBSERVATIONS:
+        names.append("lstm")
+    else:
+        why.append(f"lstm left out ({n_observations} observations < {NEURAL_MIN_OBSERVATIONS})")
+    return names, "; ".join(why)
+
+
+def default_time_budget(n_series: int, n_observations: int) -> float:
+    """A budget that grows with the data: ~5 s for one short series, ~70 s for 1,000 monthly
+    series, at most 240 s."""
+    return float(min(240.0, 5.0 + 0.05 * n_series + 1e-4 * n_observations))
 
 
 @dataclass
@@ -167,13 +193,18 @@ class AutoForecaster(Forecaster):
             shared["time_budget_s"] = budget
         return registry.build(name, params, **shared)
 
-    def _candidates(
-        self, future_df: Any | None, covariates: list[str]
-    ) -> tuple[list[str], dict[str, str]]:
+    def _candidates(self, future_df: Any | None, panel: Panel) -> tuple[list[str], dict[str, str]]:
         """The candidates that can run on this data (refusing what none of them can honour)."""
         from tsforecast.estimators import registry
 
-        names = list(self.candidates or DEFAULT_CANDIDATES)
+        if self.candidates is not None:
+            names = list(self.candidates)
+        else:
+            n_obs = int(panel.lengths.sum().item())
+            names, why = default_candidates(panel.n_series, n_obs)
+            if why:
+                self._say(f"default candidates {names}: {why}")
+        covariates = list(panel.covariate_cols)
         if covariates and not any(registry.spec(n).capabilities.past_covariates for n in names):
             msg = (
                 f"the frame has the covariate columns {covariates}, but none of the candidates "
@@ -202,7 +233,7 @@ class AutoForecaster(Forecaster):
         deadline = None if self.time_budget_s is None else started + float(self.time_budget_s)
         panel = self._panel(df, "df")
         season = int(self.season_length or infer_season_length(panel))
-        names, skipped = self._candidates(future_df, list(panel.covariate_cols))
+        names, skipped = self._candidates(future_df, panel)
         selection = self._select(panel, names, season, deadline)
         selection.skipped.update(skipped)
         members: list[Forecaster] = []
