@@ -34,7 +34,6 @@ from tsforecast.checks import check_levels, check_seed, check_time_budget, posit
 from tsforecast.data.frames import from_pandas, to_pandas
 from tsforecast.data.frequency import infer_season_length
 from tsforecast.data.panel import Panel
-from tsforecast.data.validation import to_panel
 from tsforecast.devices import resolve_device
 from tsforecast.errors import InputError, TsforecastWarning
 from tsforecast.estimators.base import FORMAT_VERSION, Capabilities, Forecaster
@@ -157,22 +156,6 @@ class AutoForecaster(Forecaster):
         if show:
             print(f"[tsforecast] auto: {text}", file=sys.stderr, flush=True)
 
-    def _panel(self, df: Any, what: str) -> Panel:
-        if isinstance(df, Panel):
-            return df
-        try:
-            return to_panel(
-                df,
-                id_col=self.id_col,
-                time_col=self.time_col,
-                target_col=self.target_col,
-                freq=self.freq,
-                fill=self.fill,  # type: ignore[arg-type]
-            )
-        except InputError as error:
-            msg = f"in `{what}`: {error}"
-            raise InputError(msg) from error
-
     def _build(self, name: str, season: int, budget: float | None) -> Forecaster:
         from tsforecast.estimators import registry
 
@@ -231,7 +214,7 @@ class AutoForecaster(Forecaster):
         self._check_params()
         started = time.perf_counter()
         deadline = None if self.time_budget_s is None else started + float(self.time_budget_s)
-        panel = self._panel(df, "df")
+        panel = self._read(df, "df")
         season = int(self.season_length or infer_season_length(panel))
         names, skipped = self._candidates(future_df, panel)
         selection = self._select(panel, names, season, deadline)
@@ -367,7 +350,7 @@ class AutoForecaster(Forecaster):
         for member in self.members_:
             history = history_df
             if history is not None and not member.capabilities.past_covariates:
-                history = _targets_only(self._panel(history, "history_df"))
+                history = _targets_only(self._read(history, "history_df"))
             use_future = future_df if member.capabilities.future_covariates else None
             outputs.append(member.predict(history, future_df=use_future))
         return _combine(outputs, self.schema_)
@@ -375,7 +358,7 @@ class AutoForecaster(Forecaster):
     def predict_cutoffs(self, df: Any, cutoffs: Any, future_df: Any | None = None) -> Any:
         """The median of the chosen members' `predict_cutoffs`."""
         self._check_fitted()
-        panel = self._panel(df, "df")
+        panel = self._read(df, "df")
         outputs = []
         for member in self.members_:
             data = panel if member.capabilities.past_covariates else _targets_only(panel)
