@@ -79,7 +79,7 @@ def forecast(
         season_length = positive_int("season_length", season_length)
     target_cols = [target_col] if isinstance(target_col, str) else list(target_col)
     if not isinstance(model, str):
-        return _estimator_forecast(model, df, future_df, horizon, model_params)
+        return _estimator_forecast(model, df, future_df, horizon, level_list, model_params)
     registry.spec(model)  # an unknown name is refused before the frame is read
     shared: dict[str, Any] = {
         "horizon": horizon,
@@ -157,10 +157,16 @@ def _build(
 
 
 def _estimator_forecast(
-    estimator: Any, df: Any, future_df: Any | None, horizon: int, params: dict[str, Any]
+    estimator: Any,
+    df: Any,
+    future_df: Any | None,
+    horizon: int,
+    levels: tuple[float, ...],
+    params: dict[str, Any],
 ) -> Any:
-    """`model` given as an object: its own settings, checked against the call's horizon."""
-    from tsforecast.backtest.models import check_estimator_horizon
+    """`model` given as an object: its own settings, checked against the call's horizon and
+    levels."""
+    from tsforecast.backtest.models import check_estimator_horizon, check_estimator_levels
 
     for method in ("fit", "predict"):
         if not callable(getattr(estimator, method, None)):
@@ -176,6 +182,8 @@ def _estimator_forecast(
         )
         raise InputError(msg)
     check_estimator_horizon(estimator, horizon)
+    if levels:
+        check_estimator_levels(estimator, levels)
     if isinstance(estimator, Forecaster):
         estimator.fit(df, future_df=future_df)
         return _annotate(estimator.predict(future_df=future_df), estimator, None)

@@ -145,12 +145,6 @@ KNOWN_BUGS: dict[str, KnownBug] = {
             )
         ),
     ),
-    "estimator-levels": KnownBug(
-        "forecast(model=<estimator without levels>, levels=(80, 95)) returns no intervals "
-        "instead of refusing: api._estimator_forecast checks the horizon "
-        "(check_estimator_horizon) but not the levels; backtest() refuses it",
-        lambda c: c.check == "estimator_object" and c.entry == "forecast" and c.param == "levels",
-    ),
 }
 
 
