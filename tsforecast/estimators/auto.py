@@ -34,7 +34,6 @@ from tsforecast.checks import check_levels, check_seed, check_time_budget, posit
 from tsforecast.data.frames import from_pandas, to_pandas
 from tsforecast.data.frequency import infer_season_length
 from tsforecast.data.panel import Panel
-from tsforecast.data.validation import to_panel
 from tsforecast.devices import resolve_device
 from tsforecast.errors import InputError, TsforecastWarning
 from tsforecast.estimators.base import FORMAT_VERSION, Capabilities, Forecaster
@@ -43,6 +42,32 @@ from tsforecast.estimators.output import output_schema
 __all__ = ["AutoForecaster", "AutoSelection"]
 
 DEFAULT_CANDIDATES = ("seasonal_naive", "theta", "ets", "arima", "lstm")
+# Sizing the default candidates to the data: a global neural model pays off once there are
+# enough observations to learn from (below, it is slower and no better than the baselines), and
+# the ARIMA order search costs seconds per series, so it is a default for small panels only.
+NEURAL_MIN_OBSERVATIONS = 50_000
+ARIMA_MAX_SERIES = 200
+
+
+def default_candidates(n_series: int, n_observations: int) -> tuple[list[str], str]:
+    """The default candidates for a panel of this size, and why."""
+    names = ["seasonal_naive", "theta", "ets"]
+    why = []
+    if n_series <= ARIMA_MAX_SERIES:
+        names.append("arima")
+    else:
+        why.append(f"arima left out ({n_series} series > {ARIMA_MAX_SERIES})")
+    if n_observations >= NEURAL_MIN_OBSERVATIONS:
+        names.append("lstm")
+    else:
+        why.append(f"lstm left out ({n_observations} observations < {NEURAL_MIN_OBSERVATIONS})")
+    return names, "; ".join(why)
+
+
+def default_time_budget(n_series: int, n_observations: int) -> float:
+    """A budget that grows with the data: ~5 s for one short series, ~70 s for 1,000 monthly
+    series, at most 240 s."""
+    return float(min(240.0, 5.0 + 0.05 * n_series + 1e-4 * n_observations))
 
 
 @dataclass
@@ -131,22 +156,6 @@ class AutoForecaster(Forecaster):
         if show:
             print(f"[tsforecast] auto: {text}", file=sys.stderr, flush=True)
 
-    def _panel(self, df: Any, what: str) -> Panel:
-        if isinstance(df, Panel):
-            return df
-        try:
-            return to_panel(
-                df,
-                id_col=self.id_col,
-                time_col=self.time_col,
-                target_col=self.target_col,
-                freq=self.freq,
-                fill=self.fill,  # type: ignore[arg-type]
-            )
-        except InputError as error:
-            msg = f"in `{what}`: {error}"
-            raise InputError(msg) from error
-
     def _build(self, name: str, season: int, budget: float | None) -> Forecaster:
         from tsforecast.estimators import registry
 
@@ -167,10 +176,25 @@ class AutoForecaster(Forecaster):
             shared["time_budget_s"] = budget
         return registry.build(name, params, **shared)
 
-    def _candidates(self, future_df: Any | None) -> tuple[list[str], dict[str, str]]:
+    def _candidates(self, future_df: Any | None, panel: Panel) -> tuple[list[str], dict[str, str]]:
+        """The candidates that can run on this data (refusing what none of them can honour)."""
         from tsforecast.estimators import registry
 
-        names = list(self.candidates or DEFAULT_CANDIDATES)
+        if self.candidates is not None:
+            names = list(self.candidates)
+        else:
+            n_obs = int(panel.lengths.sum().item())
+            names, why = default_candidates(panel.n_series, n_obs)
+            if why:
+                self._say(f"default candidates {names}: {why}")
+        covariates = list(panel.covariate_cols)
+        if covariates and not any(registry.spec(n).capabilities.past_covariates for n in names):
+            msg = (
+                f"the frame has the covariate columns {covariates}, but none of the candidates "
+                f"{names} uses covariates; drop the columns or add a neural candidate "
+                "(lstm, bilstm, seq2seq)."
+            )
+            raise InputError(msg)
         skipped: dict[str, str] = {}
         if future_df is not None:
             cannot = [n for n in names if not registry.spec(n).capabilities.future_covariates]
@@ -190,9 +214,9 @@ class AutoForecaster(Forecaster):
         self._check_params()
         started = time.perf_counter()
         deadline = None if self.time_budget_s is None else started + float(self.time_budget_s)
-        panel = self._panel(df, "df")
+        panel = self._read(df, "df")
         season = int(self.season_length or infer_season_length(panel))
-        names, skipped = self._candidates(future_df)
+        names, skipped = self._candidates(future_df, panel)
         selection = self._select(panel, names, season, deadline)
         selection.skipped.update(skipped)
         members: list[Forecaster] = []
@@ -326,7 +350,7 @@ class AutoForecaster(Forecaster):
         for member in self.members_:
             history = history_df
             if history is not None and not member.capabilities.past_covariates:
-                history = _targets_only(self._panel(history, "history_df"))
+                history = _targets_only(self._read(history, "history_df"))
             use_future = future_df if member.capabilities.future_covariates else None
             outputs.append(member.predict(history, future_df=use_future))
         return _combine(outputs, self.schema_)
@@ -334,7 +358,7 @@ class AutoForecaster(Forecaster):
     def predict_cutoffs(self, df: Any, cutoffs: Any, future_df: Any | None = None) -> Any:
         """The median of the chosen members' `predict_cutoffs`."""
         self._check_fitted()
-        panel = self._panel(df, "df")
+        panel = self._read(df, "df")
         outputs = []
         for member in self.members_:
             data = panel if member.capabilities.past_covariates else _targets_only(panel)
