@@ -1,18 +1,20 @@
 """Training steps per second of `seq2seq` (the decoder unrolls the horizon step by step).
 
     nice python experiments/benchmarks/seq2seq_throughput.py [--steps 30] [--repeats 3]
-    PYTHONPATH=/path/to/another/tree nice python ...   # the same figures for another version
+    nice python experiments/benchmarks/seq2seq_throughput.py --against /path/to/old/tree
 
 On the M4 Hourly panel with the sizes `Seq2SeqForecaster(horizon=48)` picks there (input 168 in
-patches of 24, hidden 64, 2 layers, dropout 0.1, batch 256); each figure the best of `--repeats`:
+patches of 24, hidden 64, 2 layers, dropout 0.1, batch 256), one thread by default:
 - network: the bare `Seq2SeqNet` on random inputs; one training step = forward with teacher
-  forcing 0.5 + backward + AdamW, per wall-clock second and per second of the process's CPU time
-  (steadier on a shared machine). With `--future-features F` the decoder also reads F
-  known-future features per step (calendar features, known-future covariates).
-- estimator: `Seq2SeqForecaster(horizon=48).fit` without validation; the rate is read from the
-  loop's evaluation time stamps, so it includes drawing and gathering the windows.
-The package timed is whatever `import tsforecast` finds: the installed one unless PYTHONPATH
-names another tree (the first line says which).
+  forcing 0.5 + backward + AdamW. With `--future-features F` the decoder also reads F
+  known-future features per step (calendar features, known-future covariates). `--against TREE`
+  also loads `tsforecast.nn.seq2seq` from another checkout (e.g. `git archive` of an older
+  commit) and times the two in alternating blocks of 3 steps in this one process, so that the
+  load of a shared machine drifts out of their ratio; the figures are medians over the blocks.
+- estimator: `Seq2SeqForecaster(horizon=48).fit` without validation, the best of `--repeats`;
+  the rate is read from the loop's evaluation time stamps, so it includes drawing and gathering
+  the windows.
+The package timed is whatever `import tsforecast` finds (the first line says which).
 The last output line is one JSON object.
 """
 
@@ -22,21 +24,38 @@ import argparse
 import json
 import os
 import platform
+import statistics
+import sys
 import time
+from collections.abc import Callable
+from types import ModuleType
 
 import torch
 
 import tsforecast
-from tsforecast.nn.seq2seq import Seq2SeqNet, Seq2SeqNetConfig
+import tsforecast.nn.seq2seq
 
 INPUT, HORIZON, HIDDEN, LAYERS, PATCH, BATCH = 168, 48, 64, 2, 24, 256
 
 
-def network_steps_per_s(steps: int, n_future: int) -> tuple[float, float]:
-    """Training steps per second of the bare network on random inputs: per wall-clock second
-    and per second of this process's CPU time (steadier on a shared machine)."""
+def _seq2seq_module_from(tree: str) -> ModuleType:
+    """`tsforecast.nn.seq2seq` as another checkout has it (its own blocks and all)."""
+    ours = {k: v for k, v in sys.modules.items() if k.split(".")[0] == "tsforecast"}
+    for name in ours:
+        del sys.modules[name]
+    sys.path.insert(0, tree)
+    try:
+        import tsforecast.nn.seq2seq as theirs
+    finally:
+        sys.path.remove(tree)
+        sys.modules.update(ours)  # later imports get this checkout's modules again
+    return theirs
+
+
+def _training_step(module: ModuleType, n_future: int) -> Callable[[], None]:
+    """One training step of a fresh `Seq2SeqNet` from `module` on fixed random inputs."""
     torch.manual_seed(0)
-    config = Seq2SeqNetConfig(
+    config = module.Seq2SeqNetConfig(
         n_targets=1,
         n_past_features=n_future,
         n_future_features=n_future,
@@ -49,7 +68,7 @@ def network_steps_per_s(steps: int, n_future: int) -> tuple[float, float]:
         patch_size=PATCH,
         norm_window=24,
     )
-    net = Seq2SeqNet(config)
+    net = module.Seq2SeqNet(config)
     optimizer = torch.optim.AdamW(net.parameters(), lr=1e-3)
     generator = torch.Generator().manual_seed(0)
     past_target = torch.randn(BATCH, INPUT, 1).cumsum(1)  # -> (B, L, 1)
@@ -73,12 +92,24 @@ def network_steps_per_s(steps: int, n_future: int) -> tuple[float, float]:
         loss.backward()
         optimizer.step()
 
-    for _ in range(3):  # warm-up: allocator, oneDNN primitives
+    return step
+
+
+def network_rates(modules: dict[str, ModuleType], steps: int, n_future: int) -> dict[str, float]:
+    """Median steps/s of each module's network over alternating blocks of 3 steps."""
+    step_of = {label: _training_step(module, n_future) for label, module in modules.items()}
+    for step in step_of.values():  # warm-up: allocator, oneDNN primitives
         step()
-    start, start_cpu = time.perf_counter(), time.process_time()
-    for _ in range(steps):
         step()
-    return steps / (time.perf_counter() - start), steps / (time.process_time() - start_cpu)
+    rates: dict[str, list[float]] = {label: [] for label in step_of}
+    labels = list(step_of)
+    for block in range(max(1, steps // 3)):
+        for label in labels if block % 2 == 0 else labels[::-1]:
+            start = time.perf_counter()
+            for _ in range(3):
+                step_of[label]()
+            rates[label].append(3 / (time.perf_counter() - start))
+    return {label: statistics.median(r) for label, r in rates.items()}
 
 
 def estimator_steps_per_s(steps: int) -> float:
@@ -102,33 +133,38 @@ def estimator_steps_per_s(steps: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--steps", type=int, default=30, help="timed steps per run")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--steps", type=int, default=30, help="timed steps per figure")
+    parser.add_argument("--repeats", type=int, default=3, help="estimator fits")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     parser.add_argument("--future-features", type=int, default=4)
+    parser.add_argument("--against", default=None, help="another checkout to time alongside")
     parser.add_argument("--skip-estimator", action="store_true")
     args = parser.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    torch.set_num_threads(args.threads)
     machine = (
         f"{platform.machine()} CPU, {os.cpu_count()} cores visible, "
         f"torch threads {torch.get_num_threads()}"
     )
     print(f"tsforecast from {os.path.dirname(tsforecast.__file__)}; {machine}")
+    modules = {"this": tsforecast.nn.seq2seq}
+    if args.against:
+        modules["against"] = _seq2seq_module_from(args.against)
+        print(f"against {os.path.dirname(modules['against'].__file__ or '')}")
     result: dict[str, object] = {"benchmark": "seq2seq_throughput", "machine": machine}
     for n_future in sorted({0, args.future_features}):
-        runs = [network_steps_per_s(args.steps, n_future) for _ in range(args.repeats)]
-        wall, cpu = max(r[0] for r in runs), max(r[1] for r in runs)
-        result[f"network_steps_per_s_f{n_future}"] = round(wall, 2)
-        result[f"network_steps_per_cpu_s_f{n_future}"] = round(cpu, 2)
-        print(
-            f"network, {n_future} future features: {wall:6.2f} steps/s, "
-            f"{cpu:6.2f} steps per CPU second (best of {args.repeats})"
-        )
+        rates = network_rates(modules, args.steps, n_future)
+        for label, rate in rates.items():
+            result[f"network_steps_per_s_f{n_future}_{label}"] = round(rate, 2)
+        text = ", ".join(f"{label} {rate:.2f}" for label, rate in rates.items())
+        if args.against:
+            ratio = rates["this"] / rates["against"]
+            result[f"network_ratio_f{n_future}"] = round(ratio, 3)
+            text += f" (this / against: {ratio:.3f})"
+        print(f"network, {n_future} future features, steps/s: {text}")
     if not args.skip_estimator:
-        rates = [estimator_steps_per_s(args.steps) for _ in range(args.repeats)]
-        result["estimator_steps_per_s"] = round(max(rates), 2)
-        print(f"estimator on M4 Hourly: {max(rates):6.2f} steps/s (best of {args.repeats})")
+        rates_fit = [estimator_steps_per_s(args.steps) for _ in range(args.repeats)]
+        result["estimator_steps_per_s"] = round(max(rates_fit), 2)
+        print(f"estimator on M4 Hourly: {max(rates_fit):.2f} steps/s (best of {args.repeats})")
     print(json.dumps(result))
 
 

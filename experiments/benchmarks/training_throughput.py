@@ -10,7 +10,8 @@ horizon 48, batch 256, AdamW, L1 loss.
 - tsforecast: `LSTMForecaster.fit` with the same sizes (patch_size=1, no window normalisation,
   no highway, a linear head, dropout 0, no validation), i.e. the real engine: windows drawn and
   gathered on the device every step, warm-up + cosine schedule, gradient clipping, the loop's
-  bookkeeping. Its rate is read from the loop's own evaluation time stamps.
+  bookkeeping. Its rate is read from the loop's own evaluation time stamps, which the loop
+  takes after waiting for the device (before that fix, CUDA rates counted queued work).
 Each variant runs in a fresh subprocess (so its peak RSS is its own), alternately: floor, then
 tsforecast, `--repeats` times. The machine is shared with other work whose load drifts, so
 `ratio` is the median over the repeats of tsforecast / floor windows per second within each
