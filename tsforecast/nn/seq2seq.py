@@ -8,7 +8,10 @@ previous output otherwise. With ratio 0 (and always at inference) it only sees i
 so training and inference run the very same computation.
 
 Decoder input at step h: the previous target value (the last observed one at h = 0) and the
-known-future features of step h (calendar features, known-future covariates).
+known-future features of step h (calendar features, known-future covariates). The decoder is an
+`nn.LSTM` (its weights are what a saved model holds); fed its own outputs it runs step by step on
+those weights (`tsforecast.nn.stepwise`), fully teacher-forced as one `nn.LSTM` call. It and its
+per-step head compute in fp32, autocast or not.
 """
 
 from __future__ import annotations
@@ -108,9 +111,8 @@ class Seq2SeqNet(nn.Module):
             coins = torch.rand((batch, c.horizon, 1), generator=generator, device=last.device)
             is_teacher = coins < teacher_forcing_ratio
         # The decoder's own outputs feed it: one step at a time, on the nn.LSTM's weights, with
-        # the known-future features of all steps projected up front.
-        # Per-step slices by `unbind` (one backward for all steps, not one zero-filled tensor
-        # per step).
+        # the known-future features of all steps projected up front. Per-step slices by
+        # `unbind` (one backward for all steps, not one zero-filled tensor per step).
         stepper = StepwiseLSTM(self.decoder, c.n_targets, future_features)
         layer_state = list(zip(state[0].unbind(0), state[1].unbind(0), strict=True))
         skips = None if skip is None else skip.unbind(1)  # H x (B, C)
