@@ -187,7 +187,7 @@ def test_auto_saves_and_loads_with_its_chosen_members(tmp_path) -> None:
 
 
 def test_the_default_auto_is_sized_to_the_data_and_bounded() -> None:
-    from tsforecast.estimators.auto import default_candidates, default_time_budget
+    from tsforecast.estimators.auto_selection import default_candidates, default_time_budget
 
     small, why = default_candidates(n_series=1, n_observations=144)
     assert "lstm" not in small and "lstm left out" in why and "arima" in small

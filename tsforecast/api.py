@@ -30,7 +30,7 @@ from tsforecast.data.validation import to_panel
 from tsforecast.devices import resolve_device
 from tsforecast.errors import InputError, TsforecastWarning
 from tsforecast.estimators import registry
-from tsforecast.estimators.auto import AutoSelection, default_time_budget
+from tsforecast.estimators.auto_selection import AutoSelection, default_time_budget
 from tsforecast.estimators.base import Forecaster
 
 __all__ = ["AutoSelection", "forecast"]

@@ -127,25 +127,7 @@ def _matrix(case: Case) -> bool:
     return case.check == "matrix"
 
 
-KNOWN_BUGS: dict[str, KnownBug] = {
-    "neural-dtypes": KnownBug(
-        "the neural estimators do not give back the input's id and time dtypes: "
-        "NeuralForecaster._forecast_frame casts the ids to pd.Series(panel.ids).dtype and "
-        "builds int64 stamps, where estimators/output.py forecast_frame now restores "
-        "Panel.schema (categorical, object and int32 ids, int32 time stamps; backtest() "
-        "restores them itself)",
-        lambda c: (
-            c.check == "dtypes"
-            and c.model in NEURAL
-            and c.entry in ("estimator", "forecast")
-            and (
-                c.param.split("-")[0] in ("category", "int32")
-                or (c.param.startswith("object") and c.frame == "pandas")
-                or c.time == "int32"
-            )
-        ),
-    ),
-}
+KNOWN_BUGS: dict[str, KnownBug] = {}
 
 
 def known_bugs(case: Case) -> list[str]:

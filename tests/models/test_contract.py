@@ -7,6 +7,7 @@ Models are tiny and trained for a few steps: these tests check the contract, not
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,7 @@ import pytest
 import tsforecast.models as tm
 from tests.conftest import make_long_frame
 from tsforecast.errors import InputError, NotFittedError
+from tsforecast.estimators.base import FORMAT_VERSION
 
 MODELS = tm.names("neural")
 TINY = {
@@ -195,6 +197,19 @@ def test_input_errors() -> None:
         tm.LSTMForecaster(horizon=80, input_size=10, **{"progress": False}).fit(df)
     with pytest.raises(InputError, match="not a saved tsforecast model"):
         tm.load("/nonexistent/model")
+
+
+def test_load_refuses_another_format_version(tmp_path: Path) -> None:
+    model = tm.build("lstm", horizon=2, **TINY).fit(_frame(1, 0))
+    model.save(tmp_path / "model")
+    config_file = tmp_path / "model" / "config.json"
+    config = json.loads(config_file.read_text())
+    assert config["format_version"] == FORMAT_VERSION
+    config_file.write_text(json.dumps({**config, "format_version": FORMAT_VERSION - 1}))
+    with pytest.raises(
+        InputError, match=rf"format version {FORMAT_VERSION - 1}.*reads format {FORMAT_VERSION}"
+    ):
+        tm.load(tmp_path / "model")
 
 
 def test_defaults_follow_the_data() -> None:

@@ -23,7 +23,7 @@ import os
 import sys
 import time
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -31,56 +31,21 @@ import numpy as np
 import pandas as pd
 
 from tsforecast.checks import check_levels, check_seed, check_time_budget, positive_int
-from tsforecast.data.frames import from_pandas, to_pandas
 from tsforecast.data.frequency import infer_season_length
 from tsforecast.data.panel import Panel
 from tsforecast.devices import resolve_device
 from tsforecast.errors import InputError, TsforecastWarning
+from tsforecast.estimators.auto_selection import (
+    AutoSelection,
+    combine_forecasts,
+    default_candidates,
+    inner_mase,
+    median_points,
+)
 from tsforecast.estimators.base import FORMAT_VERSION, Capabilities, Forecaster
 from tsforecast.estimators.output import output_schema
 
 __all__ = ["AutoForecaster", "AutoSelection"]
-
-DEFAULT_CANDIDATES = ("seasonal_naive", "theta", "ets", "arima", "lstm")
-# Sizing the default candidates to the data: a global neural model pays off once there are
-# enough observations to learn from (below, it is slower and no better than the baselines), and
-# the ARIMA order search costs seconds per series, so it is a default for small panels only.
-NEURAL_MIN_OBSERVATIONS = 50_000
-ARIMA_MAX_SERIES = 200
-
-
-def default_candidates(n_series: int, n_observations: int) -> tuple[list[str], str]:
-    """The default candidates for a panel of this size, and why."""
-    names = ["seasonal_naive", "theta", "ets"]
-    why = []
-    if n_series <= ARIMA_MAX_SERIES:
-        names.append("arima")
-    else:
-        why.append(f"arima left out ({n_series} series > {ARIMA_MAX_SERIES})")
-    if n_observations >= NEURAL_MIN_OBSERVATIONS:
-        names.append("lstm")
-    else:
-        why.append(f"lstm left out ({n_observations} observations < {NEURAL_MIN_OBSERVATIONS})")
-    return names, "; ".join(why)
-
-
-def default_time_budget(n_series: int, n_observations: int) -> float:
-    """A budget that grows with the data: ~5 s for one short series, ~70 s for 1,000 monthly
-    series, at most 240 s."""
-    return float(min(240.0, 5.0 + 0.05 * n_series + 1e-4 * n_observations))
-
-
-@dataclass
-class AutoSelection:
-    """What `auto` measured and chose (on the estimator and on `forecast()`'s `attrs`)."""
-
-    chosen: list[str]
-    inner_mase: dict[str, float] = field(default_factory=dict)
-    candidates: list[str] = field(default_factory=list)
-    skipped: dict[str, str] = field(default_factory=dict)
-    excluded: list[Any] = field(default_factory=list)
-    reason: str = ""
-    seconds: float = 0.0
 
 
 class AutoForecaster(Forecaster):
@@ -329,15 +294,15 @@ class AutoForecaster(Forecaster):
             columns={panel.id_col: "unique_id", panel.time_col: "ds"}
         )
         by_model = {str(m): f for m, f in forecasts.groupby("model", sort=False)}
-        single = {m: _mase(f, result._scales) for m, f in by_model.items()}
+        single = {m: inner_mase(f, result._scales) for m, f in by_model.items()}
         scores = dict(single)
         ranked = sorted(single, key=single.__getitem__)
         options: dict[tuple[str, ...], float] = {(ranked[0],): single[ranked[0]]}
         for k in (2, 3):
             if len(ranked) >= k:
                 members = tuple(ranked[:k])
-                options[members] = _mase(
-                    _median_points([by_model[m] for m in members]), result._scales
+                options[members] = inner_mase(
+                    median_points([by_model[m] for m in members]), result._scales
                 )
                 scores["median(" + ", ".join(members) + ")"] = options[members]
         return scores, options
@@ -353,7 +318,7 @@ class AutoForecaster(Forecaster):
                 history = _targets_only(self._read(history, "history_df"))
             use_future = future_df if member.capabilities.future_covariates else None
             outputs.append(member.predict(history, future_df=use_future))
-        return _combine(outputs, self.schema_)
+        return combine_forecasts(outputs, self.schema_)
 
     def predict_cutoffs(self, df: Any, cutoffs: Any, future_df: Any | None = None) -> Any:
         """The median of the chosen members' `predict_cutoffs`."""
@@ -364,7 +329,7 @@ class AutoForecaster(Forecaster):
             data = panel if member.capabilities.past_covariates else _targets_only(panel)
             use_future = future_df if member.capabilities.future_covariates else None
             outputs.append(member.predict_cutoffs(data, cutoffs, future_df=use_future))
-        return _combine(outputs, self.schema_)
+        return combine_forecasts(outputs, self.schema_)
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """A folder with `config.json` (parameters, what was chosen) and one saved folder per
@@ -432,42 +397,3 @@ def _member_failures(members: list[Forecaster]) -> pd.DataFrame:
         if isinstance(found, pd.DataFrame) and not found.empty:
             frames.append(found.assign(model=member.model_name))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-
-
-def _mase(forecasts: pd.DataFrame, scales: pd.DataFrame) -> float:
-    """MASE of one model's inner-backtest forecasts (mean over series, targets and folds)."""
-    from tsforecast.metrics import evaluate_pandas
-
-    metrics = evaluate_pandas(forecasts.assign(model="candidate"), scales=scales, metrics=["mase"])
-    values = metrics.loc[metrics["metric"] == "mase", "value"]
-    return float(values.mean()) if len(values) else math.inf
-
-
-def _median_points(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """The median of several models' point forecasts on the same folds."""
-    keys = ["unique_id", "ds", "target", "cutoff"]
-    ordered = [f.sort_values(keys, kind="stable") for f in frames]
-    stacked = np.stack([f["y_hat"].to_numpy(dtype=np.float64) for f in ordered])  # -> (k, N)
-    combined = ordered[0].reset_index(drop=True)
-    combined["y_hat"] = np.median(stacked, axis=0)
-    return combined
-
-
-def _combine(outputs: list[Any], schema: Any) -> Any:
-    """The element-wise median of the members' forecast frames (same rows, same columns)."""
-    if len(outputs) == 1:
-        return outputs[0]
-    frames = [to_pandas(o, "forecast")[0] for o in outputs]
-    kind = to_pandas(outputs[0], "forecast")[1]
-    first = frames[0]
-    value_cols = [c for c in first.columns if pd.api.types.is_float_dtype(first[c])]
-    out = first.copy()
-    for col in value_cols:
-        stacked = np.stack(
-            [
-                f[col].to_numpy(dtype=np.float64) if col in f else np.full(len(first), np.nan)
-                for f in frames
-            ]
-        )  # -> (k, N)
-        out[col] = np.nanmedian(stacked, axis=0)
-    return from_pandas(out, kind, schema=schema)

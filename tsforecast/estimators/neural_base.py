@@ -1,0 +1,392 @@
+"""`NeuralForecaster`: frame in, forecasts frame out, for every network of `tsforecast.nn`.
+
+`fit(df, future_df=None)` validates the frame once (`to_panel`), fits per-series scalers on the
+training range, lays every channel out in one device tensor (`neural_inputs`), trains one
+global network with `tsforecast.training.train` on windows gathered by index arithmetic
+(`neural_training`), and keeps the tail of each series needed to forecast.
+`predict(history_df=None, future_df=None)` forecasts `horizon` steps after the end of every
+series of the history (default: the training data); `predict_cutoffs` forecasts after given
+cutoffs from the rows up to each one only. The frames returned have the input's type: id, time,
+and for every target `T` the point forecast `T` plus `T_lo_<l>` / `T_hi_<l>` for each level `l`.
+
+Subclasses (`lstm.py`, `seq2seq.py`) say which network they build and how a training batch
+calls it; the parameter checks and data-sized defaults are in `neural_defaults`, save / load in
+`neural_persistence`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from torch import nn
+
+from tsforecast.checks import check_levels
+from tsforecast.data.frequency import infer_season_length
+from tsforecast.data.panel import Panel
+from tsforecast.data.validation import to_panel
+from tsforecast.devices import resolve_device
+from tsforecast.errors import InputError
+from tsforecast.estimators.base import Capabilities, Forecaster
+from tsforecast.estimators.neural_defaults import check_params, default_val_size, resolve_params
+from tsforecast.estimators.neural_inputs import (
+    Inputs,
+    Layout,
+    NetworkInputs,
+    calendar_names,
+    future_columns,
+    known_future_values,
+    rescale_inputs,
+    scaler_up_to,
+    split_windows,
+    tail,
+    window_tensor,
+)
+from tsforecast.estimators.neural_outputs import quantile_forecast_frame, unscale_quantiles
+from tsforecast.estimators.neural_persistence import load_neural, save_neural
+from tsforecast.estimators.neural_training import (
+    check_training_windows,
+    fit_network,
+    training_config,
+)
+from tsforecast.estimators.output import cutoff_positions
+from tsforecast.scaling import Scaler, fit_scaler
+from tsforecast.training.losses import quantiles_for_levels
+
+__all__ = ["NeuralForecaster"]
+
+# Windows scored per forward pass at prediction time.
+_INFERENCE_BATCH = 4096
+
+
+class NeuralForecaster(Forecaster):
+    """Shared fit / predict / save of the neural forecasters (see the module docstring).
+
+    Subclasses only say which network they build (`_build_network`) and how a training batch
+    calls it. Arguments left as None are set from the data at `fit` (recorded in `params_`).
+    """
+
+    model_name: ClassVar[str] = ""
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        multivariate=True, past_covariates=True, future_covariates=True, levels=True
+    )
+
+    def __init__(
+        self,
+        horizon: int,
+        input_size: int | None = None,
+        hidden_size: int | None = None,
+        num_layers: int = 2,
+        bidirectional: bool = False,
+        dropout: float = 0.1,
+        head_layers: int = 2,
+        head_hidden_size: int | None = None,
+        patch_size: int | None = None,
+        levels: Sequence[float] | None = None,
+        loss: str = "mae",
+        window_norm: bool = True,
+        highway: bool = True,
+        scaler: str = "standard",
+        calendar: bool | Sequence[str] = False,
+        season_length: int | None = None,
+        max_steps: int | None = None,
+        batch_size: int | None = None,
+        learning_rate: float = 3e-3,
+        weight_decay: float = 1e-4,
+        lr_schedule: str = "cosine",
+        val_size: int | None = None,
+        patience: int | None = 10,
+        eval_every: int | None = None,
+        time_budget_s: float | None = None,
+        precision: str = "auto",
+        device: str = "auto",
+        seed: int = 0,
+        progress: bool | None = None,
+        id_col: str = "unique_id",
+        time_col: str = "ds",
+        target_col: str | Sequence[str] = "y",
+        fill: str | None = None,
+        freq: str | int | None = None,
+    ) -> None:
+        self.horizon = horizon
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bidirectional = bidirectional
+        self.dropout = dropout
+        self.head_layers = head_layers
+        self.head_hidden_size = head_hidden_size
+        self.patch_size = patch_size
+        self.levels = levels
+        self.loss = loss
+        self.window_norm = window_norm
+        self.highway = highway
+        self.scaler = scaler
+        self.calendar = calendar
+        self.season_length = season_length
+        self.max_steps = max_steps
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.lr_schedule = lr_schedule
+        self.val_size = val_size
+        self.patience = patience
+        self.eval_every = eval_every
+        self.time_budget_s = time_budget_s
+        self.precision = precision
+        self.device = device
+        self.seed = seed
+        self.progress = progress
+        self.id_col = id_col
+        self.time_col = time_col
+        self.target_col = target_col
+        self.fill = fill
+        self.freq = freq
+
+    def _check_params(self) -> None:
+        check_params(self.get_params())
+
+    # ------------------------------------------------------------------ network (subclasses)
+    def _build_network(self, layout: Layout, params: dict[str, Any]) -> nn.Module:
+        raise NotImplementedError
+
+    def _forward_train(
+        self,
+        network: nn.Module,
+        inputs: Inputs,
+        future_target: torch.Tensor,
+        generator: torch.Generator,
+        progress: float,
+    ) -> torch.Tensor:
+        """One training forward; `progress` (0..1) is how far training is (steps or time)."""
+        return network(**inputs)
+
+    def _resolve_params(self, panel: Panel, season: int) -> dict[str, Any]:
+        return resolve_params(self.get_params(), panel, season)
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, df: Any, future_df: Any | None = None) -> NeuralForecaster:
+        """Train on every series of `df`; `future_df` names the known-future covariates."""
+        self._check_params()
+        device = resolve_device(self.device)
+        panel = self._panel(df, "df", device)
+        layout, params = self._layout(panel, future_df)
+        scaler = fit_scaler(panel.values, panel.lengths, method=self.scaler)  # type: ignore[arg-type]
+        known = self._known_future(panel, layout, future_df, required=True)
+        inputs = NetworkInputs(window_tensor(panel, scaler, layout, known), panel.lengths, layout)
+
+        # Validation windows: futures in the last `val_size` steps of each series; training
+        # windows end before them. Nothing after the training range is ever touched.
+        min_past = max(1, layout.input_size // 2)
+        val_size = default_val_size(self.val_size, panel.lengths, layout.horizon, min_past)
+        train_windows, val_windows = split_windows(
+            panel.lengths, layout.input_size, layout.horizon, val_size, min_past
+        )
+        check_training_windows(panel, train_windows[0], layout.horizon, min_past, val_size)
+        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+            torch.manual_seed(self.seed)
+            network = self._build_network(layout, params).to(device)
+        config = training_config(params, self.get_params(), validate=val_windows is not None)
+        result = fit_network(
+            network,
+            self._forward_train,
+            inputs,
+            train_windows,
+            val_windows,
+            config,
+            layout.quantiles,
+            self.loss,
+            device,
+        )
+        self.layout_ = layout
+        self.network_ = network
+        self.scaler_ = scaler
+        self.params_ = params
+        self.quantiles_ = layout.quantiles
+        self.training_result_ = result
+        self.history_ = result.history
+        self.device_ = device
+        self.n_train_windows_ = len(train_windows[0])
+        self.val_size_ = val_size
+        self.frame_kind_ = panel.frame_kind
+        self.history_panel_ = tail(panel, layout.input_size)
+        self.future_df_ = future_df
+        return self
+
+    def _panel(self, df: Any, what: str, device: torch.device) -> Panel:
+        if isinstance(df, Panel):  # validated at an entry point's boundary already
+            return df.to(device)
+        try:
+            return to_panel(
+                df,
+                id_col=self.id_col,
+                time_col=self.time_col,
+                target_col=self.target_col,
+                fill=self.fill,  # type: ignore[arg-type]
+                freq=self.freq,
+                device=device,
+            )
+        except InputError as error:
+            msg = f"in `{what}`: {error}"
+            raise InputError(msg) from error
+
+    def _layout(self, panel: Panel, future_df: Any | None) -> tuple[Layout, dict[str, Any]]:
+        """The channel layout of `panel` and the sizes resolved from it."""
+        future_cols = []
+        if future_df is not None:
+            future_cols = future_columns(future_df, panel, self.id_col, self.time_col)
+        season = self.season_length or infer_season_length(panel)
+        params = self._resolve_params(panel, season)
+        levels = check_levels(self.levels)
+        layout = Layout(
+            target_cols=list(panel.target_cols),
+            past_cols=[c for c in panel.covariate_cols if c not in future_cols],
+            future_cols=future_cols,
+            calendar=calendar_names(self.calendar, panel),
+            input_size=params["input_size"],
+            horizon=int(self.horizon),
+            season_length=season,
+            quantiles=quantiles_for_levels(levels) if levels else [0.5],
+        )
+        return layout, params
+
+    def _known_future(
+        self, panel: Panel, layout: Layout, future_df: Any | None, required: bool
+    ) -> np.ndarray | None:
+        """[S, H, F] known-future values after each series' end (None when none are used)."""
+        if not layout.future_cols or (future_df is None and not required):
+            return None
+        if future_df is None:
+            msg = (
+                f"this model uses known-future covariates {layout.future_cols}; pass their "
+                f"values for the {layout.horizon} steps after each series' end in `future_df`."
+            )
+            raise InputError(msg)
+        return known_future_values(
+            panel, future_df, layout.future_cols, layout.horizon, self.id_col, self.time_col
+        )
+
+    # ------------------------------------------------------------------ predict
+    def predict(self, history_df: Any | None = None, future_df: Any | None = None) -> Any:
+        """Forecast `horizon` steps after the end of every series of `history_df`.
+
+        Without `history_df` the training data is the history. The series' scalers are fitted
+        on the history given (its past only), so nothing after a series' end is ever used.
+        """
+        self._check_fitted()
+        if history_df is None:
+            panel, scaler = self.history_panel_, self.scaler_
+            if future_df is None:
+                future_df = self.future_df_
+        else:
+            panel = self._history_panel(history_df)
+            scaler = fit_scaler(panel.values, panel.lengths, method=self.scaler)  # type: ignore[arg-type]
+        panel = panel.to(self.device_)
+        known = self._known_future(panel, self.layout_, future_df, required=True)
+        inputs = NetworkInputs(
+            window_tensor(panel, scaler, self.layout_, known), panel.lengths, self.layout_
+        )
+        series_idx = torch.arange(panel.n_series, device=self.device_)
+        cutoff_idx = panel.lengths - 1
+        outputs = []
+        with torch.no_grad():
+            for lo in range(0, panel.n_series, _INFERENCE_BATCH):
+                batch, _ = inputs.gather(
+                    series_idx[lo : lo + _INFERENCE_BATCH], cutoff_idx[lo : lo + _INFERENCE_BATCH]
+                )
+                outputs.append(self._network()(**batch).float())
+        # -> (S, H, C, Q), each target in its own units
+        y_hat = unscale_quantiles(torch.cat(outputs), scaler.loc, scaler.scale)
+        return quantile_forecast_frame(
+            panel, series_idx, cutoff_idx, y_hat, self.quantiles_, check_levels(self.levels), False
+        )
+
+    def predict_cutoffs(self, df: Any, cutoffs: Sequence[Any], future_df: Any | None = None) -> Any:
+        """Forecast `horizon` steps after each cutoff of each series, in a few large batches.
+
+        For every series of `df` and every time stamp in `cutoffs` that the series holds, the
+        forecast uses only the rows up to and including that cutoff: the window is gathered up
+        to it and the series' scaler is fitted on the rows up to it, exactly as
+        `predict(df[df[time_col] <= cutoff])` would. Known-future covariates after a cutoff come
+        from `df` itself (they are known in advance), and beyond its end from `future_df`.
+        Returns the forecasts frame with a `cutoff` column after the time column.
+        """
+        self._check_fitted()
+        lay = self.layout_
+        panel = self._history_panel(df)
+        series_np, cutoff_np = cutoff_positions(panel, cutoffs)
+        if lay.future_cols and future_df is None:
+            beyond = cutoff_np + lay.horizon >= panel.lengths.to("cpu").numpy()[series_np]
+            if beyond.any():
+                msg = (
+                    f"{int(beyond.sum())} cutoffs are less than `horizon` steps before their "
+                    f"series' end: pass the known-future covariates {lay.future_cols} after the "
+                    "end in `future_df`."
+                )
+                raise InputError(msg)
+        # the tensor stays unscaled: each window is scaled by its own scaler below
+        identity = Scaler(
+            "none",
+            panel.values.new_zeros((panel.n_series, 1, panel.n_channels)),
+            panel.values.new_ones((panel.n_series, 1, panel.n_channels)),
+        )
+        known = self._known_future(panel, lay, future_df, required=False)
+        inputs = NetworkInputs(window_tensor(panel, identity, lay, known), panel.lengths, lay)
+        series_idx = torch.from_numpy(series_np).to(self.device_)
+        cutoff_idx = torch.from_numpy(cutoff_np).to(self.device_)
+        # each window has its own scaler (fitted up to its cutoff): [chunk, T, C] at a time
+        n_scaled = len(lay.scaled_cols)
+        steps = inputs.data.shape[1]
+        chunk = max(1, min(_INFERENCE_BATCH, int(2**24 // max(1, steps * n_scaled))))
+        outputs = []
+        with torch.no_grad():
+            for lo in range(0, len(series_idx), chunk):
+                si, ci = series_idx[lo : lo + chunk], cutoff_idx[lo : lo + chunk]
+                loc, scale = scaler_up_to(panel, si, ci, lay, self.scaler)  # -> (b, 1, C_scaled)
+                batch, _ = inputs.gather(si, ci)
+                rescale_inputs(batch, loc, scale, lay)
+                y_hat = self._network()(**batch).float()  # -> (b, H, C, Q)
+                outputs.append(unscale_quantiles(y_hat, loc, scale))
+        y_hat = torch.cat(outputs)
+        return quantile_forecast_frame(
+            panel, series_idx, cutoff_idx, y_hat, self.quantiles_, check_levels(self.levels), True
+        )
+
+    def _network(self) -> nn.Module:
+        network: nn.Module = self.network_
+        return network.eval()
+
+    def _history_panel(self, history_df: Any) -> Panel:
+        lay = self.layout_
+        panel = self._panel(history_df, "history_df", self.device_)
+        missing = [c for c in (*lay.past_cols, *lay.future_cols) if c not in panel.columns]
+        if missing or panel.target_cols != lay.target_cols:
+            msg = (
+                f"`history_df` must have the columns the model was fitted on: targets "
+                f"{lay.target_cols} and covariates {lay.past_cols + lay.future_cols}; "
+                f"missing: {missing or panel.target_cols}."
+            )
+            raise InputError(msg)
+        return panel
+
+    # ------------------------------------------------------------------ save / load
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write a folder with `config.json` and `model.safetensors` (weights, scaler, history).
+
+        The folder is written under a temporary name and moved into place, so a crash never
+        leaves half a model. No pickle: loading runs no code from the file.
+        """
+        self._check_fitted()
+        save_neural(self, path)
+
+    @classmethod
+    def _from_saved(
+        cls,
+        config: dict[str, Any],
+        tensors: dict[str, torch.Tensor],
+        device: str | torch.device | None,
+    ) -> Any:
+        return load_neural(cls, config, tensors, device)

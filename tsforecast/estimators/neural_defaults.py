@@ -1,0 +1,151 @@
+"""The neural forecasters' parameters: what values can work, and the defaults sized by the data.
+
+`check_params` refuses a value that cannot work (at `set_params`, `fit` and the registry's
+`build`, before any data is read). `resolve_params` fills every size left as None from the
+panel at `fit`; the result is what the model records in `params_`.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import torch
+
+from tsforecast.checks import check_fill, check_levels, check_seed, check_time_budget, positive_int
+from tsforecast.data.calendar import validate_features
+from tsforecast.data.panel import Panel
+from tsforecast.devices import resolve_device
+from tsforecast.errors import InputError
+from tsforecast.estimators.neural_inputs import Layout
+
+__all__ = [
+    "LOSSES",
+    "SCALERS",
+    "check_params",
+    "default_val_size",
+    "network_sizes",
+    "resolve_params",
+]
+
+LOSSES = ("mae", "mse", "huber")
+SCALERS = ("standard", "robust", "none")
+
+
+def check_params(params: Mapping[str, Any]) -> None:
+    """Raise `InputError` for a parameter of `NeuralForecaster` whose value cannot work."""
+    positive_int("horizon", params["horizon"])
+    optional_sizes = ("input_size", "hidden_size", "head_hidden_size", "patch_size")
+    for name in (*optional_sizes, "max_steps", "batch_size", "eval_every", "season_length"):
+        if params[name] is not None:
+            positive_int(name, params[name])
+    positive_int("num_layers", params["num_layers"])
+    head_layers = params["head_layers"]
+    if isinstance(head_layers, bool) or not isinstance(head_layers, int) or head_layers < 0:
+        msg = f"`head_layers` must be a non-negative integer, got {head_layers!r}."
+        raise InputError(msg)
+    dropout = params["dropout"]
+    if not (isinstance(dropout, numbers.Real) and 0.0 <= float(dropout) < 1.0):
+        msg = f"`dropout` must be a number in [0, 1), got {dropout!r}."
+        raise InputError(msg)
+    if params["loss"] not in LOSSES:
+        msg = f"`loss` must be one of {list(LOSSES)}, got {params['loss']!r}."
+        raise InputError(msg)
+    if params["scaler"] not in SCALERS:
+        msg = f"`scaler` must be one of {list(SCALERS)}, got {params['scaler']!r}."
+        raise InputError(msg)
+    check_levels(params["levels"])
+    check_seed(params["seed"])
+    check_fill(params["fill"])
+    check_time_budget(params["time_budget_s"])
+    resolve_device(params["device"])
+    val_size = params["val_size"]
+    if val_size is not None and (
+        isinstance(val_size, bool) or not isinstance(val_size, numbers.Integral) or val_size < 0
+    ):
+        msg = f"`val_size` must be a non-negative integer or None, got {val_size!r}."
+        raise InputError(msg)
+    if not isinstance(params["calendar"], bool):
+        validate_features(list(params["calendar"]))
+
+
+def resolve_params(params: Mapping[str, Any], panel: Panel, season: int) -> dict[str, Any]:
+    """The sizes of the network and of the training run, those left as None set from the data."""
+    horizon = int(params["horizon"])
+    lengths = panel.lengths.to("cpu").numpy()
+    median_length = int(np.median(lengths))
+    input_size = params["input_size"]
+    if input_size is None:
+        # a few seasons and at least two horizons: a week when the season is a day
+        # (sub-daily data), else four seasons; but leave room for windows in short series
+        seasons = 7 if season >= 24 else 4
+        wanted = max(2 * horizon, seasons * season if season > 1 else 2 * horizon)
+        room = max(1, median_length - horizon)
+        input_size = int(max(min(wanted, room), min(season, room), 1))
+    patch_size = params["patch_size"]
+    if patch_size is None:
+        # The encoder's cost grows with its recurrent steps: patches of one season (a day
+        # of hourly data) when the window holds several, else at most ~24 steps.
+        if season > 1 and input_size >= 4 * season and season <= 48:
+            patch_size = season
+        else:
+            patch_size = max(1, math.ceil(input_size / 24))
+    n_windows_guess = int(np.maximum(lengths - horizon - input_size // 2, 0).sum())
+    hidden_size = params["hidden_size"]
+    if hidden_size is None:
+        hidden_size = 32 if n_windows_guess < 2_000 else 64 if n_windows_guess < 20_000 else 128
+    batch_size = params["batch_size"] or int(min(256, max(16, n_windows_guess // 8)))
+    max_steps = params["max_steps"]
+    if max_steps is None:
+        # about 20 passes over small data, at most 1500 steps on big data
+        epochs_steps = 20 * max(1, n_windows_guess // batch_size)
+        max_steps = int(min(1500, max(200, epochs_steps)))
+    eval_every = params["eval_every"] or max(10, min(100, max_steps // 20))
+    return {
+        "input_size": int(input_size),
+        "hidden_size": int(hidden_size),
+        "head_hidden_size": int(params["head_hidden_size"] or 2 * hidden_size),
+        "patch_size": int(patch_size),
+        "batch_size": int(batch_size),
+        "max_steps": int(max_steps),
+        "eval_every": int(eval_every),
+        "season_length": int(season),
+    }
+
+
+def default_val_size(
+    val_size: int | None, lengths: torch.Tensor, horizon: int, min_past: int
+) -> int:
+    """`val_size`, or one horizon when even the shortest series leaves room for it (else 0)."""
+    if val_size is not None:
+        return int(val_size)
+    shortest = int(lengths.min().item())
+    return horizon if shortest >= 2 * horizon + min_past else 0
+
+
+def network_sizes(
+    layout: Layout, resolved: Mapping[str, Any], params: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The fields of `tsforecast.nn.blocks.ForecastNetConfig`: from the data's layout, the
+    sizes resolved at `fit` and the model's parameters."""
+    return {
+        "n_targets": layout.n_targets,
+        "n_past_features": layout.n_channels - layout.n_targets,
+        "n_future_features": layout.n_future_features,
+        "input_size": layout.input_size,
+        "horizon": layout.horizon,
+        "hidden_size": resolved["hidden_size"],
+        "num_layers": int(params["num_layers"]),
+        "bidirectional": bool(params["bidirectional"]),
+        "dropout": float(params["dropout"]),
+        "head_layers": int(params["head_layers"]),
+        "head_hidden_size": resolved["head_hidden_size"],
+        "n_quantiles": len(layout.quantiles),
+        "patch_size": resolved["patch_size"],
+        "window_norm": bool(params["window_norm"]),
+        "norm_window": max(1, layout.season_length),
+        "highway": bool(params["highway"]),
+    }
