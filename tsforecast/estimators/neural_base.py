@@ -291,12 +291,11 @@ class NeuralForecaster(Forecaster):
         )
         series_idx = torch.arange(panel.n_series, device=self.device_)
         cutoff_idx = panel.lengths - 1
+        plan = inputs.plan(series_idx, cutoff_idx)
         outputs = []
         with torch.no_grad():
             for lo in range(0, panel.n_series, _INFERENCE_BATCH):
-                batch, _ = inputs.gather(
-                    series_idx[lo : lo + _INFERENCE_BATCH], cutoff_idx[lo : lo + _INFERENCE_BATCH]
-                )
+                batch, _ = inputs.take(plan, slice(lo, lo + _INFERENCE_BATCH))
                 outputs.append(self._network()(**batch).float())
         # -> (S, H, C, Q), each target in its own units
         y_hat = unscale_quantiles(torch.cat(outputs), scaler.loc, scaler.scale)
@@ -339,14 +338,14 @@ class NeuralForecaster(Forecaster):
         cutoff_idx = torch.from_numpy(cutoff_np).to(self.device_)
         # each window has its own scaler (fitted up to its cutoff): [chunk, T, C] at a time
         n_scaled = len(lay.scaled_cols)
-        steps = inputs.data.shape[1]
-        chunk = max(1, min(_INFERENCE_BATCH, int(2**24 // max(1, steps * n_scaled))))
+        chunk = max(1, min(_INFERENCE_BATCH, int(2**24 // max(1, inputs.n_steps * n_scaled))))
+        plan = inputs.plan(series_idx, cutoff_idx)
         outputs = []
         with torch.no_grad():
             for lo in range(0, len(series_idx), chunk):
                 si, ci = series_idx[lo : lo + chunk], cutoff_idx[lo : lo + chunk]
                 loc, scale = scaler_up_to(panel, si, ci, lay, self.scaler)  # -> (b, 1, C_scaled)
-                batch, _ = inputs.gather(si, ci)
+                batch, _ = inputs.take(plan, slice(lo, lo + chunk))
                 rescale_inputs(batch, loc, scale, lay)
                 y_hat = self._network()(**batch).float()  # -> (b, H, C, Q)
                 outputs.append(unscale_quantiles(y_hat, loc, scale))
