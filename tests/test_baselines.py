@@ -324,3 +324,39 @@ def test_the_cheap_models_ignore_the_deadline_and_a_bad_deadline_is_refused() ->
         assert stats.forecast_many(model, [y], 3, deadline=0.0)[0].fallback is None
     with pytest.raises(InputError, match="deadline"):
         stats.forecast_many("theta", [y], 3, deadline="soon")  # type: ignore[arg-type]
+
+
+def test_ets_never_forecasts_a_positive_series_below_zero() -> None:
+    # monthly-like: rises for five years to ~2,800, then falls 100 a month for a year
+    t = np.arange(72)
+    rise_then_fall = np.r_[1000 + 30 * t[:60], 2770 - 100 * np.arange(1, 13)]
+    y = rise_then_fall + np.random.default_rng(3).normal(0, 15, 72)
+    fits = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for cand in ets._ets_candidates(y, 12):
+            e, t_, d, s = cand
+            res = ETSModel(
+                y,
+                error=e,
+                trend=t_,
+                damped_trend=d,
+                seasonal=s,
+                seasonal_periods=12 if s else None,
+                initialization_method="heuristic",
+            ).fit(disp=False)
+            fits.append((res.aicc, cand, res.forecast(18)))
+    aicc_best = min(fits, key=lambda f: f[0])
+    assert aicc_best[2].min() < 0  # what AICc alone would pick goes negative
+    out = stats.fit_forecast("ets", y, 18, 12)
+    assert out.fallback is None and out.mean.min() > 0
+    # the chosen model is the AICc-best among the candidates whose forecasts stay positive
+    positive = [f for f in fits if f[2].min() > 0]
+    assert tuple(out.spec["config"]) == min(positive, key=lambda f: f[0])[1]
+
+
+def test_theta_never_forecasts_a_positive_series_below_zero() -> None:
+    y = np.linspace(1000.0, 50.0, 60) + np.random.default_rng(0).normal(0, 5, 60)  # falling
+    out = stats.fit_forecast("theta", y, 24, levels=(80,))
+    assert np.all(out.mean >= 0.0) and np.all(out.lo >= 0.0)
+    assert out.mean[0] > 0.0 and out.mean[-1] == 0.0  # floored where the trend crosses zero

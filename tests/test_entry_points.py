@@ -38,6 +38,17 @@ def two_scales(n: int = 72, covariate: bool = False) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
+def known_future() -> pd.DataFrame:
+    """Values of the covariate `x` for the 4 hours after the end of both series."""
+    return pd.DataFrame(
+        {
+            "unique_id": ["a"] * 4 + ["b"] * 4,
+            "ds": list(pd.date_range("2024-01-04", periods=4, freq="h")) * 2,
+            "x": 0.0,
+        }
+    )
+
+
 def assert_in_own_units(history: pd.DataFrame, forecasts: pd.DataFrame, col: str) -> None:
     lo, hi = history[col].min(), history[col].max()
     width = hi - lo
@@ -91,13 +102,7 @@ def test_an_estimator_s_own_horizon_must_match_the_call_s() -> None:
 @pytest.mark.parametrize("name", ["naive", "ets", "theta"])
 def test_baselines_refuse_future_df_and_covariates_instead_of_ignoring_them(name: str) -> None:
     df = two_scales(covariate=True).drop(columns="small")
-    future = pd.DataFrame(
-        {
-            "unique_id": ["a"] * 4 + ["b"] * 4,
-            "ds": list(pd.date_range("2024-01-04", periods=4, freq="h")) * 2,
-            "x": 0.0,
-        }
-    )
+    future = known_future()
     with pytest.raises(InputError, match="future_df"):
         tsf.forecast(df, horizon=4, model=name, target_col="big", future_df=future)
     with pytest.raises(InputError, match="uses no covariates"):
@@ -113,13 +118,7 @@ def test_baselines_refuse_future_df_and_covariates_instead_of_ignoring_them(name
 
 def test_auto_refuses_named_baseline_candidates_with_future_df() -> None:
     df = two_scales(covariate=True).drop(columns="small")
-    future = pd.DataFrame(
-        {
-            "unique_id": ["a"] * 4 + ["b"] * 4,
-            "ds": list(pd.date_range("2024-01-04", periods=4, freq="h")) * 2,
-            "x": 0.0,
-        }
-    )
+    future = known_future()
     with pytest.raises(InputError, match="candidates"):
         tsf.forecast(df, horizon=4, target_col="big", future_df=future, candidates=["ets", "lstm"])
 
@@ -173,3 +172,28 @@ def test_a_statistical_fit_past_its_time_budget_falls_back_and_says_so() -> None
     model.fit(df)
     assert set(model.failures_["reason"]) == {"time budget reached"}
     assert len(model.predict()) == 8
+
+
+def test_auto_saves_and_loads_with_its_chosen_members(tmp_path) -> None:
+    df = two_scales()[["unique_id", "ds", "big"]]
+    model = registry.build(
+        "auto", {"candidates": ["naive", "theta"]}, horizon=4, target_col="big", levels=(80,)
+    )
+    model.fit(df)
+    model.save(tmp_path / "auto")
+    again = tsf.models.load(tmp_path / "auto")
+    assert again.selection_.chosen == model.selection_.chosen
+    pd.testing.assert_frame_equal(again.predict(), model.predict())
+
+
+def test_the_default_auto_is_sized_to_the_data_and_bounded() -> None:
+    from tsforecast.estimators.auto import default_candidates, default_time_budget
+
+    small, why = default_candidates(n_series=1, n_observations=144)
+    assert "lstm" not in small and "lstm left out" in why and "arima" in small
+    big, _ = default_candidates(n_series=414, n_observations=373_372)
+    assert "lstm" in big and "arima" not in big
+    assert default_time_budget(1, 144) < 10 < default_time_budget(1000, 150_000) <= 240
+    df = two_scales()[["unique_id", "ds", "big"]]
+    fc = tsf.forecast(df, horizon=4, target_col="big")
+    assert "lstm" not in fc.attrs["auto_selection"].candidates

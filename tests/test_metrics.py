@@ -155,3 +155,26 @@ def test_evaluate_intervals_polars_and_errors() -> None:
         metrics.evaluate(fc.drop(columns="y_hat"), train)
     with pytest.raises(InputError, match="`by`"):
         metrics.evaluate(fc, train, by="week")
+
+
+def test_msis_is_m4_s_scaled_interval_score() -> None:
+    # one forecast of two steps, a 95 % interval: alpha = 0.05, penalty 2 / alpha = 40
+    fc = pd.DataFrame(
+        {
+            "unique_id": "a",
+            "ds": [5, 6],
+            "cutoff": 4,
+            "model": "m",
+            "target": "y",
+            "y": [10.0, 20.0],
+            "y_hat": [10.0, 15.0],
+            "y_lo_95": [8.0, 12.0],
+            "y_hi_95": [12.0, 18.0],
+        }
+    )
+    train = pd.DataFrame({"unique_id": "a", "ds": range(5), "y": [0.0, 2.0, 4.0, 6.0, 8.0]})
+    m = metrics.evaluate(fc, train, season_length=1, metrics=["mae"])
+    value = m.loc[m["metric"] == "msis_95", "value"].item()
+    # step 1: width 4, inside; step 2: width 6, 2 above the upper bound -> 6 + 40 * 2 = 86
+    # mean 45, scaled by the mean absolute one-step change of the training part (2)
+    assert value == pytest.approx(45.0 / 2.0)

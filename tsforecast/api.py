@@ -30,7 +30,7 @@ from tsforecast.data.validation import to_panel
 from tsforecast.devices import resolve_device
 from tsforecast.errors import InputError, TsforecastWarning
 from tsforecast.estimators import registry
-from tsforecast.estimators.auto import AutoSelection
+from tsforecast.estimators.auto import AutoSelection, default_time_budget
 from tsforecast.estimators.base import Forecaster
 
 __all__ = ["AutoSelection", "forecast"]
@@ -52,7 +52,7 @@ def forecast(
     device: str = "auto",
     seed: int = 0,
     n_jobs: int | None = None,
-    time_budget_s: float | None = None,
+    time_budget_s: float | str | None = "auto",
     candidates: Sequence[str] | None = None,
     n_windows: int = 2,
     progress: bool | None = None,
@@ -63,24 +63,24 @@ def forecast(
     `model` is a registered name (`naive`, `seasonal_naive`, `drift`, `naive2`, `ets`, `arima`,
     `theta`, `lstm`, `bilstm`, `seq2seq`, `auto`) or an estimator object with `fit(df)` /
     `predict()`. Extra keyword arguments are the model's own parameters (for `auto`: those of
-    its neural candidates). `levels` are percentages, e.g. (80, 95).
+    its neural candidates). `levels` are percentages, e.g. (80, 95). `time_budget_s` bounds the
+    whole call in seconds; its default "auto" gives `model="auto"` a budget sized to the data
+    (about 5 s for one short series, 70 s for 1,000 monthly series; see
+    `tsforecast.estimators.auto.default_time_budget`) and the other models none.
     """
     started = time.perf_counter()
     horizon = positive_int("horizon", horizon)
     level_list = check_levels(levels)
     check_seed(seed)
     check_fill(fill)
-    budget = check_time_budget(time_budget_s)
+    budget = None if time_budget_s == "auto" else check_time_budget(time_budget_s)
     resolve_device(device)
     if season_length is not None:
         season_length = positive_int("season_length", season_length)
     target_cols = [target_col] if isinstance(target_col, str) else list(target_col)
     if not isinstance(model, str):
-        return _estimator_forecast(model, df, future_df, horizon, model_params)
+        return _estimator_forecast(model, df, future_df, horizon, level_list, model_params)
     registry.spec(model)  # an unknown name is refused before the frame is read
-    if model != "auto" and candidates is not None:
-        msg = f"`candidates` is for model='auto', got model={model!r}; drop `candidates`."
-        raise InputError(msg)
     shared: dict[str, Any] = {
         "horizon": horizon,
         "levels": level_list or None,
@@ -94,16 +94,7 @@ def forecast(
         "target_col": target_cols,
         "time_budget_s": budget,
     }
-    if model == "auto":
-        params: dict[str, Any] = {"candidates": candidates, "n_windows": n_windows}
-        if model_params:
-            neural = [
-                n for n in (candidates or registry.names("neural")) if n in registry.names("neural")
-            ]
-            params["candidate_params"] = {n: dict(model_params) for n in neural}
-        estimator = registry.build("auto", params, **shared)
-    else:
-        estimator = registry.build(model, model_params, **shared)
+    estimator = _build(model, model_params, shared, candidates, n_windows)
     # validate once, here, before any fitting: every later step trusts this panel
     panel = to_panel(
         df,
@@ -113,6 +104,10 @@ def forecast(
         freq=freq,
         fill=fill,  # type: ignore[arg-type]
     )
+    if time_budget_s == "auto" and model == "auto":
+        # the default call is bounded by a budget sized to the data
+        n_obs = int(panel.lengths.sum().item())
+        estimator.set_params(time_budget_s=default_time_budget(panel.n_series, n_obs))
     estimator.check_request(
         target_cols=panel.target_cols,
         past_covariates=panel.covariate_cols,
@@ -125,11 +120,53 @@ def forecast(
     return _annotate(out, estimator, time.perf_counter() - started)
 
 
+def _build(
+    model: str,
+    model_params: dict[str, Any],
+    shared: dict[str, Any],
+    candidates: Sequence[str] | None,
+    n_windows: int,
+) -> Forecaster:
+    """The registered model `model`; for `auto`, `model_params` go to its neural candidates."""
+    if model != "auto":
+        if candidates is not None:
+            msg = f"`candidates` is for model='auto', got model={model!r}; drop `candidates`."
+            raise InputError(msg)
+        return registry.build(model, model_params, **shared)
+    from tsforecast.estimators.auto import AutoForecaster
+
+    # auto's own parameters (candidate_params, ...) are its own; any other keyword is a
+    # parameter of its neural candidates, checked against each of them
+    own = {k: v for k, v in model_params.items() if k in AutoForecaster.param_names()}
+    rest = {k: v for k, v in model_params.items() if k not in own}
+    params: dict[str, Any] = {"candidates": candidates, "n_windows": n_windows, **own}
+    if rest:
+        neural = registry.names("neural")
+        chosen = [n for n in (candidates or neural) if n in neural]
+        if not chosen:
+            msg = (
+                f"model='auto' got the parameters {sorted(rest)}, which are for neural "
+                f"candidates, but the candidates {list(candidates or [])} hold none."
+            )
+            raise InputError(msg)
+        given = dict(params.get("candidate_params") or {})
+        params["candidate_params"] = {n: {**rest, **given.get(n, {})} for n in chosen} | {
+            n: p for n, p in given.items() if n not in chosen
+        }
+    return registry.build("auto", params, **shared)
+
+
 def _estimator_forecast(
-    estimator: Any, df: Any, future_df: Any | None, horizon: int, params: dict[str, Any]
+    estimator: Any,
+    df: Any,
+    future_df: Any | None,
+    horizon: int,
+    levels: tuple[float, ...],
+    params: dict[str, Any],
 ) -> Any:
-    """`model` given as an object: its own settings, checked against the call's horizon."""
-    from tsforecast.backtest.models import check_estimator_horizon
+    """`model` given as an object: its own settings, checked against the call's horizon and
+    levels."""
+    from tsforecast.backtest.models import check_estimator_horizon, check_estimator_levels
 
     for method in ("fit", "predict"):
         if not callable(getattr(estimator, method, None)):
@@ -145,6 +182,8 @@ def _estimator_forecast(
         )
         raise InputError(msg)
     check_estimator_horizon(estimator, horizon)
+    if levels:
+        check_estimator_levels(estimator, levels)
     if isinstance(estimator, Forecaster):
         estimator.fit(df, future_df=future_df)
         return _annotate(estimator.predict(future_df=future_df), estimator, None)

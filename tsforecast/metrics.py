@@ -13,6 +13,9 @@ Conventions (M4, see `Benchmarks and Evaluation.R` of the M4 organisers):
 - `pinball` averages the quantile loss over the interval bounds present (level l gives the
   quantiles (1 - l/100)/2 and 1 - (1 - l/100)/2) and the point forecast taken as the median.
 - `coverage_l` is the fraction (0..1) of actuals inside the level-l interval.
+- `msis_l` is M4's mean scaled interval score of the level-l interval: the mean over the horizon
+  of `(U - L) + 2/a (L - y) 1{y < L} + 2/a (y - U) 1{y > U}` with `a = 1 - l/100`, divided by
+  the MASE scale of the forecast's training part (M4 reports msis_95).
 """
 
 from __future__ import annotations
@@ -237,6 +240,14 @@ def _point_terms(fc: pd.DataFrame, levels: list[str]) -> pd.DataFrame:
             for q, bound in ((q_lo, lo), (1.0 - q_lo, hi)):
                 d = y - bound
                 losses.append(np.maximum(q * d, (q - 1.0) * d))
+            if "_mase_scale" in fc:
+                # M4's MSIS: interval width plus 2/alpha times each miss, over the MASE scale
+                alpha = 1.0 - float(lvl) / 100.0
+                score = (hi - lo) + (2.0 / alpha) * (
+                    np.maximum(lo - y, 0.0) + np.maximum(y - hi, 0.0)
+                )
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    terms[f"msis_{lvl}"] = score / fc["_mase_scale"].to_numpy()
             covered = ((y >= lo) & (y <= hi)).astype(np.float64)
             # a model without intervals has NaN bounds: no coverage rather than 0% coverage
             terms[f"coverage_{lvl}"] = np.where(np.isnan(lo) | np.isnan(hi), np.nan, covered)
@@ -282,7 +293,7 @@ def evaluate_pandas(
     agg = agg.drop(columns=[c for c in ("cutoff", "unique_id", "horizon") if c in agg])
     if "owa" in wanted and {"smape", "mase"} <= set(agg.columns):
         agg["owa"] = _owa_column(agg, baseline)
-    extra = [c for c in agg.columns if c.startswith("coverage_") or c == "pinball"]
+    extra = [c for c in agg.columns if c.startswith(("coverage_", "msis_")) or c == "pinball"]
     order = [m for m in wanted if m in agg.columns] + [c for c in extra if c not in wanted]
     long = (
         agg[order]

@@ -1,10 +1,22 @@
-"""Statistical baselines on M4 Hourly: accuracy and wall time, one core against all cores.
+"""Statistical baselines on M4 Hourly, M4 Weekly and a monthly-like panel: accuracy and wall time.
 
-Every model runs through `tsforecast.backtest` (the engine users call) on the 414 series with one
-48-step fold (the official train/test split), season length 24, point forecasts only. For each
-model it prints sMAPE, MASE, OWA (against Naive2, M4 definition), the published M4 row where
-there is one (read from the shipped m4_hourly/m4_hourly_published_results.csv), the wall time
-with `n_jobs=1` and with all cores, and the speed-up. The last line is one JSON object.
+Every model runs through `tsforecast.backtest` (the engine users call) with one fold, point
+forecasts only, on three data sets:
+- M4 Hourly: 414 series, horizon 48, m = 24 (the official train/test split);
+- M4 Weekly: 359 series, horizon 13, m = 1 (the official split; the organisers score Weekly with
+  a seasonal period of 1, so MASE and Naive2 use m = 1 and the published rows compare);
+- monthly-like: 1,000 positive series of 48-240 months generated here with a fixed seed
+  (`monthly_like_panel`: a random-walk log-level around piecewise growth, multiplicative
+  seasonality in 70% of them, log-normal noise), horizon 18, m = 12 (M4 Monthly's horizon).
+  There is no published row for it; it measures speed and the no-negative-forecast rule.
+
+For each model it prints sMAPE, MASE, OWA (against Naive2, M4 definition), the published M4 row
+where there is one (from the shipped m4_*/m4_*_published_results.csv; `ets` is shown next to the
+published Damped on Weekly, the best single statistical benchmark there), the wall time with all
+cores and, unless `--no-serial`, with `n_jobs=1` and the speed-up, the seconds of the model
+alone on all cores (`stats.forecast_many` on the training arrays: the backtest engine's own work
+excluded), the fallbacks, and how many strictly positive series got a negative forecast. The
+last line is one JSON object.
 
 A slow model's `n_jobs=1` time can be measured on a subset (`--serial-every arima=4`: every 4th
 series); the output then says so, gives the all-cores time on the same subset, and computes the
@@ -12,7 +24,7 @@ speed-up on that subset only, never from an extrapolation.
 
 Run under the shared lock:
     flock /tmp/tsforecast-bench.lock \
-        python experiments/benchmarks/stats.py
+        python experiments/benchmarks/baselines.py
 """
 
 from __future__ import annotations
@@ -27,6 +39,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 REPO = Path(__file__).resolve().parents[2]
@@ -39,122 +52,203 @@ from tsforecast.errors import TsforecastWarning  # noqa: E402
 from tsforecast.stats import parallel  # noqa: E402
 
 MODELS = ["naive", "seasonal_naive", "drift", "naive2", "theta", "ets", "arima"]
-PUBLISHED_ID = {"naive": "Naive", "seasonal_naive": "sNaive", "naive2": "Naive2", "theta": "Theta"}
+DATASETS = ["m4_hourly", "m4_weekly", "monthly_like"]
+# model -> published M4 method shown next to it, per data set
+PUBLISHED_ID = {
+    "m4_hourly": {
+        "naive": "Naive",
+        "seasonal_naive": "sNaive",
+        "naive2": "Naive2",
+        "theta": "Theta",
+    },
+    "m4_weekly": {
+        "naive": "Naive",
+        "seasonal_naive": "sNaive",
+        "naive2": "Naive2",
+        "theta": "Theta",
+        "ets": "Damped",
+    },
+}
 
 
-def published_rows() -> dict[str, dict[str, float]]:
-    table = pd.read_csv(datasets.data_dir() / "m4_hourly" / "m4_hourly_published_results.csv")
-    table["method_id"] = table["method_id"].astype(str)
+def monthly_like_panel(n_series: int = 1000, horizon: int = 18, seed: int = 0) -> pd.DataFrame:
+    """A reproducible panel of positive monthly-like series (train + the `horizon` test months)."""
+    rng = np.random.default_rng(seed)
+    frames = []
+    for k in range(n_series):
+        n = int(rng.integers(48, 241)) + horizon
+        # log-level: a random walk around piecewise-linear growth with up to two breaks
+        growth = np.full(n, rng.normal(0.0, 0.008))
+        for _ in range(int(rng.integers(0, 3))):
+            growth[int(rng.integers(n // 4, n)) :] = rng.normal(0.0, 0.012)
+        noise_sd = rng.uniform(0.003, 0.03)
+        log_level = np.log(rng.uniform(100.0, 10_000.0)) + np.cumsum(
+            growth + rng.normal(0.0, noise_sd, n)
+        )
+        amplitude = 0.0 if rng.random() < 0.3 else rng.uniform(0.05, 0.35)
+        shape = np.sin(2 * np.pi * np.arange(12) / 12 + rng.uniform(0, 2 * np.pi))
+        shape += rng.normal(0.0, 0.4, 12)
+        season = 1.0 + amplitude * shape / np.abs(shape).max()
+        noise = np.exp(rng.normal(0.0, rng.uniform(0.01, 0.1), n))
+        start = int(rng.integers(0, 12))
+        y = np.exp(log_level) * np.resize(np.roll(season, -start), n) * noise
+        frames.append(pd.DataFrame({"unique_id": f"M{k}", "ds": np.arange(n), "y": y}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def load(name: str, n_monthly: int = 1000) -> tuple[pd.DataFrame, int, int]:
+    """(train + test frame, horizon, season length) of a data set."""
+    if name == "monthly_like":
+        return monthly_like_panel(n_monthly), 18, 12
+    ds = datasets.load(name)
+    assert isinstance(ds, datasets.ForecastingDataset)
+    return pd.concat([ds.train, ds.test], ignore_index=True), ds.horizon, ds.season_length
+
+
+def published_rows(name: str) -> dict[str, dict[str, Any]]:
+    if name not in PUBLISHED_ID:
+        return {}
+    freq = name.split("_")[1]
+    table = pd.read_csv(datasets.data_dir() / name / f"{name}_published_results.csv")
+    id_col = "method_id" if "method_id" in table.columns else "method"
+    table[id_col] = table[id_col].astype(str)
     out = {}
-    for model, method in PUBLISHED_ID.items():
-        row = table[table["method_id"] == method].iloc[0]
+    for model, method in PUBLISHED_ID[name].items():
+        row = table[table[id_col] == method].iloc[0]
         out[model] = {
-            "smape": float(row["hourly_smape"]),
-            "mase": float(row["hourly_mase"]),
-            "owa": float(row["hourly_owa"]),
+            "method": method,
+            "smape": float(row[f"{freq}_smape" if f"{freq}_smape" in row else f"smape_{freq}"]),
+            "mase": float(row[f"{freq}_mase" if f"{freq}_mase" in row else f"mase_{freq}"]),
+            "owa": float(row[f"{freq}_owa" if f"{freq}_owa" in row else f"owa_{freq}"]),
         }
     return out
 
 
-def run(df: pd.DataFrame, model: str, n_jobs: int) -> tuple[float, Any]:
+def run(df: pd.DataFrame, model: str, horizon: int, m: int, n_jobs: int) -> tuple[float, Any]:
     started = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", TsforecastWarning)  # fallbacks are counted below
-        res = tsf.backtest(df, [model], horizon=48, n_windows=1, season_length=24, n_jobs=n_jobs)
+        res = tsf.backtest(
+            df, [model], horizon=horizon, n_windows=1, season_length=m, n_jobs=n_jobs
+        )
     return time.perf_counter() - started, res
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", default=",".join(MODELS))
-    parser.add_argument(
-        "--serial-every",
-        default="",
-        help="model=k pairs: time n_jobs=1 on every k-th series only (e.g. arima=4)",
-    )
-    args = parser.parse_args()
-    models = [m for m in args.models.split(",") if m]
-    serial_every = {
-        k: int(v) for k, v in (pair.split("=") for pair in args.serial_every.split(",") if pair)
-    }
+def model_seconds(df: pd.DataFrame, model: str, horizon: int, m: int, n_jobs: int) -> float:
+    """Wall time of the model alone (`stats.forecast_many` on the training arrays), without
+    the backtest engine's own work (validation, panel, frames, metrics)."""
+    train = [g["y"].to_numpy()[:-horizon] for _, g in df.groupby("unique_id", sort=False)]
+    started = time.perf_counter()
+    stats.forecast_many(model, train, horizon, m, n_jobs=n_jobs)
+    return time.perf_counter() - started
 
-    ds = datasets.load("m4_hourly")
-    assert isinstance(ds, datasets.ForecastingDataset)
-    df = pd.concat([ds.train, ds.test], ignore_index=True)
+
+def negative_on_positive(df: pd.DataFrame, res: Any, horizon: int) -> int:
+    """How many strictly positive training series got a forecast below zero."""
+    fc = res.forecasts_pd
+    train = df.groupby("unique_id")["y"].apply(lambda s: bool((s.iloc[:-horizon] > 0).all()))
+    lowest = fc.groupby("unique_id")["y_hat"].min()
+    return int(((lowest < 0) & train.reindex(lowest.index).fillna(False)).sum())
+
+
+def bench_dataset(name: str, models: list[str], args: argparse.Namespace) -> dict[str, Any]:
+    df, horizon, m = load(name, args.monthly_series)
     ids = sorted(df["unique_id"].unique())
     n_all = stats.resolve_n_jobs(None)
-    published = published_rows()
-    load = os.getloadavg()
+    published = published_rows(name)
+    print(f"\n{name}: {len(ids)} series, horizon {horizon}, one fold, m = {m}", flush=True)
     print(
-        f"machine: {platform.machine()} {platform.processor() or ''} | cores available: {n_all}"
-        f" | load average at start: {load[0]:.1f} | python {platform.python_version()}"
+        f"{'model':15s} {'sMAPE':>7s} {'MASE':>7s} {'OWA':>7s} | {'published':>30s} | "
+        f"{'1 job s':>8s} {f'{n_all} jobs s':>9s} {'speed-up':>8s} {'model s':>8s}  fallbacks  neg"
     )
-    print(f"M4 Hourly: {len(ids)} series, horizon 48, one fold (official split), m = 24")
-    print(f"tsforecast from {Path(tsf.__file__).parent}", flush=True)
-    for model in models:
-        parallel._preload(model)  # imports are not part of the timing
-
-    header = (
-        f"{'model':15s} {'sMAPE':>7s} {'MASE':>7s} {'OWA':>7s} | {'published':>23s} | "
-        f"{'1 job s':>8s} {f'{n_all} jobs s':>9s} {'speed-up':>8s}  fallbacks"
-    )
-    print(header)
     results: dict[str, Any] = {}
     for model in models:
-        wall_all, res = run(df, model, n_all)
+        wall_all, res = run(df, model, horizon, m, n_all)
+        wall_model = model_seconds(df, model, horizon, m, n_all)
         metrics = res.metrics_pd.set_index("metric")["value"]
-        every = serial_every.get(model, 1)
-        if every > 1:
-            subset = df[df["unique_id"].isin(ids[::every])]
-            wall_one, _ = run(subset, model, 1)
-            wall_all_subset, _ = run(subset, model, n_all)
+        every = args.serial_every.get(model, 1)
+        wall_one = wall_all_subset = speedup = float("nan")
+        n_serial = 0
+        if args.serial:
+            subset = df[df["unique_id"].isin(ids[::every])] if every > 1 else df
+            wall_one, _ = run(subset, model, horizon, m, 1)
+            wall_all_subset = run(subset, model, horizon, m, n_all)[0] if every > 1 else wall_all
             n_serial = len(ids[::every])
             speedup = wall_one / wall_all_subset
-        else:
-            wall_one, _ = run(df, model, 1)
-            wall_all_subset = wall_all
-            n_serial = len(ids)
-            speedup = wall_one / wall_all
         row = {
             "smape": round(float(metrics["smape"]), 3),
             "mase": round(float(metrics["mase"]), 3),
             "owa": round(float(metrics["owa"]), 3),
             "published": published.get(model),
             "wall_s_all_cores": round(wall_all, 1),
+            "model_only_s_all_cores": round(wall_model, 2),
             "n_jobs_all": n_all,
             "wall_s_1_job": round(wall_one, 1),
             "wall_s_all_cores_same_series": round(wall_all_subset, 1),
             "serial_measured_on_n_series": n_serial,
             "speedup": round(speedup, 2),
             "fallbacks": len(res.failures_pd),
+            "negative_forecasts_on_positive_series": negative_on_positive(df, res, horizon),
             "in_process": stats.BASELINES[model],
         }
         results[model] = row
         pub = published.get(model)
-        pub_text = f"{pub['smape']:7.3f} {pub['mase']:7.3f} {pub['owa']:7.3f}" if pub else "-"
-        serial_text = f"{wall_one:8.1f}"
+        pub_text = (
+            f"{pub['method']:>6s} {pub['smape']:7.3f} {pub['mase']:7.3f} {pub['owa']:7.3f}"
+            if pub
+            else "-"
+        )
         note = ""
         if stats.BASELINES[model]:
-            note = "  [runs in the calling process: n_jobs does not apply, times are noise]"
-        if n_serial < len(ids):
+            note = "  [runs in the calling process: n_jobs does not apply]"
+        if args.serial and n_serial < len(ids):
             note = (
                 f"  [1-job time and speed-up on {n_serial} of {len(ids)} series (every "
                 f"{every}th); {n_all} jobs on those: {wall_all_subset:.1f} s]"
             )
         print(
             f"{model:15s} {row['smape']:7.3f} {row['mase']:7.3f} {row['owa']:7.3f} | "
-            f"{pub_text:>23s} | {serial_text} {wall_all:9.1f} {speedup:8.2f}  "
-            f"{row['fallbacks']}{note}",
+            f"{pub_text:>30s} | {wall_one:8.1f} {wall_all:9.1f} {speedup:8.2f} {wall_model:8.2f}  "
+            f"{row['fallbacks']:9d}  {row['negative_forecasts_on_positive_series']}{note}",
             flush=True,
         )
-    summary = {
-        "benchmark": "m4_hourly_baselines",
-        "n_series": len(ids),
-        "horizon": 48,
-        "cores": n_all,
-        "load_average_at_start": round(load[0], 2),
-        "models": results,
+    return {"n_series": len(ids), "horizon": horizon, "season_length": m, "models": results}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", default=",".join(MODELS))
+    parser.add_argument("--datasets", default=",".join(DATASETS))
+    parser.add_argument("--no-serial", dest="serial", action="store_false", help="skip n_jobs=1")
+    parser.add_argument(
+        "--monthly-series", type=int, default=1000, help="series in the monthly-like panel"
+    )
+    parser.add_argument(
+        "--serial-every",
+        default="",
+        type=lambda text: {
+            k: int(v) for k, v in (pair.split("=") for pair in text.split(",") if pair)
+        },
+        help="model=k pairs: time n_jobs=1 on every k-th series only (e.g. arima=4)",
+    )
+    args = parser.parse_args()
+    models = [m for m in args.models.split(",") if m]
+    load_avg = os.getloadavg()
+    print(
+        f"machine: {platform.machine()} {platform.processor() or ''} | cores available: "
+        f"{stats.resolve_n_jobs(None)} | load average at start: {load_avg[0]:.1f} | "
+        f"python {platform.python_version()}"
+    )
+    print(f"tsforecast from {Path(tsf.__file__).parent}", flush=True)
+    for model in models:
+        parallel._preload(model)  # imports are not part of the timing
+    summary: dict[str, Any] = {
+        "benchmark": "baselines",
+        "cores": stats.resolve_n_jobs(None),
+        "load_average_at_start": round(load_avg[0], 2),
     }
+    for name in [d for d in args.datasets.split(",") if d]:
+        summary[name] = bench_dataset(name, models, args)
     print(json.dumps(summary))
 
 

@@ -33,6 +33,8 @@ from tsforecast.backtest.folds import (
 )
 from tsforecast.backtest.models import ModelRun, resolve_models
 from tsforecast.backtest.result import BacktestResult
+from tsforecast.backtest.scoring import actuals_frame, failures_frame, fold_scales, with_actuals
+from tsforecast.backtest.settings import BacktestSettings
 from tsforecast.checks import check_fill, check_levels, check_seed, positive_int
 from tsforecast.data.frames import to_pandas
 from tsforecast.data.frequency import infer_season_length
@@ -41,8 +43,9 @@ from tsforecast.data.validation import to_panel
 from tsforecast.devices import resolve_device
 from tsforecast.errors import InputError, TsforecastWarning
 from tsforecast.estimators.base import Forecaster
+from tsforecast.estimators.output import output_schema
 from tsforecast.forecasts import estimator_to_long
-from tsforecast.metrics import METRICS, evaluate_pandas, mase_scale, rmsse_scale
+from tsforecast.metrics import METRICS, evaluate_pandas
 
 __all__ = ["backtest", "model_names"]
 
@@ -98,112 +101,111 @@ def backtest(
     from tsforecast.stats import resolve_n_jobs
 
     horizon = positive_int("horizon", horizon)
-    n_windows = positive_int("n_windows", n_windows)
-    step = horizon if step is None else positive_int("step", step)
-    if train_size is not None:
-        train_size = positive_int("train_size", train_size)
-    if season_length is not None:
-        season_length = positive_int("season_length", season_length)
-    level_list = check_levels(levels)
-    refit_every = check_refit(refit)
     resolve_n_jobs(n_jobs)
-    metric_list = _check_metrics(metrics)
-    check_seed(seed)
     check_fill(fill)
     resolve_device(device)
-    shared = {
-        "horizon": horizon,
-        "levels": level_list or None,
-        "season_length": season_length,
-        "n_jobs": n_jobs,
-        "device": device,
-        "seed": seed,
-        "id_col": id_col,
-        "time_col": time_col,
-        "target_col": target_col,
-        "fill": fill,
-        "freq": freq,
-        "progress": False,
-    }
-    runs = resolve_models(models, shared)
-
-    # internal callers (auto's inner backtest) pass the Panel they validated already
-    panel = (
-        df
-        if isinstance(df, Panel)
-        else to_panel(
-            df,
-            id_col=id_col,
-            time_col=time_col,
-            target_col=target_col,
-            freq=freq,
-            fill=fill,  # type: ignore[arg-type]
-            device="cpu",
-        )
+    settings = BacktestSettings(
+        horizon=horizon,
+        n_windows=positive_int("n_windows", n_windows),
+        step=horizon if step is None else positive_int("step", step),
+        season_length=None
+        if season_length is None
+        else positive_int("season_length", season_length),
+        levels=check_levels(levels),
+        refit=refit,
+        refit_every=check_refit(refit),
+        train_size=_optional_positive("train_size", train_size),
+        metrics=_check_metrics(metrics),
+        id_col=id_col,
+        time_col=time_col,
+        target_col=target_col,
+        freq=freq,
+        fill=fill,
+        n_jobs=n_jobs,
+        device=device,
+        seed=check_seed(seed),
     )
-    _check_requests(runs, panel, level_list)
-    panel = _drop_short(panel, min_length(horizon, n_windows, step, train_size))
-    plan = plan_folds(panel.lengths.numpy(), horizon, n_windows, step, train_size, refit_every)
-    if season_length is None:
-        # from the first fold's training part only: for integer time the period comes from
-        # the autocorrelation, which must not see any fold's test values
-        first_train = panel.lengths - horizon - (n_windows - 1) * step
-        season_length = infer_season_length(replace(panel, lengths=first_train.clamp(min=1)))
+    runs = resolve_models(models, settings.shared())
+    # internal callers (auto's inner backtest) pass the Panel they validated already
+    panel = df if isinstance(df, Panel) else _validated(df, settings)
+    _check_requests(runs, panel, settings.levels)
+    panel = _drop_short(
+        panel, min_length(horizon, settings.n_windows, settings.step, settings.train_size)
+    )
+    plan = plan_folds(
+        panel.lengths.numpy(),
+        horizon,
+        settings.n_windows,
+        settings.step,
+        settings.train_size,
+        settings.refit_every,
+    )
+    if settings.season_length is None:
+        settings.season_length = _first_fold_season(panel, settings)
         for run in runs:
-            run.set_season(season_length)
+            run.set_season(settings.season_length)
+    return _run_all(runs, panel, plan, settings)
 
-    actuals = _actuals(panel)
+
+def _optional_positive(name: str, value: Any) -> int | None:
+    return None if value is None else positive_int(name, value)
+
+
+def _validated(df: Any, settings: BacktestSettings) -> Panel:
+    return to_panel(
+        df,
+        id_col=settings.id_col,
+        time_col=settings.time_col,
+        target_col=settings.target_col,
+        freq=settings.freq,
+        fill=settings.fill,  # type: ignore[arg-type]
+        device="cpu",
+    )
+
+
+def _first_fold_season(panel: Panel, settings: BacktestSettings) -> int:
+    """The season inferred from the first fold's training part only: for integer time it comes
+    from the autocorrelation, which must not see any fold's test values."""
+    back = settings.horizon + (settings.n_windows - 1) * settings.step
+    first_train = panel.lengths - back
+    return infer_season_length(replace(panel, lengths=first_train.clamp(min=1)))
+
+
+def _run_all(
+    runs: list[ModelRun], panel: Panel, plan: FoldPlan, settings: BacktestSettings
+) -> BacktestResult:
+    """Every model over the fold plan, then the metrics on the same folds."""
+    actuals = actuals_frame(panel)
     frames: list[pd.DataFrame] = []
     eval_frames: list[pd.DataFrame] = []
     failures: list[dict[str, Any]] = []
     curves: dict[tuple[str, str], list[dict[str, Any]]] = {}
     timings: dict[str, float] = {}
     labels = [run.label for run in runs]
-    if "naive2" not in labels and "owa" in metric_list:  # OWA's reference, not reported
-        runs.append(resolve_models([("naive2", {})], {**shared, "season_length": season_length})[0])
+    if "naive2" not in labels and "owa" in settings.metrics:  # OWA's reference, not reported
+        runs.append(resolve_models([("naive2", {})], settings.shared())[0])
         runs[-1].hidden = True
     for run in runs:
         started = time.perf_counter()
-        long, run_failures = _run_model(run, panel, plan, level_list, curves)
-        long = _with_actuals(long, actuals, panel)
-        (eval_frames if run.hidden else frames).append(long)
+        long, run_failures = _run_model(run, panel, plan, settings.levels, curves)
+        (eval_frames if run.hidden else frames).append(with_actuals(long, actuals, panel))
         failures += [] if run.hidden else run_failures
         timings[run.label] = time.perf_counter() - started
-
     forecasts = pd.concat(frames, ignore_index=True)
-    failures_pd = _failures_frame(failures, id_col)
-    scales = _scales(panel, plan, season_length)
+    assert settings.season_length is not None
+    scales = fold_scales(panel, plan, settings.season_length)
     eval_pd = pd.concat([forecasts, *eval_frames], ignore_index=True).rename(
-        columns={id_col: "unique_id", time_col: "ds"}
+        columns={settings.id_col: "unique_id", settings.time_col: "ds"}
     )
-    metrics_pd = evaluate_pandas(eval_pd, scales=scales, metrics=metric_list)
+    metrics_pd = evaluate_pandas(eval_pd, scales=scales, metrics=settings.metrics)
     metrics_pd = metrics_pd[metrics_pd["model"].isin(labels)].reset_index(drop=True)
-    settings = {
-        "models": labels,
-        "horizon": horizon,
-        "n_windows": n_windows,
-        "step": step,
-        "season_length": season_length,
-        "levels": list(level_list),
-        "refit": refit,
-        "window": "expanding" if train_size is None else "sliding",
-        "train_size": train_size,
-        "metrics": metric_list,
-        "id_col": id_col,
-        "time_col": time_col,
-        "target_cols": list(panel.target_cols),
-        "n_series": panel.n_series,
-        "n_jobs": resolve_n_jobs(n_jobs),
-        "device": device,
-        "seed": seed,
-        "timings_s": timings,
-    }
     return BacktestResult(
         forecasts_pd=forecasts,
         metrics_pd=metrics_pd,
-        failures_pd=failures_pd,
-        settings=settings,
+        failures_pd=failures_frame(failures, settings.id_col),
+        settings=settings.record(labels, panel, timings),
         frame_kind=panel.frame_kind,
+        schema=output_schema(panel),
         training_curves=curves,
         history_pd=panel.to_pandas(),
         _eval_pd=eval_pd,
@@ -345,71 +347,3 @@ def _run_plain_object(
 def _fold_cutoffs(panel: Panel, plan: FoldPlan, k: int) -> dict[Any, Any]:
     """Series id -> the time stamp of its cutoff in fold k."""
     return {panel.ids[s]: panel.times[s][plan.cutoff_idx[s, k]] for s in range(panel.n_series)}
-
-
-def _actuals(panel: Panel) -> pd.DataFrame:
-    """id, time, target, y: every observation, long (what forecasts are scored against)."""
-    pdf = panel.to_pandas()
-    parts = [
-        pd.DataFrame(
-            {
-                panel.id_col: pdf[panel.id_col].to_numpy(),
-                panel.time_col: pdf[panel.time_col].to_numpy(),
-                "target": target,
-                "y": pdf[target].to_numpy(dtype=np.float64),
-            }
-        )
-        for target in panel.target_cols
-    ]
-    return pd.concat(parts, ignore_index=True)
-
-
-def _with_actuals(long: pd.DataFrame, actuals: pd.DataFrame, panel: Panel) -> pd.DataFrame:
-    keys = [panel.id_col, panel.time_col, "target"]
-    merged = long.merge(actuals, on=keys, how="left")
-    if merged["y_hat"].isna().any() or len(merged) != len(long):
-        model = long["model"].iloc[0] if len(long) else "?"
-        msg = (
-            f"model {model!r} returned {int(merged['y_hat'].isna().sum())} missing forecasts; "
-            "its `predict` must forecast `horizon` steps after every series' end."
-        )
-        raise InputError(msg)
-    cols = [panel.id_col, panel.time_col, "cutoff", "model", "target", "y", "y_hat"]
-    return merged[cols + [c for c in merged.columns if c not in cols]]
-
-
-def _failures_frame(failures: list[dict[str, Any]], id_col: str) -> pd.DataFrame:
-    columns = [id_col, "model", "target", "cutoff", "reason"]
-    frame = pd.DataFrame(failures, columns=columns)
-    if failures:
-        shown = [(f[id_col], f["model"], str(f["cutoff"])) for f in failures[:5]]
-        warnings.warn(
-            f"{len(failures)} fits fell back to seasonal naive (or naive); first: {shown}. "
-            "See `result.failures` for every series, model, cutoff and reason.",
-            TsforecastWarning,
-            stacklevel=3,
-        )
-    return frame
-
-
-def _scales(panel: Panel, plan: FoldPlan, season_length: int) -> pd.DataFrame:
-    """MASE / RMSSE scales per (series, target, cutoff) from each fold's training part."""
-    rows = []
-    for s in range(panel.n_series):
-        values = panel.series_values(s)
-        for k in range(plan.n_windows):
-            a, c = int(plan.start_idx[s, k]), int(plan.cutoff_idx[s, k])
-            for t, target in enumerate(panel.target_cols):
-                past = values[a : c + 1, t]
-                rows.append(
-                    (
-                        panel.ids[s],
-                        target,
-                        panel.times[s][c],
-                        mase_scale(past, season_length),
-                        rmsse_scale(past, season_length),
-                    )
-                )
-    return pd.DataFrame(
-        rows, columns=["unique_id", "target", "cutoff", "_mase_scale", "_rmsse_scale"]
-    )

@@ -12,7 +12,7 @@ from tsforecast.errors import InputError
 from tsforecast.estimators import registry
 from tsforecast.estimators.base import Forecaster
 
-__all__ = ["ModelRun", "check_estimator_horizon", "resolve_models"]
+__all__ = ["ModelRun", "check_estimator_horizon", "check_estimator_levels", "resolve_models"]
 
 
 @dataclass
@@ -53,7 +53,8 @@ def check_estimator_horizon(estimator: Any, horizon: int) -> None:
         raise InputError(msg)
 
 
-def _check_estimator_levels(estimator: Forecaster, levels: Any) -> None:
+def check_estimator_levels(estimator: Any, levels: Any) -> None:
+    """Levels asked for must be the estimator's own (never silently none or others)."""
     own = check_levels(getattr(estimator, "levels", None))
     asked = check_levels(levels)
     if asked and own != asked:
@@ -96,7 +97,7 @@ def _resolve_one(item: Any, shared: dict[str, Any]) -> ModelRun:
         return ModelRun(name, registry.build(name, params, **shared))
     if isinstance(item, Forecaster):
         check_estimator_horizon(item, shared["horizon"])
-        _check_estimator_levels(item, shared["levels"])
+        check_estimator_levels(item, shared["levels"])
         label = str(getattr(item, "model_name", "") or type(item).__name__.lower())
         return ModelRun(label, item)
     if callable(getattr(item, "fit", None)) and callable(getattr(item, "predict", None)):

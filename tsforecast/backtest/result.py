@@ -25,6 +25,8 @@ class BacktestResult:
     failures_pd: pd.DataFrame
     settings: dict[str, Any]
     frame_kind: FrameKind = "pandas"
+    # the input's id and time dtypes (and the cutoff's, typed as the time), for the outputs
+    schema: Any = None
     # (model, fold) -> the loss history of that fit (step, train_loss, val_loss, lr, ...)
     training_curves: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
     history_pd: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
@@ -34,12 +36,12 @@ class BacktestResult:
     @property
     def history(self) -> Any:
         """The validated rows the backtest ran on (id, time, targets, covariates)."""
-        return from_pandas(self.history_pd, self.frame_kind)
+        return from_pandas(self.history_pd, self.frame_kind, schema=self.schema)
 
     @property
     def forecasts(self) -> Any:
         """Long frame: id, time, cutoff, model, target, y, y_hat, y_lo_<level>, y_hi_<level>."""
-        return from_pandas(self.forecasts_pd, self.frame_kind)
+        return from_pandas(self.forecasts_pd, self.frame_kind, schema=self.schema)
 
     @property
     def metrics(self) -> Any:
@@ -49,7 +51,7 @@ class BacktestResult:
     @property
     def failures(self) -> Any:
         """The series on which a model fell back: unique_id, model, cutoff, reason."""
-        return from_pandas(self.failures_pd, self.frame_kind)
+        return from_pandas(self.failures_pd, self.frame_kind, schema=self.schema)
 
     def metrics_by(self, by: str) -> Any:
         """Metrics per series ("unique_id" or the id column's name), "horizon" step or "cutoff"."""

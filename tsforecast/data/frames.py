@@ -1,20 +1,65 @@
 """The boundary between the user's frame type and the pandas frames used inside.
 
 A user may hand in pandas or polars; everything is validated on a pandas copy and every frame
-that goes back to the user is converted to the type that came in ("same type out").
+that goes back to the user is converted to the type that came in ("same type out"). A
+`FrameSchema` records the dtypes of the input's id and time columns, so that the frames going
+back carry them too: a categorical id stays categorical, a polars `Date` stays `Date`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import pandas as pd
 
 from tsforecast.errors import InputError
 
-__all__ = ["FrameKind", "frame_kind", "from_pandas", "to_pandas", "wide_to_long"]
+__all__ = [
+    "FrameKind",
+    "FrameSchema",
+    "frame_kind",
+    "from_pandas",
+    "restore_dtypes",
+    "to_pandas",
+    "wide_to_long",
+]
 
 FrameKind = Literal["pandas", "polars"]
+
+
+@dataclass(frozen=True)
+class FrameSchema:
+    """The dtypes some columns of a user's frame had, to give frames built inside back.
+
+    `pandas`: column -> dtype on the pandas side (for a polars input: of its pandas copy);
+    `polars`: column -> polars dtype, for a polars input (empty for pandas). A column that is
+    missing from a frame being restored is skipped.
+    """
+
+    pandas: Mapping[Hashable, Any] = field(default_factory=dict)
+    polars: Mapping[Hashable, Any] = field(default_factory=dict)
+
+    def with_column(self, name: Hashable, like: Hashable) -> FrameSchema:
+        """This schema with column `name` typed as column `like` (e.g. a cutoff as the time)."""
+        pandas = dict(self.pandas)
+        polars = dict(self.polars)
+        if like in self.pandas:
+            pandas[name] = self.pandas[like]
+        if like in self.polars:
+            polars[name] = self.polars[like]
+        return FrameSchema(pandas=pandas, polars=polars)
+
+
+def restore_dtypes(pdf: pd.DataFrame, schema: FrameSchema) -> pd.DataFrame:
+    """`pdf` (not modified) with the columns named in `schema` cast to their pandas dtypes."""
+    casts = {
+        col: dtype
+        for col, dtype in schema.pandas.items()
+        if col in pdf.columns and pdf[col].dtype != dtype
+    }
+    return pdf.astype(casts) if casts else pdf
 
 
 def frame_kind(df: Any, name: str = "df") -> FrameKind:
@@ -41,13 +86,28 @@ def to_pandas(df: Any, name: str = "df") -> tuple[pd.DataFrame, FrameKind]:
     return df.to_pandas(), kind
 
 
-def from_pandas(pdf: pd.DataFrame, kind: FrameKind) -> Any:
-    """Convert a frame built inside tsforecast back to the user's frame type."""
+def from_pandas(pdf: pd.DataFrame, kind: FrameKind, schema: FrameSchema | None = None) -> Any:
+    """Convert a frame built inside tsforecast back to the user's frame type.
+
+    With `schema` (e.g. `panel.schema`), the columns it names get the input's dtypes back:
+    pandas dtypes for a pandas result, polars dtypes (such as `Date`) for a polars one.
+    """
+    out = pdf.reset_index(drop=True)
+    if schema is not None:
+        out = restore_dtypes(out, schema)
     if kind == "pandas":
-        return pdf.reset_index(drop=True)
+        return out
     import polars as pl
 
-    return pl.from_pandas(pdf.reset_index(drop=True))
+    frame = pl.from_pandas(out)
+    if schema is None:
+        return frame
+    casts = [
+        pl.col(str(col)).cast(dtype)
+        for col, dtype in schema.polars.items()
+        if col in frame.columns and frame.schema[col] != dtype
+    ]
+    return frame.with_columns(casts) if casts else frame
 
 
 def wide_to_long(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -15,8 +15,16 @@ from tsforecast.errors import InputError
 if TYPE_CHECKING:
     from tsforecast.data.validation import FillPolicy
 
-__all__ = ["infer_season_length", "infer_step", "on_fixed_grid", "regularise"]
+__all__ = [
+    "MAX_FILLED_STEPS",
+    "infer_season_length",
+    "infer_step",
+    "on_fixed_grid",
+    "regularise",
+]
 
+# filling gaps may grow a series to this many stamps (or to 100 times its length)
+MAX_FILLED_STEPS = 10_000_000
 # the seasonal period of calendar frequencies (by pandas rule code, anchors dropped)
 _SEASONS = {"D": 7, "B": 5, "W": 52, "MS": 12, "ME": 12, "M": 12, "QS": 4, "QE": 4, "Q": 4}
 
@@ -62,7 +70,10 @@ def infer_step(
     freq: str | int | None,
     time_col: str,
 ) -> str | int:
-    """The common frequency of all series: a pandas alias, or an int step for integer time."""
+    """The common frequency of all series: a pandas alias, or an int step for integer time.
+
+    `times` holds the series one after the other; series `s` is `times[bounds[s]:bounds[s+1]]`.
+    """
     if not is_datetime:
         if freq is not None:
             if isinstance(freq, str) or int(freq) <= 0:
@@ -71,15 +82,9 @@ def infer_step(
                 )
                 raise InputError(msg)
             return int(freq)
-        ticks = times.to_numpy(dtype=np.int64)
-        diffs = np.diff(ticks)
-        inside = np.ones(len(diffs), dtype=bool)
-        inside[bounds[1:-1] - 1] = False  # a diff across two series is not a step
-        steps = diffs[inside]
-        if len(steps) == 0:
-            return 1
-        # the gcd of all steps is the grid; larger steps are gaps, found by regularise.
-        return int(np.gcd.reduce(steps))
+        steps = _steps_inside(times.to_numpy(dtype=np.int64), bounds)
+        # the gcd of all steps is the grid; larger steps are gaps, found by `regularise`
+        return int(np.gcd.reduce(steps)) if len(steps) else 1
     if freq is not None:
         try:
             offset = pd.tseries.frequencies.to_offset(str(freq))
@@ -90,17 +95,8 @@ def infer_step(
     inferred: dict[str, list[Any]] = {}
     for s, series_id in enumerate(ids):
         lo, hi = bounds[s], bounds[s + 1]
-        if hi - lo < 3:
-            continue
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # pandas 3 announces an offset return type
-                found = pd.infer_freq(pd.DatetimeIndex(times.iloc[lo:hi]))
-        except (ValueError, TypeError):
-            found = None
-        if found is not None:
-            alias = str(getattr(found, "freqstr", found))
-            inferred.setdefault(alias, []).append(series_id)
+        if hi - lo >= 3:
+            _add_inferred(inferred, times.iloc[lo:hi], series_id)
     if len(inferred) > 1:
         described = {alias: members[:3] for alias, members in inferred.items()}
         msg = (
@@ -108,35 +104,79 @@ def infer_step(
             "or resample them to one frequency."
         )
         raise InputError(msg)
-    if not inferred:
-        # every series has gaps: the frequency of its gap-free stretches (short runs of stamps)
-        for s, series_id in enumerate(ids[:50]):
-            lo, hi = bounds[s], bounds[s + 1]
-            for start in range(lo, max(lo + 1, hi - 4), 5):
-                run = pd.DatetimeIndex(times.iloc[start : start + 5])
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    found = pd.infer_freq(run) if len(run) >= 3 else None
-                if found is not None:
-                    alias = str(getattr(found, "freqstr", found))
-                    inferred.setdefault(alias, []).append(series_id)
-        if inferred:
-            return max(inferred, key=lambda alias: len(inferred[alias]))
-        # no regular stretch at all: the most common step inside a series is the frequency.
-        ticks = pd.DatetimeIndex(times).as_unit("ns").asi8
-        diffs = np.diff(ticks)
-        inside = np.ones(len(diffs), dtype=bool)
-        inside[bounds[1:-1] - 1] = False
-        steps, counts = np.unique(diffs[inside], return_counts=True)
-        if len(steps) and steps[np.argmax(counts)] > 0:
-            offset = pd.tseries.frequencies.to_offset(pd.Timedelta(int(steps[np.argmax(counts)])))
-            return str(offset.freqstr)
-        msg = (
-            f"cannot infer the frequency of column {time_col!r} (no series has three evenly "
-            "spaced time stamps); pass `freq`, e.g. freq='h'."
-        )
-        raise InputError(msg)
-    return next(iter(inferred))
+    if inferred:
+        return next(iter(inferred))
+    return _step_of_gappy_series(times, bounds, ids, time_col)
+
+
+def _add_inferred(inferred: dict[str, list[Any]], stamps: pd.Series, series_id: Any) -> None:
+    """Add `series_id` to the members of the frequency pandas infers for `stamps`, if any."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pandas 3 announces an offset return type
+            found = pd.infer_freq(pd.DatetimeIndex(stamps))
+    except (ValueError, TypeError):
+        found = None
+    if found is not None:
+        alias = str(getattr(found, "freqstr", found))
+        inferred.setdefault(alias, []).append(series_id)
+
+
+def _step_of_gappy_series(
+    times: pd.Series, bounds: np.ndarray, ids: list[Any], time_col: str
+) -> str:
+    """Every series has gaps: the frequency of their gap-free stretches (runs of 5 stamps), or,
+    with no regular stretch at all, the most common step inside a series."""
+    inferred: dict[str, list[Any]] = {}
+    for s, series_id in enumerate(ids[:50]):
+        lo, hi = bounds[s], bounds[s + 1]
+        for start in range(lo, max(lo + 1, hi - 4), 5):
+            run = times.iloc[start : start + 5]
+            if len(run) >= 3:
+                _add_inferred(inferred, run, series_id)
+    if inferred:
+        return max(inferred, key=lambda alias: len(inferred[alias]))
+    ticks, unit = _ticks(times)
+    steps, counts = np.unique(_steps_inside(ticks, bounds), return_counts=True)
+    if len(steps) and steps[np.argmax(counts)] > 0:
+        common = pd.Timedelta(int(steps[np.argmax(counts)]), unit=unit or "ns")
+        return str(pd.tseries.frequencies.to_offset(common).freqstr)
+    msg = (
+        f"cannot infer the frequency of column {time_col!r} (no series has three evenly "
+        "spaced time stamps); pass `freq`, e.g. freq='h'."
+    )
+    raise InputError(msg)
+
+
+def _steps_inside(ticks: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """The differences between consecutive stamps of the same series (none across series)."""
+    diffs = np.diff(ticks)
+    inside = np.ones(len(diffs), dtype=bool)
+    inside[bounds[1:-1] - 1] = False
+    return diffs[inside]
+
+
+def _ticks(times: pd.Series | pd.Index) -> tuple[np.ndarray, Any]:
+    """The stamps as int64 counts, with their unit: integers as they are, datetimes in their own
+    unit (not converted to ns, which cannot hold stamps outside 1677-2262)."""
+    if pd.api.types.is_datetime64_any_dtype(times.dtype):
+        index = pd.DatetimeIndex(times)
+        return index.asi8, str(index.unit)
+    return np.asarray(times, dtype=np.int64), None
+
+
+def _fixed_period(step: str | int, unit: Any) -> int | None:
+    """`step` as a whole number of ticks of `unit`; None for a calendar frequency ('MS', 'B')
+    or a period that is not a whole number of the stamps' unit."""
+    if unit is None:
+        return int(step)
+    offset = pd.tseries.frequencies.to_offset(str(step))
+    if not isinstance(offset, pd.offsets.Tick):
+        return None
+    period, one = pd.Timedelta(offset), pd.Timedelta(1, unit=unit)
+    if period < one or period % one != pd.Timedelta(0):
+        return None
+    return int(period // one)
 
 
 def on_fixed_grid(times: pd.Series, bounds: np.ndarray, step: str | int) -> bool:
@@ -144,19 +184,9 @@ def on_fixed_grid(times: pd.Series, bounds: np.ndarray, step: str | int) -> bool
 
     Calendar frequencies ("MS", "B", ...) have no fixed duration and take the slow check.
     """
-    if isinstance(step, str):
-        offset = pd.tseries.frequencies.to_offset(step)
-        if not isinstance(offset, pd.offsets.Tick):
-            return False
-        ticks = pd.DatetimeIndex(times).as_unit("ns").asi8
-        period = int(pd.Timedelta(offset).value)
-    else:
-        ticks = times.to_numpy(dtype=np.int64)
-        period = step
-    diffs = np.diff(ticks)
-    inside = np.ones(len(diffs), dtype=bool)
-    inside[bounds[1:-1] - 1] = False
-    return bool(np.all(diffs[inside] == period))
+    ticks, unit = _ticks(times)
+    period = _fixed_period(step, unit)
+    return period is not None and bool(np.all(_steps_inside(ticks, bounds) == period))
 
 
 def regularise(
@@ -167,31 +197,63 @@ def regularise(
     fill: FillPolicy | None,
     time_col: str,
 ) -> tuple[pd.Index, np.ndarray]:
-    """Check that a series sits on the regular grid; insert missing stamps when filling."""
+    """Check that a series sits on the regular grid; insert missing stamps when filling.
+
+    On a fixed period the grid positions are computed, never the whole grid before it is known
+    to be small enough: a stray stamp far away must give an error, not exhaust the memory.
+    """
     if len(times) <= 1:
         return times, values
-    if isinstance(step, str):
-        expected: pd.Index = pd.date_range(times[0], times[-1], freq=step)
+    ticks, unit = _ticks(times)
+    period = _fixed_period(step, unit)
+    calendar: pd.Index | None = None
+    if period is None:
+        calendar = pd.date_range(times[0], times[-1], freq=str(step))
+        position = calendar.get_indexer(times)
     else:
-        expected = pd.Index(np.arange(int(times[0]), int(times[-1]) + 1, step, dtype=np.int64))
-    if len(expected) == len(times) and expected.equals(times):
-        return times, values
-    off_grid = times.difference(expected)
-    if len(off_grid):
+        offsets = ticks - ticks[0]
+        position = np.where(offsets % period == 0, offsets // period, -1)
+    off_grid = position < 0
+    if off_grid.any():
         msg = (
-            f"series {series_id!r} has {len(off_grid)} time stamps off the {step!r} grid "
-            f"(first: {off_grid[0]}); resample it or pass the right `freq`."
+            f"series {series_id!r} has {int(off_grid.sum())} time stamps off the {step!r} grid "
+            f"(first: {times[off_grid][0]}); resample it or pass the right `freq`."
         )
         raise InputError(msg)
-    missing = expected.difference(times)
+    n_grid = int(position[-1]) + 1
+    if n_grid == len(times):
+        return times, values
     if fill is None:
+        first = int(np.flatnonzero(position != np.arange(len(position)))[0])
+        missing = calendar[first] if calendar is not None else _grid_stamp(times, step, first)
         msg = (
-            f"series {series_id!r} has {len(missing)} missing time stamps in column "
-            f"{time_col!r} (first: {missing[0]}); pass `fill='ffill'|'interpolate'|'zero'` to "
+            f"series {series_id!r} has {n_grid - len(times)} missing time stamps in column "
+            f"{time_col!r} (first: {missing}); pass `fill='ffill'|'interpolate'|'zero'` to "
             "fill them or fill the gaps yourself."
         )
         raise InputError(msg)
-    position = expected.get_indexer(times)
-    full = np.full((len(expected), values.shape[1]), np.nan)
+    if n_grid > MAX_FILLED_STEPS and n_grid > 100 * len(times):
+        msg = (
+            f"filling the gaps of series {series_id!r} would make {n_grid} time stamps from "
+            f"{len(times)} (from {times[0]} to {times[-1]} every {step!r}); check column "
+            f"{time_col!r} for stray stamps or pass the right `freq`."
+        )
+        raise InputError(msg)
+    grid = calendar if calendar is not None else _grid(times, step, n_grid)
+    full = np.full((n_grid, values.shape[1]), np.nan)
     full[position] = values
-    return expected, full
+    return grid, full
+
+
+def _grid_stamp(times: pd.Index, step: str | int, k: int) -> Any:
+    """The k-th stamp of the fixed-period grid that starts at `times[0]`."""
+    if isinstance(step, str):
+        tick = cast(pd.offsets.Tick, pd.tseries.frequencies.to_offset(step))  # a fixed period
+        return times[0] + k * pd.Timedelta(tick)
+    return int(times[0]) + k * int(step)
+
+
+def _grid(times: pd.Index, step: str | int, n: int) -> pd.Index:
+    if isinstance(step, str):
+        return pd.date_range(times[0], periods=n, freq=step, unit=pd.DatetimeIndex(times).unit)
+    return pd.Index(int(times[0]) + int(step) * np.arange(n, dtype=np.int64))

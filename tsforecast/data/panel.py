@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from tsforecast.data.frames import FrameKind
+from tsforecast.data.frames import FrameKind, FrameSchema, restore_dtypes
 from tsforecast.devices import resolve_device
 
 __all__ = ["Panel"]
@@ -31,6 +31,9 @@ class Panel:
     lengths: [S] int64, the number of observations of each series.
     times: per series, its time stamps (a DatetimeIndex or an integer Index), len == lengths[s].
     freq: a pandas offset alias ("h", "MS", ...) for datetime stamps, an int step for integers.
+    ids: in the order of their first appearance in the input frame.
+    schema: the input's id and time dtypes, which output frames get back (`id_column`,
+        `frames.from_pandas(pdf, panel.frame_kind, schema=panel.schema)`); None when unknown.
     """
 
     values: torch.Tensor
@@ -46,6 +49,7 @@ class Panel:
     # The validated values in float64 on the host, one [n_s, C] array per series, for the
     # statistical models and the metrics (the device tensor is float32). None when unknown.
     exact: tuple[np.ndarray, ...] | None = None
+    schema: FrameSchema | None = None
 
     @property
     def n_series(self) -> int:
@@ -66,6 +70,16 @@ class Panel:
     @property
     def is_datetime(self) -> bool:
         return isinstance(self.freq, str)
+
+    @property
+    def id_dtype(self) -> Any:
+        """The pandas dtype of the input's id column (None when unknown)."""
+        return None if self.schema is None else self.schema.pandas.get(self.id_col)
+
+    @property
+    def time_dtype(self) -> Any:
+        """The pandas dtype output time stamps take (the input's; None when unknown)."""
+        return None if self.schema is None else self.schema.pandas.get(self.time_col)
 
     @property
     def columns(self) -> list[str]:
@@ -104,20 +118,40 @@ class Panel:
             exact=None if self.exact is None else tuple(self.exact[i] for i in series),
         )
 
-    def to_pandas(self) -> pd.DataFrame:
-        """The panel back as a long pandas frame (id, time, targets, covariates), in float64.
+    def id_column(self, series_positions: Any) -> pd.Series:
+        """The ids of the series at `series_positions` (one per output row), in the input's dtype.
 
-        The values are the exact validated inputs when the panel knows them (`exact`).
+        A categorical id comes back categorical with the input's categories, integers as their
+        integer dtype, strings as strings: `frame[panel.id_col] = panel.id_column(positions)`.
         """
-        lengths = [int(n) for n in self.lengths.to("cpu").tolist()]
-        values = np.concatenate([self.series_values(s) for s in range(self.n_series)])
-        frame = pd.DataFrame(values, columns=self.columns)
-        times = self.times[0].append(list(self.times[1:])) if self.n_series > 1 else self.times[0]
-        frame.insert(0, self.time_col, times)
         ids = np.empty(self.n_series, dtype=object)
         ids[:] = self.ids
-        frame.insert(0, self.id_col, np.repeat(ids, lengths))
-        id_types = {type(i) for i in self.ids}
-        if len(id_types) == 1 and not id_types <= {str}:
-            frame[self.id_col] = frame[self.id_col].astype(pd.Series(self.ids).dtype)
-        return frame
+        positions = np.asarray(series_positions, dtype=np.int64).reshape(-1)
+        column = pd.Series(ids[positions], dtype=object, name=self.id_col)
+        dtype = self.id_dtype
+        if dtype is None:
+            # a panel without a schema (built by hand): one Python type -> its natural dtype
+            if len({type(i) for i in self.ids}) != 1:
+                return column
+            dtype = pd.Series(self.ids).dtype
+        return column.astype(dtype)
+
+    def to_pandas(self) -> pd.DataFrame:
+        """The panel back as a long pandas frame (id, time, targets, covariates).
+
+        Values are float64: the exact validated inputs when the panel knows them (`exact`). The
+        id and time columns have the input's dtypes; rows come series by series, in panel order.
+        """
+        lengths = np.array([int(n) for n in self.lengths.to("cpu").tolist()], dtype=np.int64)
+        if self.n_series == 0:
+            values = np.zeros((0, self.n_channels))
+            times: pd.Index = pd.Index([])
+        else:
+            values = np.concatenate([self.series_values(s) for s in range(self.n_series)])
+            times = (
+                self.times[0].append(list(self.times[1:])) if self.n_series > 1 else self.times[0]
+            )
+        frame = pd.DataFrame(values, columns=self.columns)
+        frame.insert(0, self.time_col, times)
+        frame.insert(0, self.id_col, self.id_column(np.repeat(np.arange(self.n_series), lengths)))
+        return frame if self.schema is None else restore_dtypes(frame, self.schema)

@@ -6,7 +6,6 @@ Everything a user can get wrong about a frame is checked here, once, before any 
 from __future__ import annotations
 
 import difflib
-import numbers
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -15,9 +14,10 @@ import pandas as pd
 import torch
 
 from tsforecast.checks import check_fill
-from tsforecast.data.frames import to_pandas
+from tsforecast.data.frames import FrameSchema, frame_kind, to_pandas
 from tsforecast.data.frequency import infer_step, on_fixed_grid, regularise
 from tsforecast.data.panel import Panel
+from tsforecast.data.timestamps import time_stamps
 from tsforecast.devices import resolve_device
 from tsforecast.errors import InputError
 
@@ -41,13 +41,15 @@ def to_panel(
     """Validate a long frame and turn it into a `Panel`.
 
     `covariate_cols=None` takes every other numeric column as a covariate. Rows may come in any
-    order (they are sorted). The frame is never modified. `fill` fills missing target/covariate
+    order: each series' rows are sorted by time, and the series keep the order of their first
+    appearance in `df`. The frame is never modified. `fill` fills missing target/covariate
     values and missing time stamps inside a series; without it they are errors.
     """
     pdf, kind = to_pandas(df)
     if len(pdf) == 0:
         msg = "`df` is empty (0 rows); pass a frame with at least one series."
         raise InputError(msg)
+    _check_column_names(pdf)
     check_fill(fill)
     target_cols = _target_list(target_col)
     _check_distinct(id_col, time_col, target_cols, covariate_cols)
@@ -59,19 +61,17 @@ def to_panel(
     for col in covariates:
         _check_numeric(pdf, col, role="covariate")
     _check_ids(pdf, id_col)
-    pdf[time_col] = _time_stamps(pdf[time_col], time_col)
+    input_time_dtype = pdf[time_col].dtype
+    pdf[time_col] = time_stamps(pdf[time_col], time_col)
+    schema = _schema(df, pdf, id_col, time_col, input_time_dtype)
     data_cols = [*target_cols, *covariates]
     pdf = pdf[[id_col, time_col, *data_cols]]
     for col in data_cols:
         pdf[col] = pdf[col].astype("float64")
     _check_finite(pdf, id_col, time_col, data_cols)
-    pdf = pdf.sort_values([id_col, time_col], kind="stable").reset_index(drop=True)
-    _check_duplicates(pdf, id_col, time_col)
-
-    ids_array = pdf[id_col].to_numpy()
-    starts = np.flatnonzero(np.r_[True, ids_array[1:] != ids_array[:-1]])
+    pdf, codes, ids = _in_series_order(pdf, id_col, time_col)
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
     bounds = np.r_[starts, len(pdf)]
-    ids = [ids_array[i] for i in starts]
     is_datetime = pd.api.types.is_datetime64_any_dtype(pdf[time_col])
     step = infer_step(pdf[time_col], bounds, ids, is_datetime, freq, time_col)
     series_times, series_values = _series_on_grid(pdf, bounds, ids, data_cols, step, fill)
@@ -92,7 +92,66 @@ def to_panel(
         time_col=time_col,
         frame_kind=kind,
         exact=tuple(series_values),
+        schema=schema,
     )
+
+
+def _schema(
+    df: Any, pdf: pd.DataFrame, id_col: Any, time_col: Any, input_time_dtype: Any
+) -> FrameSchema:
+    """The dtypes output frames give back: the input's id dtype, and its time dtype when that
+    is a datetime or number (stamps parsed from strings or objects come back as datetimes)."""
+    time_kept = pd.api.types.is_datetime64_any_dtype(input_time_dtype) or (
+        pd.api.types.is_numeric_dtype(input_time_dtype)
+        and not pd.api.types.is_bool_dtype(input_time_dtype)
+    )
+    pandas = {
+        id_col: pdf[id_col].dtype,
+        time_col: input_time_dtype if time_kept else pdf[time_col].dtype,
+    }
+    polars: dict[Any, Any] = {}
+    if frame_kind(df) == "polars":
+        polars[id_col] = df.schema[id_col]
+        if time_kept:
+            polars[time_col] = df.schema[time_col]
+    return FrameSchema(pandas=pandas, polars=polars)
+
+
+def _in_series_order(
+    pdf: pd.DataFrame, id_col: Any, time_col: Any
+) -> tuple[pd.DataFrame, np.ndarray, list[Any]]:
+    """The rows series by series (in order of first appearance), each sorted by time.
+
+    Returns (rows, each row's series number, the ids). Duplicated (id, time) pairs are refused.
+    """
+    try:
+        codes, uniques = pd.factorize(pdf[id_col], sort=False)
+    except TypeError as error:
+        example = pdf[id_col].iloc[0]
+        msg = (
+            f"column {id_col!r} holds ids that cannot be compared (e.g. {example!r} of type "
+            f"{type(example).__name__}); use strings or integers as series ids."
+        )
+        raise InputError(msg) from error
+    stamps = pdf[time_col]
+    if pd.api.types.is_datetime64_any_dtype(stamps.dtype):
+        keys = pd.DatetimeIndex(stamps).asi8  # tz-aware stamps compare as instants
+    else:
+        keys = stamps.to_numpy(dtype=np.int64)
+    order = np.lexsort((keys, codes))  # stable: by series, then by time
+    codes, keys = codes[order], keys[order]
+    pdf = pdf.iloc[order].reset_index(drop=True)
+    duplicated = np.r_[False, (codes[1:] == codes[:-1]) & (keys[1:] == keys[:-1])]
+    if duplicated.any():
+        row = int(np.flatnonzero(duplicated)[0])
+        n_in_series = int(duplicated[codes == codes[row]].sum())
+        msg = (
+            f"series {_row_id(pdf, id_col, row)!r} has {n_in_series} duplicated timestamps (first: "
+            f"{pdf[time_col].iloc[row]}); aggregate or deduplicate the rows of each (id, time) "
+            "pair."
+        )
+        raise InputError(msg)
+    return pdf, codes, list(uniques)
 
 
 def _series_on_grid(
@@ -130,6 +189,25 @@ def _target_list(target_col: Any) -> list[Any]:
     return target_cols
 
 
+def _check_column_names(pdf: pd.DataFrame) -> None:
+    """A pandas frame may repeat a column name; which of the columns is meant is then unknown."""
+    if isinstance(pdf.columns, pd.MultiIndex):
+        msg = (
+            f"`df` has {pdf.columns.nlevels} levels of column names (e.g. {pdf.columns[0]!r}); "
+            "flatten them to one level first, e.g. `df.columns = ['_'.join(c) for c in "
+            "df.columns]`."
+        )
+        raise InputError(msg)
+    repeated = pdf.columns[pdf.columns.duplicated()].unique().tolist()
+    if repeated:
+        counts = {c: int((pdf.columns == c).sum()) for c in repeated}
+        msg = (
+            f"`df` has duplicated column names {repeated} ({counts} times; columns: "
+            f"{list(pdf.columns)}); rename the columns so that every name is unique."
+        )
+        raise InputError(msg)
+
+
 def _check_ids(pdf: pd.DataFrame, id_col: str) -> None:
     if pdf[id_col].isna().any():
         n_null = int(pdf[id_col].isna().sum())
@@ -145,6 +223,8 @@ def _check_columns_exist(pdf: pd.DataFrame, wanted: dict[str, list[str]]) -> Non
             found = [str(c) for c in pdf.columns]
             close = difflib.get_close_matches(str(col), found, n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
+            if col in pdf.index.names:
+                hint = "it is the frame's index: call `df.reset_index()` first, or "
             msg = (
                 f"column {col!r} is missing from `df` (found: {found}); {hint}"
                 f"pass `{argument}=` with the right column name."
@@ -180,13 +260,7 @@ def _resolve_covariates(
 ) -> list[str]:
     reserved = {id_col, time_col, *target_cols}
     if covariate_cols is None:
-        return [
-            str(c)
-            for c in pdf.columns
-            if c not in reserved
-            and pd.api.types.is_numeric_dtype(pdf[c])
-            and not pd.api.types.is_bool_dtype(pdf[c])
-        ]
+        return [c for c in pdf.columns if c not in reserved and _is_real_number_dtype(pdf[c].dtype)]
     covariates = list(covariate_cols)
     _check_columns_exist(pdf, {"covariate_cols": covariates})
     clash = [c for c in covariates if c in reserved]
@@ -204,7 +278,7 @@ def _check_numeric(pdf: pd.DataFrame, col: str, role: str) -> None:
             f"(e.g. `df[{col!r}].astype(float)`)."
         )
         raise InputError(msg)
-    if not pd.api.types.is_numeric_dtype(dtype):
+    if not _is_real_number_dtype(dtype):
         example = pdf[col].dropna().iloc[0] if pdf[col].notna().any() else None
         msg = (
             f"{role} column {col!r} must be numeric, got dtype {dtype} (e.g. {example!r}); "
@@ -213,91 +287,13 @@ def _check_numeric(pdf: pd.DataFrame, col: str, role: str) -> None:
         raise InputError(msg)
 
 
-def _time_stamps(column: pd.Series, time_col: str) -> pd.Series:
-    """The time column as datetimes or int64, without missing stamps."""
-    stamps = _normalise_time(column, time_col)
-    if stamps.isna().any():
-        row = int(np.flatnonzero(stamps.isna().to_numpy())[0])
-        msg = (
-            f"column {time_col!r} has missing time stamps (first at row {row}); drop or fill them."
-        )
-        raise InputError(msg)
-    return stamps
-
-
-def _normalise_time(column: pd.Series, time_col: str) -> pd.Series:
-    """Datetime or integer time stamps; parse strings; refuse mixtures."""
-    if pd.api.types.is_datetime64_any_dtype(column.dtype):
-        return column
-    if pd.api.types.is_bool_dtype(column.dtype):
-        msg = f"column {time_col!r} is boolean; time stamps must be datetimes or integers."
-        raise InputError(msg)
-    if pd.api.types.is_integer_dtype(column.dtype):
-        return column.astype("int64")
-    if pd.api.types.is_float_dtype(column.dtype):
-        values = column.to_numpy()
-        finite = values[~np.isnan(values)]
-        if np.all(finite == np.round(finite)) and not np.isnan(values).any():
-            return column.astype("int64")
-        msg = (
-            f"column {time_col!r} holds non-integer floats or NaN (e.g. "
-            f"{finite[finite != np.round(finite)][:1]}); time stamps must be datetimes or integers."
-        )
-        raise InputError(msg)
-    # object or string column: inspect the Python types present.
-    non_null = column.dropna()
-    kinds = {_time_kind(v) for v in non_null.to_numpy()}
-    if len(kinds) > 1:
-        msg = (
-            f"column {time_col!r} mixes time stamp types {sorted(kinds)}; "
-            "use one type: all datetimes or all integers."
-        )
-        raise InputError(msg)
-    kind = kinds.pop() if kinds else "datetime"
-    if kind == "int":
-        return column.astype("int64")
-    if kind == "datetime":
-        zones = {getattr(v, "tzinfo", None) is not None for v in non_null.to_numpy()}
-        if len(zones) > 1:
-            msg = (
-                f"column {time_col!r} mixes time-zone-aware and naive time stamps; "
-                "localise them all (`tz_localize`) or strip the zone (`tz_localize(None)`)."
-            )
-            raise InputError(msg)
-        if zones == {True}:
-            return pd.to_datetime(column, utc=True)
-        return pd.to_datetime(column)
-    if kind == "str":
-        try:
-            try:
-                parsed = pd.to_datetime(column, format="mixed")
-            except ValueError:
-                # stamps with different UTC offsets ("+01:00" and "+02:00"): one UTC column
-                parsed = pd.to_datetime(column, format="mixed", utc=True)
-        except (ValueError, TypeError) as error:
-            msg = (
-                f"column {time_col!r} holds strings that are not dates (e.g. "
-                f"{non_null.iloc[0]!r}); pass datetimes or integers."
-            )
-            raise InputError(msg) from error
-        return parsed
-    msg = (
-        f"column {time_col!r} holds values of type {kind}; "
-        "time stamps must be datetimes or integers."
+def _is_real_number_dtype(dtype: Any) -> bool:
+    """Integers and floats: not booleans, not complex numbers (their imaginary part is lost)."""
+    return (
+        pd.api.types.is_numeric_dtype(dtype)
+        and not pd.api.types.is_bool_dtype(dtype)
+        and not pd.api.types.is_complex_dtype(dtype)
     )
-    raise InputError(msg)
-
-
-def _time_kind(value: Any) -> str:
-    if isinstance(value, (pd.Timestamp, np.datetime64)) or hasattr(value, "tzinfo"):
-        return "datetime"
-    if isinstance(value, (bool, np.bool_)):
-        return "bool"
-    if isinstance(value, numbers.Integral):
-        return "int"
-    if isinstance(value, str):
-        return "str"
-    return type(value).__name__
 
 
 def _check_finite(pdf: pd.DataFrame, id_col: str, time_col: str, data_cols: list[str]) -> None:
@@ -308,24 +304,15 @@ def _check_finite(pdf: pd.DataFrame, id_col: str, time_col: str, data_cols: list
             row = int(np.flatnonzero(bad)[0])
             msg = (
                 f"column {col!r} has {int(bad.sum())} infinite values (first: series "
-                f"{pdf[id_col].iloc[row]!r} at {pdf[time_col].iloc[row]}); replace them with "
+                f"{_row_id(pdf, id_col, row)!r} at {pdf[time_col].iloc[row]}); replace them with "
                 "finite numbers or NaN and a `fill` policy."
             )
             raise InputError(msg)
 
 
-def _check_duplicates(pdf: pd.DataFrame, id_col: str, time_col: str) -> None:
-    duplicated = pdf.duplicated([id_col, time_col], keep="first").to_numpy()
-    if not duplicated.any():
-        return
-    row = int(np.flatnonzero(duplicated)[0])
-    series_id = pdf[id_col].iloc[row]
-    n_in_series = int(duplicated[(pdf[id_col] == series_id).to_numpy()].sum())
-    msg = (
-        f"series {series_id!r} has {n_in_series} duplicated timestamps (first: "
-        f"{pdf[time_col].iloc[row]}); aggregate or deduplicate the rows of each (id, time) pair."
-    )
-    raise InputError(msg)
+def _row_id(pdf: pd.DataFrame, id_col: Any, row: int) -> Any:
+    """The id of one row as a Python value: 'H7' or 3 in messages, not np.str_/np.int64(3)."""
+    return pdf[id_col].iloc[row : row + 1].tolist()[0]
 
 
 def _fill_missing(

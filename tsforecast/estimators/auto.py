@@ -17,11 +17,14 @@ and in `selection_.excluded`) and are forecast by the chosen members like every 
 
 from __future__ import annotations
 
+import json
 import math
+import os
 import sys
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -31,14 +34,40 @@ from tsforecast.checks import check_levels, check_seed, check_time_budget, posit
 from tsforecast.data.frames import from_pandas, to_pandas
 from tsforecast.data.frequency import infer_season_length
 from tsforecast.data.panel import Panel
-from tsforecast.data.validation import to_panel
 from tsforecast.devices import resolve_device
 from tsforecast.errors import InputError, TsforecastWarning
-from tsforecast.estimators.base import Capabilities, Forecaster
+from tsforecast.estimators.base import FORMAT_VERSION, Capabilities, Forecaster
+from tsforecast.estimators.output import output_schema
 
 __all__ = ["AutoForecaster", "AutoSelection"]
 
 DEFAULT_CANDIDATES = ("seasonal_naive", "theta", "ets", "arima", "lstm")
+# Sizing the default candidates to the data: a global neural model pays off once there are
+# enough observations to learn from (below, it is slower and no better than the baselines), and
+# the ARIMA order search costs seconds per series, so it is a default for small panels only.
+NEURAL_MIN_OBSERVATIONS = 50_000
+ARIMA_MAX_SERIES = 200
+
+
+def default_candidates(n_series: int, n_observations: int) -> tuple[list[str], str]:
+    """The default candidates for a panel of this size, and why."""
+    names = ["seasonal_naive", "theta", "ets"]
+    why = []
+    if n_series <= ARIMA_MAX_SERIES:
+        names.append("arima")
+    else:
+        why.append(f"arima left out ({n_series} series > {ARIMA_MAX_SERIES})")
+    if n_observations >= NEURAL_MIN_OBSERVATIONS:
+        names.append("lstm")
+    else:
+        why.append(f"lstm left out ({n_observations} observations < {NEURAL_MIN_OBSERVATIONS})")
+    return names, "; ".join(why)
+
+
+def default_time_budget(n_series: int, n_observations: int) -> float:
+    """A budget that grows with the data: ~5 s for one short series, ~70 s for 1,000 monthly
+    series, at most 240 s."""
+    return float(min(240.0, 5.0 + 0.05 * n_series + 1e-4 * n_observations))
 
 
 @dataclass
@@ -127,22 +156,6 @@ class AutoForecaster(Forecaster):
         if show:
             print(f"[tsforecast] auto: {text}", file=sys.stderr, flush=True)
 
-    def _panel(self, df: Any, what: str) -> Panel:
-        if isinstance(df, Panel):
-            return df
-        try:
-            return to_panel(
-                df,
-                id_col=self.id_col,
-                time_col=self.time_col,
-                target_col=self.target_col,
-                freq=self.freq,
-                fill=self.fill,  # type: ignore[arg-type]
-            )
-        except InputError as error:
-            msg = f"in `{what}`: {error}"
-            raise InputError(msg) from error
-
     def _build(self, name: str, season: int, budget: float | None) -> Forecaster:
         from tsforecast.estimators import registry
 
@@ -163,10 +176,25 @@ class AutoForecaster(Forecaster):
             shared["time_budget_s"] = budget
         return registry.build(name, params, **shared)
 
-    def _candidates(self, future_df: Any | None) -> tuple[list[str], dict[str, str]]:
+    def _candidates(self, future_df: Any | None, panel: Panel) -> tuple[list[str], dict[str, str]]:
+        """The candidates that can run on this data (refusing what none of them can honour)."""
         from tsforecast.estimators import registry
 
-        names = list(self.candidates or DEFAULT_CANDIDATES)
+        if self.candidates is not None:
+            names = list(self.candidates)
+        else:
+            n_obs = int(panel.lengths.sum().item())
+            names, why = default_candidates(panel.n_series, n_obs)
+            if why:
+                self._say(f"default candidates {names}: {why}")
+        covariates = list(panel.covariate_cols)
+        if covariates and not any(registry.spec(n).capabilities.past_covariates for n in names):
+            msg = (
+                f"the frame has the covariate columns {covariates}, but none of the candidates "
+                f"{names} uses covariates; drop the columns or add a neural candidate "
+                "(lstm, bilstm, seq2seq)."
+            )
+            raise InputError(msg)
         skipped: dict[str, str] = {}
         if future_df is not None:
             cannot = [n for n in names if not registry.spec(n).capabilities.future_covariates]
@@ -186,9 +214,9 @@ class AutoForecaster(Forecaster):
         self._check_params()
         started = time.perf_counter()
         deadline = None if self.time_budget_s is None else started + float(self.time_budget_s)
-        panel = self._panel(df, "df")
+        panel = self._read(df, "df")
         season = int(self.season_length or infer_season_length(panel))
-        names, skipped = self._candidates(future_df)
+        names, skipped = self._candidates(future_df, panel)
         selection = self._select(panel, names, season, deadline)
         selection.skipped.update(skipped)
         members: list[Forecaster] = []
@@ -209,6 +237,7 @@ class AutoForecaster(Forecaster):
         self.season_length_ = season
         self.failures_ = _member_failures(members)
         self.frame_kind_ = panel.frame_kind
+        self.schema_ = output_schema(panel)
         return self
 
     def _select(
@@ -321,28 +350,73 @@ class AutoForecaster(Forecaster):
         for member in self.members_:
             history = history_df
             if history is not None and not member.capabilities.past_covariates:
-                history = _targets_only(self._panel(history, "history_df"))
+                history = _targets_only(self._read(history, "history_df"))
             use_future = future_df if member.capabilities.future_covariates else None
             outputs.append(member.predict(history, future_df=use_future))
-        return _combine(outputs)
+        return _combine(outputs, self.schema_)
 
     def predict_cutoffs(self, df: Any, cutoffs: Any, future_df: Any | None = None) -> Any:
         """The median of the chosen members' `predict_cutoffs`."""
         self._check_fitted()
-        panel = self._panel(df, "df")
+        panel = self._read(df, "df")
         outputs = []
         for member in self.members_:
             data = panel if member.capabilities.past_covariates else _targets_only(panel)
             use_future = future_df if member.capabilities.future_covariates else None
             outputs.append(member.predict_cutoffs(data, cutoffs, future_df=use_future))
-        return _combine(outputs)
+        return _combine(outputs, self.schema_)
 
-    def save(self, path: Any) -> None:
-        msg = (
-            "an `auto` model is not saved as one folder; save its chosen members "
-            "(`model.members_`, each with `save(path)`) and combine their forecasts."
-        )
-        raise InputError(msg)
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """A folder with `config.json` (parameters, what was chosen) and one saved folder per
+        chosen member, written under a temporary name and swapped into place."""
+        from safetensors.torch import save_file
+
+        from tsforecast.atomic import atomic_dir
+        from tsforecast.persistence import CONFIG_FILE, WEIGHTS_FILE
+
+        self._check_fitted()
+        config = {
+            "format_version": FORMAT_VERSION,
+            "class": type(self).__name__,
+            "params": _jsonable(self.get_params()),
+            "selection": _jsonable(asdict(self.selection_)),
+            "season_length": self.season_length_,
+            "members": [f"member_{k}" for k in range(len(self.members_))],
+            "frame_kind": self.frame_kind_,
+        }
+        with atomic_dir(path) as folder:
+            for name, member in zip(config["members"], self.members_, strict=True):
+                member.save(folder / name)
+            save_file({}, str(folder / WEIGHTS_FILE))
+            (folder / CONFIG_FILE).write_text(json.dumps(config, indent=1), encoding="utf-8")
+
+    @classmethod
+    def _load(cls, folder: Path, device: Any) -> AutoForecaster:
+        from tsforecast.estimators import registry
+        from tsforecast.persistence import check_saved_format, read_model_folder
+
+        config, _ = read_model_folder(folder, "tsforecast model")
+        check_saved_format(folder, config, cls.__name__, FORMAT_VERSION)
+        model = cls(**config["params"])
+        model.members_ = [registry.load(folder / name, device) for name in config["members"]]
+        model.selection_ = AutoSelection(**config["selection"])
+        model.season_length_ = int(config["season_length"])
+        model.frame_kind_ = config["frame_kind"]
+        model.schema_ = getattr(model.members_[0], "schema_", None)
+        model.failures_ = _member_failures(model.members_)
+        return model
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def _targets_only(panel: Panel) -> Panel:
@@ -379,7 +453,7 @@ def _median_points(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return combined
 
 
-def _combine(outputs: list[Any]) -> Any:
+def _combine(outputs: list[Any], schema: Any) -> Any:
     """The element-wise median of the members' forecast frames (same rows, same columns)."""
     if len(outputs) == 1:
         return outputs[0]
@@ -396,4 +470,4 @@ def _combine(outputs: list[Any]) -> Any:
             ]
         )  # -> (k, N)
         out[col] = np.nanmedian(stacked, axis=0)
-    return from_pandas(out, kind)
+    return from_pandas(out, kind, schema=schema)

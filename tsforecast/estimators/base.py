@@ -22,6 +22,7 @@ import inspect
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 from tsforecast.errors import InputError, NotFittedError
@@ -142,6 +143,39 @@ class Forecaster(BaseEstimator):
 
     def save(self, path: str | os.PathLike[str]) -> None:
         raise NotImplementedError
+
+    def _read(self, df: Any, what: str, device: Any = "cpu") -> Any:
+        """`df` as a validated `Panel` read with this model's column settings (`id_col`,
+        `time_col`, `target_col`, `freq`, `fill`); a `Panel` (validated by an entry point
+        already) passes through. Errors name the argument (`what`) they come from."""
+        from tsforecast.data.panel import Panel
+        from tsforecast.data.validation import to_panel
+
+        if isinstance(df, Panel):
+            return df if device == "cpu" else df.to(device)
+        try:
+            return to_panel(
+                df,
+                id_col=getattr(self, "id_col", "unique_id"),
+                time_col=getattr(self, "time_col", "ds"),
+                target_col=getattr(self, "target_col", "y"),
+                freq=getattr(self, "freq", None),
+                fill=getattr(self, "fill", None),
+                device=device,
+            )
+        except InputError as error:
+            msg = f"in `{what}`: {error}"
+            raise InputError(msg) from error
+
+    @classmethod
+    def _load(cls, folder: Path, device: Any) -> Forecaster:
+        """Read a folder written by `save` (the registry's `load` calls this on the class the
+        folder names); a model made of other models overrides it."""
+        from tsforecast.persistence import check_saved_format, read_model_folder
+
+        config, tensors = read_model_folder(folder, "tsforecast model")
+        check_saved_format(folder, config, cls.__name__, FORMAT_VERSION)
+        return cls._from_saved(config, tensors, device)  # type: ignore[attr-defined]
 
     @classmethod
     def check_request(

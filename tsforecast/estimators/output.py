@@ -19,27 +19,46 @@ from tsforecast.data.frames import from_pandas
 from tsforecast.data.panel import Panel
 from tsforecast.errors import InputError
 
-__all__ = ["cutoff_positions", "forecast_frame", "times_after"]
+__all__ = ["cutoff_positions", "forecast_frame", "output_schema", "times_after"]
 
 
 def times_after(panel: Panel, series: int, cutoff: int, horizon: int) -> np.ndarray:
     """The `horizon` time stamps after position `cutoff` of series `series`."""
-    last = panel.times[series][cutoff]
+    stamps = panel.times[series]
+    if cutoff + horizon < len(stamps):  # inside the history: its own stamps
+        return np.asarray(stamps[cutoff + 1 : cutoff + 1 + horizon])
+    last = stamps[cutoff]
     if panel.is_datetime:
         return np.asarray(pd.date_range(last, periods=horizon + 1, freq=str(panel.freq))[1:])
     return int(last) + int(panel.freq) * np.arange(1, horizon + 1, dtype=np.int64)
+
+
+def _observations(panel: Panel) -> pd.DataFrame:
+    """Every observation's series id, time stamp, series position and position in its series."""
+    lengths = panel.lengths.to("cpu").numpy()
+    ids = np.empty(panel.n_series, dtype=object)
+    ids[:] = panel.ids
+    times = panel.times[0].append(list(panel.times[1:])) if panel.n_series > 1 else panel.times[0]
+    return pd.DataFrame(
+        {
+            "_id": np.repeat(ids, lengths),
+            "_time": np.asarray(times),
+            "_series": np.repeat(np.arange(panel.n_series), lengths),
+            "_position": np.concatenate([np.arange(n) for n in lengths]),
+        }
+    )
 
 
 def cutoff_positions(panel: Panel, cutoffs: Any) -> tuple[np.ndarray, np.ndarray]:
     """(series positions, cutoff positions) of the forecasts asked for by `cutoffs`.
 
     `cutoffs` is either a sequence of time stamps (each series is forecast after every one of
-    them it holds) or a frame with the id column and a `cutoff` column (exact pairs).
+    them it holds) or a frame with the id column and a `cutoff` column (exact pairs). Pairs are
+    returned ordered by series, then cutoff; one join over all observations finds them.
     """
     from tsforecast.data.frames import to_pandas
 
-    series_list: list[np.ndarray] = []
-    cutoff_list: list[np.ndarray] = []
+    obs = _observations(panel)
     if hasattr(cutoffs, "columns"):
         pairs, _ = to_pandas(cutoffs, "cutoffs")
         if panel.id_col not in pairs.columns or "cutoff" not in pairs.columns:
@@ -48,30 +67,42 @@ def cutoff_positions(panel: Panel, cutoffs: Any) -> tuple[np.ndarray, np.ndarray
                 f"{list(pairs.columns)}."
             )
             raise InputError(msg)
-        position = {i: s for s, i in enumerate(panel.ids)}
-        for series_id, group in pairs.groupby(panel.id_col, sort=False, observed=True):
-            s = position.get(series_id)
-            if s is None:
-                continue
-            found = panel.times[s].get_indexer(pd.Index(group["cutoff"].tolist()))
-            found = np.unique(found[found >= 0])
-            series_list.append(np.full(len(found), s))
-            cutoff_list.append(found)
+        wanted = pd.DataFrame(
+            {"_id": pairs[panel.id_col].to_numpy(dtype=object), "_time": pairs["cutoff"].to_numpy()}
+        ).drop_duplicates()
+        if len(wanted) and len(obs):
+            wanted["_time"] = wanted["_time"].astype(obs["_time"].dtype)
+        found = obs.merge(wanted, on=["_id", "_time"], how="inner")
     else:
         if isinstance(cutoffs, (str, bytes)) or not isinstance(cutoffs, (Sequence, np.ndarray)):
             cutoffs = [cutoffs]
-        wanted = pd.Index(list(cutoffs))
-        for s, stamps in enumerate(panel.times):
-            found = stamps.get_indexer(wanted)
-            found = np.unique(found[found >= 0])
-            series_list.append(np.full(len(found), s))
-            cutoff_list.append(found)
-    series_idx = np.concatenate(series_list or [np.zeros(0)]).astype(np.int64)
-    cutoff_idx = np.concatenate(cutoff_list or [np.zeros(0)]).astype(np.int64)
+        stamps = pd.Index(list(cutoffs))
+        if panel.is_datetime and len(obs):
+            stamps = _as_times(stamps, obs["_time"].dtype)
+        found = obs[pd.Index(obs["_time"]).isin(stamps)]
+    found = found.sort_values(["_series", "_position"], kind="stable")
+    series_idx = found["_series"].to_numpy(dtype=np.int64).copy()  # writable, for torch
+    cutoff_idx = found["_position"].to_numpy(dtype=np.int64).copy()
     if len(series_idx) == 0:
         msg = "no series of `df` holds any of the `cutoffs`; pass time stamps found in `df`."
         raise InputError(msg)
     return series_idx, cutoff_idx
+
+
+def _as_times(stamps: pd.Index, dtype: Any) -> pd.Index:
+    """Cutoffs given as strings or datetimes, as the panel's time stamps."""
+    try:
+        times = pd.DatetimeIndex(pd.to_datetime(stamps))
+    except (ValueError, TypeError) as error:
+        msg = f"`cutoffs` must be time stamps like those of `df`, got {list(stamps)[:5]}."
+        raise InputError(msg) from error
+    zone = getattr(dtype, "tz", None)
+    if zone is not None and times.tz is None:
+        times = times.tz_localize(zone)
+    elif zone is None and times.tz is not None:
+        msg = f"`cutoffs` {list(stamps)[:5]} have a time zone but the time stamps of `df` do not."
+        raise InputError(msg)
+    return times
 
 
 def forecast_frame(
@@ -120,7 +151,12 @@ def forecast_frame(
             frame[f"{target}_lo_{tag}"] = lo[:, :, c, i].reshape(-1)
             frame[f"{target}_hi_{tag}"] = hi[:, :, c, i].reshape(-1)
     pdf = pd.DataFrame(frame)
-    id_values = pd.Series(panel.ids)
-    if len(id_values) and id_values.map(type).nunique() == 1:
-        pdf[panel.id_col] = pdf[panel.id_col].astype(id_values.dtype)
-    return from_pandas(pdf, panel.frame_kind)
+    pdf[panel.id_col] = panel.id_column(np.repeat(series_idx, horizon))
+    return from_pandas(pdf, panel.frame_kind, schema=output_schema(panel))
+
+
+def output_schema(panel: Panel) -> Any:
+    """The input's id and time dtypes for an output frame (its cutoff typed as the time)."""
+    if panel.schema is None:
+        return None
+    return panel.schema.with_column("cutoff", like=panel.time_col)

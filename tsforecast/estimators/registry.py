@@ -167,12 +167,14 @@ def build(name: str, params: Mapping[str, Any] | None = None, **shared: Any) -> 
 
 def load(path: str | os.PathLike[str], device: Any = None) -> Forecaster:
     """Load any forecaster written by its `save(path)` (optionally onto another `device`)."""
+    from pathlib import Path
+
     from tsforecast.persistence import read_model_folder
 
-    config, tensors = read_model_folder(path, "tsforecast model")
+    config, _ = read_model_folder(path, "tsforecast model")
     classes = {s.path.rpartition(":")[2]: s for s in REGISTRY.values()}
     name = config.get("class")
     if name not in classes:
         msg = f"{str(path)!r} holds a model of class {name!r}, which this version cannot read."
         raise InputError(msg)
-    return classes[name].cls._from_saved(config, tensors, device)  # type: ignore[attr-defined]
+    return classes[name].cls._load(Path(path), device)

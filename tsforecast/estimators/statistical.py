@@ -31,7 +31,6 @@ from tsforecast.checks import (
 )
 from tsforecast.data.frequency import infer_season_length
 from tsforecast.data.panel import Panel
-from tsforecast.data.validation import to_panel
 from tsforecast.devices import resolve_device
 from tsforecast.errors import InputError
 from tsforecast.estimators.base import FORMAT_VERSION, Capabilities, Forecaster
@@ -118,21 +117,7 @@ class StatisticalForecaster(Forecaster):
     # ------------------------------------------------------------------ data
     def _panel(self, df: Any, future_df: Any | None, what: str) -> Panel:
         self.check_request(future_df=future_df is not None, label=self.method)
-        if isinstance(df, Panel):
-            panel = df
-        else:
-            try:
-                panel = to_panel(
-                    df,
-                    id_col=self.id_col,
-                    time_col=self.time_col,
-                    target_col=self.target_col,
-                    freq=self.freq,
-                    fill=self.fill,  # type: ignore[arg-type]
-                )
-            except InputError as error:
-                msg = f"in `{what}`: {error}"
-                raise InputError(msg) from error
+        panel = self._read(df, what)
         self.check_request(
             target_cols=panel.target_cols, past_covariates=panel.covariate_cols, label=self.method
         )

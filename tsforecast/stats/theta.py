@@ -13,6 +13,9 @@ benchmark code, `Theta.classic`):
    fitted by MSE; alpha in [1e-4, 0.9999]).
 4. Forecast: the equal-weight mean of the two lines, (a + b (n+h)) / 2 + l_n / 2, reseasonalised.
    Equivalently SES on x with a drift of half the linear trend (Hyndman & Billah 2003).
+   One addition to the published method: for strictly positive data the forecast and its bounds
+   are floored at zero (a negative forecast of a positive quantity is never closer to it than
+   zero); on M4 Hourly and Weekly no forecast reaches zero, so the published scores stand.
 
 Vectorised across series: for a fixed alpha the SSE of SES is quadratic in the initial level,
 so the level is profiled out in closed form and only alpha is searched: a grid, then zooms into
@@ -152,9 +155,14 @@ def theta_many(
         mean = mean_adjusted[i]
         lo, hi = mean[None, :] - band, mean[None, :] + band
         if multiplicative:
-            out.append(SeriesForecast(mean * future, lo * future, hi * future))
+            mean, lo, hi = mean * future, lo * future, hi * future
         else:
-            out.append(SeriesForecast(mean + future, lo + future, hi + future))
+            mean, lo, hi = mean + future, lo + future, hi + future
+        if np.all(series[i] > 0):
+            # Half the linear trend of a late decline can cross zero; for positive data a
+            # negative forecast is never closer to the truth than zero is.
+            mean, lo, hi = np.maximum(mean, 0.0), np.maximum(lo, 0.0), np.maximum(hi, 0.0)
+        out.append(SeriesForecast(mean, lo, hi))
     return out
 
 

@@ -1,0 +1,109 @@
+"""The id and time columns come back with the input's dtypes, whatever those are.
+
+The matrix uses the common dtypes (string ids; int64 or datetime time stamps); here the id
+column is also object, categorical or a 32-bit integer, and the time column a 32-bit integer,
+nanosecond or microsecond datetimes or UTC datetimes, in pandas and polars, through the
+estimator, `forecast()` and `backtest()` (its `cutoff` column too). An all-pairs cover of
+(id dtype, time dtype, frame type, entry point, model) runs, with one statistical and one
+neural model.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+import pytest
+
+from tests.contract.helpers import (
+    ENTRY_ARGS,
+    HORIZON,
+    ID,
+    NEURAL,
+    STATISTICAL,
+    TIME,
+    Case,
+    all_pairs,
+    backtest,
+    build,
+    forecast,
+    history_frame,
+    native_dtype,
+    param,
+    tiny_params,
+)
+
+ID_DTYPES = ("str", "object", "category", "int64", "int32")
+TIME_DTYPES = ("int64", "int32", "datetime-ns", "datetime-us", "datetime-utc")
+PANDAS_IDS: dict[str, Any] = {"str": "str", "object": object, "category": "category"}
+POLARS_IDS: dict[str, Any] = {"str": pl.String, "object": pl.String, "category": pl.Categorical}
+POLARS_TIMES: dict[str, Any] = {
+    "int64": pl.Int64,
+    "int32": pl.Int32,
+    "datetime-ns": pl.Datetime("ns"),
+    "datetime-us": pl.Datetime("us"),
+    "datetime-utc": pl.Datetime("us", "UTC"),
+}
+
+
+def keyed_frame(id_dtype: str, time_dtype: str, frame: str) -> Any:
+    """Two daily (or integer-time) series with the given id and time dtypes."""
+    pdf, _ = history_frame(1, "none", "int" if time_dtype.startswith("int") else "datetime")
+    int_dtypes: dict[str, Any] = {"int64": "int64", "int32": "int32"}
+    if id_dtype.startswith("int"):
+        pdf[ID] = pdf[ID].str[1:].astype(int_dtypes[id_dtype])
+    if time_dtype.startswith("int"):
+        pdf[TIME] = pdf[TIME].astype(int_dtypes[time_dtype])
+    if frame == "polars":
+        out = pl.from_pandas(pdf)
+        cast: dict[str, Any] = {TIME: POLARS_TIMES[time_dtype]}
+        if not id_dtype.startswith("int"):
+            cast[ID] = POLARS_IDS[id_dtype]
+        return out.with_columns(*(pl.col(c).cast(t) for c, t in cast.items()))
+    if not id_dtype.startswith("int"):
+        pdf[ID] = pdf[ID].astype(PANDAS_IDS[id_dtype])
+    if time_dtype.startswith("datetime"):
+        pdf[TIME] = pdf[TIME].astype("datetime64[ns]" if time_dtype == "datetime-ns" else "M8[us]")
+        if time_dtype == "datetime-utc":
+            pdf[TIME] = pdf[TIME].dt.tz_localize("UTC")
+    return pdf
+
+
+def dtype_cases() -> list[Any]:
+    dims = {
+        "id_dtype": ID_DTYPES,
+        "time_dtype": TIME_DTYPES,
+        "frame": ("pandas", "polars"),
+        "entry": ("estimator", "forecast", "backtest"),
+        "model": (STATISTICAL[0], NEURAL[0]),
+    }
+    return [
+        param(
+            Case(
+                "dtypes",
+                row["model"],
+                row["entry"],
+                frame=row["frame"],
+                time=row["time_dtype"],
+                param=row["id_dtype"] + "-ids",
+            )
+        )
+        for row in all_pairs(dims)
+    ]
+
+
+@pytest.mark.parametrize("case", dtype_cases())
+def test_id_and_time_columns_keep_the_input_dtypes(case: Case) -> None:
+    df = keyed_frame(case.param.removesuffix("-ids"), case.time, case.frame)
+    params, shared = tiny_params(case.model), dict(ENTRY_ARGS)
+    if case.entry == "estimator":
+        out = build(case).fit(df).predict()
+    elif case.entry == "forecast":
+        out = forecast(df, HORIZON, model=case.model, **shared, **params)
+    else:
+        out = backtest(df, [(case.model, params)], HORIZON, n_windows=2, **shared).forecasts
+    assert type(out) is type(df)
+    columns = [ID, TIME, *(["cutoff"] if case.entry == "backtest" else [])]
+    got = {c: str(native_dtype(out, c)) for c in columns}
+    want = {c: str(native_dtype(df, ID if c == ID else TIME)) for c in columns}
+    assert got == want, f"{got} out for {want} in"

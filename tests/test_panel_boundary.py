@@ -1,0 +1,320 @@
+"""What the boundary keeps of the input: series order, id and time dtypes, time stamps as text."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import polars as pl
+import pytest
+
+from tsforecast.data.frames import from_pandas
+from tsforecast.data.validation import to_panel
+from tsforecast.errors import InputError
+
+
+def _frame(ids: list, n: int = 4, **columns) -> pd.DataFrame:
+    """`n` hourly rows per id, in the order given."""
+    frame = pd.DataFrame(
+        {
+            "unique_id": np.repeat(np.array(ids, dtype=object), n),
+            "ds": np.tile(pd.date_range("2024-01-01", periods=n, freq="h"), len(ids)),
+            "y": np.arange(n * len(ids), dtype=np.float64),
+        }
+    )
+    return frame.assign(**columns)
+
+
+# --- duplicated column names ------------------------------------------------------------------
+
+
+def test_duplicated_column_names_are_refused_by_name() -> None:
+    frame = _frame(["a"])
+    frame["x"] = 1.0
+    frame.columns = ["unique_id", "ds", "y", "y"]
+    with pytest.raises(InputError, match=r"duplicated column names \['y'\] \(\{'y': 2\} times"):
+        to_panel(frame)
+
+
+def test_a_repeated_column_the_call_does_not_use_is_refused_too() -> None:
+    frame = _frame(["a"]).assign(note="x", other="z")
+    frame.columns = ["unique_id", "ds", "y", "note", "note"]
+    with pytest.raises(InputError, match=r"duplicated column names \['note'\].*rename"):
+        to_panel(frame, covariate_cols=[])
+
+
+# --- series order -----------------------------------------------------------------------------
+
+
+def test_series_keep_the_order_of_their_first_appearance() -> None:
+    panel = to_panel(_frame(["s2", "s10", "s1"]))
+    assert panel.ids == ["s2", "s10", "s1"]  # not sorted as strings (s1, s10, s2)
+    assert panel.to_pandas().unique_id.unique().tolist() == ["s2", "s10", "s1"]
+
+
+def test_interleaved_rows_are_grouped_by_series_in_first_appearance_order() -> None:
+    frame = _frame(["b", "a"]).sample(frac=1.0, random_state=3)
+    panel = to_panel(frame)
+    assert panel.ids == list(frame.unique_id.unique())
+    for s, series_id in enumerate(panel.ids):
+        rows = frame[frame.unique_id == series_id].sort_values("ds")
+        assert list(panel.times[s]) == list(rows.ds)
+        np.testing.assert_array_equal(panel.series_values(s)[:, 0], rows.y.to_numpy())
+
+
+def test_integer_ids_keep_their_order_too() -> None:
+    assert to_panel(_frame([10, 2, 33])).ids == [10, 2, 33]
+
+
+# --- id dtypes --------------------------------------------------------------------------------
+
+
+def test_a_categorical_id_comes_back_categorical_with_its_categories() -> None:
+    frame = _frame(["b", "a"])
+    categories = pd.CategoricalDtype(["z", "b", "a"], ordered=True)
+    frame["unique_id"] = frame["unique_id"].astype(categories)
+    panel = to_panel(frame)
+    assert panel.ids == ["b", "a"]
+    assert panel.id_dtype == categories
+    ids = panel.id_column(np.array([1, 0, 1]))
+    assert ids.dtype == categories
+    assert ids.tolist() == ["a", "b", "a"]
+    assert panel.to_pandas()["unique_id"].dtype == categories
+    assert panel.select([1]).id_column([0]).dtype == categories  # unused categories stay
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint16"])
+def test_integer_ids_come_back_as_their_integer_dtype(dtype: str) -> None:
+    frame = _frame([7, 3])
+    frame["unique_id"] = frame["unique_id"].astype(dtype)
+    panel = to_panel(frame)
+    assert panel.id_column([0, 1]).dtype == dtype
+    assert panel.id_column([0, 1]).tolist() == [7, 3]
+    assert panel.to_pandas()["unique_id"].dtype == dtype
+
+
+def test_string_ids_come_back_as_the_input_string_dtype() -> None:
+    for dtype in [object, "string"]:
+        frame = _frame(["a", "b"])
+        frame["unique_id"] = frame["unique_id"].astype(dtype)
+        panel = to_panel(frame)
+        assert panel.id_column([1]).dtype == frame["unique_id"].dtype
+        assert panel.id_column([1]).tolist() == ["b"]
+
+
+# --- time dtypes ------------------------------------------------------------------------------
+
+
+def test_a_pandas_output_gets_the_input_time_dtype() -> None:
+    frame = _frame(["a"])
+    frame["ds"] = frame["ds"].astype("datetime64[s]")
+    panel = to_panel(frame)
+    assert panel.time_dtype == "datetime64[s]"
+    assert panel.to_pandas()["ds"].dtype == "datetime64[s]"
+    future = pd.DataFrame({"unique_id": ["a"], "ds": panel.future_times(0, 1), "y": [0.0]})
+    assert from_pandas(future, "pandas", schema=panel.schema)["ds"].dtype == "datetime64[s]"
+
+
+def test_integer_time_keeps_its_integer_dtype() -> None:
+    frame = pd.DataFrame({"unique_id": "a", "ds": np.arange(5, dtype=np.int32), "y": 1.0})
+    panel = to_panel(frame)
+    assert panel.to_pandas()["ds"].dtype == np.int32
+
+
+def test_a_polars_date_column_comes_back_as_date() -> None:
+    frame = pl.DataFrame(
+        {
+            "unique_id": pl.Series(["b", "a"] * 3, dtype=pl.Categorical),
+            "ds": [dt.date(2024, 1, 1 + k // 2) for k in range(6)],
+            "y": [1.0, 2, 3, 4, 5, 6],
+        }
+    )
+    panel = to_panel(frame)
+    assert panel.ids == ["b", "a"]
+    future = pd.DataFrame(
+        {
+            panel.id_col: panel.id_column([0, 1]),
+            panel.time_col: [panel.future_times(0, 1)[0], panel.future_times(1, 1)[0]],
+            "y": [0.0, 0.0],
+        }
+    )
+    out = from_pandas(future, panel.frame_kind, schema=panel.schema)
+    assert out.schema["ds"] == pl.Date
+    assert out.schema["unique_id"] == pl.Categorical
+    assert out["ds"].to_list() == [dt.date(2024, 1, 4), dt.date(2024, 1, 4)]
+
+
+def test_polars_integer_ids_and_datetimes_keep_their_polars_types() -> None:
+    frame = pl.DataFrame(
+        {
+            "unique_id": pl.Series([5, 5, 5], dtype=pl.Int32),
+            "ds": pl.Series([dt.datetime(2024, 1, 1, h) for h in range(3)]).cast(
+                pl.Datetime("ms", "Europe/Paris")
+            ),
+            "y": [1.0, 2.0, 3.0],
+        }
+    )
+    panel = to_panel(frame)
+    cutoffs = pd.DataFrame(
+        {
+            "unique_id": panel.id_column([0]),
+            "ds": panel.future_times(0, 1),
+            "cutoff": panel.times[0][-1:],
+        }
+    )
+    out = from_pandas(cutoffs, "polars", schema=panel.schema.with_column("cutoff", like="ds"))
+    assert out.schema["unique_id"] == pl.Int32
+    assert out.schema["ds"] == pl.Datetime("ms", "Europe/Paris")
+    assert out.schema["cutoff"] == pl.Datetime("ms", "Europe/Paris")
+
+
+# --- time stamps as strings (a CSV read by the CLI) -------------------------------------------
+
+DST_STAMPS = [
+    "2021-03-28T00:00:00+01:00",
+    "2021-03-28T01:00:00+01:00",
+    "2021-03-28T03:00:00+02:00",  # the clocks go forward: 02:00 local does not exist
+    "2021-03-28T04:00:00+02:00",
+]
+
+
+@pytest.mark.parametrize("dtype", [object, "str", "string"])
+def test_iso_strings_across_a_dst_change_parse_as_the_tz_aware_column_does(dtype) -> None:
+    as_text = pd.DataFrame({"unique_id": "a", "ds": pd.Series(DST_STAMPS, dtype=dtype), "y": 1.0})
+    zoned = as_text.assign(ds=pd.date_range("2021-03-28", periods=4, freq="h", tz="Europe/Paris"))
+    from_text, from_zoned = to_panel(as_text), to_panel(zoned)
+    assert from_text.freq == from_zoned.freq == "h"
+    # the same instants (the text gives only offsets, not the zone: they come back in UTC)
+    assert from_text.times[0].tz_convert("UTC").equals(from_zoned.times[0].tz_convert("UTC"))
+    assert from_text.future_times(0, 1)[0] == from_zoned.future_times(0, 1)[0]
+
+
+def test_iso_strings_in_a_polars_frame_parse_the_same_way() -> None:
+    panel = to_panel(pl.DataFrame({"unique_id": "a", "ds": DST_STAMPS, "y": 1.0}))
+    assert panel.freq == "h"
+    assert str(panel.times[0].tz) == "UTC"
+
+
+def test_strings_with_one_offset_keep_it() -> None:
+    stamps = ["2021-01-01T00:00:00+05:30", "2021-01-01T01:00:00+05:30", "2021-01-01T02:00:00+05:30"]
+    panel = to_panel(pd.DataFrame({"unique_id": "a", "ds": stamps, "y": 1.0}))
+    assert panel.times[0][0].utcoffset() == pd.Timedelta(hours=5, minutes=30)
+
+
+def test_strings_mixing_offsets_and_none_are_refused_like_datetimes() -> None:
+    stamps = ["2021-03-28T00:00:00", "2021-03-28T01:00:00+01:00", "2021-03-28T02:00:00+01:00"]
+    with pytest.raises(InputError, match=r"mixes time-zone-aware and naive time stamps"):
+        to_panel(pd.DataFrame({"unique_id": "a", "ds": stamps, "y": 1.0}))
+
+
+def test_datetime_objects_of_one_zone_keep_the_zone() -> None:
+    stamps = pd.date_range("2024-01-01", periods=3, freq="h", tz="Europe/Paris")
+    frame = pd.DataFrame({"unique_id": "a", "ds": pd.Series(list(stamps), dtype=object), "y": 1.0})
+    assert str(to_panel(frame).times[0].tz) == "Europe/Paris"
+
+
+def test_python_dates_are_datetimes() -> None:
+    days = [dt.date(2024, 1, d) for d in (1, 2, 3)]
+    assert to_panel(pd.DataFrame({"unique_id": "a", "ds": days, "y": 1.0})).freq == "D"
+
+
+# --- numbers as time stamps -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, 1e300, 2.5])
+def test_float_stamps_must_be_whole_finite_numbers(bad: float) -> None:
+    frame = pd.DataFrame({"unique_id": "a", "ds": [1.0, 2.0, bad], "y": 1.0})
+    with pytest.raises(InputError, match=r"column 'ds' holds non-integer, infinite or missing"):
+        to_panel(frame)
+
+
+def test_integer_stamps_beyond_2_62_are_refused() -> None:
+    frame = pd.DataFrame({"unique_id": "a", "ds": [0, 1, 2**63 - 1], "y": 1.0})
+    with pytest.raises(InputError, match=r"integer stamps must lie within ±2\*\*62"):
+        to_panel(frame)
+
+
+def test_numeric_columns_with_integer_labels_are_covariates_under_their_labels() -> None:
+    frame = _frame(["a"]).assign(extra=1.5).rename(columns={"extra": 7})
+    panel = to_panel(frame)
+    assert panel.covariate_cols == [7]
+    assert panel.to_pandas()[7].tolist() == [1.5] * 4
+
+
+# --- regular grids ----------------------------------------------------------------------------
+
+
+def test_a_stray_stamp_far_away_is_an_error_not_an_exhausted_memory() -> None:
+    frame = pd.DataFrame({"unique_id": "a", "ds": [0, 1, 2, 10**15], "y": 1.0})
+    with pytest.raises(InputError, match=r"series 'a' has 999999999999997 missing time stamps"):
+        to_panel(frame)
+    with pytest.raises(InputError, match=r"would make 1000000000000001 time stamps from 4"):
+        to_panel(frame, fill="zero")
+
+
+def test_datetimes_beyond_the_nanosecond_range_are_checked_and_filled_in_their_own_unit() -> None:
+    stamps = pd.date_range("3000-01-01", periods=6, freq="h", unit="s")
+    frame = pd.DataFrame({"unique_id": "a", "ds": stamps.delete(2), "y": [1.0, 2, 4, 5, 6]})
+    with pytest.raises(InputError, match=r"1 missing time stamps .*first: 3000-01-01 02:00"):
+        to_panel(frame)
+    panel = to_panel(frame, fill="interpolate")
+    assert panel.freq == "h"
+    assert panel.times[0].equals(stamps)
+    assert panel.series_values(0)[:, 0].tolist() == [1.0, 2, 3, 4, 5, 6]
+
+
+# --- odd inputs get an InputError too ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("frame", "match"),
+    [
+        (
+            pd.DataFrame({"unique_id": "a", "ds": pd.array([1, None, 3], dtype="Int64"), "y": 1.0}),
+            r"column 'ds' has 1 missing time stamps \(first at row 1\)",
+        ),
+        (
+            pd.DataFrame({"unique_id": "a", "ds": pd.to_timedelta([1, 2], unit="h"), "y": 1.0}),
+            r"column 'ds' holds durations \(timedelta\)",
+        ),
+        (
+            pd.DataFrame({"unique_id": "a", "ds": [1, 2], "y": [1j, 2j]}),
+            r"target column 'y' must be numeric, got dtype complex128",
+        ),
+        (
+            pd.DataFrame(
+                [["a", 1, 1.0]],
+                columns=pd.MultiIndex.from_arrays([["unique_id", "ds", "y"], ["", "", ""]]),
+            ),
+            r"`df` has 2 levels of column names .*flatten them",
+        ),
+        (
+            pd.DataFrame({"ds": [1, 2], "y": 1.0}, index=pd.Index(["a", "a"], name="unique_id")),
+            r"column 'unique_id' is missing .*it is the frame's index: call `df.reset_index\(\)`",
+        ),
+    ],
+    ids=[
+        "nullable int stamps with NA",
+        "durations",
+        "complex target",
+        "two column levels",
+        "id in the index",
+    ],
+)
+def test_odd_inputs_are_refused_with_what_to_do(frame: pd.DataFrame, match: str) -> None:
+    with pytest.raises(InputError, match=match):
+        to_panel(frame)
+
+
+def test_polars_durations_and_null_stamps_are_refused() -> None:
+    durations = pl.DataFrame({"unique_id": ["a", "a"], "ds": [1, 2], "y": [1.0, 2.0]})
+    with pytest.raises(InputError, match=r"holds durations"):
+        to_panel(durations.with_columns(pl.col("ds").cast(pl.Duration("us"))))
+    with pytest.raises(InputError, match=r"column 'ds' has 1 missing time stamps"):
+        to_panel(durations.with_columns(ds=pl.Series([1, None])))
+
+
+def test_an_unrelated_complex_column_is_not_taken_as_a_covariate() -> None:
+    frame = _frame(["a"]).assign(z=1j)
+    assert to_panel(frame).covariate_cols == []

@@ -1,0 +1,180 @@
+"""The time column: datetimes or integers, parsed from strings or objects, mixtures refused.
+
+One rule for every way time stamps arrive, so that a CSV read as strings gives the same panel
+as the frame a Python user builds: naive stamps stay naive; stamps of one time zone (or one UTC
+offset) keep it; stamps with different zones or offsets (e.g. `2021-03-28T01:00:00+01:00` then
+`2021-03-28T03:00:00+02:00` across a DST change) become UTC; aware mixed with naive is refused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import numbers
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tsforecast.errors import InputError
+
+__all__ = ["MAX_INT_TIME", "time_stamps"]
+
+# integer stamps beyond this could overflow the int64 differences the frequency is taken from
+MAX_INT_TIME = 2**62
+
+
+def time_stamps(column: pd.Series, time_col: str) -> pd.Series:
+    """The time column as datetimes or int64, without missing stamps."""
+    _check_present(column, time_col)
+    stamps = _normalise(column, time_col)
+    _check_present(stamps, time_col)  # strings such as "NaT" parse to missing stamps
+    return stamps
+
+
+def _check_present(column: pd.Series, time_col: str) -> None:
+    missing = column.isna().to_numpy()
+    if missing.any():
+        row = int(np.flatnonzero(missing)[0])
+        msg = (
+            f"column {time_col!r} has {int(missing.sum())} missing time stamps (first at row "
+            f"{row}); drop those rows or give them their time stamps."
+        )
+        raise InputError(msg)
+
+
+def _normalise(column: pd.Series, time_col: str) -> pd.Series:
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        column = column.astype(object)  # the categories' values are the stamps
+    if pd.api.types.is_datetime64_any_dtype(column.dtype):
+        return column
+    if pd.api.types.is_bool_dtype(column.dtype):
+        msg = f"column {time_col!r} is boolean; time stamps must be datetimes or integers."
+        raise InputError(msg)
+    if pd.api.types.is_timedelta64_dtype(column.dtype):
+        _refuse_durations(time_col)
+    if pd.api.types.is_integer_dtype(column.dtype):
+        return _checked_ints(column, time_col)
+    if pd.api.types.is_float_dtype(column.dtype):
+        return _floats_as_ints(column, time_col)
+    # an object or string column: the Python types present decide
+    non_null = column.dropna()
+    kinds = {_kind(v) for v in non_null.to_numpy()}
+    if len(kinds) > 1:
+        msg = (
+            f"column {time_col!r} mixes time stamp types {sorted(kinds)}; "
+            "use one type: all datetimes or all integers."
+        )
+        raise InputError(msg)
+    kind = kinds.pop() if kinds else "datetime"
+    if kind == "timedelta":
+        _refuse_durations(time_col)
+    if kind == "int":
+        return _checked_ints(column.astype("int64"), time_col)
+    if kind == "datetime":
+        return _datetime_objects(column, non_null, time_col)
+    if kind == "str":
+        return _parsed_strings(column, non_null, time_col)
+    msg = (
+        f"column {time_col!r} holds values of type {kind}; "
+        "time stamps must be datetimes or integers."
+    )
+    raise InputError(msg)
+
+
+def _kind(value: Any) -> str:
+    # timedelta64 is an integer type to numpy: it must be told apart first
+    if isinstance(value, (pd.Timedelta, np.timedelta64, dt.timedelta)):
+        return "timedelta"
+    if isinstance(value, (pd.Timestamp, np.datetime64, dt.date)):
+        return "datetime"
+    if isinstance(value, (bool, np.bool_)):
+        return "bool"
+    if isinstance(value, numbers.Integral):
+        return "int"
+    if isinstance(value, str):
+        return "str"
+    return type(value).__name__
+
+
+def _checked_ints(column: pd.Series, time_col: str) -> pd.Series:
+    ints = column.astype("int64")
+    values = ints.to_numpy()
+    if len(values) and int(np.abs(values).max()) >= MAX_INT_TIME:
+        msg = (
+            f"column {time_col!r} holds integer time stamps as large as {int(values.max())} / "
+            f"{int(values.min())}; integer stamps must lie within ±2**62 (shift them)."
+        )
+        raise InputError(msg)
+    return ints
+
+
+def _floats_as_ints(column: pd.Series, time_col: str) -> pd.Series:
+    """Whole-number floats (1.0, 2.0, ...) are integer stamps; anything else is refused."""
+    values = column.to_numpy(dtype=np.float64)
+    finite = np.isfinite(values)
+    whole = finite & (values == np.round(values)) & (np.abs(values) < MAX_INT_TIME)
+    if whole.all():
+        return column.astype("int64")
+    bad = float(values[~whole][0])
+    msg = (
+        f"column {time_col!r} holds non-integer, infinite or missing floats (e.g. {bad!r}); "
+        "time stamps must be datetimes or integers."
+    )
+    raise InputError(msg)
+
+
+def _datetime_objects(column: pd.Series, non_null: pd.Series, time_col: str) -> pd.Series:
+    zones = {_zone(v) for v in non_null.to_numpy()}
+    if None in zones and len(zones) > 1:
+        _refuse_aware_and_naive(time_col)
+    if zones == {None} or not zones:
+        return pd.to_datetime(column)
+    parsed = pd.to_datetime(column, utc=True)
+    # one zone (e.g. stamps concatenated into an object column) keeps it, several become UTC
+    if len(zones) == 1 and isinstance(first := non_null.iloc[0], (pd.Timestamp, dt.datetime)):
+        return parsed.dt.tz_convert(first.tzinfo)
+    return parsed
+
+
+def _zone(value: Any) -> str | None:
+    zone = getattr(value, "tzinfo", None)
+    if zone is None:
+        return None
+    return str(zone)
+
+
+def _parsed_strings(column: pd.Series, non_null: pd.Series, time_col: str) -> pd.Series:
+    try:
+        # naive stamps, or all with one UTC offset: parsed as they are
+        return pd.to_datetime(column, format="mixed")
+    except (ValueError, TypeError, OverflowError):
+        pass
+    # different offsets, or offsets mixed with none, or not dates: each distinct string tells
+    try:
+        aware = {pd.Timestamp(s).tzinfo is not None for s in pd.unique(non_null.to_numpy())}
+        parsed = pd.to_datetime(column, format="mixed", utc=True)
+    except (ValueError, TypeError, OverflowError) as error:
+        msg = (
+            f"column {time_col!r} holds strings that are not dates (e.g. "
+            f"{non_null.iloc[0]!r}); pass datetimes or integers."
+        )
+        raise InputError(msg) from error
+    if len(aware) > 1:
+        _refuse_aware_and_naive(time_col)
+    return parsed
+
+
+def _refuse_durations(time_col: str) -> None:
+    msg = (
+        f"column {time_col!r} holds durations (timedelta); time stamps must be datetimes or "
+        "integers: add them to a start date, or count them in steps (e.g. `// pd.Timedelta('1h')`)."
+    )
+    raise InputError(msg)
+
+
+def _refuse_aware_and_naive(time_col: str) -> None:
+    msg = (
+        f"column {time_col!r} mixes time-zone-aware and naive time stamps; "
+        "localise them all (`tz_localize`) or strip the zone (`tz_localize(None)`)."
+    )
+    raise InputError(msg)
