@@ -187,7 +187,8 @@ def test_known_channels_are_read_up_to_horizon_steps_past_the_end(panel, data) -
     assume(n_channels >= 2)  # the target first, then the known channels
     n_known = data.draw(st.integers(1, n_channels - 1))
     # known-future values after each series' end: room for `horizon` more steps
-    values = torch.cat([values, torch.full_like(values[:, :horizon], 7.0)], dim=1)
+    room = values.new_full((values.shape[0], horizon, n_channels), 7.0)
+    values = torch.cat([values, room], dim=1)
     source = WindowSource(values, lengths, input_size, horizon, 1, known_channels=n_known)
     series_idx = torch.arange(len(lengths)).repeat_interleave(2)
     cutoff_idx = torch.stack([lengths - 1, (lengths - 1) // 2], dim=1).reshape(-1)
