@@ -5,19 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from tests.conftest import make_long_frame
 from tsforecast.data.validation import to_panel
 from tsforecast.errors import InputError
-from tsforecast.windows import (
-    WindowSource,
-    cutoff_windows,
-    gather,
-    last_windows,
-    training_window_index,
-)
+from tsforecast.windows import WindowSource, gather, training_window_index
 
 
 @st.composite
@@ -165,31 +159,63 @@ def test_training_windows_respect_the_end_of_the_training_range() -> None:
 
 def test_short_series_are_left_padded_with_a_mask() -> None:
     panel = to_panel(make_long_frame({"short": 3, "long": 20}))
-    windows = last_windows(panel, input_size=6, horizon=2)
+    source = WindowSource(panel.values, panel.lengths, input_size=6, horizon=2, n_targets=1)
+    windows = source.gather(torch.arange(panel.n_series), panel.lengths - 1)  # each series' end
     short = panel.ids.index("short")
     assert windows.past_mask[short].tolist() == [False, False, False, True, True, True]
     assert torch.all(windows.past[short, :3] == 0)
     assert torch.isnan(windows.future).all()  # nothing after the last observation
 
 
-def test_cutoff_windows_for_several_cutoffs_per_series() -> None:
+def test_windows_at_several_cutoffs_per_series() -> None:
     panel = to_panel(make_long_frame({"a": 30, "b": 30}, n_covariates=1))
-    cutoffs = torch.tensor([[9, 19], [14, 24]])
-    windows = cutoff_windows(panel, cutoffs, input_size=5, horizon=3)
+    source = WindowSource(panel.values, panel.lengths, input_size=5, horizon=3, n_targets=1)
+    windows = source.gather(torch.tensor([0, 0, 1, 1]), torch.tensor([9, 19, 14, 24]))
     assert windows.past.shape == (4, 5, 2)
     assert windows.future.shape == (4, 3, 1)
     assert windows.cutoff_idx.tolist() == [9, 19, 14, 24]
     np.testing.assert_array_equal(
         windows.future[1, :, 0].numpy(), panel.values[0, 20:23, 0].numpy()
     )
+    np.testing.assert_array_equal(windows.past[2].numpy(), panel.values[1, 10:15].numpy())
 
 
-def test_cutoff_outside_a_series_is_refused() -> None:
-    panel = to_panel(make_long_frame({"a": 10}))
-    with pytest.raises(InputError, match="every cutoff must lie inside its series"):
-        cutoff_windows(panel, torch.tensor([10]), input_size=3, horizon=2)
+@given(panels(), st.data())
+def test_known_channels_are_read_up_to_horizon_steps_past_the_end(panel, data) -> None:
+    values, lengths, input_size, horizon = panel
+    n_channels = values.shape[2]
+    assume(n_channels >= 2)  # the target first, then the known channels
+    n_known = data.draw(st.integers(1, n_channels - 1))
+    # known-future values after each series' end: room for `horizon` more steps
+    room = values.new_full((values.shape[0], horizon, n_channels), 7.0)
+    values = torch.cat([values, room], dim=1)
+    source = WindowSource(values, lengths, input_size, horizon, 1, known_channels=n_known)
+    series_idx = torch.arange(len(lengths)).repeat_interleave(2)
+    cutoff_idx = torch.stack([lengths - 1, (lengths - 1) // 2], dim=1).reshape(-1)
+    windows = source.gather(series_idx, cutoff_idx)
+    assert windows.future_known is not None
+    assert windows.future_known.shape == (len(series_idx), horizon, n_known)
+    for b, (s, cutoff) in enumerate(zip(series_idx.tolist(), cutoff_idx.tolist(), strict=True)):
+        _past, _mask, future = _naive_window(values, lengths, s, cutoff, input_size, horizon, 1)
+        torch.testing.assert_close(windows.future[b], future, equal_nan=True, rtol=0, atol=0)
+        for h in range(horizon):
+            t = cutoff + 1 + h
+            want = values[s, t, n_channels - n_known :] if t < lengths[s] + horizon else None
+            got = windows.future_known[b, h]
+            assert torch.isnan(got).all() if want is None else torch.equal(got, want)
+
+
+@given(panels(), st.integers(1, 4))
+def test_training_windows_are_int32_and_ordered_by_series_then_time(panel, stride) -> None:
+    _values, lengths, input_size, horizon = panel
+    series_idx, cutoff_idx = training_window_index(lengths, input_size, horizon, stride=stride)
+    assert series_idx.dtype == cutoff_idx.dtype == torch.int32
+    key = series_idx.long() * 1_000 + cutoff_idx.long()
+    assert torch.equal(key, torch.unique(key))  # strictly increasing
 
 
 def test_invalid_window_sizes_are_refused() -> None:
     with pytest.raises(InputError, match=r"`input_size` must be a positive integer, got 0"):
         training_window_index(torch.tensor([10]), 0, 2)
+    with pytest.raises(InputError, match="`known_channels` must be between 0 and the 1 channels"):
+        WindowSource(torch.zeros(1, 5, 2), torch.tensor([5]), 2, 1, 1, known_channels=2)

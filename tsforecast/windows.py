@@ -20,16 +20,13 @@ from dataclasses import dataclass
 import torch
 
 from tsforecast.checks import positive_int
-from tsforecast.data.panel import Panel
 from tsforecast.errors import InputError
 
 __all__ = [
     "WindowPlan",
     "WindowSource",
     "Windows",
-    "cutoff_windows",
     "gather",
-    "last_windows",
     "training_window_index",
 ]
 
@@ -42,6 +39,8 @@ class Windows:
     past_mask: [B, L] True where `past` holds an observation, False on the left padding.
     future: [B, H, C_target] the targets after the cutoff (NaN beyond the series' end).
     series_idx / cutoff_idx: [B] which series, and the position of its last observed step.
+    future_known: [B, H, K] the known-future channels after the cutoff (`WindowSource` with
+        `known_channels=K`), else None.
     """
 
     past: torch.Tensor
@@ -49,6 +48,7 @@ class Windows:
     future: torch.Tensor
     series_idx: torch.Tensor
     cutoff_idx: torch.Tensor
+    future_known: torch.Tensor | None = None
 
     def __len__(self) -> int:
         return int(self.series_idx.shape[0])
@@ -98,7 +98,7 @@ class WindowPlan:
 
     series_idx: torch.Tensor
     cutoff_idx: torch.Tensor
-    first: torch.Tensor  # flat position of each window's first element
+    first: torch.Tensor  # flat position of each window's first element (the source's index dtype)
     n_padded: torch.Tensor  # how many of its L past steps are left padding
 
 
@@ -110,8 +110,15 @@ class WindowSource:
     (P: padded length), so a batch is one add and one 1-D `index_select` per side: no clamping,
     no masking, no multi-dimensional advanced indexing. (On a busy two-core machine, torch's
     multi-dimensional indexing kernels wake the thread pool and can stall for milliseconds;
-    the 1-D `index_select` copy stays serial at these sizes.) Use it in training loops;
-    `gather` gives the same windows from a plain panel tensor without the set-up copy.
+    the 1-D `index_select` copy stays serial at these sizes.) Index arithmetic is in int32
+    whenever the flat copy has fewer than 2**31 elements (half the index memory traffic of
+    int64). Use it in training loops; `gather` gives the same windows from a plain panel tensor
+    without the set-up copy.
+
+    known_channels: the last K channels are known in advance (known-future covariates,
+    calendar features): `values` holds them for `horizon` steps after each series' end too
+    (positions `lengths[s] .. lengths[s] + H - 1`, so values is [S, >= T + H, C]), and every
+    window's `future_known` [B, H, K] holds them, from the same `index_select` as `future`.
     """
 
     def __init__(
@@ -121,15 +128,27 @@ class WindowSource:
         input_size: int,
         horizon: int,
         n_targets: int,
+        known_channels: int = 0,
     ) -> None:
         self.input_size = positive_int("input_size", input_size)
         self.horizon = positive_int("horizon", horizon)
-        self.n_targets = n_targets
         n_series, n_steps, n_channels = values.shape
+        if not 0 <= known_channels <= n_channels - n_targets:
+            msg = (
+                f"`known_channels` must be between 0 and the {n_channels - n_targets} channels "
+                f"after the {n_targets} targets, got {known_channels}."
+            )
+            raise InputError(msg)
+        self.n_targets = n_targets
+        self.known_channels = known_channels
         self.n_channels = n_channels
         device = values.device
-        observed = torch.arange(n_steps, device=device)[None, :] < lengths.to(device)[:, None]
-        body = values.masked_fill(~observed[..., None], float("nan"))  # -> (S, T, C)
+        steps = torch.arange(n_steps, device=device)
+        # known channels are observed H steps past the series' end, the others up to its end
+        observed_until = lengths.to(device)[:, None, None] + torch.where(
+            torch.arange(n_channels, device=device) >= n_channels - known_channels, horizon, 0
+        )  # -> (S, 1, C)
+        body = values.masked_fill(steps[None, :, None] >= observed_until, float("nan"))
         padded = torch.cat(
             [
                 values.new_zeros((n_series, input_size - 1, n_channels)),
@@ -140,53 +159,71 @@ class WindowSource:
         )  # -> (S, P, C) with P = L - 1 + T + H
         self._padded_length = padded.shape[1]
         self._flat = padded.reshape(-1)  # -> (S * P * C,)
-        steps_past = torch.arange(input_size, device=device)
-        steps_future = torch.arange(input_size, input_size + horizon, device=device)
+        self.index_dtype = torch.int32 if self._flat.numel() < 2**31 else torch.int64
+        # 0, 1, 2, ... in the index dtype, to build the offsets from
+        count = torch.arange(max(n_channels, input_size + horizon), device=device)
+        count = count.to(self.index_dtype)
+        future_channels = torch.cat(
+            [count[:n_targets], count[n_channels - known_channels : n_channels]]
+        )
         # element offsets of every (step, channel) of a window from its first element
-        self._past_offsets = (
-            steps_past[:, None] * n_channels + torch.arange(n_channels, device=device)
-        ).reshape(-1)  # [L * C]
-        self._future_offsets = (
-            steps_future[:, None] * n_channels + torch.arange(n_targets, device=device)
-        ).reshape(-1)  # [H * C_target]
+        past_offsets = count[:input_size, None] * n_channels + count[:n_channels]
+        self._past_offsets = past_offsets.reshape(-1)  # [L * C]
+        future_steps = count[input_size : input_size + horizon, None]
+        future_offsets = future_steps * n_channels + future_channels
+        self._future_offsets = future_offsets.reshape(-1)  # [H * (C_target + K)]
         # row k: the past mask of a window with k padded steps (k = 0..L); a batch's mask is a
         # row lookup, cheaper than comparing B x L positions
-        steps = torch.arange(input_size, device=device)
-        self._mask_rows = steps[None, :] >= torch.arange(input_size + 1, device=device)[:, None]
+        past_steps = torch.arange(input_size, device=device)
+        self._mask_rows = (
+            past_steps[None, :] >= torch.arange(input_size + 1, device=device)[:, None]
+        )
 
     def plan(self, series_idx: torch.Tensor, cutoff_idx: torch.Tensor) -> WindowPlan:
         """Precompute what `take` needs for a fixed set of windows (e.g. all training windows)."""
-        # the window of cutoff c starts at padded step c (original step c - L + 1)
-        first = (series_idx * self._padded_length + cutoff_idx) * self.n_channels  # [N]
-        n_padded = (self.input_size - 1 - cutoff_idx).clamp(0, self.input_size)  # [N]
+        first, n_padded = self._first_and_padding(series_idx, cutoff_idx)
         return WindowPlan(series_idx, cutoff_idx, first, n_padded)
 
-    def take(self, plan: WindowPlan, pick: torch.Tensor) -> Windows:
-        """The windows `pick` [B] (positions in `plan`): the training loop's batch, fewest ops."""
-        first = plan.first[pick]  # [B]
-        past = self._flat.index_select(0, (first[:, None] + self._past_offsets).reshape(-1))
-        future = self._flat.index_select(0, (first[:, None] + self._future_offsets).reshape(-1))
-        return Windows(
-            past.reshape(-1, self.input_size, self.n_channels),  # -> (B, L, C)
-            self._mask_rows.index_select(0, plan.n_padded[pick]),  # -> (B, L)
-            future.reshape(-1, self.horizon, self.n_targets),  # -> (B, H, C_target)
-            plan.series_idx[pick],
-            plan.cutoff_idx[pick],
+    def take(self, plan: WindowPlan, pick: torch.Tensor | slice) -> Windows:
+        """The windows `pick` (positions in `plan` [B], or a slice of it): a training batch."""
+        return self._windows(
+            plan.first[pick], plan.n_padded[pick], plan.series_idx[pick], plan.cutoff_idx[pick]
         )
 
     def gather(self, series_idx: torch.Tensor, cutoff_idx: torch.Tensor) -> Windows:
         """The windows (series_idx[b], cutoff_idx[b]); indices on the panel's device."""
+        first, n_padded = self._first_and_padding(series_idx, cutoff_idx)
+        return self._windows(first, n_padded, series_idx, cutoff_idx)
+
+    def _first_and_padding(
+        self, series_idx: torch.Tensor, cutoff_idx: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        series = series_idx.to(self.index_dtype)
+        cutoff = cutoff_idx.to(self.index_dtype)
         # the window of cutoff c starts at padded step c (original step c - L + 1)
-        first = (series_idx * self._padded_length + cutoff_idx) * self.n_channels  # [B]
-        past_idx = first[:, None] + self._past_offsets  # -> (B, L * C)
-        future_idx = first[:, None] + self._future_offsets  # -> (B, H * C_target)
-        past = self._flat.index_select(0, past_idx.reshape(-1))
-        past = past.reshape(-1, self.input_size, self.n_channels)  # -> (B, L, C)
-        future = self._flat.index_select(0, future_idx.reshape(-1))
-        future = future.reshape(-1, self.horizon, self.n_targets)  # -> (B, H, C_target)
-        n_padded = (self.input_size - 1 - cutoff_idx).clamp_(0, self.input_size)  # [B]
-        past_mask = self._mask_rows.index_select(0, n_padded)  # -> (B, L)
-        return Windows(past, past_mask, future, series_idx, cutoff_idx)
+        first = (series * self._padded_length + cutoff) * self.n_channels  # [N]
+        n_padded = (self.input_size - 1 - cutoff).clamp_(0, self.input_size)  # [N]
+        return first, n_padded
+
+    def _windows(
+        self,
+        first: torch.Tensor,
+        n_padded: torch.Tensor,
+        series_idx: torch.Tensor,
+        cutoff_idx: torch.Tensor,
+    ) -> Windows:
+        # first, n_padded, series_idx, cutoff_idx: [B]
+        past = self._flat.index_select(0, (first[:, None] + self._past_offsets).reshape(-1))
+        future = self._flat.index_select(0, (first[:, None] + self._future_offsets).reshape(-1))
+        future = future.reshape(len(first), self.horizon, self.n_targets + self.known_channels)
+        return Windows(
+            past.reshape(-1, self.input_size, self.n_channels),  # -> (B, L, C)
+            self._mask_rows.index_select(0, n_padded),  # -> (B, L)
+            future[..., : self.n_targets],  # -> (B, H, C_target)
+            series_idx,
+            cutoff_idx,
+            future[..., self.n_targets :] if self.known_channels else None,  # -> (B, H, K)
+        )
 
 
 def training_window_index(
@@ -202,7 +239,7 @@ def training_window_index(
     Windows are laid out from the end of each series backwards with the given `stride`, so the
     most recent window is always included. `min_past` (default `input_size`) is the least number
     of observed past steps a window needs; below `input_size` the past is left-padded.
-    Returns (series_idx [N], cutoff_idx [N]), ordered by series then time.
+    Returns (series_idx [N], cutoff_idx [N]) as int32, ordered by series then time.
     """
     positive_int("input_size", input_size)
     positive_int("horizon", horizon)
@@ -216,45 +253,12 @@ def training_window_index(
         torch.div(last_cutoff - first_cutoff, stride, rounding_mode="floor") + 1,
         torch.zeros_like(last_cutoff),
     )
-    series = torch.arange(len(lengths), device=lengths.device)
+    # window k (0-based, oldest first) of series s has cutoff last_cutoff[s] - (n_s - 1 - k) *
+    # stride: laid out in ascending order directly, series by series, with no sort
+    series = torch.arange(len(lengths), device=lengths.device, dtype=torch.int32)
     series_idx = torch.repeat_interleave(series, counts)  # -> (N,)
-    starts = torch.cumsum(counts, 0) - counts
-    rank_from_end = torch.arange(len(series_idx), device=lengths.device) - starts[series_idx]
-    cutoff_idx = last_cutoff[series_idx] - rank_from_end * stride
-    order = torch.argsort(series_idx * (int(lengths.max().item()) + 1) + cutoff_idx)
-    return series_idx[order], cutoff_idx[order]
-
-
-def cutoff_windows(
-    panel: Panel, cutoff_idx: torch.Tensor, input_size: int, horizon: int
-) -> Windows:
-    """The windows that end at given cutoffs: cutoff_idx is [S] (one per series) or [S, K]."""
-    cutoff_idx = torch.as_tensor(cutoff_idx, device=panel.device, dtype=torch.long)
-    if cutoff_idx.ndim == 1:
-        cutoff_idx = cutoff_idx[:, None]
-    if cutoff_idx.shape[0] != panel.n_series:
-        msg = (
-            f"`cutoff_idx` needs one row per series ({panel.n_series}), got shape "
-            f"{tuple(cutoff_idx.shape)}."
-        )
-        raise InputError(msg)
-    beyond = cutoff_idx >= panel.lengths[:, None]
-    if bool(beyond.any()) or bool((cutoff_idx < 0).any()):
-        msg = "every cutoff must lie inside its series (0 <= cutoff_idx < length)."
-        raise InputError(msg)
-    n_cutoffs = cutoff_idx.shape[1]
-    series_idx = torch.arange(panel.n_series, device=panel.device).repeat_interleave(n_cutoffs)
-    return gather(
-        panel.values,
-        panel.lengths,
-        series_idx,
-        cutoff_idx.reshape(-1),
-        input_size,
-        horizon,
-        panel.n_targets,
-    )
-
-
-def last_windows(panel: Panel, input_size: int, horizon: int) -> Windows:
-    """The window whose past ends at each series' last observation (for prediction)."""
-    return cutoff_windows(panel, panel.lengths - 1, input_size, horizon)
+    starts = torch.cumsum(counts, 0) - counts  # [S] position of each series' first window
+    rank = torch.arange(len(series_idx), device=lengths.device) - starts[series_idx]
+    rank_from_end = counts[series_idx] - 1 - rank
+    cutoff_idx = (last_cutoff[series_idx] - rank_from_end * stride).to(torch.int32)
+    return series_idx, cutoff_idx

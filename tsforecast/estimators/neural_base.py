@@ -27,7 +27,6 @@ from torch import nn
 from tsforecast.checks import check_levels
 from tsforecast.data.frequency import infer_season_length
 from tsforecast.data.panel import Panel
-from tsforecast.data.validation import to_panel
 from tsforecast.devices import resolve_device
 from tsforecast.errors import InputError
 from tsforecast.estimators.base import Capabilities, Forecaster
@@ -172,7 +171,7 @@ class NeuralForecaster(Forecaster):
         """Train on every series of `df`; `future_df` names the known-future covariates."""
         self._check_params()
         device = resolve_device(self.device)
-        panel = self._panel(df, "df", device)
+        panel: Panel = self._read(df, "df", device)
         layout, params = self._layout(panel, future_df)
         scaler = fit_scaler(panel.values, panel.lengths, method=self.scaler)  # type: ignore[arg-type]
         known = self._known_future(panel, layout, future_df, required=True)
@@ -215,23 +214,6 @@ class NeuralForecaster(Forecaster):
         self.history_panel_ = tail(panel, layout.input_size)
         self.future_df_ = future_df
         return self
-
-    def _panel(self, df: Any, what: str, device: torch.device) -> Panel:
-        if isinstance(df, Panel):  # validated at an entry point's boundary already
-            return df.to(device)
-        try:
-            return to_panel(
-                df,
-                id_col=self.id_col,
-                time_col=self.time_col,
-                target_col=self.target_col,
-                fill=self.fill,  # type: ignore[arg-type]
-                freq=self.freq,
-                device=device,
-            )
-        except InputError as error:
-            msg = f"in `{what}`: {error}"
-            raise InputError(msg) from error
 
     def _layout(self, panel: Panel, future_df: Any | None) -> tuple[Layout, dict[str, Any]]:
         """The channel layout of `panel` and the sizes resolved from it."""
@@ -291,12 +273,11 @@ class NeuralForecaster(Forecaster):
         )
         series_idx = torch.arange(panel.n_series, device=self.device_)
         cutoff_idx = panel.lengths - 1
+        plan = inputs.plan(series_idx, cutoff_idx)
         outputs = []
         with torch.no_grad():
             for lo in range(0, panel.n_series, _INFERENCE_BATCH):
-                batch, _ = inputs.gather(
-                    series_idx[lo : lo + _INFERENCE_BATCH], cutoff_idx[lo : lo + _INFERENCE_BATCH]
-                )
+                batch, _ = inputs.take(plan, slice(lo, lo + _INFERENCE_BATCH))
                 outputs.append(self._network()(**batch).float())
         # -> (S, H, C, Q), each target in its own units
         y_hat = unscale_quantiles(torch.cat(outputs), scaler.loc, scaler.scale)
@@ -339,14 +320,14 @@ class NeuralForecaster(Forecaster):
         cutoff_idx = torch.from_numpy(cutoff_np).to(self.device_)
         # each window has its own scaler (fitted up to its cutoff): [chunk, T, C] at a time
         n_scaled = len(lay.scaled_cols)
-        steps = inputs.data.shape[1]
-        chunk = max(1, min(_INFERENCE_BATCH, int(2**24 // max(1, steps * n_scaled))))
+        chunk = max(1, min(_INFERENCE_BATCH, int(2**24 // max(1, inputs.n_steps * n_scaled))))
+        plan = inputs.plan(series_idx, cutoff_idx)
         outputs = []
         with torch.no_grad():
             for lo in range(0, len(series_idx), chunk):
                 si, ci = series_idx[lo : lo + chunk], cutoff_idx[lo : lo + chunk]
                 loc, scale = scaler_up_to(panel, si, ci, lay, self.scaler)  # -> (b, 1, C_scaled)
-                batch, _ = inputs.gather(si, ci)
+                batch, _ = inputs.take(plan, slice(lo, lo + chunk))
                 rescale_inputs(batch, loc, scale, lay)
                 y_hat = self._network()(**batch).float()  # -> (b, H, C, Q)
                 outputs.append(unscale_quantiles(y_hat, loc, scale))
@@ -361,7 +342,7 @@ class NeuralForecaster(Forecaster):
 
     def _history_panel(self, history_df: Any) -> Panel:
         lay = self.layout_
-        panel = self._panel(history_df, "history_df", self.device_)
+        panel: Panel = self._read(history_df, "history_df", self.device_)
         missing = [c for c in (*lay.past_cols, *lay.future_cols) if c not in panel.columns]
         if missing or panel.target_cols != lay.target_cols:
             msg = (

@@ -28,10 +28,11 @@ from tsforecast.data.frames import to_pandas
 from tsforecast.data.panel import Panel
 from tsforecast.errors import InputError
 from tsforecast.scaling import Scaler, fit_scaler
-from tsforecast.windows import gather, training_window_index
+from tsforecast.windows import WindowPlan, WindowSource, training_window_index
 
 __all__ = [
     "MAX_VAL_WINDOWS",
+    "Inputs",
     "Layout",
     "NetworkInputs",
     "calendar_names",
@@ -252,48 +253,40 @@ def known_future_values(
 
 
 class NetworkInputs:
-    """Windows of one window tensor as the keyword arguments of a network's forward."""
+    """Windows of one window tensor as the keyword arguments of a network's forward.
+
+    The tensor is laid out once in a `WindowSource` (the known-future and calendar channels as
+    its known channels, read H steps past each series' end); `plan` a set of windows once, then
+    `take` batches of it: per batch, two 1-D `index_select`s give every input and the target.
+    """
 
     def __init__(self, data: torch.Tensor, lengths: torch.Tensor, layout: Layout) -> None:
-        self.data = data  # [S, T + H, C_all]
-        self.lengths = lengths  # [S]
+        # data: [S, T + H, C_all]; lengths: [S]
         self.layout = layout
-
-    def gather(
-        self, series_idx: torch.Tensor, cutoff_idx: torch.Tensor
-    ) -> tuple[Inputs, torch.Tensor]:
-        """The windows (series_idx[b], cutoff_idx[b]) -> (inputs, future_target [B, H, C])."""
-        lay = self.layout
-        windows = gather(
-            self.data,
-            self.lengths,
-            series_idx,
-            cutoff_idx,
-            lay.input_size,
-            lay.horizon,
-            lay.n_targets,
+        self.n_steps = data.shape[1]
+        self.source = WindowSource(
+            data,
+            lengths,
+            layout.input_size,
+            layout.horizon,
+            layout.n_targets,
+            known_channels=layout.n_future_features,
         )
-        n_targets = lay.n_targets
-        past_features = windows.past[..., n_targets:] if lay.n_channels > n_targets else None
-        future_features = None
-        if lay.n_future_features:
-            first = lay.n_channels - lay.n_future_features
-            # the known-future channels are valid up to H steps after each series' end
-            known = gather(
-                self.data[..., first:],
-                self.lengths + lay.horizon,
-                series_idx,
-                cutoff_idx,
-                1,
-                lay.horizon,
-                lay.n_future_features,
-            )
-            future_features = known.future  # -> (B, H, F)
+
+    def plan(self, series_idx: torch.Tensor, cutoff_idx: torch.Tensor) -> WindowPlan:
+        """Prepare the windows (series_idx[n], cutoff_idx[n]) for `take`."""
+        return self.source.plan(series_idx, cutoff_idx)
+
+    def take(self, plan: WindowPlan, pick: torch.Tensor | slice) -> tuple[Inputs, torch.Tensor]:
+        """The windows `pick` of `plan` -> (inputs, future_target [B, H, C])."""
+        windows = self.source.take(plan, pick)
+        n_targets = self.layout.n_targets
+        has_features = self.layout.n_channels > n_targets
         inputs: Inputs = {
-            "past_target": windows.past[..., :n_targets],
-            "past_mask": windows.past_mask,
-            "past_features": past_features,
-            "future_features": future_features,
+            "past_target": windows.past[..., :n_targets],  # -> (B, L, C)
+            "past_mask": windows.past_mask,  # -> (B, L)
+            "past_features": windows.past[..., n_targets:] if has_features else None,
+            "future_features": windows.future_known,  # -> (B, H, F) or None
         }
         return inputs, windows.future
 

@@ -3,7 +3,8 @@
 The tensors are the network's weights, the scaler and the tail of each series the model
 forecasts from; the JSON holds the parameters, what `fit` resolved and the history's metadata.
 No pickle: loading runs no code from the file. The folder format is
-`tsforecast.estimators.base.FORMAT_VERSION`; another version is refused.
+`tsforecast.estimators.base.FORMAT_VERSION`; `Forecaster._load` refuses another version before
+`load_neural` reads the folder.
 """
 
 from __future__ import annotations
@@ -63,13 +64,6 @@ def load_neural(
     device: str | torch.device | None,
 ) -> ModelT:
     """The model `save_neural` wrote (on `device`, default: the device it was saved with)."""
-    version = config.get("format_version")
-    if version != FORMAT_VERSION:
-        msg = (
-            f"this saved {cls.__name__} has format version {version!r}; this version of "
-            f"tsforecast reads format {FORMAT_VERSION} only. Fit the model again and save it."
-        )
-        raise InputError(msg)
     params = dict(config["params"])
     if device is not None:
         params["device"] = str(device)

@@ -2,7 +2,9 @@
 
 `tsforecast.training.train` owns the optimisation; this module gives it the two closures it
 needs: `train_loss` draws a batch of training windows with the loop's generator and scores the
-network's forward on it, `val_loss` scores every validation window.
+network's forward on it, `val_loss` scores every validation window. Both sets of windows are
+planned once per fit (`NetworkInputs.plan`, the fast path of `tsforecast.windows`), so a batch
+costs two 1-D `index_select`s.
 """
 
 from __future__ import annotations
@@ -93,8 +95,10 @@ def fit_network(
     """
     quantile_t = torch.tensor(quantiles, device=device)
     has_levels = len(quantiles) > 1
-    series_idx, cutoff_idx = train_windows
-    n_train = len(series_idx)
+    # the windows are laid out once per fit; a batch is a random pick of positions in them
+    train_plan = inputs.plan(*train_windows)
+    val_plan = inputs.plan(*val_windows) if val_windows is not None else None
+    n_train = len(train_windows[0])
     batch_size = min(config.batch_size, n_train)
     step_counter = [0]
     started = [time.perf_counter()]
@@ -107,7 +111,7 @@ def fit_network(
 
     def train_loss(module: nn.Module, generator: torch.Generator) -> torch.Tensor:
         pick = torch.randint(0, n_train, (batch_size,), generator=generator, device=device)
-        batch, future_target = inputs.gather(series_idx[pick], cutoff_idx[pick])
+        batch, future_target = inputs.take(train_plan, pick)
         progress = step_counter[0] / config.max_steps
         if config.time_budget_s is not None:
             elapsed = time.perf_counter() - started[0]
@@ -117,13 +121,11 @@ def fit_network(
         return loss_of(y_hat, future_target)
 
     def val_loss(module: nn.Module) -> torch.Tensor:
-        assert val_windows is not None
+        assert val_plan is not None
         total = torch.zeros((), device=device)
-        n = len(val_windows[0])
+        n = len(val_plan.first)
         for lo in range(0, n, _VAL_BATCH):
-            batch, y = inputs.gather(
-                val_windows[0][lo : lo + _VAL_BATCH], val_windows[1][lo : lo + _VAL_BATCH]
-            )
+            batch, y = inputs.take(val_plan, slice(lo, lo + _VAL_BATCH))
             total = total + loss_of(module(**batch), y) * len(y)
         return total / n
 
