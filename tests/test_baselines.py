@@ -360,3 +360,13 @@ def test_theta_never_forecasts_a_positive_series_below_zero() -> None:
     out = stats.fit_forecast("theta", y, 24, levels=(80,))
     assert np.all(out.mean >= 0.0) and np.all(out.lo >= 0.0)
     assert out.mean[0] > 0.0 and out.mean[-1] == 0.0  # floored where the trend crosses zero
+
+
+def test_seasonal_naive_on_exactly_one_season_gives_finite_intervals() -> None:
+    from tsforecast.stats import fit_forecast
+
+    y = np.array([3.0, 5.0, 4.0, 6.0, 5.0, 7.0, 6.0])  # one weekly season of daily values
+    out = fit_forecast("seasonal_naive", y, horizon=3, season_length=7, levels=(80,))
+    np.testing.assert_array_equal(out.mean, y[:3])
+    assert np.all(np.isfinite(out.lo)) and np.all(np.isfinite(out.hi))
+    assert np.all(out.lo < out.mean) and np.all(out.mean < out.hi)

@@ -47,6 +47,9 @@ from tsforecast.estimators.output import output_schema
 
 __all__ = ["AutoForecaster", "AutoSelection"]
 
+# Relative cost of a statistical candidate: the inner backtest runs the cheap ones first.
+_COST = {"naive": 0, "seasonal_naive": 0, "drift": 0, "naive2": 0, "theta": 1, "ets": 2, "arima": 3}
+
 
 class AutoForecaster(Forecaster):
     """Chooses among `candidates` (registry names) by an inner backtest; see the module doc.
@@ -260,50 +263,55 @@ class AutoForecaster(Forecaster):
         from tsforecast.backtest import backtest
         from tsforecast.estimators import registry
 
-        n_neural = sum(registry.spec(n).kind == "neural" for n in names)
-        models = []
-        for name in names:
+        # One candidate at a time, the cheap statistical ones first, so that each gets what the
+        # ones before it left of the statistical share (45 % of what is left; each makes two
+        # calls, fit and predict_cutoffs, bounded by half of it); the neural candidates share
+        # 20 % (their training stops there); the members' refit gets the rest.
+        is_neural = {n: registry.spec(n).kind == "neural" for n in names}
+        n_neural = sum(is_neural.values())
+        started = time.perf_counter()
+        left = None if deadline is None else deadline - started
+        stats_end = None if left is None else started + 0.45 * left
+        order = sorted(names, key=lambda n: (is_neural[n], _COST.get(n, 1)))
+        self._say(f"inner backtest of {order} on the last {n_windows} folds")
+        parts: list[pd.DataFrame] = []
+        scales = pd.DataFrame()
+        for name in order:
             budget = None
-            if deadline is not None:
-                left = deadline - time.perf_counter()
-                is_neural = registry.spec(name).kind == "neural"
-                # the neural candidates share a quarter of what is left (their training is
-                # bounded by it); the statistical ones another quarter, halved because each
-                # makes two calls (fit, then predict_cutoffs), each bounded by its budget
-                n_stats = max(len(names) - n_neural, 1)
-                share = 0.25 / max(n_neural, 1) if is_neural else 0.125 / n_stats
-                budget = max(share * left, 0.5)
-            models.append(self._build(name, season, budget))
-        self._say(f"inner backtest of {names} on the last {n_windows} folds")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", TsforecastWarning)
-            result = backtest(
-                panel,
-                models=models,
-                horizon=int(self.horizon),
-                n_windows=n_windows,
-                step=int(self.horizon),
-                refit=False,
-                season_length=season,
-                metrics=["mase"],
-                n_jobs=self.n_jobs,
-                device=self.device,
-                seed=int(self.seed),
-            )
-        forecasts = result.forecasts_pd.rename(
+            if left is not None and stats_end is not None:
+                if is_neural[name]:
+                    budget = max(0.2 * left / max(n_neural, 1), 0.5)
+                else:
+                    budget = max((stats_end - time.perf_counter()) / 2, 0.5)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", TsforecastWarning)
+                result = backtest(
+                    panel,
+                    models=[self._build(name, season, budget)],
+                    horizon=int(self.horizon),
+                    n_windows=n_windows,
+                    step=int(self.horizon),
+                    refit=False,
+                    season_length=season,
+                    metrics=["mase"],
+                    n_jobs=self.n_jobs,
+                    device=self.device,
+                    seed=int(self.seed),
+                )
+            parts.append(result.forecasts_pd)
+            scales = result._scales
+        forecasts = pd.concat(parts, ignore_index=True).rename(
             columns={panel.id_col: "unique_id", panel.time_col: "ds"}
         )
         by_model = {str(m): f for m, f in forecasts.groupby("model", sort=False)}
-        single = {m: inner_mase(f, result._scales) for m, f in by_model.items()}
+        single = {m: inner_mase(f, scales) for m, f in by_model.items()}
         scores = dict(single)
         ranked = sorted(single, key=single.__getitem__)
         options: dict[tuple[str, ...], float] = {(ranked[0],): single[ranked[0]]}
         for k in (2, 3):
             if len(ranked) >= k:
                 members = tuple(ranked[:k])
-                options[members] = inner_mase(
-                    median_points([by_model[m] for m in members]), result._scales
-                )
+                options[members] = inner_mase(median_points([by_model[m] for m in members]), scales)
                 scores["median(" + ", ".join(members) + ")"] = options[members]
         return scores, options
 

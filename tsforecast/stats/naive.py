@@ -32,7 +32,12 @@ def _naive(y: np.ndarray, horizon: int, levels: Sequence[float]) -> SeriesForeca
 def _seasonal_naive(y: np.ndarray, horizon: int, m: int, levels: Sequence[float]) -> SeriesForecast:
     steps = np.arange(horizon)
     mean = y[len(y) - m + steps % m]
-    sd = _resid_sd(y[m:] - y[:-m]) * np.sqrt(steps // m + 1.0)
+    if len(y) > m:
+        sd = _resid_sd(y[m:] - y[:-m]) * np.sqrt(steps // m + 1.0)
+    else:
+        # one season only: no seasonal residual yet, so the spread of the one-step changes,
+        # growing as a random walk's (never NaN bounds for a forecast that exists)
+        sd = _resid_sd(np.diff(y)) * np.sqrt(steps + 1.0)
     lo, hi = _bands(mean, sd, levels)
     return SeriesForecast(mean, lo, hi)
 
