@@ -53,6 +53,7 @@ from tsforecast.estimators.neural_training import (
 )
 from tsforecast.estimators.output import cutoff_positions
 from tsforecast.scaling import Scaler, fit_scaler
+from tsforecast.training.distributed import check_distributed, join_process_group, on_rank_zero
 from tsforecast.training.losses import quantiles_for_levels
 
 __all__ = ["NeuralForecaster"]
@@ -109,6 +110,7 @@ class NeuralForecaster(Forecaster):
         target_col: str | Sequence[str] = "y",
         fill: str | None = None,
         freq: str | int | None = None,
+        distributed: bool | str = False,
     ) -> None:
         self.horizon = horizon
         self.input_size = input_size
@@ -144,9 +146,11 @@ class NeuralForecaster(Forecaster):
         self.target_col = target_col
         self.fill = fill
         self.freq = freq
+        self.distributed = distributed
 
     def _check_params(self) -> None:
         check_params(self.get_params())
+        check_distributed(self.distributed)
 
     # ------------------------------------------------------------------ network (subclasses)
     def _build_network(self, layout: Layout, params: dict[str, Any]) -> nn.Module:
@@ -171,6 +175,10 @@ class NeuralForecaster(Forecaster):
         """Train on every series of `df`; `future_df` names the known-future covariates."""
         self._check_params()
         device = resolve_device(self.device)
+        # None unless `distributed` asks for it; on CUDA each rank then has its own GPU
+        distributed = join_process_group(self.distributed, device)
+        if distributed is not None:
+            device = distributed.device
         panel: Panel = self._read(df, "df", device)
         layout, params = self._layout(panel, future_df)
         scaler = fit_scaler(panel.values, panel.lengths, method=self.scaler)  # type: ignore[arg-type]
@@ -199,7 +207,9 @@ class NeuralForecaster(Forecaster):
             layout.quantiles,
             self.loss,
             device,
+            distributed,
         )
+        self.distributed_run_ = distributed
         self.layout_ = layout
         self.network_ = network
         self.scaler_ = scaler
@@ -358,10 +368,11 @@ class NeuralForecaster(Forecaster):
         """Write a folder with `config.json` and `model.safetensors` (weights, scaler, history).
 
         The folder is written under a temporary name and moved into place, so a crash never
-        leaves half a model. No pickle: loading runs no code from the file.
+        leaves half a model. No pickle: loading runs no code from the file. After a distributed
+        fit only rank 0 writes (every rank holds the same weights) and the others wait for it.
         """
         self._check_fitted()
-        save_neural(self, path)
+        on_rank_zero(self.distributed_run_, lambda: save_neural(self, path))
 
     @classmethod
     def _from_saved(

@@ -94,6 +94,7 @@ def load_neural(
     model.history_panel_ = panel_from_saved(tensors, config["panel"], "history", resolved_device)
     model.frame_kind_ = config["panel"]["frame_kind"]
     model.future_df_ = None
+    model.distributed_run_ = None  # a loaded model saves from whichever process calls save
     return model
 
 

@@ -5,6 +5,10 @@ needs: `train_loss` draws a batch of training windows with the loop's generator 
 network's forward on it, `val_loss` scores every validation window. Both sets of windows are
 planned once per fit (`NetworkInputs.plan`, the fast path of `tsforecast.windows`), so a batch
 costs two 1-D `index_select`s.
+
+Data-parallel (`distributed` a `DistributedRun`): every rank draws the same `world_size *
+batch_size` positions and keeps its rank-strided slice of them, and scores its rank-strided
+share of the validation windows; the loop averages gradients and agrees on when to stop.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from tsforecast.data.panel import Panel
 from tsforecast.errors import InputError, TsforecastWarning
 from tsforecast.estimators.neural_inputs import Inputs, NetworkInputs
 from tsforecast.training import TrainingConfig, TrainingResult, train
+from tsforecast.training.distributed import DistributedRun, batch_slice, shard
 from tsforecast.training.losses import pinball_loss, point_loss
 
 __all__ = ["ForwardTrain", "check_training_windows", "fit_network", "training_config"]
@@ -87,19 +92,28 @@ def fit_network(
     quantiles: list[float],
     loss: str,
     device: torch.device,
+    distributed: DistributedRun | None = None,
 ) -> TrainingResult:
     """Train `network` in place on the windows (series_idx [N], cutoff_idx [N]) of `inputs`.
 
     With more than one quantile the loss is the pinball loss over `quantiles`, else the point
-    loss `loss` of the median.
+    loss `loss` of the median. With `distributed`, `batch_size` is per rank.
     """
     quantile_t = torch.tensor(quantiles, device=device)
     has_levels = len(quantiles) > 1
+    n_train = len(train_windows[0])
+    n_ranks = 1 if distributed is None else distributed.world_size
+    if distributed is not None:
+        distributed.check_same("number of training windows", n_train)
+        n_val = 0 if val_windows is None else len(val_windows[0])
+        distributed.check_same("number of validation windows", n_val)
+        val_windows = shard(val_windows, distributed) if val_windows is not None else None
     # the windows are laid out once per fit; a batch is a random pick of positions in them
     train_plan = inputs.plan(*train_windows)
-    val_plan = inputs.plan(*val_windows) if val_windows is not None else None
-    n_train = len(train_windows[0])
-    batch_size = min(config.batch_size, n_train)
+    has_val_here = val_windows is not None and len(val_windows[0]) > 0
+    val_plan = inputs.plan(*val_windows) if val_windows is not None and has_val_here else None
+    # per rank; all ranks together draw at most one pick of each window per step on average
+    batch_size = max(1, min(config.batch_size, n_train // n_ranks))
     step_counter = [0]
     started = [time.perf_counter()]
 
@@ -110,7 +124,10 @@ def fit_network(
         return point_loss(loss, y_hat[..., 0], y)
 
     def train_loss(module: nn.Module, generator: torch.Generator) -> torch.Tensor:
-        pick = torch.randint(0, n_train, (batch_size,), generator=generator, device=device)
+        # one draw shared by every rank (same generator state), each keeping its own slice
+        n_draw = batch_size * n_ranks
+        pick = torch.randint(0, n_train, (n_draw,), generator=generator, device=device)
+        pick = batch_slice(pick, distributed)  # -> (batch_size,)
         batch, future_target = inputs.take(train_plan, pick)
         progress = step_counter[0] / config.max_steps
         if config.time_budget_s is not None:
@@ -121,12 +138,15 @@ def fit_network(
         return loss_of(y_hat, future_target)
 
     def val_loss(module: nn.Module) -> torch.Tensor:
-        assert val_plan is not None
         total = torch.zeros((), device=device)
-        n = len(val_plan.first)
+        n = 0 if val_plan is None else len(val_plan.first)
         for lo in range(0, n, _VAL_BATCH):
+            assert val_plan is not None
             batch, y = inputs.take(val_plan, slice(lo, lo + _VAL_BATCH))
             total = total + loss_of(module(**batch), y) * len(y)
+        if distributed is not None:
+            # count-weighted: sum(loss * count) / sum(count) over the ranks' shards
+            return distributed.weighted_mean(total, n)
         return total / n
 
     started[0] = time.perf_counter()
@@ -136,4 +156,5 @@ def fit_network(
         val_loss=val_loss if val_windows is not None else None,
         config=config,
         device=device,
+        distributed=distributed,
     )

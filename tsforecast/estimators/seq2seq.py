@@ -67,6 +67,7 @@ class Seq2SeqForecaster(NeuralForecaster):
         target_col: str | Sequence[str] = "y",
         fill: str | None = None,
         freq: str | int | None = None,
+        distributed: bool | str = False,
         teacher_forcing: float = 0.5,
         teacher_forcing_decay: float | None = 0.5,
     ) -> None:

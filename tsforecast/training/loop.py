@@ -11,6 +11,10 @@ early stopping with restore of the best weights, step and wall-clock budgets, an
 Determinism: the loop seeds a private copy of the global RNG (for dropout) and the batch
 generator from `config.seed`, so on CPU the same seed gives the same weights, as long as the
 wall-clock budget (`time_budget_s`) is not what ends or shapes the run.
+
+Data-parallel: with `distributed=` a `DistributedRun` the training forward goes through
+DistributedDataParallel, and the clock (with a budget), the training loss and the stop decision
+are agreed over the ranks (`tsforecast.training.distributed` says how).
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from tsforecast.checks import (
     positive_int_or_none,
 )
 from tsforecast.errors import InputError, TsforecastWarning
+from tsforecast.training.distributed import STOP_REASONS, DistributedRun
 from tsforecast.training.precision import Precision, precision_context, resolve_precision
 
 __all__ = [
@@ -208,9 +213,11 @@ class _Evaluations:
         device: torch.device,
         precision: Literal["bf16", "fp32"],
         result: TrainingResult,
+        distributed: DistributedRun | None = None,
     ) -> None:
         self.module, self.val_loss, self.config, self.device = module, val_loss, config, device
         self.precision = precision
+        self.distributed = distributed
         self.result = result
         self.best_state: dict[str, torch.Tensor] | None = None
         self.best_val = math.inf
@@ -225,6 +232,10 @@ class _Evaluations:
         self.n_since_eval += 1
 
     def is_finite(self) -> bool:
+        if self.distributed is not None:
+            # the mean over ranks: every rank then sees the same loss, finite or not
+            (total,) = self.distributed.all_reduce([float(self.loss_sum.item())])
+            self.loss_sum = torch.tensor(total / self.distributed.world_size, device=self.device)
         return math.isfinite(float(self.loss_sum.item()))
 
     def record(
@@ -247,6 +258,9 @@ class _Evaluations:
         with torch.no_grad(), precision_context(self.device, self.precision):
             val = float(self.val_loss(self.module).float().item())
         self.module.train()
+        if self.distributed is not None:
+            # rank 0's value, bit for bit: best step and early stopping then agree everywhere
+            (val,) = self.distributed.broadcast([val])
         if val < self.best_val:
             self.best_val = val
             self.best_state = _copy_state(self.module)
@@ -282,6 +296,7 @@ def train(
     val_loss: Callable[[nn.Module], torch.Tensor] | None,
     config: TrainingConfig,
     device: torch.device,
+    distributed: DistributedRun | None = None,
 ) -> TrainingResult:
     """Train `module` in place and return what happened.
 
@@ -290,6 +305,8 @@ def train(
     zero_grad / backward / clip / step. `val_loss(module)` is called under `no_grad` with the
     module in eval mode every `eval_every` steps and at the end; the weights with the lowest
     validation loss are restored when training stops. The module must already be on `device`.
+    With `distributed`, `train_loss` gets the module wrapped in DistributedDataParallel and
+    draws this rank's batch; `val_loss` must return the mean over every rank's windows.
     """
     device = torch.device(device)
     generator = torch.Generator(device=device)
@@ -299,18 +316,27 @@ def train(
     show = config.progress if config.progress is not None else sys.stderr.isatty()
     progress = _Progress(show, config.max_steps, sys.stderr)
     result = TrainingResult()
-    evals = _Evaluations(module, val_loss, config, device, precision, result)
+    evals = _Evaluations(module, val_loss, config, device, precision, result, distributed)
     step = 0
     start = time.perf_counter()
+    elapsed = 0.0
+    forward_module = distributed.wrap(module) if distributed is not None else module
+
+    def clock() -> float:
+        seconds = time.perf_counter() - start
+        if distributed is not None and config.time_budget_s is not None:
+            # the learning rate and the budget follow the clock: every rank reads the same one
+            (seconds,) = distributed.all_reduce([seconds], op="max")
+        return seconds
 
     module.train()
     with _seeded(config.seed, device):
         while True:
-            lr = _learning_rate(config, step, time.perf_counter() - start)
+            lr = _learning_rate(config, step, elapsed)
             for group in optimizer.param_groups:
                 group["lr"] = lr
             with precision_context(device, precision):
-                loss = train_loss(module, generator)
+                loss = train_loss(forward_module, generator)
             optimizer.zero_grad(set_to_none=True)
             loss.float().backward()
             if config.grad_clip_norm is not None:
@@ -319,7 +345,7 @@ def train(
             step += 1
             evals.add(loss)
 
-            elapsed = time.perf_counter() - start
+            elapsed = clock()
             out_of_time = config.time_budget_s is not None and elapsed >= config.time_budget_s
             if not (step % config.eval_every == 0 or step >= config.max_steps or out_of_time):
                 progress.update(step, elapsed, None, None)
@@ -328,7 +354,7 @@ def train(
             # Read the clock again after that wait: on CUDA the host runs ahead of the kernels
             # it queued, and the history's time stamps (what throughput is measured from)
             # should count the work done, not the work queued.
-            elapsed = time.perf_counter() - start
+            elapsed = clock()
             if not is_finite:
                 result.stopped_reason = "non_finite_loss"
                 evals.record(step, math.nan, None, lr, elapsed)
@@ -342,11 +368,17 @@ def train(
             mean_train, val = evals.evaluate(step)
             evals.record(step, mean_train, val, lr, elapsed)
             progress.update(step, elapsed, mean_train, val)
+            reason = ""
             if evals.should_stop_early():
-                result.stopped_reason = "early_stopping"
-                break
-            if step >= config.max_steps or out_of_time:
-                result.stopped_reason = "max_steps" if step >= config.max_steps else "time_budget"
+                reason = "early_stopping"
+            elif step >= config.max_steps or out_of_time:
+                reason = "max_steps" if step >= config.max_steps else "time_budget"
+            if distributed is not None:
+                # rank 0 decides: no rank may leave while another waits in a collective
+                (code,) = distributed.broadcast([float(STOP_REASONS.index(reason))])
+                reason = STOP_REASONS[int(code)]
+            if reason:
+                result.stopped_reason = reason
                 break
     progress.close()
     evals.restore_best()
