@@ -102,8 +102,8 @@ def _fit_seq2seq_with_dropout(rank: int, out: Path) -> dict[str, Any]:
 
 def _fit_lstm_without_dropout(rank: int, out: Path) -> dict[str, Any]:
     model = LSTMForecaster(**_MODEL, dropout=0.0, batch_size=_BATCH, distributed=True)
-    model.fit(_frame(4))
-    return {"state": _state(model), "forecast": model.predict()}
+    model.fit(_frame(5))
+    return {"state": _state(model), "forecast": model.predict(), "history": model.history_}
 
 
 def _uneven(n_series: int) -> Any:
@@ -214,8 +214,13 @@ def test_two_ranks_equal_one_process_training_on_the_combined_batch(
 ) -> None:
     rank0, rank1 = ranks["lstm_no_dropout"]
     single = LSTMForecaster(**_MODEL, dropout=0.0, batch_size=_WORLD * _BATCH)
-    single.fit(_frame(4))
+    single.fit(_frame(5))
     _assert_same_state(rank0["state"], rank1["state"])
+    # the losses the loop records: training averaged over ranks, validation count-weighted
+    # over the ranks' shards (5 series, one window each: 3 on rank 0, 2 on rank 1), both as one process computes them
+    for name in ("train_loss", "val_loss"):
+        ours = [entry[name] for entry in rank0["history"]]
+        assert ours == pytest.approx([entry[name] for entry in single.history_], rel=1e-4)
     for key, value in _state(single).items():
         torch.testing.assert_close(rank0["state"][key], value, rtol=1e-4, atol=1e-5)
     pd.testing.assert_frame_equal(rank0["forecast"], rank1["forecast"])
