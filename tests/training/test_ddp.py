@@ -216,8 +216,8 @@ def test_two_ranks_equal_one_process_training_on_the_combined_batch(
     single = LSTMForecaster(**_MODEL, dropout=0.0, batch_size=_WORLD * _BATCH)
     single.fit(_frame(5))
     _assert_same_state(rank0["state"], rank1["state"])
-    # the losses the loop records: training averaged over ranks, validation count-weighted
-    # over the ranks' shards (5 series, one window each: 3 on rank 0, 2 on rank 1), both as one process computes them
+    # the losses the loop records, as one process computes them: training averaged over the
+    # ranks, validation count-weighted over uneven shards (5 windows: 3 on rank 0, 2 on rank 1)
     for name in ("train_loss", "val_loss"):
         ours = [entry[name] for entry in rank0["history"]]
         assert ours == pytest.approx([entry[name] for entry in single.history_], rel=1e-4)
