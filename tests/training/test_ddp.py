@@ -154,11 +154,21 @@ def _save_on_rank_zero(rank: int, out: Path) -> dict[str, Any]:
     return {"forecast": model.predict(), "loaded_forecast": loaded.predict()}
 
 
+def _fit_different_frames(rank: int, out: Path) -> str:
+    model = LSTMForecaster(**_MODEL, batch_size=_BATCH, distributed=True)
+    try:
+        model.fit(_frame(3 + rank))
+    except InputError as error:
+        return str(error)
+    return "no error"
+
+
 _SCENARIOS = {
     "seq2seq_dropout": _fit_seq2seq_with_dropout,
     "lstm_no_dropout": _fit_lstm_without_dropout,
     "uneven_1": _uneven(1),
     "uneven_3": _uneven(3),
+    "different_frames": _fit_different_frames,
 }
 
 
@@ -249,6 +259,11 @@ def test_torchrun_launch_saves_once_on_rank_zero_and_every_rank_predicts(
     pd.testing.assert_frame_equal(rank0["forecast"], rank1["forecast"])
     pd.testing.assert_frame_equal(rank0["forecast"], rank1["loaded_forecast"])
     assert ranks["left"] == [False, False]  # the group tsforecast created is destroyed
+
+
+def test_ranks_that_read_different_frames_are_all_refused(ranks: dict[str, list[Any]]) -> None:
+    for message in ranks["different_frames"]:
+        assert "every rank of a distributed fit must read the same frame" in message
 
 
 # ----------------------------------------------------------------- without a process group

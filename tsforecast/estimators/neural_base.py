@@ -67,6 +67,8 @@ class NeuralForecaster(Forecaster):
 
     Subclasses only say which network they build (`_build_network`) and how a training batch
     calls it. Arguments left as None are set from the data at `fit` (recorded in `params_`).
+    `distributed` (False, True or "auto") trains data-parallel under torchrun; see
+    `tsforecast.training.distributed` (`batch_size` is then per rank).
     """
 
     model_name: ClassVar[str] = ""

@@ -9,6 +9,7 @@ What a distributed fit does (every rank reads the whole frame and builds the sam
 - every step all ranks draw the same `world_size * batch_size` window positions from the shared
   seed and rank `r` takes positions `r, r + W, ...`: the ranks' batches are disjoint slices of
   exactly the batch one process would draw with `batch_size * world_size` (`batch_slice`);
+  dropout draws from a generator seeded with `seed + rank`, so the ranks' masks differ;
 - validation windows are split rank-strided (`shard`); each rank returns sum(loss * count) and
   count, all-reduced into one count-weighted mean (`weighted_mean`);
 - the wall clock is agreed every step when a time budget is set (the learning rate follows it),

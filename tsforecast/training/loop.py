@@ -330,7 +330,10 @@ def train(
         return seconds
 
     module.train()
-    with _seeded(config.seed, device):
+    # dropout draws from this RNG: each rank its own masks, as one process would draw distinct
+    # masks for the windows of a batch (the batch generator stays shared by every rank)
+    rank = distributed.rank if distributed is not None else 0
+    with _seeded(config.seed + rank, device):
         while True:
             lr = _learning_rate(config, step, elapsed)
             for group in optimizer.param_groups:
