@@ -268,12 +268,7 @@ def test_dashboard_in_headless_chromium(small: tuple[Any, pd.DataFrame], tmp_pat
     path = report(result, tmp_path / "dash.html", history_df=df)
     with Browser(width=1400, height=1000) as browser:
         browser.open(path)
-        assert browser.evaluate(
-            "new Promise((resolve, reject) => { const t0 = Date.now(); const wait = () => "
-            "window.tsfDashboard && window.tsfDashboard.ready ? resolve(true) : "
-            "Date.now() - t0 > 60000 ? reject(new Error('not ready')) : setTimeout(wait, 50);"
-            " wait(); })"
-        )
+        browser.wait_until("window.tsfDashboard && window.tsfDashboard.ready")
         # every plot holds data (the training section has a note: no neural model here)
         counts = browser.evaluate(
             "Object.fromEntries(['tsf-explorer', 'tsf-horizon', 'tsf-folds', 'tsf-coverage']"

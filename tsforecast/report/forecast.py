@@ -22,6 +22,7 @@ import pandas as pd
 
 from tsforecast.checks import level_tag
 from tsforecast.data.frames import to_pandas
+from tsforecast.data.timestamps import time_stamps
 from tsforecast.errors import InputError
 from tsforecast.report.encode import json_safe, json_scalar, natural_key
 from tsforecast.report.reading import frame_or_none
@@ -165,16 +166,18 @@ def _history(
         )
         raise InputError(msg)
     hist = hist.rename(columns={id_col: "unique_id", time_col: "ds"})
+    # times as `forecast()` read them (a CSV's ISO strings become datetimes)
+    hist["ds"] = time_stamps(hist["ds"], time_col)
     fc_ids = {json_scalar(u) for u in pd.unique(fc["unique_id"])}
     hist_ids = {json_scalar(u) for u in pd.unique(hist["unique_id"])}
     for what, ids in (
-        ("has no rows for", fc_ids - hist_ids),
-        ("holds series the forecast does not have:", hist_ids - fc_ids),
+        ("has no rows for {n} series of the forecast", fc_ids - hist_ids),
+        ("holds {n} series the forecast does not have", hist_ids - fc_ids),
     ):
         if ids:
             shown = sorted(ids, key=natural_key)[:10]
             msg = (
-                f"`history_df` {what} {len(ids)} series of {id_col!r}: {shown}"
+                f"`history_df` {what.format(n=len(ids))} ({id_col!r}): {shown}"
                 f"{' ...' if len(ids) > 10 else ''}; pass the frame the forecast was made from, "
                 f"with the same series (e.g. df[df[{id_col!r}].isin(fc[{id_col!r}])])."
             )

@@ -21,7 +21,7 @@ window.tsfCommon = (function () {
   const f64 = (text) => Array.from(new Float64Array(bytesOf(text)));
   const i32 = (text) => Array.from(new Int32Array(bytesOf(text)));
 
-  // One series' blob (the text of its <script id="tsf-s-K">), decoded; `models` names the
+  // One series' blob (the text of its JSON element, tsf-s-K), decoded; `models` names the
   // model codes of its forecasts.
   function decodeSeries(text, models) {
     const raw = JSON.parse(text);
