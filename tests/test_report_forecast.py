@@ -208,8 +208,9 @@ def test_many_series_keep_less_history_so_the_page_stays_bounded(
     hourly: pd.DataFrame, auto_fc: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     module = sys.modules["tsforecast.report.forecast"]
-    # a budget of 4 series x (48 forecast steps x 5 columns + 100 history steps)
-    monkeypatch.setattr(module, "FORECAST_PAGE_NUMBERS", 4 * (48 * 5 + 100))
+    # a budget of 4 series x (48 forecast steps x 5 columns + 100 history steps + overhead)
+    overhead = module._SERIES_OVERHEAD_NUMBERS
+    monkeypatch.setattr(module, "FORECAST_PAGE_NUMBERS", 4 * (48 * 5 + 100 + overhead))
     page = render(auto_fc, history_df=hourly)
     assert len(_f32(_blob(page, 0)["y"][0])) == 100 + 48
     # never below two horizons of history, and an explicit `max_history` is kept as given

@@ -30,9 +30,12 @@ from tsforecast.report.series import series_blobs
 
 __all__ = ["FORECAST_PAGE_NUMBERS", "forecast_data", "is_forecast_frame"]
 
-# The page's data budget in numbers (base64 float32: ~5.3 characters each, so ~16 MB beside
-# plotly.js's ~4.8 MB): with many series, the history kept per series shrinks to fit it.
-FORECAST_PAGE_NUMBERS = 3_000_000
+# The page's data budget in numbers (base64 float32: ~5.3 characters each, so ~15 MB beside
+# plotly.js's ~4.8 MB): with many series, the history kept per series shrinks to fit it. A
+# series also costs ~300 characters of JSON and markup, counted as numbers (measured: 10,000
+# series of 24 steps with two levels and 100 steps of history make a 19.6 MB page).
+FORECAST_PAGE_NUMBERS = 2_800_000
+_SERIES_OVERHEAD_NUMBERS = 60
 _MAX_HISTORY = 5000  # steps of history per series at most (as the backtest dashboard)
 _BOUND = re.compile(r"^(?P<target>.+)_(?P<side>lo|hi)_(?P<level>\d+(?:\.\d+)?)$")
 
@@ -199,8 +202,8 @@ def _history_kept(
     data budget leaves once the forecasts are in (5000 at most, 2 x horizon at least)."""
     if max_history != "auto":
         return max_history  # type: ignore[return-value]
-    forecast_numbers = n_series * n_targets * horizon * (1 + 2 * n_levels)
-    left = (FORECAST_PAGE_NUMBERS - forecast_numbers) // max(1, n_series * n_targets)
+    fixed = n_series * (n_targets * horizon * (1 + 2 * n_levels) + _SERIES_OVERHEAD_NUMBERS)
+    left = (FORECAST_PAGE_NUMBERS - fixed) // max(1, n_series * n_targets)
     return int(min(_MAX_HISTORY, max(2 * horizon, left)))
 
 
