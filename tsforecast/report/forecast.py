@@ -53,10 +53,10 @@ def forecast_data(
 ) -> dict[str, Any]:
     """The forecast page's data.
 
-    Keys: settings (from attrs, with what was inferred), model (its label: "auto (theta)" for
-    auto), targets, levels,
-    is_datetime, series_ids, blobs, has_history, selection (a dict or None), failures (a frame
-    or None), horizon (steps per series, the longest), max_history (the history kept).
+    Keys: settings (from attrs, with what was inferred), model (its label; "auto (theta)" for
+    auto), targets, levels, is_datetime, series_ids, blobs, has_history, selection (a dict or
+    None), failures (a frame or None), horizon (steps per series, the longest), max_history
+    (the history kept per series).
     """
     attrs = dict(getattr(fc_frame, "attrs", None) or {})
     settings = dict(attrs.get("settings") or {})
@@ -82,7 +82,7 @@ def forecast_data(
     model = str(settings.get("model") or "forecast")
     if selection and selection.get("chosen"):
         model += f" ({' + '.join(str(m) for m in selection['chosen'])})"  # auto (theta + ets)
-    horizon = int(fc.groupby("unique_id", sort=False).size().max())
+    horizon = int(fc.groupby("unique_id", sort=False, observed=True).size().max())
     n_series = int(fc["unique_id"].nunique())
     kept = _history_kept(max_history, n_series, len(targets), horizon, len(levels))
     long = _long_form(fc, hist, model, targets, levels)
