@@ -75,7 +75,7 @@ def test_the_page_inlines_the_packaged_assets(small: tuple[Any, pd.DataFrame]) -
     result, df = small
     page = render(result, history_df=df)
     assets = resources.files("tsforecast.report") / "assets"
-    for name in ("dashboard.js", "dashboard.css"):
+    for name in ("common.js", "dashboard.js", "dashboard.css"):
         assert (assets / name).read_text(encoding="utf-8") in page
     # every placeholder of the template is filled in
     placeholders = re.findall(r"\$\{\w+\}", (assets / "page.html").read_text(encoding="utf-8"))

@@ -13,6 +13,7 @@ import os
 import re
 import sys
 import warnings
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -132,6 +133,15 @@ def test_the_page_shows_every_series_its_history_and_each_level(
         assert blob["c"][0][1] == hourly.loc[hourly["unique_id"] == uid, "ds"].max()
 
 
+def test_the_page_inlines_its_packaged_assets(auto_fc: pd.DataFrame) -> None:
+    page = render(auto_fc)
+    assets = resources.files("tsforecast.report") / "assets"
+    for name in ("common.js", "forecast.js", "dashboard.css"):
+        assert (assets / name).read_text(encoding="utf-8") in page
+    placeholders = re.findall(r"\$\{\w+\}", (assets / "forecast.html").read_text(encoding="utf-8"))
+    assert len(placeholders) > 5 and not [p for p in placeholders if p in page]
+
+
 def test_the_page_says_what_auto_chose_and_why(hourly: pd.DataFrame, auto_fc: pd.DataFrame) -> None:
     selection = auto_fc.attrs["auto_selection"]
     page = render(auto_fc, history_df=hourly)
@@ -150,7 +160,11 @@ def test_the_page_says_what_auto_chose_and_why(hourly: pd.DataFrame, auto_fc: pd
 def test_excluded_series_and_fallbacks_are_listed(auto_fc: pd.DataFrame) -> None:
     fc = auto_fc.copy()
     fc.attrs["auto_selection"] = tsf.api.AutoSelection(
-        chosen=["naive"], inner_mase={"naive": 1.0}, candidates=["naive"], excluded=["H300"]
+        chosen=["naive"],
+        inner_mase={"naive": 1.0},
+        candidates=["naive", "lstm"],
+        skipped={"lstm": "uses no known-future covariates"},
+        excluded=["H300"],
     )
     fc.attrs["failures"] = [{"unique_id": "H2", "model": "ets", "error": "did not converge"}]
     page = render(fc)
@@ -158,6 +172,8 @@ def test_excluded_series_and_fallbacks_are_listed(auto_fc: pd.DataFrame) -> None
     assert excluded is not None and excluded.group(1).startswith("1 series were too short")
     assert "H300" in excluded.group(1)
     assert "<h3>Fallbacks (1)</h3>" in page and "did not converge" in page
+    # a candidate that did not run is listed with the reason, without a score
+    assert '<td>lstm</td><td class="num">–</td><td>uses no known-future covariates</td>' in page
 
 
 def test_polars_integer_time_and_a_named_model(hourly: pd.DataFrame) -> None:
