@@ -215,10 +215,11 @@ def _annotate(out: Any, estimator: Any, model: str, horizon: int, seconds: float
             stacklevel=3,
         )
     target = getattr(estimator, "target_col", "y")
+    estimator_levels = getattr(estimator, "levels", None) or ()
     settings = {
         "model": model,
         "horizon": horizon,
-        "levels": list(getattr(estimator, "levels", None) or ()),
+        "levels": [int(v) if float(v).is_integer() else v for v in estimator_levels],
         "id_col": getattr(estimator, "id_col", "unique_id"),
         "time_col": getattr(estimator, "time_col", "ds"),
         "target_cols": [target] if isinstance(target, str) else list(target),
