@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 import pandas as pd
@@ -36,7 +36,7 @@ __all__ = ["fan_out_backtest", "fan_out_forecast", "fans_out"]
 _EXPIRED_BUDGET_S = 1e-9
 
 
-def fans_out(model: Any) -> bool:
+def fans_out(model: Any) -> TypeGuard[StatisticalForecaster]:
     """Whether an engine spreads this model's work over chunks of series."""
     return isinstance(model, StatisticalForecaster)
 
