@@ -267,3 +267,19 @@ def test_the_command_line_takes_engine() -> None:
     assert parser.parse_args(["backtest", "exp.toml"]).engine is None  # the config decides
     with pytest.raises(SystemExit):
         parser.parse_args(["backtest", "exp.toml", "--engine", "spark"])
+
+
+# --------------------------------------------------------------------------- batch invariance
+
+
+def test_theta_forecasts_a_series_the_same_whatever_its_batch() -> None:
+    """A chunk fits theta on fewer, shorter series than the whole panel: the same bits out."""
+    from tsforecast.stats.theta import theta_many
+
+    rng = np.random.default_rng(3)
+    short = 50 + np.cumsum(rng.normal(size=37))
+    others = [50 + np.cumsum(rng.normal(size=n)) for n in (1999, 411, 130)]
+    alone = theta_many([short], 6, 12, [80.0])[0]
+    batched = theta_many([*others, short], 6, 12, [80.0])[-1]
+    for got, want in [(batched.mean, alone.mean), (batched.lo, alone.lo)]:
+        np.testing.assert_array_equal(got, want)
