@@ -20,7 +20,7 @@ import pytest
 import tsforecast as tsf
 from tsforecast.cli.config import ConfigError, parse_config
 from tsforecast.engines import DaskEngine, RayEngine, resolve_engine
-from tsforecast.engines.chunks import series_chunks
+from tsforecast.engines.chunks import in_panel_order, series_chunks
 from tsforecast.errors import InputError
 
 HORIZON = 3
@@ -191,19 +191,34 @@ def test_dask_forecast_equals_local_with_failures(
 
 
 @pytest.mark.parametrize("n_chunks", [1, 2, 3, 8, 50])
-def test_chunks_are_contiguous_runs_of_whole_series_in_order(n_chunks: int) -> None:
+def test_chunks_hold_every_series_once_and_whole(n_chunks: int) -> None:
     lengths = np.random.default_rng(n_chunks).integers(20, 2000, size=37)
     chunks = series_chunks(lengths, n_chunks)
     assert 1 <= len(chunks) <= min(n_chunks, len(lengths))
-    assert all(len(chunk) for chunk in chunks)
-    np.testing.assert_array_equal(np.concatenate(chunks), np.arange(len(lengths)))
+    assert all(len(chunk) and np.all(np.diff(chunk) > 0) for chunk in chunks)
+    np.testing.assert_array_equal(np.sort(np.concatenate(chunks)), np.arange(len(lengths)))
 
 
-def test_chunks_balance_the_observations() -> None:
-    lengths = np.r_[np.full(10, 2000), np.full(1000, 20)]  # long series first, then many short
+def test_chunks_group_like_lengths_and_balance_the_observations() -> None:
+    lengths = np.random.default_rng(0).permutation(np.r_[np.full(10, 2000), np.full(1000, 20)])
     chunks = series_chunks(lengths, 4)
     costs = [int(lengths[chunk].sum()) + 50 * len(chunk) for chunk in chunks]
     assert max(costs) < 1.5 * sum(costs) / len(costs)
+    # the long series share chunks among themselves: short chunks are not padded to 2,000
+    assert sum(lengths[chunk].max() == 2000 for chunk in chunks) <= 2
+
+
+def test_rows_go_back_in_panel_order_keeping_each_series_rows_in_order() -> None:
+    ids = ["b", "a", "c"]
+    rows = pd.DataFrame({"unique_id": ["c", "a", "a", "b", "c"], "step": [1, 1, 2, 1, 2]})
+    ordered = rows.iloc[in_panel_order(rows["unique_id"], ids)]
+    assert list(zip(ordered["unique_id"], ordered["step"], strict=True)) == [
+        ("b", 1),
+        ("a", 1),
+        ("a", 2),
+        ("c", 1),
+        ("c", 2),
+    ]
 
 
 # --------------------------------------------------------------------------- refusals

@@ -6,14 +6,16 @@ season, a trend and noise; fixed seed). The backtest: seasonal_naive and theta, 
 
 It prints, for each engine, the wall time of `tsf.backtest`, and for Ray, measured in the same
 run, where the time goes:
-- warm-up: the first call on a fresh Ray (worker processes start and import tsforecast), not
-  counted in the Ray wall time (a cluster is started once and serves many calls);
-- driver, before: cutting the panel into chunks (`Panel.select`, the fold plan's rows);
+- warm-up: a first small call on a fresh Ray (worker processes start and import tsforecast),
+  not counted in the Ray wall time (a cluster is started once and serves many calls);
+- driver, before: validating the frame into a panel (as every engine does), and cutting the
+  panel into chunks (`Panel.select`, the fold plan's rows);
 - serialisation: pickling the chunks (bytes and seconds, in the driver);
 - transfer + scheduling: a no-op Ray task over the same chunks (they still travel to the
   workers) and over empty chunks (scheduling alone), per chunk;
 - work in the chunks: the seconds the models took inside the workers, summed, and what that
-  is per worker;
+  is per worker; next to it the same chunks run one after the other in the driver (the cost
+  of cutting the work into chunks, without Ray and without two workers sharing the CPUs);
 - driver, after: the fan-out's results put back in order, then the metrics and the frames
   (`tsf.backtest` minus the fan-out).
 Then series·models·folds per CPU-second, next to statsforecast's ~1,900 (1M series x 10 models
@@ -124,7 +126,8 @@ def main() -> None:
     ray.init(num_cpus=args.cpus, include_dashboard=False, log_to_driver=False)
     engine = RayEngine()
     start_s = time.perf_counter() - started
-    _, warm_s = run_backtest(df, engine)
+    warm_ids = df["unique_id"].drop_duplicates().iloc[:200]
+    _, warm_s = run_backtest(df[df["unique_id"].isin(warm_ids)], engine)
     print(f"ray: start {start_s:.2f} s, warm-up call {warm_s:.2f} s (workers import tsforecast)")
 
     # the fan-out, timed from inside the same backtest call
@@ -147,8 +150,13 @@ def main() -> None:
     print(f"ratio local / ray: {local_s / ray_s:.2f}x with {args.cpus} Ray workers")
 
     # where the Ray time goes
-    panel = tsf.to_panel(df, device="cpu")
     from tsforecast.backtest.folds import plan_folds
+    from tsforecast.backtest.models import resolve_models
+    from tsforecast.engines import LocalEngine
+
+    t0 = time.perf_counter()
+    panel = tsf.to_panel(df, device="cpu")
+    validate_s = time.perf_counter() - t0
 
     plan = plan_folds(panel.lengths.numpy(), HORIZON, N_WINDOWS, STEP, None, 1)
     t0 = time.perf_counter()
@@ -165,10 +173,15 @@ def main() -> None:
     engine.map(_noop, None, [None] * len(items))
     schedule_s = time.perf_counter() - t0
     work_s = sum(on_ray.settings["timings_s"].values())
+    shared = {"horizon": HORIZON, "season_length": SEASON, "levels": None, "n_jobs": 1}
+    runs = resolve_models(MODELS, shared)
+    t0 = time.perf_counter()
+    LocalEngine().map(work._backtest_chunk, (runs, ()), items)
+    sequential_s = time.perf_counter() - t0
     after_s = ray_s - fan_out_s[0]
     print(
-        f"  driver, before: {chunk_s:.2f} s to cut {len(items)} chunks "
-        f"({engine.chunks_per_worker} per worker)"
+        f"  driver, before: {validate_s:.2f} s to validate the frame, {chunk_s:.2f} s to cut "
+        f"{len(items)} chunks ({engine.chunks_per_worker} per worker)"
     )
     print(f"  serialisation: {pickled / 1e6:.1f} MB pickled in {pickle_s:.2f} s (driver)")
     print(
@@ -177,7 +190,8 @@ def main() -> None:
     )
     print(
         f"  work in the chunks: {work_s:.2f} s summed, {work_s / args.cpus:.2f} s per worker; "
-        f"fan-out wall {fan_out_s[0]:.2f} s"
+        f"fan-out wall {fan_out_s[0]:.2f} s; the same chunks one after the other in the "
+        f"driver: {sequential_s:.2f} s"
     )
     print(f"  driver, after (reassembly outside the fan-out, metrics, frames): {after_s:.2f} s")
 
@@ -206,6 +220,7 @@ def main() -> None:
                 "ray_warmup_s": round(warm_s, 3),
                 "same_results": bool(same),
                 "chunks": len(items),
+                "validate_s": round(validate_s, 3),
                 "chunking_s": round(chunk_s, 3),
                 "pickled_mb": round(pickled / 1e6, 2),
                 "pickle_s": round(pickle_s, 3),
@@ -213,6 +228,7 @@ def main() -> None:
                 "schedule_noop_s": round(schedule_s, 3),
                 "work_in_chunks_s": round(work_s, 3),
                 "fan_out_s": round(fan_out_s[0], 3),
+                "chunks_sequential_in_driver_s": round(sequential_s, 3),
                 "driver_after_s": round(after_s, 3),
                 "smf_per_cpu_s_local": round(local_rate, 1),
                 "smf_per_cpu_s_ray": round(ray_rate, 1),

@@ -26,7 +26,7 @@ from tsforecast.backtest.models import ModelRun
 from tsforecast.data.frequency import infer_season_length
 from tsforecast.data.panel import Panel
 from tsforecast.engines.base import Engine
-from tsforecast.engines.chunks import series_chunks
+from tsforecast.engines.chunks import in_panel_order, series_chunks
 from tsforecast.estimators.statistical import StatisticalForecaster
 
 __all__ = ["fan_out_backtest", "fan_out_forecast", "fans_out"]
@@ -83,7 +83,7 @@ def fan_out_backtest(
     out = {}
     for j, i in enumerate(chosen):
         per_chunk = [result[j] for result in results]
-        long = _in_series_order([parts for parts, _, _ in per_chunk], panel.target_cols)
+        long = _in_series_order([parts for parts, _, _ in per_chunk], panel)
         failures = [row for _, rows, _ in per_chunk for row in rows]
         out[i] = (long, failures, sum(seconds for *_, seconds in per_chunk))
     return out
@@ -102,17 +102,20 @@ def _plan_rows(plan: FoldPlan, series_idx: np.ndarray) -> FoldPlan:
     )
 
 
-def _in_series_order(
-    parts_per_chunk: list[list[pd.DataFrame]], target_cols: list[str]
-) -> pd.DataFrame:
+def _in_series_order(parts_per_chunk: list[list[pd.DataFrame]], panel: Panel) -> pd.DataFrame:
     """The chunks' parts -> the local path's frame: part by part (fit group or fold), target by
-    target (each part holds its targets one after the other), and the chunks in order."""
+    target (each part holds its targets one after the other), series in panel order."""
     pieces = []
     for j in range(len(parts_per_chunk[0])):
-        for target in target_cols:
-            for parts in parts_per_chunk:
-                part = parts[j]
-                pieces.append(part if len(target_cols) == 1 else part[part["target"] == target])
+        for target in panel.target_cols:
+            piece = pd.concat(
+                [
+                    part if panel.n_targets == 1 else part[part["target"] == target]
+                    for part in (parts[j] for parts in parts_per_chunk)
+                ],
+                ignore_index=True,
+            )
+            pieces.append(piece.iloc[in_panel_order(piece[panel.id_col], panel.ids)])
     return pd.concat(pieces, ignore_index=True)
 
 
@@ -142,23 +145,24 @@ def fan_out_forecast(
     deadline = None if budget is None else time.time() + float(budget)
     items = [panel.select(idx.tolist()) for idx in _chunk_panels(engine, panel)]
     results = engine.map(_forecast_chunk, (single, deadline), items)
-    frames = [frame for frame, _ in results]
+    out = _in_panel_rows([frame for frame, _ in results], panel)
     failures = pd.concat(
         [f for _, f in results if not f.empty] or [results[0][1]], ignore_index=True
     )
-    if len(panel.target_cols) > 1 and not failures.empty:
+    if not failures.empty:
         # the local fit lists its failures target by target, series in panel order
+        failures = failures.iloc[in_panel_order(failures[panel.id_col], panel.ids)]
         order = {target: t for t, target in enumerate(panel.target_cols)}
-        failures = failures.sort_values(
-            "target", key=lambda col: col.map(order), kind="stable"
-        ).reset_index(drop=True)
-    return _concat_frames(frames), failures
+        failures = failures.sort_values("target", key=lambda col: col.map(order), kind="stable")
+    return out, failures.reset_index(drop=True)
 
 
-def _concat_frames(frames: list[Any]) -> Any:
-    """Frames of the input's type (pandas or polars), one after the other."""
+def _in_panel_rows(frames: list[Any], panel: Panel) -> Any:
+    """Frames of the input's type (pandas or polars) as one, its series in panel order."""
     if isinstance(frames[0], pd.DataFrame):
-        return pd.concat(frames, ignore_index=True)
+        out = pd.concat(frames, ignore_index=True)
+        return out.iloc[in_panel_order(out[panel.id_col], panel.ids)].reset_index(drop=True)
     import polars as pl
 
-    return pl.concat(frames)
+    out = pl.concat(frames)
+    return out[in_panel_order(out[panel.id_col].to_numpy(), panel.ids)]
