@@ -54,6 +54,8 @@ def _backtest_chunk(
     """Every fanned-out model over one chunk's folds: (parts, failures, seconds) per model."""
     runs, levels = shared
     panel, plan = item
+    # Ray hands numpy arrays over read-only (zero copy); the fold slicing makes tensors of them
+    plan = replace(plan, cutoff_idx=plan.cutoff_idx.copy(), start_idx=plan.start_idx.copy())
     out = []
     for run in runs:
         started = time.perf_counter()
