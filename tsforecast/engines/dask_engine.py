@@ -1,8 +1,9 @@
 """Dask: chunks of series as `distributed` tasks on the current client or a LocalCluster.
 
 `DaskEngine()` uses the current `distributed.Client` (the one a user created last) when there
-is one, else starts a `LocalCluster` on this machine and leaves its client current, so that
-later calls reuse it. `DaskEngine(client)` uses the given client.
+is one, else starts a `LocalCluster` on this machine (one single-threaded worker process per
+core) and leaves its client current, so that later calls reuse it. `DaskEngine(client)` uses
+the given client.
 """
 
 from __future__ import annotations
@@ -52,7 +53,9 @@ class DaskEngine(Engine):
             try:
                 self.client = distributed.get_client()
             except ValueError:  # no client yet: a local cluster, left current for later calls
-                self.client = distributed.Client(distributed.LocalCluster())
+                # one single-threaded worker process per core: the fits hold the GIL
+                cluster = distributed.LocalCluster(threads_per_worker=1)
+                self.client = distributed.Client(cluster)
         return self.client
 
     def n_workers(self) -> int:
