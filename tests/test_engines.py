@@ -242,6 +242,13 @@ def test_a_missing_engine_names_the_extra_to_install(
         resolve_engine(name)
 
 
+def test_a_time_budget_per_fit_is_not_split_over_chunks(
+    ray_engine: RayEngine, scattered: pd.DataFrame
+) -> None:
+    with pytest.raises(InputError, match=r"`time_budget_s` per fit.*use engine='local'"):
+        _backtest(scattered, ray_engine, [("ets", {"time_budget_s": 5.0})])
+
+
 def test_a_cluster_address_with_num_cpus_is_refused() -> None:
     with pytest.raises(InputError, match="drop `num_cpus` or `address`"):
         RayEngine(address="ray://head:10001", num_cpus=4)

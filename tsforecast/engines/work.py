@@ -27,6 +27,7 @@ from tsforecast.data.frequency import infer_season_length
 from tsforecast.data.panel import Panel
 from tsforecast.engines.base import Engine
 from tsforecast.engines.chunks import in_panel_order, series_chunks
+from tsforecast.errors import InputError
 from tsforecast.estimators.statistical import StatisticalForecaster
 
 __all__ = ["fan_out_backtest", "fan_out_forecast", "fans_out"]
@@ -74,6 +75,13 @@ def fan_out_backtest(
     ]
     if engine.is_local or not chosen:
         return {}
+    budgeted = [runs[i].label for i in chosen if getattr(runs[i].prototype, "time_budget_s", None)]
+    if budgeted:
+        msg = (
+            f"the models {budgeted} have a `time_budget_s` per fit, which chunks of series on "
+            f"engine={engine.name!r} cannot share; drop it or use engine='local'."
+        )
+        raise InputError(msg)
     single = [
         ModelRun(runs[i].label, _single_process(runs[i].prototype), hidden=runs[i].hidden)
         for i in chosen
