@@ -21,6 +21,7 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Sequence
+from types import SimpleNamespace
 from typing import Any
 
 import pandas as pd
@@ -62,6 +63,7 @@ def forecast(
     candidates: Sequence[str] | None = None,
     n_windows: int = 2,
     progress: bool | None = None,
+    engine: Any = "local",
     **model_params: Any,
 ) -> Any:
     """Forecast `horizon` steps after the end of every series of `df`.
@@ -72,8 +74,12 @@ def forecast(
     its neural candidates). `levels` are percentages, e.g. (80, 95). `time_budget_s` bounds the
     whole call in seconds; its default "auto" gives `model="auto"` a budget sized to the data
     (about 5 s for one short series, 70 s for 1,000 monthly series; see
-    `tsforecast.estimators.auto.default_time_budget`) and the other models none.
+    `tsforecast.estimators.auto.default_time_budget`) and the other models none. `engine`
+    ("local", "ray", "dask" or a `tsf.engines` object) fans a statistical model out by chunks of
+    whole series, with the same forecasts; neural models and `auto` run in this process.
     """
+    from tsforecast.engines import resolve_engine
+
     started = time.perf_counter()
     horizon = positive_int("horizon", horizon)
     level_list = check_levels(levels)
@@ -81,6 +87,7 @@ def forecast(
     check_fill(fill)
     budget = None if time_budget_s == "auto" else check_time_budget(time_budget_s)
     resolve_device(device)
+    runner = resolve_engine(engine)
     if season_length is not None:
         season_length = positive_int("season_length", season_length)
     target_cols = [target_col] if isinstance(target_col, str) else list(target_col)
@@ -121,6 +128,11 @@ def forecast(
         levels=level_list,
         label=model,
     )
+    from tsforecast.engines.work import fan_out_forecast, fans_out
+
+    if not runner.is_local and fans_out(estimator):
+        out, failures = fan_out_forecast(runner, estimator, panel)
+        return _annotate(out, SimpleNamespace(failures_=failures), None)
     estimator.fit(panel, future_df=future_df)
     out = estimator.predict(future_df=future_df)
     return _annotate(out, estimator, model, horizon, time.perf_counter() - started)

@@ -48,6 +48,7 @@ def forecast_kwargs(args: argparse.Namespace) -> dict[str, Any]:
         "freq": freq,
         "device": args.device,
         "seed": check_seed(args.seed),
+        "engine": args.engine,
     }
 
 
