@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import numbers
+import warnings
 from typing import Any
 
 import numpy as np
@@ -144,11 +145,9 @@ def _zone(value: Any) -> str | None:
 
 
 def _parsed_strings(column: pd.Series, non_null: pd.Series, time_col: str) -> pd.Series:
-    try:
-        # naive stamps, or all with one UTC offset: parsed as they are
-        return pd.to_datetime(column, format="mixed")
-    except (ValueError, TypeError, OverflowError):
-        pass
+    as_written = _parsed_as_written(column)
+    if as_written is not None:
+        return as_written
     # different offsets, or offsets mixed with none, or not dates: each distinct string tells
     try:
         aware = {pd.Timestamp(s).tzinfo is not None for s in pd.unique(non_null.to_numpy())}
@@ -162,6 +161,22 @@ def _parsed_strings(column: pd.Series, non_null: pd.Series, time_col: str) -> pd
     if len(aware) > 1:
         _refuse_aware_and_naive(time_col)
     return parsed
+
+
+def _parsed_as_written(column: pd.Series) -> pd.Series | None:
+    """Naive stamps, or stamps that all have one UTC offset, parsed as they are; else None.
+
+    Different offsets (or offsets mixed with none) make pandas 3 raise, while pandas 2 returns
+    an object column of `datetime.datetime` with a FutureWarning: both mean "not one zone", so
+    that the caller parses them the same way on either version.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "(?s).*mixed time zones", FutureWarning)
+        try:
+            parsed = pd.to_datetime(column, format="mixed")
+        except (ValueError, TypeError, OverflowError):
+            return None
+    return parsed if pd.api.types.is_datetime64_any_dtype(parsed.dtype) else None
 
 
 def _refuse_durations(time_col: str) -> None:
