@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -188,6 +189,15 @@ def test_iso_strings_across_a_dst_change_parse_as_the_tz_aware_column_does(dtype
     # the same instants (the text gives only offsets, not the zone: they come back in UTC)
     assert from_text.times[0].tz_convert("UTC").equals(from_zoned.times[0].tz_convert("UTC"))
     assert from_text.future_times(0, 1)[0] == from_zoned.future_times(0, 1)[0]
+
+
+def test_iso_strings_across_a_dst_change_parse_without_a_pandas_warning() -> None:
+    # pandas 2 warns that mixed offsets will be refused in the future; ours is UTC on both
+    frame = pd.DataFrame({"unique_id": "a", "ds": DST_STAMPS, "y": 1.0})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        panel = to_panel(frame)
+    assert str(panel.times[0].tz) == "UTC"
 
 
 def test_iso_strings_in_a_polars_frame_parse_the_same_way() -> None:
