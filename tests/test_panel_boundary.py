@@ -274,6 +274,30 @@ def test_datetimes_beyond_the_nanosecond_range_are_checked_and_filled_in_their_o
     assert panel.series_values(0)[:, 0].tolist() == [1.0, 2, 3, 4, 5, 6]
 
 
+# beyond 2262: pandas 2 parses into nanoseconds, which cannot hold them
+FAR_STAMPS = pd.date_range("2300-03-25", periods=4, freq="h", unit="s")
+FAR_IN_UTC = pd.date_range("2300-03-24 23:00", periods=4, freq="h", tz="UTC", unit="s")
+FAR_DST = ["2300-03-25T00:00+01:00", "2300-03-25T01:00+01:00", "2300-03-25T03:00+02:00"]
+
+
+@pytest.mark.parametrize(
+    ("ds", "zone", "expected"),
+    [
+        ([t.isoformat() for t in FAR_STAMPS], None, FAR_STAMPS),
+        ([t.to_pydatetime() for t in FAR_STAMPS], None, FAR_STAMPS),
+        ([t.isoformat() + "+01:00" for t in FAR_STAMPS], "UTC+01:00", FAR_IN_UTC),
+        ([*FAR_DST, "2300-03-25T04:00+02:00"], "UTC", FAR_IN_UTC),
+    ],
+    ids=["strings", "datetime-objects", "one-offset", "offsets-across-dst"],
+)
+def test_stamps_beyond_the_nanosecond_range_parse_like_nearer_ones(
+    ds: list, zone: str | None, expected: pd.DatetimeIndex
+) -> None:
+    times = to_panel(pd.DataFrame({"unique_id": "a", "ds": ds, "y": 1.0})).times[0]
+    assert (str(times.tz) if times.tz else None) == zone
+    assert list(times) == list(expected)  # the same instants
+
+
 # --- odd inputs get an InputError too ---------------------------------------------------------
 
 
