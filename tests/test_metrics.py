@@ -157,6 +157,29 @@ def test_evaluate_intervals_polars_and_errors() -> None:
         metrics.evaluate(fc, train, by="week")
 
 
+@pytest.mark.parametrize(("train_unit", "forecast_unit"), [("ns", "ns"), ("ns", "s"), ("us", "ns")])
+def test_scaled_errors_take_datetime_stamps_of_any_resolution(
+    train_unit: str, forecast_unit: str
+) -> None:
+    stamps = pd.date_range("2024-01-01", periods=6, freq="D", unit=train_unit)
+    train = pd.DataFrame({"unique_id": "a", "ds": stamps, "y": [1.0, 2.0, 4.0, 3.0, 9.0, 9.0]})
+    ahead = pd.date_range("2024-01-05", periods=2, freq="D", unit=forecast_unit)
+    fc = pd.DataFrame(
+        {
+            "unique_id": "a",
+            "ds": ahead,
+            "cutoff": pd.Timestamp("2024-01-04").as_unit(forecast_unit),
+            "model": "m",
+            "target": "y",
+            "y": [9.0, 9.0],
+            "y_hat": [3.0, 3.0],
+        }
+    )
+    out = metrics.evaluate(fc, train, season_length=1, metrics=["mase"])
+    # the scale comes from the rows up to the cutoff only: 1, 2, 4, 3
+    assert out["value"].iloc[0] == pytest.approx(6.0 / np.mean([1.0, 2.0, 1.0]))
+
+
 def test_msis_is_m4_s_scaled_interval_score() -> None:
     # one forecast of two steps, a 95 % interval: alpha = 0.05, penalty 2 / alpha = 40
     fc = pd.DataFrame(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -190,6 +191,15 @@ def test_iso_strings_across_a_dst_change_parse_as_the_tz_aware_column_does(dtype
     assert from_text.future_times(0, 1)[0] == from_zoned.future_times(0, 1)[0]
 
 
+def test_iso_strings_across_a_dst_change_parse_without_a_pandas_warning() -> None:
+    # pandas 2 warns that mixed offsets will be refused in the future; ours is UTC on both
+    frame = pd.DataFrame({"unique_id": "a", "ds": DST_STAMPS, "y": 1.0})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        panel = to_panel(frame)
+    assert str(panel.times[0].tz) == "UTC"
+
+
 def test_iso_strings_in_a_polars_frame_parse_the_same_way() -> None:
     panel = to_panel(pl.DataFrame({"unique_id": "a", "ds": DST_STAMPS, "y": 1.0}))
     assert panel.freq == "h"
@@ -262,6 +272,30 @@ def test_datetimes_beyond_the_nanosecond_range_are_checked_and_filled_in_their_o
     assert panel.freq == "h"
     assert panel.times[0].equals(stamps)
     assert panel.series_values(0)[:, 0].tolist() == [1.0, 2, 3, 4, 5, 6]
+
+
+# beyond 2262: pandas 2 parses into nanoseconds, which cannot hold them
+FAR_STAMPS = pd.date_range("2300-03-25", periods=4, freq="h", unit="s")
+FAR_IN_UTC = pd.date_range("2300-03-24 23:00", periods=4, freq="h", tz="UTC", unit="s")
+FAR_DST = ["2300-03-25T00:00+01:00", "2300-03-25T01:00+01:00", "2300-03-25T03:00+02:00"]
+
+
+@pytest.mark.parametrize(
+    ("ds", "zone", "expected"),
+    [
+        ([t.isoformat() for t in FAR_STAMPS], None, FAR_STAMPS),
+        ([t.to_pydatetime() for t in FAR_STAMPS], None, FAR_STAMPS),
+        ([t.isoformat() + "+01:00" for t in FAR_STAMPS], "UTC+01:00", FAR_IN_UTC),
+        ([*FAR_DST, "2300-03-25T04:00+02:00"], "UTC", FAR_IN_UTC),
+    ],
+    ids=["strings", "datetime-objects", "one-offset", "offsets-across-dst"],
+)
+def test_stamps_beyond_the_nanosecond_range_parse_like_nearer_ones(
+    ds: list, zone: str | None, expected: pd.DatetimeIndex
+) -> None:
+    times = to_panel(pd.DataFrame({"unique_id": "a", "ds": ds, "y": 1.0})).times[0]
+    assert (str(times.tz) if times.tz else None) == zone
+    assert list(times) == list(expected)  # the same instants
 
 
 # --- odd inputs get an InputError too ---------------------------------------------------------

@@ -22,6 +22,7 @@ __all__ = [
     "__version__",
     "backtest",
     "datasets",
+    "engines",
     "evaluate",
     "forecast",
     "metrics",
@@ -34,6 +35,7 @@ __all__ = [
 # public name -> (module, attribute or None for the module itself)
 _LAZY: dict[str, tuple[str, str | None]] = {
     "datasets": ("tsforecast.data.datasets", None),
+    "engines": ("tsforecast.engines", None),
     "models": ("tsforecast.models", None),
     "to_panel": ("tsforecast.data.validation", "to_panel"),
     "wide_to_long": ("tsforecast.data.frames", "wide_to_long"),

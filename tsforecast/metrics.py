@@ -192,8 +192,11 @@ def fold_scales(
     bounds = np.r_[starts, len(ids)]
     where = {ids[b]: (bounds[i], bounds[i + 1]) for i, b in enumerate(starts)}
     columns: dict[str, np.ndarray] = {}
+    # numpy values, not the Timestamps iterating a column gives: numpy cannot order a Timestamp
+    # against datetime64[ns] stamps, but orders datetime64 values of any two resolutions
+    cutoffs = out["cutoff"].to_numpy()
     for i, (uid, target, cutoff) in enumerate(
-        zip(out["unique_id"], out["target"], out["cutoff"], strict=True)
+        zip(out["unique_id"], out["target"], cutoffs, strict=True)
     ):
         if uid not in where or target not in train.columns:
             continue

@@ -33,7 +33,13 @@ from tsforecast.backtest.folds import (
 )
 from tsforecast.backtest.models import ModelRun, resolve_models
 from tsforecast.backtest.result import BacktestResult
-from tsforecast.backtest.scoring import actuals_frame, failures_frame, fold_scales, with_actuals
+from tsforecast.backtest.scoring import (
+    actuals_frame,
+    failures_frame,
+    failures_in_series_order,
+    fold_scales,
+    with_actuals,
+)
 from tsforecast.backtest.settings import BacktestSettings
 from tsforecast.checks import check_fill, check_levels, check_seed, positive_int
 from tsforecast.data.frames import to_pandas
@@ -41,6 +47,7 @@ from tsforecast.data.frequency import infer_season_length
 from tsforecast.data.panel import Panel
 from tsforecast.data.validation import to_panel
 from tsforecast.devices import resolve_device
+from tsforecast.engines.base import Engine
 from tsforecast.errors import InputError, TsforecastWarning
 from tsforecast.estimators.base import Forecaster
 from tsforecast.estimators.output import output_schema
@@ -89,6 +96,7 @@ def backtest(
     n_jobs: int | None = None,
     device: str = "auto",
     seed: int = 0,
+    engine: Any = "local",
 ) -> BacktestResult:
     """Rolling-origin backtest of `models` on every series of `df` (see the module docstring).
 
@@ -96,14 +104,18 @@ def backtest(
     from the frequency) is the m of seasonal models, MASE and RMSSE. `levels` (percentages)
     adds prediction intervals and the pinball / coverage metrics. `freq` and `fill` are read as
     by `tsf.to_panel`. `n_jobs` processes fit the statistical models (None: all cores); `device`
-    and `seed` go to the neural models.
+    and `seed` go to the neural models. `engine` ("local", "ray", "dask" or a
+    `tsf.engines` object) fans the statistical models out by chunks of whole series, with the
+    same results; the neural models train in this process (`tsforecast.engines`).
     """
+    from tsforecast.engines import resolve_engine
     from tsforecast.stats import resolve_n_jobs
 
     horizon = positive_int("horizon", horizon)
     resolve_n_jobs(n_jobs)
     check_fill(fill)
     resolve_device(device)
+    runner = resolve_engine(engine)
     settings = BacktestSettings(
         horizon=horizon,
         n_windows=positive_int("n_windows", n_windows),
@@ -124,6 +136,7 @@ def backtest(
         n_jobs=n_jobs,
         device=device,
         seed=check_seed(seed),
+        engine=runner.name,
     )
     runs = resolve_models(models, settings.shared())
     # internal callers (auto's inner backtest) pass the Panel they validated already
@@ -144,7 +157,7 @@ def backtest(
         settings.season_length = _first_fold_season(panel, settings)
         for run in runs:
             run.set_season(settings.season_length)
-    return _run_all(runs, panel, plan, settings)
+    return _run_all(runs, panel, plan, settings, runner)
 
 
 def _optional_positive(name: str, value: Any) -> int | None:
@@ -172,7 +185,11 @@ def _first_fold_season(panel: Panel, settings: BacktestSettings) -> int:
 
 
 def _run_all(
-    runs: list[ModelRun], panel: Panel, plan: FoldPlan, settings: BacktestSettings
+    runs: list[ModelRun],
+    panel: Panel,
+    plan: FoldPlan,
+    settings: BacktestSettings,
+    runner: Engine,
 ) -> BacktestResult:
     """Every model over the fold plan, then the metrics on the same folds."""
     actuals = actuals_frame(panel)
@@ -185,12 +202,19 @@ def _run_all(
     if "naive2" not in labels and "owa" in settings.metrics:  # OWA's reference, not reported
         runs.append(resolve_models([("naive2", {})], settings.shared())[0])
         runs[-1].hidden = True
-    for run in runs:
+    # the statistical models fan out over the engine's workers (none for the local engine)
+    from tsforecast.engines.work import fan_out_backtest  # it imports this module
+
+    fanned = fan_out_backtest(runner, runs, panel, plan, settings.levels)
+    for i, run in enumerate(runs):
         started = time.perf_counter()
-        long, run_failures = _run_model(run, panel, plan, settings.levels, curves)
+        if i in fanned:  # timed as its seconds of work, summed over the chunks
+            long, run_failures, timings[run.label] = fanned[i]
+        else:
+            long, run_failures = _run_model(run, panel, plan, settings.levels, curves)
+            timings[run.label] = time.perf_counter() - started
         (eval_frames if run.hidden else frames).append(with_actuals(long, actuals, panel))
         failures += [] if run.hidden else run_failures
-        timings[run.label] = time.perf_counter() - started
     forecasts = pd.concat(frames, ignore_index=True)
     assert settings.season_length is not None
     scales = fold_scales(panel, plan, settings.season_length)
@@ -202,7 +226,9 @@ def _run_all(
     return BacktestResult(
         forecasts_pd=forecasts,
         metrics_pd=metrics_pd,
-        failures_pd=failures_frame(failures, settings.id_col),
+        failures_pd=failures_frame(
+            failures_in_series_order(failures, panel, labels), settings.id_col
+        ),
         settings=settings.record(labels, panel, timings),
         frame_kind=panel.frame_kind,
         schema=output_schema(panel),
@@ -260,6 +286,20 @@ def _run_model(
     curves: dict[tuple[str, str], list[dict[str, Any]]],
 ) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """Every fold of one model -> long forecasts (without actuals) and its failures."""
+    parts, failures = model_parts(run, panel, plan, levels, curves)
+    return pd.concat(parts, ignore_index=True), failures
+
+
+def model_parts(
+    run: ModelRun,
+    panel: Panel,
+    plan: FoldPlan,
+    levels: Sequence[float],
+    curves: dict[tuple[str, str], list[dict[str, Any]]],
+) -> tuple[list[pd.DataFrame], list[dict[str, Any]]]:
+    """Every fold of one model -> its long forecasts, one frame per predicted part (a fit group
+    or a fold, each target after the other, series in panel order), and its failures. The unit
+    of work an engine runs on each chunk of series (`tsforecast.engines.work`)."""
     parts: list[pd.DataFrame] = []
     failures: list[dict[str, Any]] = []
     data = panel
@@ -294,7 +334,7 @@ def _run_model(
             n_targets = len(panel.target_cols)
             long.insert(2, "cutoff", np.tile(predicted["cutoff"].to_numpy(), n_targets))
             parts.append(long)
-    return pd.concat(parts, ignore_index=True), failures
+    return parts, failures
 
 
 def _predict_group(

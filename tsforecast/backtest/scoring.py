@@ -14,7 +14,13 @@ from tsforecast.data.panel import Panel
 from tsforecast.errors import InputError, TsforecastWarning
 from tsforecast.metrics import mase_scale, rmsse_scale
 
-__all__ = ["actuals_frame", "failures_frame", "fold_scales", "with_actuals"]
+__all__ = [
+    "actuals_frame",
+    "failures_frame",
+    "failures_in_series_order",
+    "fold_scales",
+    "with_actuals",
+]
 
 
 def actuals_frame(panel: Panel) -> pd.DataFrame:
@@ -60,6 +66,26 @@ def failures_frame(failures: list[dict[str, Any]], id_col: str) -> pd.DataFrame:
             stacklevel=3,
         )
     return frame
+
+
+def failures_in_series_order(
+    failures: list[dict[str, Any]], panel: Panel, labels: list[str]
+) -> list[dict[str, Any]]:
+    """Failures by model, then series (panel order), cutoff and target: the same list whether
+    the work ran locally or in chunks (a stable sort: rows of the same fit keep their order)."""
+    series = {series_id: s for s, series_id in enumerate(panel.ids)}
+    models = {label: m for m, label in enumerate(labels)}
+    targets = {target: t for t, target in enumerate(panel.target_cols)}
+
+    def key(row: dict[str, Any]) -> tuple[int, int, Any, int]:
+        return (
+            models.get(row["model"], len(models)),
+            series.get(row[panel.id_col], len(series)),
+            row["cutoff"],
+            targets.get(row["target"], len(targets)),
+        )
+
+    return sorted(failures, key=key)
 
 
 def fold_scales(panel: Panel, plan: FoldPlan, season_length: int) -> pd.DataFrame:

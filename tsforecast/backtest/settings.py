@@ -32,6 +32,7 @@ class BacktestSettings:
     n_jobs: int | None
     device: str
     seed: int
+    engine: str = "local"  # the engine's name ("local", "ray", "dask")
 
     def shared(self) -> dict[str, Any]:
         """The arguments every model of the registry is built with."""

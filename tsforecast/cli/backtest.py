@@ -22,6 +22,7 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,8 @@ __all__ = ["backtest_kwargs", "cmd_backtest", "run_backtest"]
 def cmd_backtest(args: argparse.Namespace) -> int:
     """The `backtest` command: run the config, print the leaderboard and the paths."""
     config = load_config(args.config)
+    if args.engine is not None:  # the command line overrides the config's `engine`
+        config = replace(config, engine=args.engine)
     outcome = run_backtest(
         config,
         results_dir=Path(args.results_dir),
@@ -147,6 +150,7 @@ def backtest_kwargs(config: ExperimentConfig, data: LoadedData) -> dict[str, Any
         "n_jobs": bt.n_jobs,
         "device": config.device,
         "seed": config.seed,
+        "engine": config.engine,
     }
     return kwargs
 

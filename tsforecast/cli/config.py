@@ -5,6 +5,7 @@ A config names the data, the backtest and the models::
     name = "air_passengers"          # optional, defaults to the file's stem
     seed = 0
     device = "auto"                  # "auto" | "cpu" | "cuda" | "cuda:N" | "mps"
+    engine = "local"                 # "local" | "ray" | "dask": where the baselines run
 
     [data]
     dataset = "air_passengers"       # a shipped data set (`tsforecast datasets`), or
@@ -107,6 +108,7 @@ class ExperimentConfig:
     models: list[ModelConfig]
     seed: int = 0
     device: str = "auto"
+    engine: str = "local"  # as `backtest(engine=...)`
     description: str = ""
     raw: dict[str, Any] = field(default_factory=dict)  # the TOML as read, for the manifest
 
@@ -149,6 +151,7 @@ def parse_config(raw: Mapping[str, Any], source: str | Path) -> ExperimentConfig
     device = top.value("device", is_.is_device, "'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'")
     device = "auto" if device is None else device
     top.checked("device", _available_device)
+    engine = top.value("engine", _is_engine, "'local', 'ray' or 'dask'")
     description = top.value("description", is_.is_str, "a string")
     shared = {
         # the values a model is checked with; a data set's own horizon is only known once the
@@ -175,13 +178,14 @@ def parse_config(raw: Mapping[str, Any], source: str | Path) -> ExperimentConfig
         models=models,
         seed=0 if seed is None else seed,
         device=device,
+        engine="local" if engine is None else engine,
         description=description or "",
         raw=dict(raw),
     )
 
 
 # --------------------------------------------------------------------------- sections
-_TOP_KEYS = ("name", "description", "seed", "device", "data", "backtest", "models")
+_TOP_KEYS = ("name", "description", "seed", "device", "engine", "data", "backtest", "models")
 _DATA_KEYS = ("dataset", "path", "part", "id_col", "time_col", "target_col", "fill", "freq")
 _BACKTEST_KEYS = (
     "horizon",
@@ -330,6 +334,12 @@ def check_freq(value: Any) -> str | int:
         msg = f"`freq` {value!r} is not a pandas frequency (e.g. 'h', 'D', 'MS', '15min')."
         raise InputError(msg) from None
     return value
+
+
+def _is_engine(value: Any) -> bool:
+    from tsforecast.engines import ENGINE_NAMES
+
+    return isinstance(value, str) and value in ENGINE_NAMES
 
 
 def _available_device(value: str) -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from tsforecast.cli.config import ConfigError, ExperimentConfig
+from tsforecast.data.csv_files import read_csv
 from tsforecast.errors import InputError
 
 __all__ = ["DATA_SUFFIXES", "LoadedData", "load_data", "read_table"]
@@ -57,7 +58,7 @@ def read_table(path: Path, id_col: str, id_col_given: bool) -> pd.DataFrame:
     series whose id is the file's stem.
     """
     try:
-        frame = pd.read_csv(path) if path.suffix.lower() == ".csv" else pd.read_parquet(path)
+        frame = read_csv(path) if path.suffix.lower() == ".csv" else pd.read_parquet(path)
     except Exception as error:  # a parser's own error: name the file, keep its reason
         msg = f"cannot read the data file {str(path)!r}: {error}"
         raise InputError(msg) from None

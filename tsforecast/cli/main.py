@@ -51,6 +51,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _add_backtest(commands: argparse._SubParsersAction) -> None:
+    from tsforecast.engines import ENGINE_NAMES
+
     bt = commands.add_parser(
         "backtest",
         help="run the experiment of a TOML config; write results/NAME/ and dashboards/NAME.html",
@@ -67,11 +69,18 @@ def _add_backtest(commands: argparse._SubParsersAction) -> None:
         help="a quick run of the whole experiment: a few series, the end of each history, at "
         "most 2 windows, tiny neural models; written as NAME-smoke",
     )
+    bt.add_argument(
+        "--engine",
+        choices=ENGINE_NAMES,
+        help="where the statistical models run: local processes, Ray or Dask (default: the "
+        "config's `engine`, else local)",
+    )
     bt.set_defaults(run=_run_backtest)
 
 
 def _add_forecast(commands: argparse._SubParsersAction) -> None:
     from tsforecast.checks import FILL_POLICIES
+    from tsforecast.engines import ENGINE_NAMES
 
     fc = commands.add_parser(
         "forecast",
@@ -82,6 +91,9 @@ def _add_forecast(commands: argparse._SubParsersAction) -> None:
     fc.add_argument("--horizon", "-H", type=int, required=True, help="steps to forecast")
     fc.add_argument("--model", "-m", default="auto", help="model name (default: auto)")
     fc.add_argument("--out", "-o", help="write the forecasts here (.csv or .parquet); else stdout")
+    fc.add_argument(
+        "--report", help="also write the forecast's HTML page here (history, intervals, choice)"
+    )
     fc.add_argument(
         "--levels", type=float, nargs="*", default=[], help="interval levels in %%, e.g. 80 95"
     )
@@ -102,6 +114,12 @@ def _add_forecast(commands: argparse._SubParsersAction) -> None:
     )
     fc.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     fc.add_argument("--seed", type=int, default=0)
+    fc.add_argument(
+        "--engine",
+        choices=ENGINE_NAMES,
+        default="local",
+        help="where a statistical model runs: local processes, Ray or Dask (default: local)",
+    )
     fc.set_defaults(run=_run_forecast)
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tsforecast.data.csv_files import read_csv
 from tsforecast.errors import InputError
 
 __all__ = [
@@ -128,7 +129,7 @@ def _normalise_name(name: str) -> str:
 
 
 def _load_air_passengers() -> ForecastingDataset:
-    raw = pd.read_csv(data_dir() / "airpassengers.csv")
+    raw = read_csv(data_dir() / "airpassengers.csv")
     df = pd.DataFrame(
         {
             "unique_id": "AirPassengers",
@@ -175,9 +176,9 @@ def _load_m4(
     frequency: str, season_length: int, horizon: int, description: str
 ) -> ForecastingDataset:
     folder = data_dir() / f"m4_{frequency.lower()}"
-    train = _m4_wide_to_long(pd.read_csv(folder / f"{frequency}-train.csv"), first_ds=None)
+    train = _m4_wide_to_long(read_csv(folder / f"{frequency}-train.csv"), first_ds=None)
     last = train.groupby("unique_id", sort=False)["ds"].max()
-    test = _m4_wide_to_long(pd.read_csv(folder / f"{frequency}-test.csv"), first_ds=last + 1)
+    test = _m4_wide_to_long(read_csv(folder / f"{frequency}-test.csv"), first_ds=last + 1)
     df = (
         pd.concat([train, test], ignore_index=True)
         .sort_values(["unique_id", "ds"], kind="stable")
@@ -223,7 +224,7 @@ def _m4_wide_to_long(wide: pd.DataFrame, first_ds: pd.Series | None) -> pd.DataF
 
 def _load_ett(key: str) -> ForecastingDataset:
     file_name = "ETTh1.csv" if key == "etth1" else "ETTh2.csv"
-    raw = pd.read_csv(data_dir() / "ett" / file_name, parse_dates=["date"])
+    raw = read_csv(data_dir() / "ett" / file_name, parse_dates=["date"])
     targets = [c for c in raw.columns if c != "date"]
     df = raw.rename(columns={"date": "ds"})
     df.insert(0, "unique_id", key.upper().replace("ETTH", "ETTh"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import numbers
+import warnings
 from typing import Any
 
 import numpy as np
@@ -128,8 +129,8 @@ def _datetime_objects(column: pd.Series, non_null: pd.Series, time_col: str) -> 
     if None in zones and len(zones) > 1:
         _refuse_aware_and_naive(time_col)
     if zones == {None} or not zones:
-        return pd.to_datetime(column)
-    parsed = pd.to_datetime(column, utc=True)
+        return _to_datetime(column)
+    parsed = _to_datetime(column, utc=True)
     # one zone (e.g. stamps concatenated into an object column) keeps it, several become UTC
     if len(zones) == 1 and isinstance(first := non_null.iloc[0], (pd.Timestamp, dt.datetime)):
         return parsed.dt.tz_convert(first.tzinfo)
@@ -144,24 +145,54 @@ def _zone(value: Any) -> str | None:
 
 
 def _parsed_strings(column: pd.Series, non_null: pd.Series, time_col: str) -> pd.Series:
-    try:
-        # naive stamps, or all with one UTC offset: parsed as they are
-        return pd.to_datetime(column, format="mixed")
-    except (ValueError, TypeError, OverflowError):
-        pass
+    as_written = _parsed_as_written(column)
+    if as_written is not None:
+        return as_written
     # different offsets, or offsets mixed with none, or not dates: each distinct string tells
     try:
-        aware = {pd.Timestamp(s).tzinfo is not None for s in pd.unique(non_null.to_numpy())}
-        parsed = pd.to_datetime(column, format="mixed", utc=True)
+        zones = {_zone(pd.Timestamp(s)) for s in pd.unique(non_null.to_numpy())}
+        parsed = _to_datetime(column, utc=True, format="mixed")
     except (ValueError, TypeError, OverflowError) as error:
         msg = (
             f"column {time_col!r} holds strings that are not dates (e.g. "
             f"{non_null.iloc[0]!r}); pass datetimes or integers."
         )
         raise InputError(msg) from error
-    if len(aware) > 1:
+    if None in zones and len(zones) > 1:
         _refuse_aware_and_naive(time_col)
+    if len(zones) == 1 and None not in zones:
+        # one offset, beyond what pandas 2 parses as written (after 2262): it keeps the offset
+        return parsed.dt.tz_convert(pd.Timestamp(non_null.iloc[0]).tzinfo)
     return parsed
+
+
+def _parsed_as_written(column: pd.Series) -> pd.Series | None:
+    """Naive stamps, or stamps that all have one UTC offset, parsed as they are; else None.
+
+    Different offsets (or offsets mixed with none) make pandas 3 raise, while pandas 2 returns
+    an object column of `datetime.datetime` with a FutureWarning: both mean "not one zone", so
+    that the caller parses them the same way on either version.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "(?s).*mixed time zones", FutureWarning)
+        try:
+            parsed = _to_datetime(column, format="mixed")
+        except (ValueError, TypeError, OverflowError):
+            return None
+    return parsed if pd.api.types.is_datetime64_any_dtype(parsed.dtype) else None
+
+
+def _to_datetime(column: pd.Series, *, utc: bool = False, **options: Any) -> pd.Series:
+    """`pd.to_datetime`, also for stamps outside 1677-2262 on pandas 2.
+
+    pandas 2 parses into nanoseconds, which cannot hold such stamps, and refuses them; pandas 3
+    parses into microseconds. They are parsed into microseconds on pandas 2 too, so that a
+    column means the same stamps on either version.
+    """
+    try:
+        return pd.to_datetime(column, utc=utc, **options)
+    except pd.errors.OutOfBoundsDatetime:
+        return column.astype("datetime64[us, UTC]" if utc else "datetime64[us]")
 
 
 def _refuse_durations(time_col: str) -> None:

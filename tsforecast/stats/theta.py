@@ -119,6 +119,17 @@ def _adjust(y: np.ndarray, m: int, horizon: int) -> tuple[np.ndarray, np.ndarray
     return y - component, np.resize(component[-m:], horizon), False
 
 
+def _row_sums(values: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Sum of each row's first lengths[i] values [S], independent of the padding after them.
+
+    `values.sum(axis=1)` sums pairwise in blocks that depend on the padded width, so a series'
+    fit would change in its last bits with the longest series of its batch; a running sum
+    stops at the series' end, so a series gets the same forecast in any batch (an engine's
+    chunk or the whole panel).
+    """
+    return np.cumsum(values, axis=1)[np.arange(len(lengths)), lengths - 1]
+
+
 def theta_many(
     series: Sequence[np.ndarray], horizon: int, m: int, levels: Sequence[float]
 ) -> list[SeriesForecast]:
@@ -135,9 +146,9 @@ def theta_many(
     # OLS line a + b t, t = 1..n, per series, in closed form.
     t = np.arange(1, n_steps + 1, dtype=np.float64)[None, :]
     t_mean = (lengths + 1) / 2.0
-    x_mean = x.sum(axis=1) / lengths
+    x_mean = _row_sums(x, lengths) / lengths
     dt = np.where(mask, t - t_mean[:, None], 0.0)
-    slope = (dt * x).sum(axis=1) / (dt * dt).sum(axis=1)
+    slope = _row_sums(dt * x, lengths) / _row_sums(dt * dt, lengths)
     intercept = x_mean - slope * t_mean
     z = np.where(mask, 2.0 * x - (intercept[:, None] + slope[:, None] * t), 0.0)
     alpha, sse, final_level = _fit_alpha(z, lengths)
