@@ -31,7 +31,7 @@ from tsforecast.backtest.folds import (
     plan_folds,
     targets_only,
 )
-from tsforecast.backtest.models import ModelRun, resolve_models
+from tsforecast.backtest.models import ModelRun, interval_modes, resolve_models, use_conformal
 from tsforecast.backtest.result import BacktestResult
 from tsforecast.backtest.scoring import actuals_frame, failures_frame, fold_scales, with_actuals
 from tsforecast.backtest.settings import BacktestSettings
@@ -89,6 +89,7 @@ def backtest(
     n_jobs: int | None = None,
     device: str = "auto",
     seed: int = 0,
+    intervals: str | dict[str, str] = "model",
 ) -> BacktestResult:
     """Rolling-origin backtest of `models` on every series of `df` (see the module docstring).
 
@@ -96,7 +97,9 @@ def backtest(
     from the frequency) is the m of seasonal models, MASE and RMSSE. `levels` (percentages)
     adds prediction intervals and the pinball / coverage metrics. `freq` and `fill` are read as
     by `tsf.to_panel`. `n_jobs` processes fit the statistical models (None: all cores); `device`
-    and `seed` go to the neural models.
+    and `seed` go to the neural models. `intervals` is "model" (each model's own intervals),
+    "conformal" (`tsforecast.estimators.conformal`, calibrated inside each fold's training
+    part) or a dict {model label: mode}.
     """
     from tsforecast.stats import resolve_n_jobs
 
@@ -126,6 +129,7 @@ def backtest(
         seed=check_seed(seed),
     )
     runs = resolve_models(models, settings.shared())
+    settings.intervals = interval_modes(intervals, runs, settings.levels)
     # internal callers (auto's inner backtest) pass the Panel they validated already
     panel = df if isinstance(df, Panel) else _validated(df, settings)
     _check_requests(runs, panel, settings.levels)
@@ -144,6 +148,7 @@ def backtest(
         settings.season_length = _first_fold_season(panel, settings)
         for run in runs:
             run.set_season(settings.season_length)
+    use_conformal(runs, settings.intervals, settings.levels)
     return _run_all(runs, panel, plan, settings)
 
 
