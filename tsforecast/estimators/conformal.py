@@ -124,7 +124,7 @@ class ConformalForecaster(Forecaster):
     def horizon(self) -> int:
         return int(self.base.horizon)  # type: ignore[attr-defined]
 
-    @property  # type: ignore[override]
+    @property
     def capabilities(self) -> Capabilities:  # type: ignore[override]
         caps = self.base.capabilities
         return Capabilities(caps.multivariate, caps.past_covariates, caps.future_covariates, True)
@@ -458,7 +458,10 @@ def _positions(
         cutoff_pos[mask] = panel.times[int(s)].get_indexer(pd.Index(stamps[mask]))
     # window k of series s is the one whose cutoff position is cutoff_idx[s, k]
     fold_idx = np.array(
-        [int(np.searchsorted(cutoff_idx[s], c)) for s, c in zip(series_idx, cutoff_pos, strict=True)]
+        [
+            int(np.searchsorted(cutoff_idx[s], c))
+            for s, c in zip(series_idx, cutoff_pos, strict=True)
+        ]
     )
     step_idx = (
         predicted.groupby([panel.id_col, "cutoff"], sort=False)[panel.time_col]
@@ -490,6 +493,9 @@ def _fold_future(
     lengths = panel.lengths.to("cpu").numpy()
     starts = np.r_[0, np.cumsum(lengths)[:-1]]
     take = np.concatenate(
-        [start + int(c) + 1 + np.arange(horizon) for start, c in zip(starts, cutoff_idx, strict=True)]
+        [
+            start + int(c) + 1 + np.arange(horizon)
+            for start, c in zip(starts, cutoff_idx, strict=True)
+        ]
     )
     return history.iloc[take][[id_col, time_col, *cols]].reset_index(drop=True)
