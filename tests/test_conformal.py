@@ -237,3 +237,56 @@ def test_clone_gives_an_unfitted_copy_with_the_same_settings() -> None:
     model = naive(3, levels=(80,), n_windows=7).fit(iid_panel(1, 40))
     copy = model.clone()
     assert not copy.is_fitted and copy.n_windows == 7 and copy.base.horizon == 3
+
+
+# --------------------------------------------------------------------------- config and CLI
+CONFIG = """
+[data]
+dataset = "air_passengers"
+[backtest]
+horizon = 6
+levels = [80]
+intervals = {intervals}
+[models.naive]
+[models.theta]
+"""
+
+
+def test_a_config_sets_conformal_intervals_per_model(tmp_path) -> None:
+    from tsforecast.cli.backtest import backtest_kwargs
+    from tsforecast.cli.config import load_config
+    from tsforecast.cli.data import load_data
+
+    path = tmp_path / "c.toml"
+    path.write_text(CONFIG.format(intervals='{ theta = "conformal" }'), encoding="utf-8")
+    config = load_config(path)
+    assert config.backtest.intervals == {"theta": "conformal"}
+    res = tsf.backtest(load_data(config).frame, **backtest_kwargs(config, load_data(config)))
+    assert res.settings["intervals"] == {"naive": "model", "theta": "conformal"}
+
+
+@pytest.mark.parametrize(
+    ("intervals", "expected"),
+    [
+        ('"conformall"', "did you mean 'conformal'"),
+        ('{ ets = "conformal" }', "not in \\[models\\]"),
+    ],
+)
+def test_a_config_with_bad_intervals_is_refused(tmp_path, intervals: str, expected: str) -> None:
+    from tsforecast.cli.config import ConfigError, load_config
+
+    path = tmp_path / "c.toml"
+    path.write_text(CONFIG.format(intervals=intervals), encoding="utf-8")
+    with pytest.raises(ConfigError, match=expected):
+        load_config(path)
+
+
+def test_the_forecast_command_takes_intervals(tmp_path) -> None:
+    from tsforecast.cli.main import main
+
+    out = tmp_path / "fc.csv"
+    args = ["forecast", "air_passengers", "-H", "3", "-m", "naive", "--levels", "80"]
+    assert main([*args, "--intervals", "conformal", "--out", str(out)]) == 0
+    fc = pd.read_csv(out)
+    assert (fc["y_hi_80"] > fc["y"]).all()
+    assert main([*args, "--intervals", "conformall"]) == 2

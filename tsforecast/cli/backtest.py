@@ -147,6 +147,7 @@ def backtest_kwargs(config: ExperimentConfig, data: LoadedData) -> dict[str, Any
         "n_jobs": bt.n_jobs,
         "device": config.device,
         "seed": config.seed,
+        "intervals": bt.intervals,
     }
     return kwargs
 

@@ -21,6 +21,7 @@ from tsforecast.cli.config import check_freq
 from tsforecast.cli.data import DATA_SUFFIXES, read_table
 from tsforecast.errors import InputError
 from tsforecast.estimators import registry
+from tsforecast.estimators.conformal import check_intervals
 
 __all__ = ["cmd_forecast", "forecast_kwargs"]
 
@@ -37,6 +38,10 @@ def forecast_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     except InputError as error:
         raise InputError(f"`--freq`: {error}") from None
     registry.spec(args.model)  # an unknown name is refused with the closest registered one
+    intervals = check_intervals(getattr(args, "intervals", "model"), "--intervals")
+    if intervals == "conformal" and not levels:
+        msg = "`--intervals conformal` needs `--levels` (e.g. --levels 80 95)."
+        raise InputError(msg)
     return {
         "model": args.model,
         "levels": [int(v) if float(v).is_integer() else v for v in levels],
@@ -47,6 +52,7 @@ def forecast_kwargs(args: argparse.Namespace) -> dict[str, Any]:
         "freq": freq,
         "device": args.device,
         "seed": check_seed(args.seed),
+        "intervals": intervals,
     }
 
 

@@ -102,6 +102,11 @@ def _add_forecast(commands: argparse._SubParsersAction) -> None:
     )
     fc.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     fc.add_argument("--seed", type=int, default=0)
+    fc.add_argument(
+        "--intervals",
+        default="model",
+        help="model (the model's own intervals, default) or conformal (needs --levels)",
+    )
     fc.set_defaults(run=_run_forecast)
 
 
