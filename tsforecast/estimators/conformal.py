@@ -30,7 +30,7 @@ import warnings
 from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -101,8 +101,6 @@ class ConformalForecaster(Forecaster):
     pool_series: pool the (scaled) scores of all series instead of per series.
     """
 
-    model_name: ClassVar[str] = "conformal"
-
     def __init__(
         self,
         base: Forecaster,
@@ -120,6 +118,10 @@ class ConformalForecaster(Forecaster):
         self.pool_series = pool_series
 
     # ------------------------------------------------------------------ the base's settings
+    @property
+    def model_name(self) -> str:  # type: ignore[override]
+        return str(getattr(self.base, "model_name", "") or type(self.base).__name__.lower())
+
     @property
     def horizon(self) -> int:
         return int(self.base.horizon)  # type: ignore[attr-defined]
