@@ -290,3 +290,23 @@ def test_the_forecast_command_takes_intervals(tmp_path) -> None:
     fc = pd.read_csv(out)
     assert (fc["y_hi_80"] > fc["y"]).all()
     assert main([*args, "--intervals", "conformall"]) == 2
+
+
+def test_auto_with_conformal_intervals_keeps_what_it_chose() -> None:
+    data = tsf.datasets.load("air_passengers")
+    fc = tsf.forecast(
+        data.df, 6, levels=(80,), intervals="conformal", candidates=["naive", "seasonal_naive"]
+    )
+    assert set(fc.attrs["auto_selection"].chosen) <= {"naive", "seasonal_naive"}
+    assert (fc["y_hi_80"] > fc["y_lo_80"]).all()
+
+
+def test_the_leaderboard_shows_coverage_at_every_level_and_msis() -> None:
+    df = iid_panel(3, 60)
+    res = tsf.backtest(
+        df, ["naive", "theta"], horizon=4, levels=(80, 95), intervals={"theta": "conformal"}
+    )
+    board = res.leaderboard()
+    assert {"coverage_80", "coverage_95", "msis_95"} <= set(board.columns)
+    assert board[["coverage_80", "coverage_95", "msis_95"]].notna().all().all()
+    assert set(board["model"]) == {"naive", "theta"}

@@ -227,6 +227,8 @@ class ConformalForecaster(Forecaster):
         curve = getattr(base, "history_", None)
         if isinstance(curve, list):
             self.history_ = curve
+        if getattr(base, "selection_", None) is not None:  # what `auto` chose, for `attrs`
+            self.selection_ = base.selection_  # type: ignore[attr-defined]
         return self
 
     def _scores(self, panel: Panel, future_df: Any | None) -> tuple[np.ndarray, np.ndarray]:
