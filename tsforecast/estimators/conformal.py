@@ -204,6 +204,7 @@ class ConformalForecaster(Forecaster):
         scores, calibrated = self._scores(data, future_df)  # -> (K, S_cal, H, C)
         self.levels_ = levels
         self.ids_ = list(panel.ids)
+        self.target_cols_ = list(panel.target_cols)
         self.scales_ = _naive_scales(panel)  # -> (S, C)
         self.half_widths_ = self._half_widths(scores, calibrated, panel)  # -> (S, H, C, L)
         self.n_scores_ = int(scores.shape[0] * (scores.shape[1] if self.pool_series else 1))
@@ -355,7 +356,7 @@ class ConformalForecaster(Forecaster):
         group = [id_col, "cutoff"] if with_cutoff else [id_col]
         step = pdf.groupby(group, sort=False)[time_col].rank(method="first").to_numpy() - 1
         row = pdf[id_col].map(rows).to_numpy()
-        targets = [c for c in _target_cols(self.base) if c in pdf.columns]
+        targets = self.target_cols_
         columns = [id_col, time_col, *(["cutoff"] if with_cutoff else [])]
         for t, target in enumerate(targets):
             point = pdf[target].to_numpy(dtype=np.float64)
@@ -396,6 +397,7 @@ class ConformalForecaster(Forecaster):
             "params": json.loads(json.dumps(params, default=_json_value)),
             "levels": list(self.levels_),
             "ids": [_json_value(i) for i in self.ids_],
+            "target_cols": self.target_cols_,
             "n_scores": self.n_scores_,
         }
         tensors = {
@@ -419,6 +421,7 @@ class ConformalForecaster(Forecaster):
         model.base_ = base
         model.levels_ = check_levels(config["levels"])
         model.ids_ = list(config["ids"])
+        model.target_cols_ = list(config["target_cols"])
         model.n_scores_ = int(config["n_scores"])
         model.half_widths_ = tensors["half_widths"].numpy()
         model.scales_ = tensors["scales"].numpy()
@@ -430,11 +433,6 @@ class ConformalForecaster(Forecaster):
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _target_cols(model: Forecaster) -> list[str]:
-    target = getattr(model, "target_col", "y")
-    return [target] if isinstance(target, str) else list(target)
 
 
 def _naive_scales(panel: Panel) -> np.ndarray:
