@@ -41,6 +41,7 @@ from tsforecast.data.frames import from_pandas, to_pandas
 from tsforecast.data.panel import Panel
 from tsforecast.errors import InputError, TsforecastWarning
 from tsforecast.estimators.base import FORMAT_VERSION, Capabilities, Forecaster
+from tsforecast.estimators.output import _observations
 
 __all__ = [
     "INTERVAL_MODES",
@@ -256,6 +257,10 @@ class ConformalForecaster(Forecaster):
             cal.lengths.to("cpu").numpy(), horizon, n_windows, step, None, check_refit(self.refit)
         )
         scores = np.full((n_windows, cal.n_series, horizon, cal.n_targets), np.nan)
+        flat = np.concatenate(
+            [cal.series_values(s)[:, : cal.n_targets] for s in range(cal.n_series)]
+        )
+        starts = np.r_[0, np.cumsum(cal.lengths.to("cpu").numpy())[:-1]].astype(np.int64)
         for group in plan.fit_groups:
             first = group[0]
             train = fold_panel(cal, plan.start_idx[:, first], plan.cutoff_idx[:, first])
@@ -273,17 +278,12 @@ class ConformalForecaster(Forecaster):
                 }
             )
             predicted, _ = to_pandas(model.predict_cutoffs(cal, pairs), "predict_cutoffs")
-            series_idx, fold_idx, step_idx = _positions(cal, plan.cutoff_idx, predicted)
+            series_idx, cutoff_pos, fold_idx, step_idx = _positions(cal, plan.cutoff_idx, predicted)
+            # the actual of each row: position cutoff + 1 + step of its series, in one gather
+            at = starts[series_idx] + cutoff_pos + 1 + step_idx
             for t, target in enumerate(cal.target_cols):
                 y_hat = predicted[target].to_numpy(dtype=np.float64)
-                y = np.array(
-                    [
-                        cal.series_values(int(s))[int(plan.cutoff_idx[s, k]) + 1 + int(h), t]
-                        for s, k, h in zip(series_idx, fold_idx, step_idx, strict=True)
-                    ],
-                    dtype=np.float64,
-                )
-                scores[fold_idx, series_idx, step_idx, t] = np.abs(y - y_hat)
+                scores[fold_idx, series_idx, step_idx, t] = np.abs(flat[at, t] - y_hat)
         if np.isnan(scores).any():
             msg = (
                 f"{int(np.isnan(scores).sum())} calibration errors are missing (a forecast or an "
@@ -449,29 +449,29 @@ def _naive_scales(panel: Panel) -> np.ndarray:
 
 def _positions(
     panel: Panel, cutoff_idx: np.ndarray, predicted: pd.DataFrame
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(series, calibration window, horizon step) of every row of a `predict_cutoffs` frame."""
-    rows = {i: s for s, i in enumerate(panel.ids)}
-    series_idx = predicted[panel.id_col].map(rows).to_numpy(dtype=np.int64)
-    cutoff_pos = np.empty(len(predicted), dtype=np.int64)
-    stamps = predicted["cutoff"].to_numpy()
-    for s in np.unique(series_idx):
-        mask = series_idx == s
-        cutoff_pos[mask] = panel.times[int(s)].get_indexer(pd.Index(stamps[mask]))
-    # window k of series s is the one whose cutoff position is cutoff_idx[s, k]
-    fold_idx = np.array(
-        [
-            int(np.searchsorted(cutoff_idx[s], c))
-            for s, c in zip(series_idx, cutoff_pos, strict=True)
-        ]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(series, cutoff position, calibration window, horizon step) of every row of a
+    `predict_cutoffs` frame."""
+    obs = _observations(panel)[["_id", "_time", "_series", "_position"]]
+    keys = pd.DataFrame(
+        {
+            "_id": predicted[panel.id_col].to_numpy(dtype=object),
+            "_time": predicted["cutoff"].to_numpy(),
+        }
     )
+    keys["_time"] = keys["_time"].astype(obs["_time"].dtype)
+    found = keys.merge(obs, on=["_id", "_time"], how="left", validate="many_to_one")
+    series_idx = found["_series"].to_numpy(dtype=np.int64)
+    cutoff_pos = found["_position"].to_numpy(dtype=np.int64)
+    # window k of series s is the one whose cutoff position is cutoff_idx[s, k]
+    fold_idx = (cutoff_idx[series_idx] < cutoff_pos[:, None]).sum(axis=1)
     step_idx = (
         predicted.groupby([panel.id_col, "cutoff"], sort=False)[panel.time_col]
         .rank(method="first")
         .to_numpy(dtype=np.int64)
         - 1
     )
-    return series_idx, fold_idx, step_idx
+    return series_idx, cutoff_pos, fold_idx, step_idx
 
 
 def _fold_future(
