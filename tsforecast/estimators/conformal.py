@@ -354,7 +354,10 @@ class ConformalForecaster(Forecaster):
         id_col, time_col = self.base.id_col, self.base.time_col  # type: ignore[attr-defined]
         rows, widths = self._widths_for(panel)
         group = [id_col, "cutoff"] if with_cutoff else [id_col]
-        step = pdf.groupby(group, sort=False)[time_col].rank(method="first").to_numpy() - 1
+        step = (
+            pdf.groupby(group, sort=False, observed=True)[time_col].rank(method="first").to_numpy()
+            - 1
+        )
         row = pdf[id_col].map(rows).to_numpy()
         targets = self.target_cols_
         columns = [id_col, time_col, *(["cutoff"] if with_cutoff else [])]
@@ -466,7 +469,7 @@ def _positions(
     # window k of series s is the one whose cutoff position is cutoff_idx[s, k]
     fold_idx = (cutoff_idx[series_idx] < cutoff_pos[:, None]).sum(axis=1)
     step_idx = (
-        predicted.groupby([panel.id_col, "cutoff"], sort=False)[panel.time_col]
+        predicted.groupby([panel.id_col, "cutoff"], sort=False, observed=True)[panel.time_col]
         .rank(method="first")
         .to_numpy(dtype=np.int64)
         - 1
