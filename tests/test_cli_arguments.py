@@ -80,6 +80,7 @@ def test_the_forecast_command_passes_the_api_arguments_to_forecast(
     data = write(tmp_path / "sales.csv", every_other_day())
     args = ["forecast", str(data), "-H", "4", "-m", "theta", "--levels", "80", "95"]
     args += ["--fill", "interpolate", "--freq", "D", "--season-length", "7", "--seed", "3"]
+    args += ["--intervals", "conformal"]
     assert main([*args, "--device", "cpu", "--out", str(tmp_path / "fc.csv")]) == 0
     assert seen == {
         "horizon": 4,
@@ -90,6 +91,7 @@ def test_the_forecast_command_passes_the_api_arguments_to_forecast(
         "freq": "D",
         "device": "cpu",
         "seed": 3,
+        "intervals": "conformal",
         "id_col": "unique_id",
         "time_col": "ds",
         "target_col": "y",
