@@ -94,9 +94,12 @@ def test_coverage_is_nominal_on_exchangeable_data() -> None:
 
 
 # --------------------------------------------------------------------------- no look-ahead
-def test_changing_values_after_a_cutoff_leaves_its_interval_unchanged() -> None:
+@pytest.mark.parametrize("refit", [True, False])
+def test_changing_values_after_a_cutoff_leaves_its_interval_unchanged(refit: bool) -> None:
     df = iid_panel(3, 80, seed=2)
-    kwargs = dict(horizon=4, n_windows=2, step=4, levels=(80, 95), intervals="conformal")
+    kwargs = dict(
+        horizon=4, n_windows=2, step=4, levels=(80, 95), intervals="conformal", refit=refit
+    )
     first = tsf.backtest(df, ["theta"], **kwargs).forecasts
     cutoff = first["cutoff"].min()
     changed = df.copy()
