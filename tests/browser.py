@@ -182,6 +182,15 @@ class Browser:
             raise BrowserError(msg)
         return result["result"].get("value")
 
+    def wait_until(self, condition: str, timeout_s: float = 60.0) -> None:
+        """Poll the JavaScript expression `condition` until it is true (a page's `ready` flag)."""
+        self.evaluate(
+            "new Promise((resolve, reject) => { const t0 = Date.now(); const wait = () => "
+            f"({condition}) ? resolve(true) : Date.now() - t0 > {timeout_s * 1000:.0f} ? "
+            f"reject(new Error('not true in time: ' + {json.dumps(condition)})) : "
+            "setTimeout(wait, 50); wait(); })"
+        )
+
     def screenshot(self, path: Path) -> Path:
         """Save a PNG of the whole page."""
         import base64

@@ -75,7 +75,7 @@ def test_the_page_inlines_the_packaged_assets(small: tuple[Any, pd.DataFrame]) -
     result, df = small
     page = render(result, history_df=df)
     assets = resources.files("tsforecast.report") / "assets"
-    for name in ("dashboard.js", "dashboard.css"):
+    for name in ("common.js", "dashboard.js", "dashboard.css"):
         assert (assets / name).read_text(encoding="utf-8") in page
     # every placeholder of the template is filled in
     placeholders = re.findall(r"\$\{\w+\}", (assets / "page.html").read_text(encoding="utf-8"))
@@ -268,12 +268,7 @@ def test_dashboard_in_headless_chromium(small: tuple[Any, pd.DataFrame], tmp_pat
     path = report(result, tmp_path / "dash.html", history_df=df)
     with Browser(width=1400, height=1000) as browser:
         browser.open(path)
-        assert browser.evaluate(
-            "new Promise((resolve, reject) => { const t0 = Date.now(); const wait = () => "
-            "window.tsfDashboard && window.tsfDashboard.ready ? resolve(true) : "
-            "Date.now() - t0 > 60000 ? reject(new Error('not ready')) : setTimeout(wait, 50);"
-            " wait(); })"
-        )
+        browser.wait_until("window.tsfDashboard && window.tsfDashboard.ready")
         # every plot holds data (the training section has a note: no neural model here)
         counts = browser.evaluate(
             "Object.fromEntries(['tsf-explorer', 'tsf-horizon', 'tsf-folds', 'tsf-coverage']"

@@ -6,8 +6,14 @@ columns, each target as its point forecast, and `T_lo_80` / `T_hi_80` ... when `
 The frame is validated once, here; the model (a registry name or an estimator object) is built
 through the registry with the call's arguments, checked against what it can use (a baseline
 refuses `future_df` and covariates), fitted, and asked for its forecasts. `model="auto"` is the
-`AutoForecaster` meta-estimator (see `tsforecast.estimators.auto`); what it measured and chose
-is kept in `attrs["auto_selection"]` of a pandas output. `time_budget_s` bounds the whole call.
+`AutoForecaster` meta-estimator (see `tsforecast.estimators.auto`). `time_budget_s` bounds the
+whole call.
+
+The output's `attrs` say how it was made (what `tsf.report(fc, ...)` draws): `settings` (model,
+horizon, levels, column names, time budget, seconds), `auto_selection` (what `auto` measured and
+chose) and `failures` (the series that fell back, as records). A polars frame has no `attrs` of
+its own, so a polars output carries the same dict as its attribute `attrs` (a polars operation
+returns a new frame without it; so does a pandas one that drops `attrs`).
 """
 
 from __future__ import annotations
@@ -125,7 +131,7 @@ def forecast(
     )
     estimator.fit(panel, future_df=future_df)
     out = estimator.predict(future_df=future_df)
-    return _annotate(out, estimator, time.perf_counter() - started)
+    return _annotate(out, estimator, model, horizon, time.perf_counter() - started)
 
 
 def _check_conformal(intervals: Any, levels: tuple[float, ...]) -> bool:
@@ -220,8 +226,11 @@ def _estimator_forecast(
     if levels:
         check_estimator_levels(estimator, levels)
     if isinstance(estimator, Forecaster):
+        started = time.perf_counter()
         estimator.fit(df, future_df=future_df)
-        return _annotate(estimator.predict(future_df=future_df), estimator, None)
+        out = estimator.predict(future_df=future_df)
+        label = type(estimator).__name__
+        return _annotate(out, estimator, label, horizon, time.perf_counter() - started)
     if future_df is None:
         estimator.fit(df)
         return estimator.predict()
@@ -229,23 +238,40 @@ def _estimator_forecast(
     return estimator.predict(future_df=future_df)
 
 
-def _annotate(out: Any, estimator: Any, seconds: float | None) -> Any:
-    """Warn about fallbacks; keep what `auto` chose and the failures on a pandas output."""
+def _annotate(out: Any, estimator: Any, model: str, horizon: int, seconds: float) -> Any:
+    """Warn about fallbacks; say in `out.attrs` how the forecast was made (see the module doc)."""
     failures = getattr(estimator, "failures_", None)
     if isinstance(failures, pd.DataFrame) and not failures.empty:
         shown = failures.head(5).to_dict("records")
         warnings.warn(
             f"{len(failures)} series fell back to seasonal naive (or naive); first: {shown}. "
-            "The forecast frame's `attrs['failures']` lists every one (pandas output).",
+            "The forecast frame's `attrs['failures']` lists every one.",
             TsforecastWarning,
             stacklevel=3,
         )
+    target = getattr(estimator, "target_col", "y")
+    estimator_levels = getattr(estimator, "levels", None) or ()
+    settings = {
+        "model": model,
+        "horizon": horizon,
+        "levels": [int(v) if float(v).is_integer() else v for v in estimator_levels],
+        "id_col": getattr(estimator, "id_col", "unique_id"),
+        "time_col": getattr(estimator, "time_col", "ds"),
+        "target_cols": [target] if isinstance(target, str) else list(target),
+        "time_budget_s": getattr(estimator, "time_budget_s", None),
+        "seconds": seconds,
+    }
+    attrs: dict[str, Any] = {"settings": settings}
+    selection = getattr(estimator, "selection_", None)
+    if selection is not None:
+        selection.seconds = seconds
+        attrs["auto_selection"] = selection
+    if isinstance(failures, pd.DataFrame):
+        # records, not a frame: pandas compares `attrs` when it concatenates or prints a frame,
+        # and a frame inside them makes that comparison raise ("truth value is ambiguous")
+        attrs["failures"] = failures.to_dict("records")
     if isinstance(out, pd.DataFrame):
-        selection = getattr(estimator, "selection_", None)
-        if selection is not None:
-            if seconds is not None:
-                selection.seconds = seconds
-            out.attrs["auto_selection"] = selection
-        if isinstance(failures, pd.DataFrame):
-            out.attrs["failures"] = failures
+        out.attrs.update(attrs)
+    else:
+        out.attrs = attrs  # a polars frame: no attrs of its own, the same dict as an attribute
     return out

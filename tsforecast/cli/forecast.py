@@ -2,7 +2,8 @@
 
 The arguments are those of `tsforecast.forecast()` (model, levels, season length, fill, freq,
 device, seed, column names), checked before any data is read. The forecasts go to `--out`
-(.csv or .parquet, written atomically) or to stdout as CSV.
+(.csv or .parquet, written atomically) or to stdout as CSV; `--report x.html` also writes the
+forecast's page (`tsforecast.report` of the forecast, with the data as its history).
 """
 
 from __future__ import annotations
@@ -64,6 +65,9 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     if args.out is not None and Path(args.out).suffix.lower() not in DATA_SUFFIXES:
         msg = f"`--out` must end in .csv or .parquet, got {args.out!r}."
         raise InputError(msg)
+    if args.report is not None and Path(args.report).suffix.lower() not in (".html", ".htm"):
+        msg = f"`--report` must end in .html, got {args.report!r}; e.g. dashboards/forecast.html."
+        raise InputError(msg)
     kwargs = forecast_kwargs(args)
     frame, id_col, time_col, targets, season = _forecast_data(args)
     if kwargs["season_length"] is None:
@@ -76,6 +80,10 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     out = forecast(frame, horizon, **kwargs)
     took = time.perf_counter() - started
+    if args.report is not None:
+        from tsforecast.report import report
+
+        print(f"report: {report(out, args.report, history_df=frame)}", file=sys.stderr)
     if args.out is None:
         out.to_csv(sys.stdout, index=False)
         return 0

@@ -83,6 +83,9 @@ def _add_forecast(commands: argparse._SubParsersAction) -> None:
     fc.add_argument("--model", "-m", default="auto", help="model name (default: auto)")
     fc.add_argument("--out", "-o", help="write the forecasts here (.csv or .parquet); else stdout")
     fc.add_argument(
+        "--report", help="also write the forecast's HTML page here (history, intervals, choice)"
+    )
+    fc.add_argument(
         "--levels", type=float, nargs="*", default=[], help="interval levels in %%, e.g. 80 95"
     )
     fc.add_argument("--id-col", help="series id column (default: unique_id)")

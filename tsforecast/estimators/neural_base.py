@@ -93,7 +93,7 @@ class NeuralForecaster(Forecaster):
         season_length: int | None = None,
         max_steps: int | None = None,
         batch_size: int | None = None,
-        learning_rate: float = 3e-3,
+        learning_rate: float | None = None,
         weight_decay: float = 1e-4,
         lr_schedule: str = "cosine",
         val_size: int | None = None,

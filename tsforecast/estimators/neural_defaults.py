@@ -2,7 +2,14 @@
 
 `check_params` refuses a value that cannot work (at `set_params`, `fit` and the registry's
 `build`, before any data is read). `resolve_params` fills every size left as None from the
-panel at `fit`; the result is what the model records in `params_`.
+panel and the device at `fit`; the result is what the model records in `params_`.
+
+Device-aware defaults: a GPU's throughput keeps growing with the batch up to a few thousand
+windows, while a CPU's is flat past a few hundred, so the default batch is capped at 4,096 windows
+on CUDA and 256 elsewhere, and the default learning rate (3e-3 at batch 256) grows with the square
+root of the batch above 256 (at most 1e-2), the usual scaling for Adam-type optimisers. On CUDA
+with a time budget the default run has no step cap: the budget (and early stopping) ends it, as a
+cap sized for a CPU would end a GPU run long before its budget.
 """
 
 from __future__ import annotations
@@ -29,9 +36,16 @@ __all__ = [
     "default_val_size",
     "network_sizes",
     "resolve_params",
+    "training_sizes",
 ]
 
 LOSSES = ("mae", "mse", "huber")
+BASE_LEARNING_RATE = 3e-3  # at a batch of BASE_BATCH windows
+BASE_BATCH = 256
+MAX_LEARNING_RATE = 1e-2
+MAX_CUDA_BATCH = 4096
+# a step count no budgeted GPU run reaches: the time budget or early stopping ends it first
+UNCAPPED_STEPS = 10_000_000
 SCALERS = ("standard", "robust", "none")
 
 
@@ -56,6 +70,15 @@ def check_params(params: Mapping[str, Any]) -> None:
         raise InputError(msg)
     if params["scaler"] not in SCALERS:
         msg = f"`scaler` must be one of {list(SCALERS)}, got {params['scaler']!r}."
+        raise InputError(msg)
+    rate = params["learning_rate"]
+    if rate is not None and not (
+        isinstance(rate, numbers.Real) and not isinstance(rate, bool) and 0.0 < float(rate) < 1.0
+    ):
+        msg = (
+            "`learning_rate` must be a number in (0, 1) or None (sized to the batch), "
+            f"got {rate!r}."
+        )
         raise InputError(msg)
     check_levels(params["levels"])
     check_seed(params["seed"])
@@ -97,22 +120,44 @@ def resolve_params(params: Mapping[str, Any], panel: Panel, season: int) -> dict
     hidden_size = params["hidden_size"]
     if hidden_size is None:
         hidden_size = 32 if n_windows_guess < 2_000 else 64 if n_windows_guess < 20_000 else 128
-    batch_size = params["batch_size"] or int(min(256, max(16, n_windows_guess // 8)))
-    max_steps = params["max_steps"]
-    if max_steps is None:
-        # about 20 passes over small data, at most 1500 steps on big data
-        epochs_steps = 20 * max(1, n_windows_guess // batch_size)
-        max_steps = int(min(1500, max(200, epochs_steps)))
+    training = training_sizes(n_windows_guess, resolve_device(params["device"]).type, params)
+    max_steps = training["max_steps"]
     eval_every = params["eval_every"] or max(10, min(100, max_steps // 20))
     return {
         "input_size": int(input_size),
         "hidden_size": int(hidden_size),
         "head_hidden_size": int(params["head_hidden_size"] or 2 * hidden_size),
         "patch_size": int(patch_size),
-        "batch_size": int(batch_size),
+        "batch_size": training["batch_size"],
         "max_steps": int(max_steps),
+        "learning_rate": training["learning_rate"],
         "eval_every": int(eval_every),
         "season_length": int(season),
+    }
+
+
+def training_sizes(n_windows: int, device_type: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    """Batch size, step cap and learning rate for about `n_windows` training windows on a
+    device of `device_type` ("cpu", "cuda", "mps"), those given in `params` kept as they are."""
+    on_cuda = device_type == "cuda"
+    batch_cap = MAX_CUDA_BATCH if on_cuda else BASE_BATCH
+    batch_size = int(params["batch_size"] or min(batch_cap, max(16, n_windows // 8)))
+    max_steps = params["max_steps"]
+    if max_steps is None:
+        if on_cuda and params["time_budget_s"] is not None:
+            max_steps = UNCAPPED_STEPS
+        else:
+            # about 20 passes over small data, at most 1500 steps on big data
+            epochs_steps = 20 * max(1, n_windows // batch_size)
+            max_steps = int(min(1500, max(200, epochs_steps)))
+    learning_rate = params["learning_rate"]
+    if learning_rate is None:
+        scale = math.sqrt(max(1.0, batch_size / BASE_BATCH))
+        learning_rate = min(MAX_LEARNING_RATE, BASE_LEARNING_RATE * scale)
+    return {
+        "batch_size": batch_size,
+        "max_steps": int(max_steps),
+        "learning_rate": float(learning_rate),
     }
 
 

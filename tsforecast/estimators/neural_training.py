@@ -64,7 +64,7 @@ def training_config(
     return TrainingConfig(
         max_steps=resolved["max_steps"],
         batch_size=resolved["batch_size"],
-        learning_rate=float(params["learning_rate"]),
+        learning_rate=float(resolved["learning_rate"]),
         weight_decay=float(params["weight_decay"]),
         warmup_steps=min(50, resolved["max_steps"] // 10),
         lr_schedule=params["lr_schedule"],

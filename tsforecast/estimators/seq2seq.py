@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from tsforecast.data.panel import Panel
+from tsforecast.devices import resolve_device
 from tsforecast.errors import InputError
 from tsforecast.estimators.neural_base import NeuralForecaster
 from tsforecast.estimators.neural_defaults import network_sizes
@@ -51,7 +52,7 @@ class Seq2SeqForecaster(NeuralForecaster):
         season_length: int | None = None,
         max_steps: int | None = None,
         batch_size: int | None = None,
-        learning_rate: float = 3e-3,
+        learning_rate: float | None = None,
         weight_decay: float = 1e-4,
         lr_schedule: str = "cosine",
         val_size: int | None = None,
@@ -78,9 +79,10 @@ class Seq2SeqForecaster(NeuralForecaster):
 
     def _resolve_params(self, panel: Panel, season: int) -> dict[str, Any]:
         params = super()._resolve_params(panel, season)
-        if self.hidden_size is None:
+        if self.hidden_size is None and resolve_device(self.device).type != "cuda":
             # The decoder runs `horizon` recurrent steps (the encoder a handful of patches), so
-            # it dominates the cost: a narrower default keeps seq2seq affordable on a CPU.
+            # it dominates the cost: a narrower default keeps seq2seq affordable on a CPU (a GPU
+            # runs the wider default's recurrent matmuls at about the same speed).
             params["hidden_size"] = min(params["hidden_size"], 64)
             if self.head_hidden_size is None:
                 params["head_hidden_size"] = 2 * params["hidden_size"]

@@ -1,4 +1,4 @@
-"""Backtest result -> one self-contained, offline plotly HTML dashboard.
+"""Backtest result or forecast -> one self-contained, offline plotly HTML dashboard.
 
 `report(result, path)` writes a single HTML file with plotly.js inlined (no CDN, no request
 to any network: it opens from a USB stick on a plane) holding:
@@ -29,8 +29,16 @@ series' first cutoff. Size: plotly.js (~4.8 MB) + the history (~2 MB for M4 Hour
 Every file is written atomically (`tsforecast.atomic`): to a temporary file in the same folder,
 then `os.replace`d, so a reader never sees half a dashboard.
 
+`report(fc, path, history_df=df)` of what `tsforecast.forecast()` returns (pandas or polars)
+writes the forecast page instead: per series (a search box and a picker that lists 500 at a
+time), its history, the forecast and a band per interval level, one plot per target; what made
+it (the model, and for `auto` the candidates' inner MASE, the combinations, the choice, the
+excluded series and the time budget, from `fc.attrs`) and the series that fell back. With many
+series the history kept per series shrinks so that the page stays near 20 MB (10,000 series).
+
 Layout: `collect` turns a result into the page's data (`reading`, `tables`, `series` do the
-parts, `encode` writes numbers and JSON), `page` fills the HTML template of `assets/`.
+parts, `encode` writes numbers and JSON), `page` fills the HTML template of `assets/`;
+`forecast` and `forecast_page` do the same for a forecast, with the same blobs (`series`).
 """
 
 from __future__ import annotations
@@ -46,6 +54,8 @@ from tsforecast.atomic import atomic_path as atomic_path
 from tsforecast.atomic import write_atomic
 from tsforecast.errors import InputError, TsforecastWarning
 from tsforecast.report.collect import dashboard_data
+from tsforecast.report.forecast import forecast_data, is_forecast_frame
+from tsforecast.report.forecast_page import build_forecast_page, default_forecast_title
 from tsforecast.report.page import build_page, default_title
 
 __all__ = ["SIZE_BUDGET_MB", "render", "report"]
@@ -60,15 +70,18 @@ def report(
     *,
     history_df: Any | None = None,
     title: str | None = None,
-    max_history: int | None = 5000,
+    max_history: int | str | None = "auto",
 ) -> Path:
-    """Write the dashboard of a backtest `result` to `path` (HTML) and return the path.
+    """Write the dashboard of a backtest `result` or a forecast to `path` (HTML); return the path.
 
     `result` is what `tsforecast.backtest` returns (forecasts, metrics, metrics_by, leaderboard,
-    failures, settings). The past of each series is drawn from `history_df` (the frame the
-    backtest ran on) or, when not given, from the result's own copy of it; without either only
-    the actuals of the forecast windows are drawn. `max_history` bounds the history kept per
-    series (steps before its first cutoff; None keeps all).
+    failures, settings), or the frame `tsforecast.forecast` returns. The past of each series is
+    drawn from `history_df` (the frame the backtest or forecast ran on; for a forecast it must
+    hold the same series and targets) or, for a backtest, from the result's own copy of it;
+    without either, a backtest shows the actuals of its windows and a forecast its future only
+    (the page says so). `max_history` bounds the history kept per series (steps before its
+    first forecast; None keeps all); "auto" keeps 5000, fewer for a forecast of so many series
+    that the page would grow past ~20 MB.
     """
     target = Path(path)
     if target.suffix.lower() not in (".html", ".htm"):
@@ -84,25 +97,41 @@ def render(
     *,
     history_df: Any | None = None,
     title: str | None = None,
-    max_history: int | None = 5000,
+    max_history: int | str | None = "auto",
 ) -> str:
     """The dashboard of `result` as one HTML string (see `report`)."""
     return _render(result, history_df, title, max_history)
 
 
-def _render(result: Any, history_df: Any | None, title: str | None, max_history: int | None) -> str:
-    if max_history is not None and (
+def _render(
+    result: Any, history_df: Any | None, title: str | None, max_history: int | str | None
+) -> str:
+    if max_history not in (None, "auto") and (
         isinstance(max_history, bool) or not isinstance(max_history, int) or max_history < 0
     ):
-        msg = f"`max_history` must be a non-negative integer or None, got {max_history!r}."
+        msg = f"`max_history` must be a non-negative integer, 'auto' or None, got {max_history!r}."
         raise InputError(msg)
-    data = dashboard_data(result, history_df, max_history)
-    page = build_page(data, title or default_title(data["settings"]))
+    if is_forecast_frame(result):
+        data = forecast_data(result, history_df, max_history)
+        page = build_forecast_page(data, title or default_forecast_title(data))
+        n_models = 1
+    elif getattr(result, "forecasts", None) is not None:
+        kept = 5000 if max_history == "auto" else max_history
+        data = dashboard_data(result, history_df, kept)  # type: ignore[arg-type]
+        page = build_page(data, title or default_title(data["settings"]))
+        n_models = len(data["models"])
+    else:
+        msg = (
+            f"`result` must be what `tsforecast.backtest(...)` returns (a backtest result with a "
+            f"`forecasts` frame) or what `tsforecast.forecast(...)` returns (a pandas or polars "
+            f"frame), got {type(result).__name__}."
+        )
+        raise InputError(msg)
     size_mb = len(page.encode("utf-8")) / 1e6
     if size_mb > SIZE_BUDGET_MB:
         warnings.warn(
             f"the dashboard is {size_mb:.1f} MB, over the {SIZE_BUDGET_MB} MB that browsers open "
-            f"comfortably ({len(data['series_ids'])} series x {len(data['models'])} models); "
+            f"comfortably ({len(data['series_ids'])} series x {n_models} models); "
             "pass a smaller `max_history`, fewer `levels`, or report a subset of the series.",
             TsforecastWarning,
             stacklevel=3,  # _render <- render/report <- the user's line

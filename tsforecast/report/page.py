@@ -22,7 +22,14 @@ import pandas as pd
 
 from tsforecast.report.encode import json_safe, json_scalar, script_json, to_float
 
-__all__ = ["asset", "build_page", "default_title"]
+__all__ = [
+    "asset",
+    "build_page",
+    "default_title",
+    "failures_html",
+    "format_number",
+    "settings_html",
+]
 
 # Metrics where a larger value is better (nothing to highlight as "lowest is best").
 _HIGHER_IS_BETTER = re.compile(r"^coverage")
@@ -72,11 +79,12 @@ def build_page(data: dict[str, Any], title: str) -> str:
         facts=html.escape(" · ".join(facts)),
         target_control=target_control,
         leaderboard=_leaderboard_html(data["leaderboard"]),
-        run=_settings_html(data["settings"]) + _failures_html(data["failures"]),
+        run=settings_html(data["settings"]) + failures_html(data["failures"]),
         meta=script_json(_meta(data)),
         blobs=blobs,
         css=asset("dashboard.css"),
         plotly=get_plotlyjs(),
+        common_js=asset("common.js"),
         js=asset("dashboard.js"),
     )
 
@@ -136,7 +144,7 @@ def _leaderboard_html(board: pd.DataFrame | None) -> str:
         cells = []
         for k, value in enumerate(row):
             if numeric[k]:
-                text = _format_number(value)
+                text = format_number(value)
                 css = ' class="num best"' if k in best and value == best[k] else ' class="num"'
             else:
                 text, css = html.escape(str(json_scalar(value))), ""
@@ -150,7 +158,7 @@ def _leaderboard_html(board: pd.DataFrame | None) -> str:
     )
 
 
-def _format_number(value: Any) -> str:
+def format_number(value: Any) -> str:
     number = to_float(value)
     if number is None:
         return "–"
@@ -159,7 +167,7 @@ def _format_number(value: Any) -> str:
     return f"{number:,.4g}" if abs(number) >= 1000 else f"{number:.4g}"
 
 
-def _settings_html(settings: dict[str, Any]) -> str:
+def settings_html(settings: dict[str, Any]) -> str:
     if not settings:
         return '<p class="muted">The result carries no settings.</p>'
     rows = "".join(
@@ -174,7 +182,7 @@ def _short(value: Any, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _failures_html(failures: pd.DataFrame | None, limit: int = 200) -> str:
+def failures_html(failures: pd.DataFrame | None, limit: int = 200) -> str:
     if failures is None or failures.empty:
         return "<h3>Fallbacks</h3><p>None: every model fitted every series.</p>"
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in failures.columns)
