@@ -301,6 +301,7 @@ def test_auto_with_conformal_intervals_keeps_what_it_chose() -> None:
         data.df, 6, levels=(80,), intervals="conformal", candidates=["naive", "seasonal_naive"]
     )
     assert set(fc.attrs["auto_selection"].chosen) <= {"naive", "seasonal_naive"}
+    assert fc.attrs["settings"]["intervals"] == "conformal"
     assert (fc["y_hi_80"] > fc["y_lo_80"]).all()
 
 

@@ -238,6 +238,12 @@ def _estimator_forecast(
     return estimator.predict(future_df=future_df)
 
 
+def _is_conformal(estimator: Any) -> bool:
+    from tsforecast.estimators.conformal import ConformalForecaster
+
+    return isinstance(estimator, ConformalForecaster)
+
+
 def _annotate(out: Any, estimator: Any, model: str, horizon: int, seconds: float) -> Any:
     """Warn about fallbacks; say in `out.attrs` how the forecast was made (see the module doc)."""
     failures = getattr(estimator, "failures_", None)
@@ -259,6 +265,7 @@ def _annotate(out: Any, estimator: Any, model: str, horizon: int, seconds: float
         "time_col": getattr(estimator, "time_col", "ds"),
         "target_cols": [target] if isinstance(target, str) else list(target),
         "time_budget_s": getattr(estimator, "time_budget_s", None),
+        "intervals": "conformal" if _is_conformal(estimator) else "model",
         "seconds": seconds,
     }
     attrs: dict[str, Any] = {"settings": settings}

@@ -54,6 +54,9 @@ __all__ = [
 # `intervals=` of forecast(), backtest(), the configs and the CLI: the model's own or conformal.
 INTERVAL_MODES = ("model", "conformal")
 
+# read from the base model (the wrapper has no such parameters of its own)
+_BASE_SETTINGS = ("id_col", "time_col", "target_col", "freq", "fill", "time_budget_s")
+
 
 def check_intervals(intervals: Any, what: str = "intervals") -> str:
     """`intervals` as one of INTERVAL_MODES, or `InputError` naming the closest one."""
@@ -133,9 +136,10 @@ class ConformalForecaster(Forecaster):
         return Capabilities(caps.multivariate, caps.past_covariates, caps.future_covariates, True)
 
     def __getattr__(self, name: str) -> Any:
-        # the frame settings (id_col, time_col, target_col, freq, fill) are the base's
+        # the frame settings (id_col, time_col, target_col, freq, fill) and the time budget
+        # are the base's
         base = self.__dict__.get("base")
-        if base is not None and name in ("id_col", "time_col", "target_col", "freq", "fill"):
+        if base is not None and name in _BASE_SETTINGS:
             return getattr(base, name)
         raise AttributeError(name)
 
