@@ -63,6 +63,7 @@ def forecast(
     n_windows: int = 2,
     progress: bool | None = None,
     engine: Any = "local",
+    intervals: str = "model",
     **model_params: Any,
 ) -> Any:
     """Forecast `horizon` steps after the end of every series of `df`.
@@ -76,6 +77,8 @@ def forecast(
     `tsforecast.estimators.auto.default_time_budget`) and the other models none. `engine`
     ("local", "ray", "dask" or a `tsf.engines` object) fans a statistical model out by chunks of
     whole series, with the same forecasts; neural models and `auto` run in this process.
+    `intervals="conformal"` replaces the model's own intervals by conformal ones calibrated on
+    the last windows of each series (`tsforecast.estimators.conformal`; needs `levels`).
     """
     from tsforecast.engines import resolve_engine
 
@@ -90,7 +93,10 @@ def forecast(
     if season_length is not None:
         season_length = positive_int("season_length", season_length)
     target_cols = [target_col] if isinstance(target_col, str) else list(target_col)
+    conformal = _check_conformal(intervals, level_list)
     if not isinstance(model, str):
+        if conformal:
+            model = _conformal(model, level_list)
         return _estimator_forecast(model, df, future_df, horizon, level_list, model_params)
     registry.spec(model)  # an unknown name is refused before the frame is read
     shared: dict[str, Any] = {
@@ -120,6 +126,8 @@ def forecast(
         # the default call is bounded by a budget sized to the data
         n_obs = int(panel.lengths.sum().item())
         estimator.set_params(time_budget_s=default_time_budget(panel.n_series, n_obs))
+    if conformal:
+        estimator = _conformal(estimator, level_list)
     estimator.check_request(
         target_cols=panel.target_cols,
         past_covariates=panel.covariate_cols,
@@ -136,6 +144,33 @@ def forecast(
     estimator.fit(panel, future_df=future_df)
     out = estimator.predict(future_df=future_df)
     return _annotate(out, estimator, model, horizon, time.perf_counter() - started)
+
+
+def _check_conformal(intervals: Any, levels: tuple[float, ...]) -> bool:
+    """True for `intervals="conformal"` (refused without `levels`), False for "model"."""
+    from tsforecast.estimators.conformal import check_intervals
+
+    if check_intervals(intervals) == "model":
+        return False
+    if not levels:
+        msg = "`intervals='conformal'` needs `levels` (e.g. levels=(80, 95)); none were given."
+        raise InputError(msg)
+    return True
+
+
+def _conformal(model: Any, levels: tuple[float, ...]) -> Forecaster:
+    """`model` wrapped for conformal intervals at `levels` (a ConformalForecaster is kept)."""
+    from tsforecast.estimators.conformal import ConformalForecaster
+
+    if isinstance(model, ConformalForecaster):
+        return model
+    if not isinstance(model, Forecaster):
+        msg = (
+            "`intervals='conformal'` needs a tsforecast forecaster (a model name or a "
+            f"registered estimator), got {type(model).__name__}."
+        )
+        raise InputError(msg)
+    return ConformalForecaster(model, levels=levels)
 
 
 def _build(
@@ -215,6 +250,12 @@ def _estimator_forecast(
     return estimator.predict(future_df=future_df)
 
 
+def _is_conformal(estimator: Any) -> bool:
+    from tsforecast.estimators.conformal import ConformalForecaster
+
+    return isinstance(estimator, ConformalForecaster)
+
+
 def _annotate(
     out: Any,
     estimator: Any,
@@ -246,6 +287,7 @@ def _annotate(
         "time_col": getattr(estimator, "time_col", "ds"),
         "target_cols": [target] if isinstance(target, str) else list(target),
         "time_budget_s": getattr(estimator, "time_budget_s", None),
+        "intervals": "conformal" if _is_conformal(estimator) else "model",
         "seconds": seconds,
     }
     attrs: dict[str, Any] = {"settings": settings}
