@@ -81,6 +81,7 @@ def test_the_forecast_command_passes_the_api_arguments_to_forecast(
     args = ["forecast", str(data), "-H", "4", "-m", "theta", "--levels", "80", "95"]
     args += ["--fill", "interpolate", "--freq", "D", "--season-length", "7", "--seed", "3"]
     args += ["--engine", "dask"]
+    args += ["--intervals", "conformal"]
     assert main([*args, "--device", "cpu", "--out", str(tmp_path / "fc.csv")]) == 0
     assert seen == {
         "horizon": 4,
@@ -92,6 +93,7 @@ def test_the_forecast_command_passes_the_api_arguments_to_forecast(
         "device": "cpu",
         "seed": 3,
         "engine": "dask",
+        "intervals": "conformal",
         "id_col": "unique_id",
         "time_col": "ds",
         "target_col": "y",

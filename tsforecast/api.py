@@ -21,7 +21,6 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Sequence
-from types import SimpleNamespace
 from typing import Any
 
 import pandas as pd
@@ -64,6 +63,7 @@ def forecast(
     n_windows: int = 2,
     progress: bool | None = None,
     engine: Any = "local",
+    intervals: str = "model",
     **model_params: Any,
 ) -> Any:
     """Forecast `horizon` steps after the end of every series of `df`.
@@ -77,6 +77,8 @@ def forecast(
     `tsforecast.estimators.auto.default_time_budget`) and the other models none. `engine`
     ("local", "ray", "dask" or a `tsf.engines` object) fans a statistical model out by chunks of
     whole series, with the same forecasts; neural models and `auto` run in this process.
+    `intervals="conformal"` replaces the model's own intervals by conformal ones calibrated on
+    the last windows of each series (`tsforecast.estimators.conformal`; needs `levels`).
     """
     from tsforecast.engines import resolve_engine
 
@@ -91,7 +93,10 @@ def forecast(
     if season_length is not None:
         season_length = positive_int("season_length", season_length)
     target_cols = [target_col] if isinstance(target_col, str) else list(target_col)
+    conformal = _check_conformal(intervals, level_list)
     if not isinstance(model, str):
+        if conformal:
+            model = _conformal(model, level_list)
         return _estimator_forecast(model, df, future_df, horizon, level_list, model_params)
     registry.spec(model)  # an unknown name is refused before the frame is read
     shared: dict[str, Any] = {
@@ -121,6 +126,8 @@ def forecast(
         # the default call is bounded by a budget sized to the data
         n_obs = int(panel.lengths.sum().item())
         estimator.set_params(time_budget_s=default_time_budget(panel.n_series, n_obs))
+    if conformal:
+        estimator = _conformal(estimator, level_list)
     estimator.check_request(
         target_cols=panel.target_cols,
         past_covariates=panel.covariate_cols,
@@ -132,10 +139,38 @@ def forecast(
 
     if not runner.is_local and fans_out(estimator):
         out, failures = fan_out_forecast(runner, estimator, panel)
-        return _annotate(out, SimpleNamespace(failures_=failures), None)
+        seconds = time.perf_counter() - started
+        return _annotate(out, estimator, model, horizon, seconds, failures=failures)
     estimator.fit(panel, future_df=future_df)
     out = estimator.predict(future_df=future_df)
     return _annotate(out, estimator, model, horizon, time.perf_counter() - started)
+
+
+def _check_conformal(intervals: Any, levels: tuple[float, ...]) -> bool:
+    """True for `intervals="conformal"` (refused without `levels`), False for "model"."""
+    from tsforecast.estimators.conformal import check_intervals
+
+    if check_intervals(intervals) == "model":
+        return False
+    if not levels:
+        msg = "`intervals='conformal'` needs `levels` (e.g. levels=(80, 95)); none were given."
+        raise InputError(msg)
+    return True
+
+
+def _conformal(model: Any, levels: tuple[float, ...]) -> Forecaster:
+    """`model` wrapped for conformal intervals at `levels` (a ConformalForecaster is kept)."""
+    from tsforecast.estimators.conformal import ConformalForecaster
+
+    if isinstance(model, ConformalForecaster):
+        return model
+    if not isinstance(model, Forecaster):
+        msg = (
+            "`intervals='conformal'` needs a tsforecast forecaster (a model name or a "
+            f"registered estimator), got {type(model).__name__}."
+        )
+        raise InputError(msg)
+    return ConformalForecaster(model, levels=levels)
 
 
 def _build(
@@ -215,9 +250,25 @@ def _estimator_forecast(
     return estimator.predict(future_df=future_df)
 
 
-def _annotate(out: Any, estimator: Any, model: str, horizon: int, seconds: float) -> Any:
-    """Warn about fallbacks; say in `out.attrs` how the forecast was made (see the module doc)."""
-    failures = getattr(estimator, "failures_", None)
+def _is_conformal(estimator: Any) -> bool:
+    from tsforecast.estimators.conformal import ConformalForecaster
+
+    return isinstance(estimator, ConformalForecaster)
+
+
+def _annotate(
+    out: Any,
+    estimator: Any,
+    model: str,
+    horizon: int,
+    seconds: float,
+    failures: pd.DataFrame | None = None,
+) -> Any:
+    """Warn about fallbacks; say in `out.attrs` how the forecast was made (see the module doc).
+
+    `failures`: the fallbacks when they were not recorded on `estimator` (a fanned-out fit)."""
+    if failures is None:
+        failures = getattr(estimator, "failures_", None)
     if isinstance(failures, pd.DataFrame) and not failures.empty:
         shown = failures.head(5).to_dict("records")
         warnings.warn(
@@ -236,6 +287,7 @@ def _annotate(out: Any, estimator: Any, model: str, horizon: int, seconds: float
         "time_col": getattr(estimator, "time_col", "ds"),
         "target_cols": [target] if isinstance(target, str) else list(target),
         "time_budget_s": getattr(estimator, "time_budget_s", None),
+        "intervals": "conformal" if _is_conformal(estimator) else "model",
         "seconds": seconds,
     }
     attrs: dict[str, Any] = {"settings": settings}

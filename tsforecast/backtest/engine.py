@@ -31,7 +31,7 @@ from tsforecast.backtest.folds import (
     plan_folds,
     targets_only,
 )
-from tsforecast.backtest.models import ModelRun, resolve_models
+from tsforecast.backtest.models import ModelRun, interval_modes, resolve_models, use_conformal
 from tsforecast.backtest.result import BacktestResult
 from tsforecast.backtest.scoring import (
     actuals_frame,
@@ -97,6 +97,7 @@ def backtest(
     device: str = "auto",
     seed: int = 0,
     engine: Any = "local",
+    intervals: str | dict[str, str] = "model",
 ) -> BacktestResult:
     """Rolling-origin backtest of `models` on every series of `df` (see the module docstring).
 
@@ -107,6 +108,9 @@ def backtest(
     and `seed` go to the neural models. `engine` ("local", "ray", "dask" or a
     `tsf.engines` object) fans the statistical models out by chunks of whole series, with the
     same results; the neural models train in this process (`tsforecast.engines`).
+    `intervals` is "model" (each model's own intervals), "conformal"
+    (`tsforecast.estimators.conformal`, calibrated inside each fold's training part) or a dict
+    {model label: mode}.
     """
     from tsforecast.engines import resolve_engine
     from tsforecast.stats import resolve_n_jobs
@@ -139,6 +143,7 @@ def backtest(
         engine=runner.name,
     )
     runs = resolve_models(models, settings.shared())
+    settings.intervals = interval_modes(intervals, runs, settings.levels)
     # internal callers (auto's inner backtest) pass the Panel they validated already
     panel = df if isinstance(df, Panel) else _validated(df, settings)
     _check_requests(runs, panel, settings.levels)
@@ -157,6 +162,7 @@ def backtest(
         settings.season_length = _first_fold_season(panel, settings)
         for run in runs:
             run.set_season(settings.season_length)
+    use_conformal(runs, settings.intervals, settings.levels)
     return _run_all(runs, panel, plan, settings, runner)
 
 

@@ -12,7 +12,14 @@ from tsforecast.errors import InputError
 from tsforecast.estimators import registry
 from tsforecast.estimators.base import Forecaster
 
-__all__ = ["ModelRun", "check_estimator_horizon", "check_estimator_levels", "resolve_models"]
+__all__ = [
+    "ModelRun",
+    "check_estimator_horizon",
+    "check_estimator_levels",
+    "interval_modes",
+    "resolve_models",
+    "use_conformal",
+]
 
 
 @dataclass
@@ -109,3 +116,43 @@ def _resolve_one(item: Any, shared: dict[str, Any]) -> ModelRun:
         "or an object with `fit(df)` and `predict(history_df)`."
     )
     raise InputError(msg)
+
+
+def interval_modes(intervals: Any, runs: list[ModelRun], levels: Sequence[float]) -> dict[str, str]:
+    """`intervals` ("model", "conformal", or {model label: mode}) -> the mode of every run,
+    checked before any data is read."""
+    from tsforecast.estimators.conformal import check_intervals
+
+    labels = [run.label for run in runs]
+    if isinstance(intervals, dict):
+        unknown = [k for k in intervals if k not in labels]
+        if unknown:
+            msg = f"`intervals` names models {unknown} that are not in `models` ({labels})."
+            raise InputError(msg)
+        modes = {k: check_intervals(intervals.get(k, "model"), f"intervals[{k!r}]") for k in labels}
+    else:
+        mode = check_intervals(intervals)
+        modes = dict.fromkeys(labels, mode)
+    conformal = [k for k, m in modes.items() if m == "conformal"]
+    if conformal and not levels:
+        msg = f"conformal intervals for {conformal} need `levels` (e.g. levels=(80, 95))."
+        raise InputError(msg)
+    plain = [run.label for run in runs if run.prototype is None and modes[run.label] != "model"]
+    if plain:
+        msg = (
+            f"conformal intervals need tsforecast forecasters; {plain} are plain objects with "
+            "`fit` / `predict`: give them intervals='model'."
+        )
+        raise InputError(msg)
+    return modes
+
+
+def use_conformal(runs: list[ModelRun], modes: dict[str, str], levels: Sequence[float]) -> None:
+    """Wrap the runs whose mode is "conformal": every fit calibrates inside its training part."""
+    from tsforecast.estimators.conformal import ConformalForecaster
+
+    for run in runs:
+        model = run.prototype
+        if modes.get(run.label) == "conformal" and not isinstance(model, ConformalForecaster):
+            assert model is not None
+            run.prototype = ConformalForecaster(model, levels=tuple(levels))

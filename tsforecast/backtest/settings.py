@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from tsforecast.data.panel import Panel
@@ -33,6 +33,7 @@ class BacktestSettings:
     device: str
     seed: int
     engine: str = "local"  # the engine's name ("local", "ray", "dask")
+    intervals: dict[str, str] = field(default_factory=dict)  # model label -> "model"/"conformal"
 
     def shared(self) -> dict[str, Any]:
         """The arguments every model of the registry is built with."""

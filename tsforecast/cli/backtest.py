@@ -151,6 +151,7 @@ def backtest_kwargs(config: ExperimentConfig, data: LoadedData) -> dict[str, Any
         "device": config.device,
         "seed": config.seed,
         "engine": config.engine,
+        "intervals": bt.intervals,
     }
     return kwargs
 

@@ -23,6 +23,7 @@ A config names the data, the backtest and the models::
     season_length = 12               # defaults to the data set's season length
     levels = [80, 95]                # percentages
     metrics = ["smape", "mase", "mae"]
+    intervals = "conformal"          # "model" (default) | "conformal" | {ets = "conformal"}
 
     [models.seasonal_naive]          # one table per model; its keys are the model's parameters
     [models.lstm]
@@ -95,6 +96,7 @@ class BacktestConfig:
     refit: bool | int = True
     train_size: int | None = None
     n_jobs: int | None = None
+    intervals: str | dict[str, str] = "model"  # as `backtest(intervals=...)`
 
 
 @dataclass(frozen=True)
@@ -170,6 +172,7 @@ def parse_config(raw: Mapping[str, Any], source: str | Path) -> ExperimentConfig
         "progress": False,  # as `backtest()` builds them
     }
     models = parse_models(check, top.get("models"), shared)
+    _check_intervals(check, backtest, [m.name for m in models])
     return ExperimentConfig(
         name=name if name is not None else _stem_name(check),
         source=check.source,
@@ -197,6 +200,7 @@ _BACKTEST_KEYS = (
     "refit",
     "train_size",
     "n_jobs",
+    "intervals",
 )
 
 
@@ -274,7 +278,24 @@ def _backtest(check: Checker, raw: Any) -> BacktestConfig:
         refit=True if refit is None else refit,
         train_size=table.value("train_size", is_.is_positive_int, positive),
         n_jobs=table.checked("n_jobs", _n_jobs),
+        intervals=table.checked("intervals", _config_intervals) or "model",
     )
+
+
+def _check_intervals(check: Checker, backtest: BacktestConfig, labels: list[str]) -> None:
+    """`backtest.intervals` names only configured models, and conformal ones need levels."""
+    modes = backtest.intervals
+    if isinstance(modes, dict):
+        unknown = [k for k in modes if k not in labels]
+        if unknown:
+            msg = f"{check.source}: `backtest.intervals` names {unknown}, not in [models] {labels}."
+            raise ConfigError(msg)
+    conformal = "conformal" in (modes.values() if isinstance(modes, dict) else [modes])
+    if conformal and not backtest.levels:
+        msg = (
+            f"{check.source}: conformal `backtest.intervals` need `backtest.levels`, e.g. [80, 95]."
+        )
+        raise ConfigError(msg)
 
 
 def _metrics(check: Checker, table: Table) -> list[str] | None:
@@ -297,6 +318,15 @@ def _metrics(check: Checker, table: Table) -> list[str] | None:
 
 
 # --------------------------------------------------------------------------- value checks
+def _config_intervals(value: Any) -> str | dict[str, str]:
+    """`intervals` as `backtest(intervals=...)` takes it: a mode, or a table model -> mode."""
+    from tsforecast.estimators.conformal import check_intervals
+
+    if isinstance(value, dict):
+        return {str(k): check_intervals(v, f"intervals.{k}") for k, v in value.items()}
+    return check_intervals(value)
+
+
 def _config_levels(value: Any) -> tuple[float, ...]:
     """`levels` as `backtest(levels=...)` takes them: a TOML list of percentages."""
     if not isinstance(value, list):

@@ -22,6 +22,7 @@ from tsforecast.cli.config import check_freq
 from tsforecast.cli.data import DATA_SUFFIXES, read_table
 from tsforecast.errors import InputError
 from tsforecast.estimators import registry
+from tsforecast.estimators.conformal import check_intervals
 
 __all__ = ["cmd_forecast", "forecast_kwargs"]
 
@@ -38,6 +39,10 @@ def forecast_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     except InputError as error:
         raise InputError(f"`--freq`: {error}") from None
     registry.spec(args.model)  # an unknown name is refused with the closest registered one
+    intervals = check_intervals(getattr(args, "intervals", "model"), "--intervals")
+    if intervals == "conformal" and not levels:
+        msg = "`--intervals conformal` needs `--levels` (e.g. --levels 80 95)."
+        raise InputError(msg)
     return {
         "model": args.model,
         "levels": [int(v) if float(v).is_integer() else v for v in levels],
@@ -49,6 +54,7 @@ def forecast_kwargs(args: argparse.Namespace) -> dict[str, Any]:
         "device": args.device,
         "seed": check_seed(args.seed),
         "engine": args.engine,
+        "intervals": intervals,
     }
 
 

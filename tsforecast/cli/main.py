@@ -120,6 +120,11 @@ def _add_forecast(commands: argparse._SubParsersAction) -> None:
         default="local",
         help="where a statistical model runs: local processes, Ray or Dask (default: local)",
     )
+    fc.add_argument(
+        "--intervals",
+        default="model",
+        help="model (the model's own intervals, default) or conformal (needs --levels)",
+    )
     fc.set_defaults(run=_run_forecast)
 
 

@@ -174,6 +174,10 @@ def load(path: str | os.PathLike[str], device: Any = None) -> Forecaster:
     config, _ = read_model_folder(path, "tsforecast model")
     classes = {s.path.rpartition(":")[2]: s for s in REGISTRY.values()}
     name = config.get("class")
+    if name == "ConformalForecaster":  # a wrapper around any model, not a registered name
+        from tsforecast.estimators.conformal import ConformalForecaster
+
+        return ConformalForecaster._load(Path(path), device)
     if name not in classes:
         msg = f"{str(path)!r} holds a model of class {name!r}, which this version cannot read."
         raise InputError(msg)

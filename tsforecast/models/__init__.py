@@ -6,6 +6,7 @@ Model names (`"lstm"`, `"ets"`, ...) live in one registry, `tsforecast.estimator
 
 from __future__ import annotations
 
+from tsforecast.estimators.conformal import ConformalForecaster
 from tsforecast.estimators.neural import LSTMForecaster, NeuralForecaster, Seq2SeqForecaster
 from tsforecast.estimators.registry import REGISTRY, build, load, names, spec
 from tsforecast.estimators.statistical import (
@@ -22,6 +23,7 @@ from tsforecast.estimators.statistical import (
 __all__ = [
     "REGISTRY",
     "ARIMAForecaster",
+    "ConformalForecaster",
     "DriftForecaster",
     "ETSForecaster",
     "LSTMForecaster",

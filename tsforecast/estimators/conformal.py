@@ -1,0 +1,510 @@
+"""Split-conformal prediction intervals around any forecaster's point forecasts.
+
+`ConformalForecaster(base)` calibrates on rolling windows at the end of each series' training
+data (the backtest's fold plan, `tsforecast.backtest.folds`): for calibration window k the base
+model is fitted on the rows up to that window's cutoff only (`refit=True`: at every window;
+`refit=False`, the default: once, at the first window, later windows feeding it the newer
+history, as a backtest does), forecasts the `horizon` steps after the cutoff, and the absolute
+errors are the scores, per series, horizon step and target. The half-width at level L is the
+finite-sample conformal order statistic: the ceil((n + 1) L / 100)-th smallest of the n scores
+(not an interpolated quantile). The interval is `point -/+ half-width`, the point forecast that
+of the base model refitted on all the data.
+
+When ceil((n + 1) L / 100) > n no order statistic covers L: the half-width is then the largest
+score (finite, so no metric or plot meets an infinite bound) and a warning says how many windows
+the level needs; its coverage may fall short of L.
+
+`pool_series=True` pools the scores of all series (each divided by its series' in-sample MAE of
+the one-step naive forecast, and the half-width multiplied back): n = series x windows scores per
+step, for panels of short series where a series alone has too few windows.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import json
+import math
+import os
+import warnings
+from collections.abc import Sequence
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from tsforecast.checks import check_levels, level_tag, positive_int
+from tsforecast.data.frames import from_pandas, to_pandas
+from tsforecast.data.panel import Panel
+from tsforecast.errors import InputError, TsforecastWarning
+from tsforecast.estimators.base import FORMAT_VERSION, Capabilities, Forecaster
+from tsforecast.estimators.output import _observations
+
+__all__ = [
+    "INTERVAL_MODES",
+    "ConformalForecaster",
+    "check_intervals",
+    "conformal_half_widths",
+    "conformal_rank",
+]
+
+# `intervals=` of forecast(), backtest(), the configs and the CLI: the model's own or conformal.
+INTERVAL_MODES = ("model", "conformal")
+
+# read from the base model (the wrapper has no such parameters of its own)
+_BASE_SETTINGS = ("id_col", "time_col", "target_col", "freq", "fill", "time_budget_s")
+
+
+def check_intervals(intervals: Any, what: str = "intervals") -> str:
+    """`intervals` as one of INTERVAL_MODES, or `InputError` naming the closest one."""
+    if isinstance(intervals, str) and intervals in INTERVAL_MODES:
+        return intervals
+    close = difflib.get_close_matches(str(intervals), INTERVAL_MODES, n=1)
+    hint = f" did you mean {close[0]!r}?" if close else ""
+    msg = f"`{what}` must be one of {list(INTERVAL_MODES)}, got {intervals!r};{hint}"
+    raise InputError(msg)
+
+
+def conformal_rank(n_scores: int, level: float) -> int:
+    """ceil((n + 1) * level / 100): the rank (1-based) of the score that bounds the interval.
+    Exact rational arithmetic: 0.95 * 20 must be 19, not 19.000000000000004."""
+    return math.ceil(Fraction(n_scores + 1) * Fraction(str(level)) / 100)
+
+
+def conformal_half_widths(scores: np.ndarray, levels: Sequence[float]) -> np.ndarray:
+    """scores: (n, ...) absolute errors, the calibration windows first -> (..., L) half-widths.
+
+    The half-width at level l is the conformal_rank(n, l)-th smallest score; when that rank
+    exceeds n, the largest score (see the module docstring; the caller warns).
+    """
+    n = scores.shape[0]
+    ordered = np.sort(scores, axis=0)  # -> (n, ...)
+    out = [ordered[min(conformal_rank(n, level), n) - 1] for level in levels]
+    return np.stack(out, axis=-1)  # -> (..., L)
+
+
+def min_windows(level: float) -> int:
+    """The fewest scores whose order statistic covers `level`: ceil((n + 1) l) <= n."""
+    n = 1
+    while conformal_rank(n, level) > n:
+        n += 1
+    return n
+
+
+class ConformalForecaster(Forecaster):
+    """Conformal intervals for `base` (any registered forecaster); see the module docstring.
+
+    base: the forecaster whose point forecasts are used (its own intervals are not computed).
+    levels: interval levels in percent (None: the base's `levels`).
+    n_windows: calibration windows per series (20 allows 95 %: it needs at least 19).
+    step: steps between calibration cutoffs (1: every step; windows overlap).
+    refit: True fits the base at every calibration cutoff, False once at the first, k every k.
+    pool_series: pool the (scaled) scores of all series instead of per series.
+    """
+
+    def __init__(
+        self,
+        base: Forecaster,
+        levels: Any = None,
+        n_windows: int = 20,
+        step: int = 1,
+        refit: bool | int = False,
+        pool_series: bool = False,
+    ) -> None:
+        self.base = base
+        self.levels = levels
+        self.n_windows = n_windows
+        self.step = step
+        self.refit = refit
+        self.pool_series = pool_series
+
+    # ------------------------------------------------------------------ the base's settings
+    @property
+    def model_name(self) -> str:  # type: ignore[override]
+        return str(getattr(self.base, "model_name", "") or type(self.base).__name__.lower())
+
+    @property
+    def horizon(self) -> int:
+        return int(self.base.horizon)  # type: ignore[attr-defined]
+
+    @property
+    def capabilities(self) -> Capabilities:  # type: ignore[override]
+        caps = self.base.capabilities
+        return Capabilities(caps.multivariate, caps.past_covariates, caps.future_covariates, True)
+
+    def __getattr__(self, name: str) -> Any:
+        # the frame settings (id_col, time_col, target_col, freq, fill) and the time budget
+        # are the base's
+        base = self.__dict__.get("base")
+        if base is not None and name in _BASE_SETTINGS:
+            return getattr(base, name)
+        raise AttributeError(name)
+
+    def check_request(  # type: ignore[override]
+        self,
+        *,
+        target_cols: Sequence[str] = ("y",),
+        past_covariates: Sequence[str] = (),
+        future_df: bool = False,
+        levels: Sequence[float] = (),
+        label: str | None = None,
+    ) -> None:
+        """The base's refusals, except intervals: this wrapper makes them."""
+        self.base.check_request(
+            target_cols=target_cols,
+            past_covariates=past_covariates,
+            future_df=future_df,
+            label=label or getattr(self.base, "model_name", None),
+        )
+
+    def _check_params(self) -> None:
+        from tsforecast.backtest.folds import check_refit
+
+        if not isinstance(self.base, Forecaster):
+            msg = (
+                "`base` of ConformalForecaster must be a tsforecast forecaster (a registered "
+                f"model such as `tsf.models.build('ets', horizon=24)`), got {type(self.base)!r}."
+            )
+            raise InputError(msg)
+        self.base._check_params()
+        check_levels(self.levels)
+        positive_int("n_windows", self.n_windows)
+        positive_int("step", self.step)
+        check_refit(self.refit)
+        if not isinstance(self.pool_series, bool):
+            msg = f"`pool_series` must be True or False, got {self.pool_series!r}."
+            raise InputError(msg)
+
+    def clone(self) -> ConformalForecaster:
+        params = {k: copy.deepcopy(v) for k, v in self.get_params().items() if k != "base"}
+        return type(self)(base=self.base.clone(), **params)
+
+    def _point_model(self) -> Forecaster:
+        """An unfitted copy of the base that makes point forecasts only."""
+        model = self.base.clone()
+        if "levels" in model.param_names():
+            model.set_params(levels=None)
+        return model
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, df: Any, future_df: Any | None = None) -> ConformalForecaster:
+        """Calibrate on the last windows of each series of `df`, then fit the base on all of it."""
+        from tsforecast.backtest.folds import targets_only
+
+        self._check_params()
+        levels = check_levels(self.levels if self.levels is not None else self.base.levels)  # type: ignore[attr-defined]
+        if not levels:
+            msg = "conformal intervals need `levels` (e.g. levels=(80, 95)); none were given."
+            raise InputError(msg)
+        panel = self.base._read(df, "df")
+        self.check_request(
+            target_cols=panel.target_cols,
+            past_covariates=panel.covariate_cols,
+            future_df=future_df is not None,
+        )
+        data = panel if self.base.capabilities.past_covariates else targets_only(panel)
+        scores, calibrated = self._scores(data, future_df)  # -> (K, S_cal, H, C)
+        self.levels_ = levels
+        self.ids_ = list(panel.ids)
+        self.target_cols_ = list(panel.target_cols)
+        self.scales_ = _naive_scales(panel)  # -> (S, C)
+        self.half_widths_ = self._half_widths(scores, calibrated, panel)  # -> (S, H, C, L)
+        self.n_scores_ = int(scores.shape[0] * (scores.shape[1] if self.pool_series else 1))
+        short = [lv for lv in levels if conformal_rank(self.n_scores_, lv) > self.n_scores_]
+        if short:
+            warnings.warn(
+                f"too few calibration windows for levels {short}: {self.n_scores_} scores per "
+                f"series and step, but level {short[-1]} needs n >= {min_windows(short[-1])} "
+                f"(ceil((n + 1) * level / 100) <= n); its half-width is the largest score and "
+                "may cover less than the level. Raise `n_windows` (or set `pool_series=True`).",
+                TsforecastWarning,
+                stacklevel=2,
+            )
+        base = self._point_model()
+        base.fit(data, future_df=future_df)
+        self.base_ = base
+        self.schema_ = panel.schema
+        found = getattr(base, "failures_", None)
+        if isinstance(found, pd.DataFrame):
+            self.failures_ = found
+        curve = getattr(base, "history_", None)
+        if isinstance(curve, list):
+            self.history_ = curve
+        if getattr(base, "selection_", None) is not None:  # what `auto` chose, for `attrs`
+            self.selection_ = base.selection_  # type: ignore[attr-defined]
+        return self
+
+    def _scores(self, panel: Panel, future_df: Any | None) -> tuple[np.ndarray, np.ndarray]:
+        """Absolute errors (K, S_cal, H, C) of the calibration windows, and the positions of
+        the series calibrated (the others are too short)."""
+        from tsforecast.backtest.folds import check_refit, fold_panel, min_length, plan_folds
+
+        horizon, n_windows, step = self.horizon, int(self.n_windows), int(self.step)
+        lengths = panel.lengths.to("cpu").numpy()
+        need = min_length(horizon, n_windows, step, None) + 1
+        calibrated = np.flatnonzero(lengths >= need)
+        short = [panel.ids[i] for i in np.flatnonzero(lengths < need)]
+        if short and (not self.pool_series or len(calibrated) == 0):
+            shown = [*short[:10], "..."] if len(short) > 10 else short
+            msg = (
+                f"{len(short)} series are shorter than the {need} values that {n_windows} "
+                f"calibration windows of horizon {horizon} (step {step}) need: {shown}; reduce "
+                "`n_windows` or `step`, or set `pool_series=True` (short series then take the "
+                "pooled half-widths)."
+            )
+            raise InputError(msg)
+        cal = panel if len(calibrated) == panel.n_series else panel.select(list(calibrated))
+        plan = plan_folds(
+            cal.lengths.to("cpu").numpy(), horizon, n_windows, step, None, check_refit(self.refit)
+        )
+        scores = np.full((n_windows, cal.n_series, horizon, cal.n_targets), np.nan)
+        flat = np.concatenate(
+            [cal.series_values(s)[:, : cal.n_targets] for s in range(cal.n_series)]
+        )
+        starts = np.r_[0, np.cumsum(cal.lengths.to("cpu").numpy())[:-1]].astype(np.int64)
+        for group in plan.fit_groups:
+            first = group[0]
+            train = fold_panel(cal, plan.start_idx[:, first], plan.cutoff_idx[:, first])
+            model = self._point_model()
+            fold_future = _fold_future(cal, plan.cutoff_idx[:, first], horizon, future_df)
+            model.fit(train, future_df=fold_future)
+            pairs = pd.DataFrame(
+                {
+                    cal.id_col: np.repeat(np.array(cal.ids, dtype=object), len(group)),
+                    "cutoff": [
+                        cal.times[s][plan.cutoff_idx[s, k]]
+                        for s in range(cal.n_series)
+                        for k in group
+                    ],
+                }
+            )
+            predicted, _ = to_pandas(model.predict_cutoffs(cal, pairs), "predict_cutoffs")
+            series_idx, cutoff_pos, fold_idx, step_idx = _positions(cal, plan.cutoff_idx, predicted)
+            # the actual of each row: position cutoff + 1 + step of its series, in one gather
+            at = starts[series_idx] + cutoff_pos + 1 + step_idx
+            for t, target in enumerate(cal.target_cols):
+                y_hat = predicted[target].to_numpy(dtype=np.float64)
+                scores[fold_idx, series_idx, step_idx, t] = np.abs(flat[at, t] - y_hat)
+        if np.isnan(scores).any():
+            msg = (
+                f"{int(np.isnan(scores).sum())} calibration errors are missing (a forecast or an "
+                "actual value is NaN); fill the gaps (`fill=`) before asking for conformal "
+                "intervals."
+            )
+            raise InputError(msg)
+        return scores, calibrated
+
+    def _half_widths(self, scores: np.ndarray, calibrated: np.ndarray, panel: Panel) -> np.ndarray:
+        """(S, H, C, L) half-widths for every series of `panel` from the scores (K, S_cal, H, C)."""
+        levels = self.levels_
+        if not self.pool_series:
+            return conformal_half_widths(scores, levels)  # -> (S, H, C, L)
+        scales = _naive_scales(panel)  # -> (S, C)
+        scaled = scores / scales[calibrated][None, :, None, :]  # -> (K, S_cal, H, C)
+        pooled = scaled.reshape(-1, *scaled.shape[2:])  # -> (K * S_cal, H, C)
+        unit = conformal_half_widths(pooled, levels)  # -> (H, C, L)
+        return unit[None] * scales[:, None, :, None]  # -> (S, H, C, L)
+
+    # ------------------------------------------------------------------ predict
+    def predict(self, history_df: Any | None = None, future_df: Any | None = None) -> Any:
+        """The base's forecasts after each series' end, with the calibrated intervals."""
+        self._check_fitted()
+        history = None if history_df is None else self._history(history_df)
+        out = self.base_.predict(history, future_df=future_df)
+        return self._with_intervals(out, history, with_cutoff=False)
+
+    def predict_cutoffs(self, df: Any, cutoffs: Any, future_df: Any | None = None) -> Any:
+        """The base's forecasts after each cutoff, with the intervals calibrated at `fit`."""
+        self._check_fitted()
+        panel = self._history(df)
+        out = self.base_.predict_cutoffs(panel, cutoffs, future_df=future_df)
+        return self._with_intervals(out, panel, with_cutoff=True)
+
+    def _history(self, df: Any) -> Panel:
+        from tsforecast.backtest.folds import targets_only
+
+        panel = self.base._read(df, "df")
+        return panel if self.base.capabilities.past_covariates else targets_only(panel)
+
+    def _widths_for(self, panel: Panel | None) -> tuple[dict[Any, int], np.ndarray]:
+        """(id -> row, half-widths (S', H, C, L)) covering every series of `panel`."""
+        rows = {i: s for s, i in enumerate(self.ids_)}
+        if panel is None:
+            return rows, self.half_widths_
+        new = [i for i in panel.ids if i not in rows]
+        if not new:
+            return rows, self.half_widths_
+        if not self.pool_series:
+            shown = [*new[:10], "..."] if len(new) > 10 else new
+            msg = (
+                f"conformal intervals are calibrated per series, and {len(new)} series were not "
+                f"in the training data: {shown}; fit on them, or use `pool_series=True`."
+            )
+            raise InputError(msg)
+        # pooled: the unit half-widths times the new series' own scale
+        unit = self.half_widths_[0] / self.scales_[0][None, :, None]  # -> (H, C, L)
+        positions = [panel.ids.index(i) for i in new]
+        scales = _naive_scales(panel)[positions]  # -> (N, C)
+        extra = unit[None] * scales[:, None, :, None]
+        for k, i in enumerate(new):
+            rows[i] = len(self.ids_) + k
+        return rows, np.concatenate([self.half_widths_, extra], axis=0)
+
+    def _with_intervals(self, out: Any, panel: Panel | None, with_cutoff: bool) -> Any:
+        pdf, kind = to_pandas(out, "the base model's forecasts")
+        id_col, time_col = self.base.id_col, self.base.time_col  # type: ignore[attr-defined]
+        rows, widths = self._widths_for(panel)
+        group = [id_col, "cutoff"] if with_cutoff else [id_col]
+        step = (
+            pdf.groupby(group, sort=False, observed=True)[time_col].rank(method="first").to_numpy()
+            - 1
+        )
+        row = pdf[id_col].map(rows).to_numpy()
+        targets = self.target_cols_
+        columns = [id_col, time_col, *(["cutoff"] if with_cutoff else [])]
+        for t, target in enumerate(targets):
+            point = pdf[target].to_numpy(dtype=np.float64)
+            columns.append(target)
+            for i, level in enumerate(self.levels_):
+                tag = level_tag(level)
+                half = widths[row.astype(np.int64), step.astype(np.int64), t, i]
+                pdf[f"{target}_lo_{tag}"] = point - half
+                pdf[f"{target}_hi_{tag}"] = point + half
+                columns += [f"{target}_lo_{tag}", f"{target}_hi_{tag}"]
+        rest = [c for c in pdf.columns if c not in columns and "_lo_" not in c and "_hi_" not in c]
+        from tsforecast.estimators.output import output_schema
+
+        schema = output_schema(panel) if panel is not None else self._schema()
+        return from_pandas(pdf[columns + rest], kind, schema=schema)
+
+    def _schema(self) -> Any:
+        schema = getattr(self, "schema_", None)
+        if schema is None:
+            return None
+        return schema.with_column("cutoff", like=self.base.time_col)  # type: ignore[attr-defined]
+
+    # ------------------------------------------------------------------ save / load
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """A folder with `config.json` (parameters, ids), the half-widths, and the fitted base
+        in `base/`, written under a temporary name and swapped into place."""
+        from safetensors.torch import save_file
+
+        from tsforecast.atomic import atomic_dir
+        from tsforecast.estimators.history import _json_value
+        from tsforecast.persistence import CONFIG_FILE, WEIGHTS_FILE
+
+        self._check_fitted()
+        params = {k: v for k, v in self.get_params().items() if k != "base"}
+        config = {
+            "format_version": FORMAT_VERSION,
+            "class": type(self).__name__,
+            "params": json.loads(json.dumps(params, default=_json_value)),
+            "levels": list(self.levels_),
+            "ids": [_json_value(i) for i in self.ids_],
+            "target_cols": self.target_cols_,
+            "n_scores": self.n_scores_,
+        }
+        tensors = {
+            "half_widths": torch.from_numpy(np.ascontiguousarray(self.half_widths_)),
+            "scales": torch.from_numpy(np.ascontiguousarray(self.scales_)),
+        }
+        with atomic_dir(path) as folder:
+            self.base_.save(folder / "base")
+            save_file(tensors, str(folder / WEIGHTS_FILE))
+            (folder / CONFIG_FILE).write_text(json.dumps(config, indent=1), encoding="utf-8")
+
+    @classmethod
+    def _load(cls, folder: Path, device: Any) -> ConformalForecaster:
+        from tsforecast.estimators import registry
+        from tsforecast.persistence import check_saved_format, read_model_folder
+
+        config, tensors = read_model_folder(folder, "tsforecast model")
+        check_saved_format(folder, config, cls.__name__, FORMAT_VERSION)
+        base = registry.load(folder / "base", device)
+        model = cls(base=base.clone(), **config["params"])
+        model.base_ = base
+        model.levels_ = check_levels(config["levels"])
+        model.ids_ = list(config["ids"])
+        model.target_cols_ = list(config["target_cols"])
+        model.n_scores_ = int(config["n_scores"])
+        model.half_widths_ = tensors["half_widths"].numpy()
+        model.scales_ = tensors["scales"].numpy()
+        model.schema_ = getattr(base, "schema_", None)
+        found = getattr(base, "failures_", None)
+        if isinstance(found, pd.DataFrame):
+            model.failures_ = found
+        return model
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _naive_scales(panel: Panel) -> np.ndarray:
+    """(S, C) in-sample MAE of the one-step naive forecast per series and target (1 where it is
+    0 or undefined: a constant or one-value series)."""
+    out = np.ones((panel.n_series, panel.n_targets))
+    for s in range(panel.n_series):
+        values = panel.series_values(s)[:, : panel.n_targets]
+        if len(values) > 1:
+            mae = np.nanmean(np.abs(np.diff(values, axis=0)), axis=0)
+            out[s] = np.where(np.isfinite(mae) & (mae > 0), mae, 1.0)
+    return out
+
+
+def _positions(
+    panel: Panel, cutoff_idx: np.ndarray, predicted: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(series, cutoff position, calibration window, horizon step) of every row of a
+    `predict_cutoffs` frame."""
+    obs = _observations(panel)[["_id", "_time", "_series", "_position"]]
+    keys = pd.DataFrame(
+        {
+            "_id": predicted[panel.id_col].to_numpy(dtype=object),
+            "_time": predicted["cutoff"].to_numpy(),
+        }
+    )
+    keys["_time"] = keys["_time"].astype(obs["_time"].dtype)
+    found = keys.merge(obs, on=["_id", "_time"], how="left", validate="many_to_one")
+    series_idx = found["_series"].to_numpy(dtype=np.int64)
+    cutoff_pos = found["_position"].to_numpy(dtype=np.int64)
+    # window k of series s is the one whose cutoff position is cutoff_idx[s, k]
+    fold_idx = (cutoff_idx[series_idx] < cutoff_pos[:, None]).sum(axis=1)
+    step_idx = (
+        predicted.groupby([panel.id_col, "cutoff"], sort=False, observed=True)[panel.time_col]
+        .rank(method="first")
+        .to_numpy(dtype=np.int64)
+        - 1
+    )
+    return series_idx, cutoff_pos, fold_idx, step_idx
+
+
+def _fold_future(
+    panel: Panel, cutoff_idx: np.ndarray, horizon: int, future_df: Any | None
+) -> Any | None:
+    """The known-future covariates of the `horizon` steps after each series' fold cutoff, read
+    from the panel itself (they are known in advance); None when the call has no `future_df`."""
+    if future_df is None:
+        return None
+    pdf, _ = to_pandas(future_df, "future_df")
+    id_col, time_col = panel.id_col, panel.time_col
+    cols = [c for c in pdf.columns if c not in (id_col, time_col)]
+    history = panel.to_pandas()
+    missing = [c for c in cols if c not in history.columns]
+    if missing:
+        msg = (
+            f"known-future covariates {missing} of `future_df` are missing from `df`; their "
+            "history is needed to calibrate conformal intervals."
+        )
+        raise InputError(msg)
+    lengths = panel.lengths.to("cpu").numpy()
+    starts = np.r_[0, np.cumsum(lengths)[:-1]]
+    take = np.concatenate(
+        [
+            start + int(c) + 1 + np.arange(horizon)
+            for start, c in zip(starts, cutoff_idx, strict=True)
+        ]
+    )
+    return history.iloc[take][[id_col, time_col, *cols]].reset_index(drop=True)
