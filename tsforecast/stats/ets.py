@@ -51,7 +51,7 @@ __all__ = ["Candidate", "ets_candidates", "ets_loglike", "ets_many"]
 _LOWER = np.array([1e-4, 1e-4, 1e-4, 0.8])  # alpha, beta*, gamma*, phi (statsmodels' box)
 _UPPER = np.array([1 - 1e-4, 1 - 1e-4, 1 - 1e-4, 0.98])
 _START = np.array([0.1, 0.1, 0.01 / 0.9, 0.98])  # statsmodels' start: beta 0.01, gamma 0.01
-_STEPS = np.array([0.2, 0.2, 0.2, -0.05])  # the initial simplex around the start
+_STEPS = np.array([0.05, 0.05, 0.05, -0.02])  # the initial simplex around the start
 _N_PATHS = 2000
 _NAMES = {None: "N", "add": "A", "mul": "M"}
 
@@ -160,73 +160,95 @@ class _Rows:
     season: np.ndarray  # (m, R): season[j] is the index for times = j mod m
 
 
-def _smooth(rows: _Rows, season: str | None) -> tuple[np.ndarray, np.ndarray]:
-    """Run the recursions; returns (yhat, e) (T, R), e = 0 and yhat = 1 past a row's end.
+def _active(lengths: np.ndarray, n_steps: int) -> np.ndarray:
+    """Rows still inside their series at each step, [T]: a prefix, the rows being sorted."""
+    return len(lengths) - np.searchsorted(lengths[::-1], np.arange(n_steps), side="right")
 
-    The states in `rows` end as each row's state after its last value.
+
+_BLOCK = 64  # time steps per block of the likelihood sums
+
+
+def _smooth(rows: _Rows, season: str | None, any_mul: bool) -> tuple[np.ndarray, ...]:
+    """Run the recursions; returns the sums over each row's steps (sse, sse_rel, log_sum) [R]
+    of e^2, (e / yhat)^2 and log|yhat| (the last two only when `any_mul`).
+
+    The states in `rows` end as each row's state after its last value. The loop costs a
+    fixed ~1.5 us per numpy call whatever the number of rows: the views on the active prefix
+    are only rebuilt when a row ends, and every operation writes into its output. yhat and e
+    go to a (block, R) buffer, summed once per block of steps: past its end a row has e = 0
+    and yhat = 1 there, which add nothing.
     """
     y, lengths = rows.y, rows.lengths
     n_steps, n_rows = y.shape
     m = rows.season.shape[0]
-    yhat = np.ones((n_steps, n_rows))
-    err = np.zeros((n_steps, n_rows))
-    # rows still inside their series at step t: a prefix of length active[t]
-    active = n_rows - np.searchsorted(lengths[::-1], np.arange(n_steps), side="right")
-    l, b, s_all = rows.level, rows.trend, rows.season
-    alpha, beta, gamma, phi, gstar = rows.alpha, rows.beta, rows.gamma, rows.phi, rows.gamma_star
-    phib, mu, tmp = np.empty(n_rows), np.empty(n_rows), np.empty(n_rows)
+    sse, sse_rel, log_sum = np.zeros(n_rows), np.zeros(n_rows), np.zeros(n_rows)
+    block_yhat, block_err = np.empty((_BLOCK, n_rows)), np.empty((_BLOCK, n_rows))
+    active = _active(lengths, n_steps)
+    phib, tmp = np.empty(n_rows), np.empty(n_rows)
+    k = -1
     for t in range(n_steps):
-        k = int(active[t])
-        s, yt, yh, e = s_all[t % m, :k], y[t, :k], yhat[t, :k], err[t, :k]
-        lk, bk, pk, mk, tk = l[:k], b[:k], phib[:k], mu[:k], tmp[:k]
-        np.multiply(phi[:k], bk, out=pk)
-        np.add(lk, pk, out=mk)
+        i = t % _BLOCK
+        if i == 0:
+            width = int(active[t])
+            block_yhat[:, :width] = 1.0
+            block_err[:, :width] = 0.0
+        if active[t] != k:
+            k = int(active[t])
+            lk, bk, pk, tk = rows.level[:k], rows.trend[:k], phib[:k], tmp[:k]
+            alpha, beta, gamma = rows.alpha[:k], rows.beta[:k], rows.gamma[:k]
+            phi, gstar, seasons = rows.phi[:k], rows.gamma_star[:k], rows.season[:, :k]
+        yt, yh, e = y[t, :k], block_yhat[i, :k], block_err[i, :k]
+        np.multiply(phi, bk, out=pk)
         if season == "mul":
-            np.multiply(mk, s, out=yh)
+            s = seasons[t % m]
+            np.add(lk, pk, out=lk)  # l <- mu
+            np.multiply(lk, s, out=yh)
             np.subtract(yt, yh, out=e)
             np.divide(e, s, out=tk)  # e / s
-            np.multiply(beta[:k], tk, out=bk)
+            np.multiply(beta, tk, out=bk)
             bk += pk
-            tk *= alpha[:k]
-            np.add(mk, tk, out=lk)
+            tk *= alpha
+            lk += tk  # l' = mu + alpha e / s
             np.divide(yt, lk, out=tk)
             tk -= s
-            tk *= gstar[:k]
+            tk *= gstar
             s += tk
         else:
+            np.add(lk, pk, out=lk)  # l <- mu
             if season == "add":
-                np.add(mk, s, out=yh)
+                s = seasons[t % m]
+                np.add(lk, s, out=yh)
             else:
-                yh[...] = mk
+                np.copyto(yh, lk)
             np.subtract(yt, yh, out=e)
-            np.multiply(beta[:k], e, out=bk)
+            np.multiply(beta, e, out=bk)
             bk += pk
-            np.multiply(alpha[:k], e, out=tk)
-            np.add(mk, tk, out=lk)
+            np.multiply(alpha, e, out=tk)
+            lk += tk
             if season == "add":
-                np.multiply(gamma[:k], e, out=tk)
+                np.multiply(gamma, e, out=tk)
                 s += tk
-    return yhat, err
+        if i == _BLOCK - 1 or t == n_steps - 1:
+            e_blk, yh_blk = block_err[: i + 1, :width], block_yhat[: i + 1, :width]
+            sse[:width] += np.einsum("tr,tr->r", e_blk, e_blk)
+            if any_mul:
+                rel = e_blk / yh_blk
+                sse_rel[:width] += np.einsum("tr,tr->r", rel, rel)
+                # statsmodels' guard against yhat = 0 in the multiplicative likelihood
+                yh_blk = np.abs(np.where(yh_blk == 0.0, 1e-32, yh_blk))
+                log_sum[:width] += np.log(yh_blk).sum(axis=0)
+    return sse, sse_rel, log_sum
 
 
 def _loglike(
-    yhat: np.ndarray, err: np.ndarray, lengths: np.ndarray, error_mul: np.ndarray
+    sums: tuple[np.ndarray, ...], lengths: np.ndarray, error_mul: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(log-likelihood [R], mean squared residual [R]) as statsmodels' `ETSModel.loglike`."""
+    """(log-likelihood [R], mean squared residual [R]) as statsmodels' `ETSModel.loglike`:
+    -n/2 (log(2 pi mean(r^2)) + 1) - [error M] sum log|yhat|."""
+    sse, sse_rel, log_sum = sums
     n = lengths.astype(np.float64)
-    mse = np.einsum("tr,tr->r", err, err) / n
-    out = np.empty(len(n))
-    add = ~error_mul
-    out[add] = -0.5 * n[add] * (np.log(2 * np.pi * mse[add]) + 1.0)
-    if error_mul.any():
-        yh = yhat[:, error_mul]
-        rel = err[:, error_mul] / yh
-        mse_rel = np.einsum("tr,tr->r", rel, rel) / n[error_mul]
-        yh = np.where(yh == 0.0, 1e-32, yh)  # statsmodels' guard; past a row's end yhat = 1
-        log_sum = np.log(np.abs(yh)).sum(axis=0)
-        nm = n[error_mul]
-        out[error_mul] = -0.5 * nm * (np.log(2 * np.pi * mse_rel) + 1.0) - log_sum
-        mse[error_mul] = mse_rel
+    mse = np.where(error_mul, sse_rel, sse) / n
+    out = -0.5 * n * (np.log(2 * np.pi * mse) + 1.0) - np.where(error_mul, log_sum, 0.0)
     out[~np.isfinite(out)] = -np.inf
     return out, mse
 
@@ -323,8 +345,9 @@ def _run(
         (1 - alpha) * gamma_star, gamma_star, phi, table.level[entries].copy(),
         table.trend[entries].copy(), table.seasonal[:, entries].copy(),
     )  # fmt: skip
-    yhat, err = _smooth(rows, table.season)
-    ll, mse = _loglike(yhat, err, lengths, table.error_mul[entries])
+    error_mul = table.error_mul[entries]
+    sums = _smooth(rows, table.season, bool(error_mul.any()))
+    ll, mse = _loglike(sums, lengths, error_mul)
     return ll, mse, rows, order
 
 

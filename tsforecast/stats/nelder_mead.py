@@ -37,6 +37,7 @@ class BatchedNelderMead:
         ftol: float = 1e-7,
         xtol: float = 1e-4,
         max_iter: int = 300,
+        restarts: int = 1,
     ) -> None:
         self.lower, self.upper = np.asarray(lower, float), np.asarray(upper, float)
         x0 = np.clip(np.asarray(x0, float), self.lower, self.upper)
@@ -48,6 +49,8 @@ class BatchedNelderMead:
             moved = x0[:, i] + steps[i]
             simplex[:, i + 1, i] = np.where(moved <= self.upper[i], moved, x0[:, i] - steps[i])
         self.simplex = np.clip(simplex, self.lower, self.upper)
+        self.steps = np.asarray(steps, float)
+        self.restarts_left = np.full(n_problems, restarts)
         self.values = np.full((n_problems, dim + 1), np.inf)
         self.active = np.ones(n_problems, dtype=bool)
         self.converged = np.zeros(n_problems, dtype=bool)
@@ -94,7 +97,7 @@ class BatchedNelderMead:
         if self._phase == "init":
             self.values[np.unique(self._rows)] = f.reshape(-1, self.dim + 1)
             self._sort_and_check()
-            self._phase = "reflect"
+            self._next_phase()
             return
         if self._phase == "reflect":
             self._after_reflection(f)
@@ -102,10 +105,24 @@ class BatchedNelderMead:
         if self._phase == "second":
             self._after_second(f)
             return
-        # shrink: the d non-best vertices of each shrunk problem were re-evaluated
+        # shrink or restart: the d non-best vertices of each problem were (re-)evaluated
         rows = np.unique(self._rows)
         self.values[rows, 1:] = f.reshape(-1, self.dim)
-        self._finish_iteration()
+        if self._phase == "restart":
+            self._sort_and_check()
+            self._next_phase()
+        else:
+            self._finish_iteration()
+
+    def _next_phase(self) -> None:
+        """Evaluate the fresh simplices of restarted problems first, then reflect."""
+        again = self._restart_rows
+        if again.size:
+            self._rows = np.repeat(again, self.dim)
+            self._pending = self.simplex[again, 1:].reshape(-1, self.dim)
+            self._phase = "restart"
+        else:
+            self._phase = "reflect"
 
     def _after_reflection(self, fr: np.ndarray) -> None:
         rows, centroid, xr = self._rows, self._centroid, self._pending
@@ -161,7 +178,7 @@ class BatchedNelderMead:
     def _finish_iteration(self) -> None:
         self.n_iter += 1
         self._sort_and_check()
-        self._phase = "reflect"
+        self._next_phase()
 
     def _sort_and_check(self) -> None:
         rows = np.flatnonzero(self.active)
@@ -172,6 +189,21 @@ class BatchedNelderMead:
         f_span = values[:, -1] - values[:, 0]
         x_span = np.abs(simplex[:, 1:] - simplex[:, :1]).max(axis=(1, 2))
         small = (f_span <= self.ftol * (1.0 + np.abs(values[:, 0]))) & (x_span <= self.xtol)
+        # A simplex that collapsed onto a face of the box (or into a shallow dip) looks
+        # converged; a fresh simplex around its best point either confirms it or moves on.
+        again = rows[small & (self.restarts_left[rows] > 0)]
+        if again.size:
+            self.restarts_left[again] -= 1
+            best = self.simplex[again, 0]
+            fresh = np.repeat(best[:, None, :], self.dim + 1, axis=1)
+            for i in range(self.dim):
+                moved = best[:, i] + self.steps[i]
+                fresh[:, i + 1, i] = np.where(
+                    moved <= self.upper[i], moved, best[:, i] - self.steps[i]
+                )
+            self.simplex[again] = self._clip(fresh)
+            small[np.isin(rows, again)] = False
+        self._restart_rows = again
         self.converged[rows[small]] = True
         stop = small | (self.n_iter >= self.max_iter)
         self.active[rows[stop]] = False

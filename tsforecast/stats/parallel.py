@@ -205,12 +205,15 @@ def _ets_chunked(
     workers: int,
     deadline: float | None,
 ) -> list[SeriesForecast]:
-    """ETS over chunks of series of similar length (little padding in the vectorised loop over
-    time), about 4 chunks per worker so that the workers finish together, each chunk at least
-    32 series (fewer would spend the time in Python, not in numpy)."""
-    order = np.argsort([len(y) for y in series], kind="stable")
-    n_chunks = max(1, min(4 * workers, len(series) // 32))
-    chunks = [c for c in np.array_split(order, n_chunks) if len(c)]
+    """ETS over one chunk of series per worker.
+
+    The vectorised fit costs one Python-level loop over time per round of its optimiser,
+    whatever the number of series inside: few, large chunks amortise it best (on M4 Hourly, 8
+    chunks per worker took 2x longer than one). The series are dealt out by length, round
+    robin, so that every chunk gets as many long series as the others.
+    """
+    order = np.argsort([len(y) for y in series], kind="stable")[::-1]
+    chunks = [c for c in (order[k::workers] for k in range(max(workers, 1))) if len(c)]
     tasks = [
         ([series[i] for i in c], horizon, m, tuple(levels), [specs[i] for i in c], deadline)
         for c in chunks
