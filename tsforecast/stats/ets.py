@@ -351,7 +351,9 @@ def _run(
     return ll, mse, rows, order
 
 
-def _fit(tables: dict[str | None, _Table], to_fit: Sequence[list[tuple[str | None, int]]]):  # type: ignore[no-untyped-def]
+def _fit(
+    tables: dict[str | None, _Table], to_fit: Sequence[list[tuple[str | None, int]]]
+) -> dict[tuple[str | None, int], np.ndarray]:
     """Maximum-likelihood internal parameters of the given entries.
 
     to_fit: per series, its (season, entry) pairs. Returns {(season, entry): params [4]}. One
@@ -375,7 +377,7 @@ def _fit(tables: dict[str | None, _Table], to_fit: Sequence[list[tuple[str | Non
             ftol=1e-6,
             xtol=1e-3,
             max_iter=40 * int(masks[k].sum()),
-        )  # fmt: skip
+        )
         for k in keys
     ]
 
@@ -530,7 +532,7 @@ def _intervals(
     rng = np.random.default_rng(seed)
     rel = rng.standard_normal((horizon, _N_PATHS)) * np.sqrt(fit.mse)
     m = len(fit.season)
-    l = np.full(_N_PATHS, fit.level)
+    level = np.full(_N_PATHS, fit.level)
     b = np.full(_N_PATHS, fit.trend)
     s_all = np.tile(fit.season[:, None], (1, _N_PATHS))
     paths = np.empty((horizon, _N_PATHS))
@@ -538,7 +540,7 @@ def _intervals(
     for h in range(horizon):
         phase = (fit.n + h) % m
         s = s_all[phase]
-        mu = l + phi * b
+        mu = level + phi * b
         if fit.cand.season == "mul":
             yh = mu * s
         elif fit.cand.season == "add":
@@ -549,11 +551,11 @@ def _intervals(
         e = y - yh
         if fit.cand.season == "mul":
             b = phi * b + beta * e / s
-            l = mu + alpha * e / s
-            s_all[phase] = s + gstar * (y / l - s)
+            level = mu + alpha * e / s
+            s_all[phase] = s + gstar * (y / level - s)
         else:
             b = phi * b + beta * e
-            l = mu + alpha * e
+            level = mu + alpha * e
             if fit.cand.season == "add":
                 s_all[phase] = s + gamma * e
         paths[h] = y
@@ -601,7 +603,9 @@ def ets_many(
         [(c.season, e) for c, e in zip(cands, ids, strict=True)]
         for cands, ids in zip(cand_lists, index, strict=True)
     ]
-    cands = {k: c for ks, cs in zip(keys, cand_lists, strict=True) for k, c in zip(ks, cs)}
+    cands = {
+        k: c for ks, cs in zip(keys, cand_lists, strict=True) for k, c in zip(ks, cs, strict=True)
+    }
     params = _fit(tables, [ks for ks, spec in zip(keys, specs, strict=True) if not spec])
     for ks, spec in zip(keys, specs, strict=True):
         if spec:

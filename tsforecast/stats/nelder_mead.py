@@ -15,6 +15,8 @@ one, or after `max_iter` iterations.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 __all__ = ["BatchedNelderMead"]
@@ -209,7 +211,12 @@ class BatchedNelderMead:
         self.active[rows[stop]] = False
 
 
-def minimise_all(optimisers: list[BatchedNelderMead], evaluate) -> None:  # type: ignore[no-untyped-def]
+Requests = list[tuple[np.ndarray, np.ndarray]]
+
+
+def minimise_all(
+    optimisers: list[BatchedNelderMead], evaluate: Callable[[Requests], list[np.ndarray]]
+) -> None:
     """Run every optimiser to its end, evaluating all their asked points in one call per round.
 
     `evaluate(requests)` gets one (problem index [K], point [K, d]) pair per optimiser still
