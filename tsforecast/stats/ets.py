@@ -377,6 +377,7 @@ def _fit(
             ftol=1e-6,
             xtol=1e-3,
             max_iter=40 * int(masks[k].sum()),
+            speculate_below=50,
         )
         for k in keys
     ]
@@ -522,9 +523,8 @@ def _intervals(
     alpha, beta, gamma, phi = fit.hyndman
     if fit.cand.error == "add":
         j = np.arange(1, horizon)
-        c = alpha + beta * np.cumsum(phi**j) + gamma * (j % max(len(fit.season), 1) == 0)
-        if fit.cand.season is None:
-            c = alpha + beta * np.cumsum(phi**j)
+        # gamma is 0 without a season, beta without a trend
+        c = alpha + beta * np.cumsum(phi**j) + gamma * (j % len(fit.season) == 0)
         var = fit.mse * (1.0 + np.r_[0.0, np.cumsum(c**2)])
         lo, hi = _bands(mean, np.sqrt(var), levels)
         return lo, hi

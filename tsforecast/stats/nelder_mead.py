@@ -40,6 +40,7 @@ class BatchedNelderMead:
         xtol: float = 1e-4,
         max_iter: int = 300,
         restarts: int = 1,
+        speculate_below: int = 0,
     ) -> None:
         self.lower, self.upper = np.asarray(lower, float), np.asarray(upper, float)
         x0 = np.clip(np.asarray(x0, float), self.lower, self.upper)
@@ -53,6 +54,8 @@ class BatchedNelderMead:
         self.simplex = np.clip(simplex, self.lower, self.upper)
         self.steps = np.asarray(steps, float)
         self.restarts_left = np.full(n_problems, restarts)
+        self.speculate_below = max(speculate_below, 0)
+        self._speculative = False
         self.values = np.full((n_problems, dim + 1), np.inf)
         self.active = np.ones(n_problems, dtype=bool)
         self.converged = np.zeros(n_problems, dtype=bool)
@@ -88,6 +91,17 @@ class BatchedNelderMead:
             worst = self.simplex[rows, -1]
             self._rows, self._centroid = rows, centroid
             self._pending = self._clip(2.0 * centroid - worst)
+            # The last few problems cost as much per round as many: ask for the reflection,
+            # the expansion and both contractions at once, one round per iteration.
+            self._speculative = len(rows) <= self.speculate_below
+            if self._speculative:
+                self._others = [
+                    self._clip(3.0 * centroid - 2.0 * worst),
+                    self._clip(1.5 * centroid - 0.5 * worst),
+                    self._clip(0.5 * centroid + 0.5 * worst),
+                ]
+                points = np.concatenate([self._pending, *self._others])
+                return np.tile(rows, 4), points
             return self._rows, self._pending
         return self._rows, self._pending  # second step or shrink: prepared by tell
 
@@ -102,7 +116,11 @@ class BatchedNelderMead:
             self._next_phase()
             return
         if self._phase == "reflect":
-            self._after_reflection(f)
+            if self._speculative:
+                fr, fe, foc, fic = np.split(f, 4)
+                self._after_reflection(fr, (fe, foc, fic))
+            else:
+                self._after_reflection(f)
             return
         if self._phase == "second":
             self._after_second(f)
@@ -126,7 +144,11 @@ class BatchedNelderMead:
         else:
             self._phase = "reflect"
 
-    def _after_reflection(self, fr: np.ndarray) -> None:
+    def _after_reflection(
+        self, fr: np.ndarray, known: tuple[np.ndarray, ...] | None = None
+    ) -> None:
+        """Accept the reflection, or prepare the second point (already evaluated when
+        `known` holds the values at the expansion and both contractions)."""
         rows, centroid, xr = self._rows, self._centroid, self._pending
         f_best, f_second, f_worst = (
             self.values[rows, 0],
@@ -152,6 +174,10 @@ class BatchedNelderMead:
             return
         self._rows, self._pending = rows[need], second[need]
         self._phase = "second"
+        if known is not None:
+            fe, foc, fic = known
+            f2 = np.where(expand, fe, np.where(outside, foc, fic))
+            self._after_second(f2[need])
 
     def _after_second(self, f2: np.ndarray) -> None:
         rows, xr, fr, kind = self._second_state
