@@ -28,6 +28,10 @@ class BatchedNelderMead:
     `steps` [d] is the initial simplex: vertex i moves coordinate i of x0 by steps[i] (by
     -steps[i] where that would leave the box). After `done` is true, `x` [R, d] and `f` [R] are
     each problem's best point and value, and `converged` [R] says which stopped by tolerance.
+    `restarts`: how many times a converged problem starts again from a fresh simplex around its
+    best point (clipping into the box can flatten a simplex onto a face of it). Once no more
+    than `speculate_below` problems run, each iteration asks for all four candidate points at
+    once (reflection, expansion, both contractions): one round instead of two.
     """
 
     def __init__(
@@ -63,7 +67,7 @@ class BatchedNelderMead:
         self._phase = "init"
         self._rows = np.arange(n_problems)
         self._pending: np.ndarray = np.empty((0, dim))
-        self._kind = np.empty(0, dtype=np.int8)
+        self._restart_rows = np.empty(0, dtype=np.int64)
 
     @property
     def done(self) -> bool:

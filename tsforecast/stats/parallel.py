@@ -361,11 +361,11 @@ def forecast_many(
     """`fit_forecast` over many series, in order, across `n_jobs` processes (None: all cores).
 
     Cheap models (naive family) run in this process: a pool would cost more than the work.
-    Theta fits all series at once, vectorised, in this process too. `deadline` (a `time.time()`
-    value) bounds the time of the models that run one series at a time (ets, arima): a series
-    not started by then is not fitted but gets the fallback forecast with the reason "time
-    budget reached"; fits already running finish. The cheap models (naive family, theta)
-    ignore it: they cost about what the fallback would.
+    Theta fits all series at once, vectorised, in this process too; ETS fits one vectorised
+    chunk of series per worker. `deadline` (a `time.time()` value) bounds the time of the
+    fitted models: an arima series, or an ets chunk, not started by then is not fitted but gets
+    the fallback forecast with the reason "time budget reached"; fits already running finish.
+    The cheap models (naive family, theta) ignore it: they cost about what the fallback would.
     """
     if model not in BASELINES:
         msg = f"unknown baseline {model!r}; choose one of {sorted(BASELINES)}."
