@@ -516,56 +516,60 @@ def _admissible(y: np.ndarray, forecast: np.ndarray) -> bool:
     return not (bool(np.all(y > 0)) and float(forecast.min()) <= 0.0)
 
 
-def _intervals(
-    fit: _Fitted, mean: np.ndarray, levels: Sequence[float], seed: int = 0
+def _analytic_intervals(
+    fit: _Fitted, mean: np.ndarray, levels: Sequence[float]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(lo, hi) (n_levels, H): analytic for additive errors, simulated for multiplicative."""
-    horizon = len(mean)
-    if not levels:
-        return np.empty((0, horizon)), np.empty((0, horizon))
+    """(lo, hi) (n_levels, H) of an additive-error form: normal, the class-1 variance."""
     alpha, beta, gamma, phi = fit.hyndman
-    if fit.cand.error == "add":
-        j = np.arange(1, horizon)
-        # gamma is 0 without a season, beta without a trend
-        c = alpha + beta * np.cumsum(phi**j) + gamma * (j % len(fit.season) == 0)
-        var = fit.mse * (1.0 + np.r_[0.0, np.cumsum(c**2)])
-        lo, hi = _bands(mean, np.sqrt(var), levels)
-        return lo, hi
-    # multiplicative error: sample paths of the model with normal relative errors
-    rng = np.random.default_rng(seed)
-    rel = rng.standard_normal((horizon, _N_PATHS)) * np.sqrt(fit.mse)
-    m = len(fit.season)
-    level = np.full(_N_PATHS, fit.level)
-    b = np.full(_N_PATHS, fit.trend)
-    s_all = np.tile(fit.season[:, None], (1, _N_PATHS))
-    paths = np.empty((horizon, _N_PATHS))
-    gstar = fit.internal[2] if fit.cand.season else 0.0
-    for h in range(horizon):
-        phase = (fit.n + h) % m
-        s = s_all[phase]
-        mu = level + phi * b
-        if fit.cand.season == "mul":
-            yh = mu * s
-        elif fit.cand.season == "add":
-            yh = mu + s
-        else:
-            yh = mu
-        y = yh * (1.0 + rel[h])
-        e = y - yh
-        if fit.cand.season == "mul":
-            b = phi * b + beta * e / s
-            level = mu + alpha * e / s
-            s_all[phase] = s + gstar * (y / level - s)
-        else:
-            b = phi * b + beta * e
-            level = mu + alpha * e
-            if fit.cand.season == "add":
-                s_all[phase] = s + gamma * e
-        paths[h] = y
-    qs = [(0.5 - lvl / 200.0, 0.5 + lvl / 200.0) for lvl in levels]
-    lo = np.array([np.quantile(paths, q[0], axis=1) for q in qs])
-    hi = np.array([np.quantile(paths, q[1], axis=1) for q in qs])
+    j = np.arange(1, len(mean))
+    # gamma is 0 without a season, beta without a trend
+    c = alpha + beta * np.cumsum(phi**j) + gamma * (j % len(fit.season) == 0)
+    var = fit.mse * (1.0 + np.r_[0.0, np.cumsum(c**2)])
+    lo, hi = _bands(mean, np.sqrt(var), levels)
     return lo, hi
+
+
+def _simulated_intervals(
+    fits: Sequence[_Fitted], horizon: int, levels: Sequence[float], seed: int = 0
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(lo, hi) (n_levels, H) of multiplicative-error forms of one season kind, all at once:
+    empirical quantiles of `_N_PATHS` sample paths with normal relative errors. Every series
+    draws the same standard normals (a fixed seed), so its bounds do not depend on the others.
+    """
+    season = fits[0].cand.season
+    n_series = len(fits)
+    z = np.random.default_rng(seed).standard_normal((horizon, 1, _N_PATHS))
+    rel = z * np.sqrt(np.array([f.mse for f in fits]))[None, :, None]  # -> (H, G, P)
+    hynd = np.array([f.hyndman for f in fits])  # -> (G, 4)
+    alpha, beta, gamma, phi = (hynd[:, i, None] for i in range(4))  # each (G, 1)
+    gstar = np.array([f.internal[2] if season else 0.0 for f in fits])[:, None]
+    level = np.repeat(np.array([f.level for f in fits])[:, None], _N_PATHS, axis=1)  # (G, P)
+    trend = np.repeat(np.array([f.trend for f in fits])[:, None], _N_PATHS, axis=1)
+    seasons = np.repeat(np.stack([f.season for f in fits])[:, :, None], _N_PATHS, axis=2)
+    m = seasons.shape[1]
+    rows = np.arange(n_series)
+    n_obs = np.array([f.n for f in fits])
+    paths = np.empty((horizon, n_series, _N_PATHS))
+    for h in range(horizon):
+        phase = (n_obs + h) % m
+        s = seasons[rows, phase]  # -> (G, P)
+        mu = level + phi * trend
+        yhat = mu * s if season == "mul" else (mu + s if season == "add" else mu)
+        y = yhat * (1.0 + rel[h])
+        e = y - yhat
+        if season == "mul":
+            trend = phi * trend + beta * e / s
+            level = mu + alpha * e / s
+            seasons[rows, phase] = s + gstar * (y / level - s)
+        else:
+            trend = phi * trend + beta * e
+            level = mu + alpha * e
+            if season == "add":
+                seasons[rows, phase] = s + gamma * e
+        paths[h] = y
+    probs = [p for lvl in levels for p in (0.5 - lvl / 200.0, 0.5 + lvl / 200.0)]
+    q = np.quantile(paths, probs, axis=2)  # -> (2 n_levels, H, G)
+    return [(q[0::2, :, g], q[1::2, :, g]) for g in range(n_series)]
 
 
 def ets_loglike(y: np.ndarray, m: int, cand: Candidate, params: Sequence[float]) -> float:
@@ -615,6 +619,8 @@ def ets_many(
             params[ks[0]] = _from_external(cands[ks[0]], spec["params"])
     fitted = _evaluate(tables, cands, params)
     out: list[SeriesForecast | _Fallback] = []
+    simulate: dict[str | None, list[tuple[_Fitted, SeriesForecast]]] = {}
+    empty = np.empty((0, horizon))
     for y, ks in zip(arrs, keys, strict=True):
         fits = [fitted[k] for k in ks if np.isfinite(fitted[k].aicc)]
         if not fits:
@@ -626,14 +632,21 @@ def ets_many(
             out.append(_Fallback("no ETS candidate gives an admissible forecast"))
             continue
         mean = chosen.mean(horizon)
-        lo, hi = _intervals(chosen, mean, levels)
-        forecast = SeriesForecast(mean, lo, hi)
+        forecast = SeriesForecast(mean, empty, empty)
+        if levels and chosen.cand.error == "add":
+            forecast.lo, forecast.hi = _analytic_intervals(chosen, mean, levels)
+        elif levels:
+            simulate.setdefault(chosen.cand.season, []).append((chosen, forecast))
         forecast.spec = {
             "config": chosen.cand.as_config(),
             "params": chosen.external_params(),
             "form": chosen.cand.name,
         }
         out.append(forecast)
+    for group in simulate.values():
+        bounds = _simulated_intervals([f for f, _ in group], horizon, levels)
+        for (_, forecast), (lo, hi) in zip(group, bounds, strict=True):
+            forecast.lo, forecast.hi = lo, hi
     return out
 
 
