@@ -8,14 +8,13 @@ import warnings
 import numpy as np
 import pytest
 from scipy.optimize import minimize
-from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 from statsmodels.tsa.seasonal import seasonal_decompose
 from statsmodels.tsa.statespace.sarimax import SARIMAX
 from statsmodels.tsa.stattools import acf
 
 from tsforecast import datasets, metrics, stats
 from tsforecast.errors import InputError
-from tsforecast.stats import arima, ets, naive, parallel
+from tsforecast.stats import arima, naive, parallel
 
 
 @pytest.fixture(scope="module")
@@ -147,31 +146,6 @@ def test_theta_on_a_seasonal_series_with_negative_values_adjusts_additively() ->
     assert out.fallback is None
     future = 10.0 * np.sin(2 * np.pi * np.arange(120, 132) / 12) + 0.05 * np.arange(120, 132)
     np.testing.assert_allclose(out.mean, future, atol=0.5)
-
-
-def test_ets_is_the_aicc_best_statsmodels_ets(air: np.ndarray) -> None:
-    out = stats.fit_forecast("ets", air, 12, 12, levels=(80,))
-    error, trend, damped, season = out.spec["config"]
-    aiccs = {}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for cand in ets._ets_candidates(air, 12):
-            e, t, d, s = cand
-            res = ETSModel(
-                air,
-                error=e,
-                trend=t,
-                damped_trend=d,
-                seasonal=s,
-                seasonal_periods=12 if s else None,
-                initialization_method="heuristic",
-            ).fit(disp=False)
-            if res.mle_retvals.get("converged", True):
-                aiccs[cand] = (res.aicc, res)
-    best = min(aiccs, key=lambda c: aiccs[c][0])
-    assert best == (error, trend, damped, season)
-    np.testing.assert_allclose(out.mean, aiccs[best][1].forecast(12), rtol=1e-10)
-    assert np.all(out.lo[0] < out.mean) and np.all(out.mean < out.hi[0])
 
 
 def test_arima_forecast_is_statsmodels_sarimax_with_the_same_coefficients(air: np.ndarray) -> None:
@@ -310,9 +284,10 @@ def test_a_fit_running_at_the_deadline_finishes_and_later_series_are_skipped(mon
         return stats.fit_forecast("drift", y, horizon)
 
     monkeypatch.setattr(parallel.time, "time", lambda: clock[0])
-    monkeypatch.setitem(parallel._MODEL_FNS, "ets", slow_model)
+    # arima fits one series at a time (ets fits a chunk at once: tests/test_ets.py)
+    monkeypatch.setitem(parallel._MODEL_FNS, "arima", slow_model)
     series = [np.arange(1.0, 21.0 + k) for k in range(3)]
-    out = stats.forecast_many("ets", series, 2, n_jobs=1, deadline=1005.0)
+    out = stats.forecast_many("arima", series, 2, n_jobs=1, deadline=1005.0)
     assert fitted == [20]  # the first series started before the deadline and was kept
     assert [f.fallback for f in out] == [None, stats.TIME_BUDGET_REASON, stats.TIME_BUDGET_REASON]
     np.testing.assert_allclose(out[0].mean, [21.0, 22.0])
@@ -324,35 +299,6 @@ def test_the_cheap_models_ignore_the_deadline_and_a_bad_deadline_is_refused() ->
         assert stats.forecast_many(model, [y], 3, deadline=0.0)[0].fallback is None
     with pytest.raises(InputError, match="deadline"):
         stats.forecast_many("theta", [y], 3, deadline="soon")  # type: ignore[arg-type]
-
-
-def test_ets_never_forecasts_a_positive_series_below_zero() -> None:
-    # monthly-like: rises for five years to ~2,800, then falls 100 a month for a year
-    t = np.arange(72)
-    rise_then_fall = np.r_[1000 + 30 * t[:60], 2770 - 100 * np.arange(1, 13)]
-    y = rise_then_fall + np.random.default_rng(3).normal(0, 15, 72)
-    fits = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for cand in ets._ets_candidates(y, 12):
-            e, t_, d, s = cand
-            res = ETSModel(
-                y,
-                error=e,
-                trend=t_,
-                damped_trend=d,
-                seasonal=s,
-                seasonal_periods=12 if s else None,
-                initialization_method="heuristic",
-            ).fit(disp=False)
-            fits.append((res.aicc, cand, res.forecast(18)))
-    aicc_best = min(fits, key=lambda f: f[0])
-    assert aicc_best[2].min() < 0  # what AICc alone would pick goes negative
-    out = stats.fit_forecast("ets", y, 18, 12)
-    assert out.fallback is None and out.mean.min() > 0
-    # the chosen model is the AICc-best among the candidates whose forecasts stay positive
-    positive = [f for f in fits if f[2].min() > 0]
-    assert tuple(out.spec["config"]) == min(positive, key=lambda f: f[0])[1]
 
 
 def test_theta_never_forecasts_a_positive_series_below_zero() -> None:

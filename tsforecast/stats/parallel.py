@@ -27,7 +27,7 @@ import numpy as np
 from tsforecast.errors import InputError
 from tsforecast.stats.arima import _arima
 from tsforecast.stats.common import SeriesForecast, _Fallback
-from tsforecast.stats.ets import _ets
+from tsforecast.stats.ets import _ets, ets_many
 from tsforecast.stats.naive import _drift, _fallback, _naive, _naive2, _seasonal_naive
 from tsforecast.stats.theta import _theta, theta_many
 
@@ -37,7 +37,7 @@ BASELINES: dict[str, bool] = {
     "seasonal_naive": True,
     "drift": True,
     "naive2": True,
-    "ets": False,
+    "ets": False,  # vectorised across the series of a chunk (`ets.ets_many`), chunks in a pool
     "arima": False,
     "theta": True,  # vectorised across series (`theta.theta_many`): no pool needed
 }
@@ -152,6 +152,93 @@ def _theta_batch(
     ]
 
 
+def _ets_batch(
+    series: Sequence[np.ndarray],
+    horizon: int,
+    m: int,
+    levels: Sequence[float],
+    specs: Sequence[dict[str, Any] | None],
+    deadline: float | None,
+) -> list[SeriesForecast]:
+    """ETS for a chunk of series in one vectorised fit, with the same fallbacks as one by one;
+    a chunk not started by `deadline` gets the fallback with the time-budget reason."""
+    arrs = [np.asarray(y, dtype=np.float64) for y in series]
+    if deadline is not None and time.time() >= deadline:
+        out = [_fallback(arr, horizon, m, levels) for arr in arrs]
+        for f in out:
+            f.fallback = TIME_BUDGET_REASON
+        return out
+    fittable = [i for i, arr in enumerate(arrs) if _unfittable("ets", arr) is None]
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            fits = ets_many(
+                [arrs[i] for i in fittable], horizon, m, levels, [specs[i] for i in fittable]
+            )
+    except Exception:  # one bad series must not cost the others their fit: go one by one
+        return [
+            fit_forecast("ets", a, horizon, m, levels, s) for a, s in zip(arrs, specs, strict=True)
+        ]
+    batch = dict(zip(fittable, fits, strict=True))
+
+    def result(i: int) -> SeriesForecast:
+        out = batch[i]
+        if isinstance(out, _Fallback):
+            raise out
+        return out
+
+    return [
+        _guarded("ets", arr, horizon, m, levels, partial(result, i)) for i, arr in enumerate(arrs)
+    ]
+
+
+def _ets_task(args: tuple) -> list[SeriesForecast]:
+    return _ets_batch(*args)
+
+
+def _ets_chunked(
+    series: Sequence[np.ndarray],
+    horizon: int,
+    m: int,
+    levels: Sequence[float],
+    specs: Sequence[dict[str, Any] | None],
+    workers: int,
+    deadline: float | None,
+) -> list[SeriesForecast]:
+    """ETS over one chunk of series per worker.
+
+    The vectorised fit costs one Python-level loop over time per round of its optimiser,
+    whatever the number of series inside: few, large chunks amortise it best (on M4 Hourly, 8
+    chunks per worker took 2x longer than one). The series are dealt out by length, round
+    robin, so that every chunk gets as many long series as the others.
+    """
+    order = np.argsort([len(y) for y in series], kind="stable")[::-1]
+    chunks = [c for c in (order[k::workers] for k in range(max(workers, 1))) if len(c)]
+    tasks = [
+        ([series[i] for i in c], horizon, m, tuple(levels), [specs[i] for i in c], deadline)
+        for c in chunks
+    ]
+    if workers <= 1 or len(tasks) == 1:
+        with single_threaded_blas():
+            done = [_ets_task(t) for t in tasks]
+    else:
+        import multiprocessing as mp
+
+        method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
+        with (
+            single_threaded_blas(),
+            ProcessPoolExecutor(
+                max_workers=workers, mp_context=mp.get_context(method), initializer=_init_worker
+            ) as pool,
+        ):
+            done = list(pool.map(_ets_task, tasks))
+    out: list[SeriesForecast | None] = [None] * len(series)
+    for c, results in zip(chunks, done, strict=True):
+        for i, res in zip(c, results, strict=True):
+            out[i] = res
+    return [r for r in out if r is not None]
+
+
 # --------------------------------------------------------------------------- parallel runner
 
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -220,7 +307,6 @@ def _preload(model: str) -> None:
     import importlib
 
     modules = {
-        "ets": ["statsmodels.tsa.exponential_smoothing.ets", "pandas"],
         "arima": [
             "statsmodels.tsa.seasonal",
             "statsmodels.tsa.stattools",
@@ -275,11 +361,11 @@ def forecast_many(
     """`fit_forecast` over many series, in order, across `n_jobs` processes (None: all cores).
 
     Cheap models (naive family) run in this process: a pool would cost more than the work.
-    Theta fits all series at once, vectorised, in this process too. `deadline` (a `time.time()`
-    value) bounds the time of the models that run one series at a time (ets, arima): a series
-    not started by then is not fitted but gets the fallback forecast with the reason "time
-    budget reached"; fits already running finish. The cheap models (naive family, theta)
-    ignore it: they cost about what the fallback would.
+    Theta fits all series at once, vectorised, in this process too; ETS fits one vectorised
+    chunk of series per worker. `deadline` (a `time.time()` value) bounds the time of the
+    fitted models: an arima series, or an ets chunk, not started by then is not fitted but gets
+    the fallback forecast with the reason "time budget reached"; fits already running finish.
+    The cheap models (naive family, theta) ignore it: they cost about what the fallback would.
     """
     if model not in BASELINES:
         msg = f"unknown baseline {model!r}; choose one of {sorted(BASELINES)}."
@@ -298,6 +384,8 @@ def forecast_many(
         for y, spec in zip(series, specs, strict=True)
     ]
     workers = min(resolve_n_jobs(n_jobs), len(tasks))
+    if model == "ets" and tasks:
+        return _ets_chunked(series, horizon, int(season_length), levels, specs, workers, deadline)
     # Past the deadline every series gets the cheap fallback: not worth forking a pool for.
     expired = deadline is not None and time.time() >= deadline
     if BASELINES[model] or workers <= 1 or expired:

@@ -1,0 +1,246 @@
+"""ETS in numpy: statsmodels' ETSModel as the reference, AICc selection, batching, intervals."""
+
+from __future__ import annotations
+
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+from tsforecast import datasets, stats
+from tsforecast.stats import ets
+from tsforecast.stats.nelder_mead import BatchedNelderMead, minimise_all
+
+# Every form the candidates can take, positive data (multiplicative forms allowed).
+FORMS = [
+    ets.Candidate(error, trend, damped, season)
+    for error in ("add", "mul")
+    for trend, damped in ((None, False), ("add", False), ("add", True))
+    for season in (None, "add", "mul")
+    if not (error == "add" and season == "mul")
+]
+
+
+@pytest.fixture(scope="module")
+def air() -> np.ndarray:
+    ds = datasets.load("air_passengers")
+    assert isinstance(ds, datasets.ForecastingDataset)
+    return ds.df.sort_values("ds")["y"].to_numpy(dtype=np.float64)
+
+
+def _statsmodels(y: np.ndarray, cand: ets.Candidate, m: int, indexed: bool = False) -> ETSModel:
+    return ETSModel(
+        pd.Series(y) if indexed else y,
+        error=cand.error,
+        trend=cand.trend,
+        damped_trend=cand.damped,
+        seasonal=cand.season,
+        seasonal_periods=m if cand.season else None,
+        initialization_method="heuristic",
+    )
+
+
+def _fit(y: np.ndarray, cand: ets.Candidate, m: int):  # type: ignore[no-untyped-def]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _statsmodels(y, cand, m).fit(disp=False)
+
+
+def _spec(cand: ets.Candidate, params) -> dict:  # type: ignore[no-untyped-def]
+    return {"config": cand.as_config(), "params": list(params)}
+
+
+@pytest.mark.parametrize("cand", FORMS, ids=lambda c: c.name)
+def test_likelihood_and_forecast_equal_statsmodels_for_the_same_parameters(
+    air: np.ndarray, cand: ets.Candidate
+) -> None:
+    reference = _fit(air, cand, 12)
+    assert ets.ets_loglike(air, 12, cand, reference.params) == pytest.approx(
+        reference.llf, rel=1e-10
+    )
+    out = ets.ets_many([air], 12, 12, (), [_spec(cand, reference.params)])[0]
+    assert isinstance(out, stats.SeriesForecast)
+    np.testing.assert_allclose(out.mean, reference.forecast(12), rtol=1e-10)
+
+
+def test_the_same_on_data_with_negative_values_and_a_weekly_length_series() -> None:
+    rng = np.random.default_rng(1)
+    t = np.arange(150)
+    crossing = 5.0 * np.sin(2 * np.pi * t / 7) + 0.05 * t - 3 + rng.normal(0, 1, 150)
+    for cand in ets.ets_candidates(crossing, 7):
+        assert cand.error == "add" and cand.season != "mul"  # no multiplicative part
+        reference = _fit(crossing, cand, 7)
+        assert ets.ets_loglike(crossing, 7, cand, reference.params) == pytest.approx(
+            reference.llf, rel=1e-10
+        )
+    long = 1000 + np.cumsum(rng.normal(0.5, 10, 2000))
+    cand = ets.Candidate("mul", "add", True, None)
+    reference = _fit(long, cand, 1)
+    assert ets.ets_loglike(long, 1, cand, reference.params) == pytest.approx(
+        reference.llf, rel=1e-10
+    )
+
+
+@pytest.mark.parametrize("cand", FORMS, ids=lambda c: c.name)
+def test_the_fit_is_at_least_as_likely_as_statsmodels_fit(
+    air: np.ndarray, cand: ets.Candidate
+) -> None:
+    tables, index = ets._tables([air], 12, [[cand]])
+    key = index[0][0]
+    params = ets._fit(tables, [[key]])
+    ours = ets._evaluate(tables, {key: cand}, params)[key]
+    # both are local searches from the same start; ours may find a better optimum
+    assert ours.loglike >= _fit(air, cand, 12).llf - 1e-3
+
+
+def test_the_chosen_form_is_the_aicc_best_admissible_candidate(air: np.ndarray) -> None:
+    out = stats.fit_forecast("ets", air, 12, 12)
+    assert out.fallback is None
+    aiccs = {}
+    for cand in ets.ets_candidates(air, 12):
+        tables, index = ets._tables([air], 12, [[cand]])
+        key = index[0][0]
+        fitted = ets._evaluate(tables, {key: cand}, ets._fit(tables, [[key]]))[key]
+        aiccs[cand] = fitted.aicc
+    best = min(aiccs, key=aiccs.__getitem__)
+    assert out.spec["config"] == best.as_config()
+    # and its AICc is within statsmodels' best AICc over the same candidates (or below it)
+    reference = min(_fit(air, cand, 12).aicc for cand in ets.ets_candidates(air, 12))
+    assert aiccs[best] <= reference + 1e-3
+
+
+def test_never_forecasts_a_positive_series_below_zero() -> None:
+    # monthly-like: rises for five years to ~2,800, then falls 100 a month for a year
+    t = np.arange(72)
+    rise_then_fall = np.r_[1000 + 30 * t[:60], 2770 - 100 * np.arange(1, 13)]
+    y = rise_then_fall + np.random.default_rng(3).normal(0, 15, 72)
+    cands = ets.ets_candidates(y, 12)
+    tables, index = ets._tables([y], 12, [cands])
+    keys = index[0]
+    fitted = ets._evaluate(tables, dict(zip(keys, cands, strict=True)), ets._fit(tables, [keys]))
+    by_aicc = sorted(fitted.values(), key=lambda f: f.aicc)
+    assert by_aicc[0].mean(18).min() < 0  # what AICc alone would pick goes negative
+    out = stats.fit_forecast("ets", y, 18, 12)
+    assert out.fallback is None and out.mean.min() > 0
+    # the chosen form is the AICc-best among the candidates whose forecasts stay positive
+    positive = [f for f in by_aicc if f.mean(18).min() > 0]
+    assert out.spec["config"] == positive[0].cand.as_config()
+
+
+def test_many_series_at_once_give_what_each_gives_alone(air: np.ndarray) -> None:
+    rng = np.random.default_rng(0)
+    series = [
+        air,
+        air[:60],  # shorter than the others: its rows end early inside the batch
+        1000 + np.cumsum(rng.normal(1, 20, 300)),
+        rng.normal(0, 1, 80),  # crosses zero: additive forms only
+    ]
+    together = ets.ets_many(series, 12, 12, (80,))
+    for y, joint in zip(series, together, strict=True):
+        alone = ets.ets_many([y], 12, 12, (80,))[0]
+        assert isinstance(joint, stats.SeriesForecast) and isinstance(alone, stats.SeriesForecast)
+        assert joint.spec["config"] == alone.spec["config"]
+        np.testing.assert_allclose(joint.mean, alone.mean, rtol=1e-9)
+        np.testing.assert_allclose(joint.hi, alone.hi, rtol=1e-9)
+
+
+def test_the_forecast_uses_only_the_past(air: np.ndarray) -> None:
+    # what lies after the cutoff never reaches the fit: the same history gives the same forecast
+    # whatever follows it, and changing one past value changes it
+    cut = 120
+    history = air[:cut]
+    base = stats.forecast_many("ets", [history, air], 12, 12, n_jobs=1)[0]
+    altered = air.copy()
+    altered[cut:] = 0.0
+    again = stats.forecast_many("ets", [altered[:cut], altered], 12, 12, n_jobs=1)[0]
+    np.testing.assert_array_equal(base.mean, again.mean)
+    changed = history.copy()
+    changed[-1] *= 1.2
+    assert not np.allclose(stats.fit_forecast("ets", changed, 12, 12).mean, base.mean)
+
+
+@pytest.mark.parametrize("cand", [f for f in FORMS if f.error == "add"], ids=lambda c: c.name)
+def test_intervals_of_additive_error_forms_are_statsmodels_analytic_ones(
+    air: np.ndarray, cand: ets.Candidate
+) -> None:
+    reference = _fit(air, cand, 12)
+    indexed = _statsmodels(air, cand, 12, indexed=True).smooth(reference.params)
+    frame = indexed.get_prediction(start=len(air), end=len(air) + 11).summary_frame(alpha=0.2)
+    out = ets.ets_many([air], 12, 12, (80,), [_spec(cand, reference.params)])[0]
+    assert isinstance(out, stats.SeriesForecast)
+    np.testing.assert_allclose(out.lo[0], frame["pi_lower"], rtol=1e-9)
+    np.testing.assert_allclose(out.hi[0], frame["pi_upper"], rtol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "cand",
+    [ets.Candidate("mul", "add", False, "mul"), ets.Candidate("mul", "add", True, None)],
+    ids=lambda c: c.name,
+)
+def test_intervals_of_multiplicative_error_forms_are_statsmodels_simulated_ones(
+    air: np.ndarray, cand: ets.Candidate
+) -> None:
+    reference = _fit(air, cand, 12)
+    indexed = _statsmodels(air, cand, 12, indexed=True).smooth(reference.params)
+    frame = indexed.get_prediction(
+        start=len(air), end=len(air) + 11, rng=np.random.default_rng(0)
+    ).summary_frame(alpha=0.2)
+    out = ets.ets_many([air], 12, 12, (80,), [_spec(cand, reference.params)])[0]
+    assert isinstance(out, stats.SeriesForecast)
+    # the same 1,000 normal draws from the same seed as statsmodels' simulation: the same bounds
+    np.testing.assert_allclose(out.lo[0], frame["pi_lower"], rtol=1e-9)
+    np.testing.assert_allclose(out.hi[0], frame["pi_upper"], rtol=1e-9)
+    assert np.all(out.lo[0] < out.mean) and np.all(out.mean < out.hi[0])
+    # a fixed seed: the same intervals every time
+    again = ets.ets_many([air], 12, 12, (80,), [_spec(cand, reference.params)])[0]
+    assert isinstance(again, stats.SeriesForecast)
+    np.testing.assert_array_equal(again.lo, out.lo)
+
+
+def test_a_spec_reapplies_the_fitted_form_and_parameters_without_refitting(
+    air: np.ndarray,
+) -> None:
+    first = stats.fit_forecast("ets", air[:120], 12, 12)
+    later = stats.fit_forecast("ets", air, 12, 12, spec=first.spec)
+    assert later.spec["config"] == first.spec["config"]
+    np.testing.assert_allclose(later.spec["params"], first.spec["params"], rtol=1e-12)
+    cand = ets.Candidate(*first.spec["config"])
+    reference = _statsmodels(air, cand, 12).smooth(np.asarray(first.spec["params"]))
+    np.testing.assert_allclose(later.mean, reference.forecast(12), rtol=1e-10)
+
+
+def test_chunks_across_processes_equal_one_process(air: np.ndarray) -> None:
+    rng = np.random.default_rng(2)
+    series = [air[: 60 + 10 * k] * rng.uniform(0.5, 2) for k in range(6)] + [np.full(40, 3.0)]
+    one = stats.forecast_many("ets", series, 12, 12, levels=(90,), n_jobs=1)
+    two = stats.forecast_many("ets", series, 12, 12, levels=(90,), n_jobs=2)
+    for a, b in zip(one, two, strict=True):
+        np.testing.assert_allclose(a.mean, b.mean, rtol=1e-9)
+        np.testing.assert_allclose(a.hi, b.hi, rtol=1e-9)
+        assert a.fallback == b.fallback
+    assert two[-1].fallback == "constant series"
+
+
+def test_a_chunk_not_started_by_the_deadline_gets_the_fallback(air: np.ndarray) -> None:
+    series = [air[:100], air[:120]]
+    late = stats.forecast_many("ets", series, 12, 12, n_jobs=1, deadline=time.time())
+    assert [f.fallback for f in late] == [stats.TIME_BUDGET_REASON] * 2
+    np.testing.assert_array_equal(late[0].mean, air[88:100])  # seasonal naive
+
+
+def test_batched_nelder_mead_minimises_each_problem_inside_its_box() -> None:
+    # shifted quadratics, one with its minimum outside the box (it ends on the bound)
+    centres = np.array([[0.3, 0.7], [0.5, 0.2], [1.5, 0.5]])
+    opt = BatchedNelderMead(
+        np.full((3, 2), 0.1), np.array([0.2, 0.2]), np.zeros(2), np.ones(2), ftol=1e-12, xtol=1e-8
+    )
+
+    def evaluate(requests):  # type: ignore[no-untyped-def]
+        return [((x - centres[idx]) ** 2).sum(axis=1) for idx, x in requests]
+
+    minimise_all([opt], evaluate)
+    np.testing.assert_allclose(opt.x, [[0.3, 0.7], [0.5, 0.2], [1.0, 0.5]], atol=1e-5)
+    assert opt.converged.all()
