@@ -21,7 +21,6 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Sequence
-from types import SimpleNamespace
 from typing import Any
 
 import pandas as pd
@@ -132,7 +131,8 @@ def forecast(
 
     if not runner.is_local and fans_out(estimator):
         out, failures = fan_out_forecast(runner, estimator, panel)
-        return _annotate(out, SimpleNamespace(failures_=failures), None)
+        seconds = time.perf_counter() - started
+        return _annotate(out, estimator, model, horizon, seconds, failures=failures)
     estimator.fit(panel, future_df=future_df)
     out = estimator.predict(future_df=future_df)
     return _annotate(out, estimator, model, horizon, time.perf_counter() - started)
@@ -215,9 +215,19 @@ def _estimator_forecast(
     return estimator.predict(future_df=future_df)
 
 
-def _annotate(out: Any, estimator: Any, model: str, horizon: int, seconds: float) -> Any:
-    """Warn about fallbacks; say in `out.attrs` how the forecast was made (see the module doc)."""
-    failures = getattr(estimator, "failures_", None)
+def _annotate(
+    out: Any,
+    estimator: Any,
+    model: str,
+    horizon: int,
+    seconds: float,
+    failures: pd.DataFrame | None = None,
+) -> Any:
+    """Warn about fallbacks; say in `out.attrs` how the forecast was made (see the module doc).
+
+    `failures` are those of a fanned-out run (the engine's, not the unfitted `estimator`'s)."""
+    if failures is None:
+        failures = getattr(estimator, "failures_", None)
     if isinstance(failures, pd.DataFrame) and not failures.empty:
         shown = failures.head(5).to_dict("records")
         warnings.warn(
