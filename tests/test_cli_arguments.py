@@ -209,3 +209,22 @@ def test_a_config_with_fill_and_freq_backtests_on_that_grid(tmp_path: Path) -> N
     forecasts = pd.read_parquet(tmp_path / "r" / "exp" / "forecasts.parquet")
     steps = forecasts.groupby("cutoff")["ds"].diff().dropna().unique()
     assert list(steps) == [pd.Timedelta(days=1)]  # daily, the interpolated grid
+
+
+# --------------------------------------------------------------------------- data sets
+@pytest.mark.parametrize("flag", ["--id-col", "--time-col"])
+def test_a_column_name_a_data_set_does_not_have_is_refused_not_ignored(
+    flag: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `tsforecast forecast air_passengers --time-col month` once forecast with `ds` as if the
+    # flag had not been given
+    code = main(["forecast", "air_passengers", "-H", "2", "--model", "naive", flag, "month"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert f"`{flag} month` is for a data file" in err and "drop" in err
+
+
+def test_a_data_set_takes_its_own_column_names(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["forecast", "air_passengers", "-H", "2", "--model", "naive"]
+    assert main([*args, "--id-col", "unique_id", "--time-col", "ds"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "unique_id,ds,y"

@@ -123,6 +123,17 @@ def _forecast_data(
     if not isinstance(loaded, datasets.ForecastingDataset):
         msg = f"{args.data!r} is a classification data set; pass a forecasting one."
         raise InputError(msg)
+    # a data set names its own id and time columns: another name would be silently ignored
+    for flag, given, own in (
+        ("--id-col", args.id_col, loaded.id_col),
+        ("--time-col", args.time_col, loaded.time_col),
+    ):
+        if given is not None and given != own:
+            msg = (
+                f"`{flag} {given}` is for a data file; the data set {args.data!r} has its own "
+                f"columns {list(loaded.df.columns)} (its {flag[2:]} is {own!r}); drop `{flag}`."
+            )
+            raise InputError(msg)
     return (
         loaded.df,
         loaded.id_col,
