@@ -228,3 +228,15 @@ def test_a_data_set_takes_its_own_column_names(capsys: pytest.CaptureFixture[str
     args = ["forecast", "air_passengers", "-H", "2", "--model", "naive"]
     assert main([*args, "--id-col", "unique_id", "--time-col", "ds"]) == 0
     assert capsys.readouterr().out.splitlines()[0] == "unique_id,ds,y"
+
+
+@pytest.mark.parametrize("sep", [";", "\t"])
+def test_a_file_that_is_not_comma_separated_is_refused_with_its_separator(
+    sep: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # it was read as one column and refused as "column 'ds' is missing"
+    path = tmp_path / "semicolons.csv"
+    path.write_text(sep.join(["unique_id", "ds", "y"]) + "\n" + sep.join(["a", "1", "2"]) + "\n")
+    assert main(["forecast", str(path), "-H", "2", "--model", "naive"]) == 2
+    err = capsys.readouterr().err
+    assert f"separated by {sep!r}" in err and "comma-separated" in err
