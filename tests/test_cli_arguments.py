@@ -240,3 +240,18 @@ def test_a_file_that_is_not_comma_separated_is_refused_with_its_separator(
     assert main(["forecast", str(path), "-H", "2", "--model", "naive"]) == 2
     err = capsys.readouterr().err
     assert f"separated by {sep!r}" in err and "comma-separated" in err
+
+
+@pytest.mark.parametrize("flag", ["--out", "--report"])
+def test_an_output_path_that_is_a_folder_is_refused_before_anything_is_written(
+    flag: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `--out x.csv` naming a folder once raised IsADirectoryError after `--report` was written
+    folder = tmp_path / ("taken.csv" if flag == "--out" else "taken.html")
+    folder.mkdir()
+    out = ["--out", str(tmp_path / "fc.csv")] if flag == "--report" else []
+    report = ["--report", str(tmp_path / "page.html")] if flag == "--out" else []
+    argv = ["forecast", "air_passengers", "-H", "2", "--model", "naive", *out, *report]
+    assert main([*argv, flag, str(folder)]) == 2
+    assert f"`{flag}` {str(folder)!r} is a folder" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == [folder.name]

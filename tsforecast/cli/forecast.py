@@ -63,6 +63,11 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     if args.report is not None and Path(args.report).suffix.lower() not in (".html", ".htm"):
         msg = f"`--report` must end in .html, got {args.report!r}; e.g. dashboards/forecast.html."
         raise InputError(msg)
+    for flag, target in (("--out", args.out), ("--report", args.report)):
+        if target is not None and Path(target).is_dir():
+            # refused before any work: os.replace onto a folder fails after the forecast
+            msg = f"`{flag}` {target!r} is a folder; pass a file path inside it."
+            raise InputError(msg)
     kwargs = forecast_kwargs(args)
     frame, id_col, time_col, targets, season = _forecast_data(args)
     if kwargs["season_length"] is None:
