@@ -293,3 +293,32 @@ def test_a_missing_column_of_the_data_file_is_named(
     assert "has no column 'revenue' (found: ['unique_id', 'ds', 'sales'])" in err
     assert "`data.target_col`" in err and "Traceback" not in err
     assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.parametrize(
+    "taken",
+    ["results", "dashboards", "results/fast", "dashboards/fast.html"],
+    ids=["results-dir-is-a-file", "dashboards-dir-is-a-file", "results-is-a-file", "page-is-a-dir"],
+)
+def test_output_paths_that_cannot_be_written_are_refused_before_the_backtest(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    taken: str,
+) -> None:
+    # they were an OSError traceback once the backtest had run
+    config = write_config(tmp_path)
+    blocker = tmp_path / taken
+    blocker.parent.mkdir(parents=True, exist_ok=True)
+    if taken.endswith(".html"):
+        blocker.mkdir()
+    else:
+        blocker.write_text("not a folder", encoding="utf-8")
+
+    def no_work(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the data must not be read")
+
+    monkeypatch.setattr(cli_backtest, "load_data", no_work)
+    assert run_cli(tmp_path, "backtest", str(config)) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("tsforecast: error: ") and str(blocker) in err

@@ -211,3 +211,49 @@ def test_a_config_with_fill_and_freq_backtests_on_that_grid(tmp_path: Path) -> N
     forecasts = pd.read_parquet(tmp_path / "r" / "exp" / "forecasts.parquet")
     steps = forecasts.groupby("cutoff")["ds"].diff().dropna().unique()
     assert list(steps) == [pd.Timedelta(days=1)]  # daily, the interpolated grid
+
+
+# --------------------------------------------------------------------------- data sets
+@pytest.mark.parametrize("flag", ["--id-col", "--time-col"])
+def test_a_column_name_a_data_set_does_not_have_is_refused_not_ignored(
+    flag: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `tsforecast forecast air_passengers --time-col month` once forecast with `ds` as if the
+    # flag had not been given
+    code = main(["forecast", "air_passengers", "-H", "2", "--model", "naive", flag, "month"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert f"`{flag} month` is for a data file" in err and "drop" in err
+
+
+def test_a_data_set_takes_its_own_column_names(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["forecast", "air_passengers", "-H", "2", "--model", "naive"]
+    assert main([*args, "--id-col", "unique_id", "--time-col", "ds"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "unique_id,ds,y"
+
+
+@pytest.mark.parametrize("sep", [";", "\t"])
+def test_a_file_that_is_not_comma_separated_is_refused_with_its_separator(
+    sep: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # it was read as one column and refused as "column 'ds' is missing"
+    path = tmp_path / "semicolons.csv"
+    path.write_text(sep.join(["unique_id", "ds", "y"]) + "\n" + sep.join(["a", "1", "2"]) + "\n")
+    assert main(["forecast", str(path), "-H", "2", "--model", "naive"]) == 2
+    err = capsys.readouterr().err
+    assert f"separated by {sep!r}" in err and "comma-separated" in err
+
+
+@pytest.mark.parametrize("flag", ["--out", "--report"])
+def test_an_output_path_that_is_a_folder_is_refused_before_anything_is_written(
+    flag: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `--out x.csv` naming a folder once raised IsADirectoryError after `--report` was written
+    folder = tmp_path / ("taken.csv" if flag == "--out" else "taken.html")
+    folder.mkdir()
+    out = ["--out", str(tmp_path / "fc.csv")] if flag == "--report" else []
+    report = ["--report", str(tmp_path / "page.html")] if flag == "--out" else []
+    argv = ["forecast", "air_passengers", "-H", "2", "--model", "naive", *out, *report]
+    assert main([*argv, flag, str(folder)]) == 2
+    assert f"`{flag}` {str(folder)!r} is a folder" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == [folder.name]

@@ -27,6 +27,15 @@ HORIZON = 3
 N_WINDOWS = 2
 
 
+def assert_same_attrs(local: pd.DataFrame, fanned_out: pd.DataFrame) -> None:
+    """A fanned-out forecast says how it was made as the local one does (what `tsf.report`
+    draws): the same settings (model, levels, columns; not the seconds) and failures."""
+    assert fanned_out.attrs["failures"] == local.attrs["failures"]
+    assert local.attrs["failures"], "the panel's constant and short series must fall back"
+    settings = {k: v for k, v in local.attrs["settings"].items() if k != "seconds"}
+    assert {k: v for k, v in fanned_out.attrs["settings"].items() if k != "seconds"} == settings
+
+
 @pytest.fixture(scope="module")
 def ray_engine() -> Iterator[RayEngine]:
     import ray  # part of the dev install: these tests run, never skip
@@ -140,8 +149,7 @@ def test_ray_forecast_equals_local_with_failures(
     with pytest.warns(tsf.TsforecastWarning, match="fell back"):
         on_ray = tsf.forecast(scattered, HORIZON, model="theta", levels=(80, 95), engine="ray")
     pd.testing.assert_frame_equal(local, on_ray)
-    assert local.attrs["failures"]  # records of the series that fell back
-    assert local.attrs["failures"] == on_ray.attrs["failures"]
+    assert_same_attrs(local, on_ray)
 
 
 def test_ray_forecast_keeps_a_polars_input_polars(
@@ -185,8 +193,7 @@ def test_dask_forecast_equals_local_with_failures(
     with pytest.warns(tsf.TsforecastWarning, match="fell back"):
         on_dask = tsf.forecast(scattered, HORIZON, model="theta", engine=DaskEngine(dask_client))
     pd.testing.assert_frame_equal(local, on_dask)
-    assert local.attrs["failures"]
-    assert local.attrs["failures"] == on_dask.attrs["failures"]
+    assert_same_attrs(local, on_dask)
 
 
 # --------------------------------------------------------------------------- chunks

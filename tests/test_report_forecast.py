@@ -395,3 +395,13 @@ def test_a_multivariate_forecast_without_history_in_chromium(tmp_path: Path) -> 
             ["ETTh1 · HUFL", ["seasonal_naive"]],
         ]
         assert browser.console_errors() == []
+
+
+def test_a_page_path_that_is_a_folder_is_refused_before_the_page_is_built(tmp_path: Path) -> None:
+    # it was an IsADirectoryError from os.replace once the page had been rendered
+    folder = tmp_path / "page.html"
+    folder.mkdir()
+    fc = pd.DataFrame({"unique_id": "a", "ds": [1, 2], "y": [1.0, 2.0]})
+    with pytest.raises(InputError, match="is a folder"):
+        tsf.report(fc, folder)
+    assert list(tmp_path.iterdir()) == [folder] and not any(folder.iterdir())

@@ -266,7 +266,7 @@ def _annotate(
 ) -> Any:
     """Warn about fallbacks; say in `out.attrs` how the forecast was made (see the module doc).
 
-    `failures`: the fallbacks when they were not recorded on `estimator` (a fanned-out fit)."""
+    `failures` are those of a fanned-out run (the engine's, not the unfitted `estimator`'s)."""
     if failures is None:
         failures = getattr(estimator, "failures_", None)
     if isinstance(failures, pd.DataFrame) and not failures.empty:

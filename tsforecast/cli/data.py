@@ -62,6 +62,17 @@ def read_table(path: Path, id_col: str, id_col_given: bool) -> pd.DataFrame:
     except Exception as error:  # a parser's own error: name the file, keep its reason
         msg = f"cannot read the data file {str(path)!r}: {error}"
         raise InputError(msg) from None
+    if len(frame.columns) == 1:
+        # one column whose name holds the others: the file is not comma-separated
+        header = str(frame.columns[0])
+        other = next((sep for sep in (";", "\t", "|") if sep in header), None)
+        if other is not None:
+            msg = (
+                f"the data file {str(path)!r} reads as one column {header!r}: it is separated "
+                f"by {other!r}, and a data file must be comma-separated; save it with commas "
+                "(e.g. `pd.read_csv(path, sep=...).to_csv(path, index=False)`)."
+            )
+            raise InputError(msg)
     if id_col not in frame.columns and not id_col_given:
         frame.insert(0, id_col, path.stem)
     return frame

@@ -69,6 +69,11 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     if args.report is not None and Path(args.report).suffix.lower() not in (".html", ".htm"):
         msg = f"`--report` must end in .html, got {args.report!r}; e.g. dashboards/forecast.html."
         raise InputError(msg)
+    for flag, target in (("--out", args.out), ("--report", args.report)):
+        if target is not None and Path(target).is_dir():
+            # refused before any work: os.replace onto a folder fails after the forecast
+            msg = f"`{flag}` {target!r} is a folder; pass a file path inside it."
+            raise InputError(msg)
     kwargs = forecast_kwargs(args)
     frame, id_col, time_col, targets, season = _forecast_data(args)
     if kwargs["season_length"] is None:
@@ -129,6 +134,17 @@ def _forecast_data(
     if not isinstance(loaded, datasets.ForecastingDataset):
         msg = f"{args.data!r} is a classification data set; pass a forecasting one."
         raise InputError(msg)
+    # a data set names its own id and time columns: another name would be silently ignored
+    for flag, given, own in (
+        ("--id-col", args.id_col, loaded.id_col),
+        ("--time-col", args.time_col, loaded.time_col),
+    ):
+        if given is not None and given != own:
+            msg = (
+                f"`{flag} {given}` is for a data file; the data set {args.data!r} has its own "
+                f"columns {list(loaded.df.columns)} (its {flag[2:]} is {own!r}); drop `{flag}`."
+            )
+            raise InputError(msg)
     return (
         loaded.df,
         loaded.id_col,

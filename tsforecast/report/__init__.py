@@ -87,6 +87,9 @@ def report(
     if target.suffix.lower() not in (".html", ".htm"):
         msg = f"`path` must end in .html, got {str(path)!r}; e.g. 'dashboards/NAME.html'."
         raise InputError(msg)
+    if target.is_dir():  # refused before the page is built: it could not replace a folder
+        msg = f"`path` {str(path)!r} is a folder; pass a file path such as 'dashboards/NAME.html'."
+        raise InputError(msg)
     text = _render(result, history_df, title, max_history)
     write_atomic(target, text)
     return target
