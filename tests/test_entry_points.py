@@ -219,3 +219,22 @@ def test_every_readme_command_names_data_that_exists() -> None:
     for words in commands:
         data = words[words.index("tsforecast") + 2]
         assert data in tsf.datasets.names() or (root / data).is_file(), " ".join(words)
+
+
+def test_a_future_df_without_covariate_columns_is_refused_not_ignored() -> None:
+    # was: an lstm given a future_df of only ids and stamps forecast as if none had been given,
+    # using the covariate `k` as a past covariate, without a word
+    n = 60
+    df = pd.DataFrame(
+        {
+            "unique_id": "a",
+            "ds": pd.date_range("2024-01-01", periods=n, freq="h"),
+            "y": np.sin(np.arange(n)),
+            "k": np.cos(np.arange(n)),
+        }
+    )
+    future = pd.DataFrame(
+        {"unique_id": "a", "ds": pd.date_range("2024-01-03 12:00", periods=6, freq="h")}
+    )
+    with pytest.raises(InputError, match="holds no known-future covariate"):
+        tsf.forecast(df, 6, model="lstm", future_df=future, max_steps=2, progress=False)

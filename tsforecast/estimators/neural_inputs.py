@@ -137,6 +137,15 @@ def future_columns(future_df: Any, panel: Panel, id_col: str, time_col: str) -> 
             "`df` must hold their history too."
         )
         raise InputError(msg)
+    if not cols:
+        # a future_df that carries no covariate would otherwise be ignored without a word
+        msg = (
+            f"`future_df` holds no known-future covariate (columns: {list(pdf.columns)}): "
+            f"it needs numeric columns besides {id_col!r} and {time_col!r}, each also a column "
+            f"of `df` (covariates of `df`: {list(panel.covariate_cols)}); leave `future_df` "
+            "out to forecast without known-future covariates."
+        )
+        raise InputError(msg)
     return cols
 
 
