@@ -89,6 +89,7 @@ def backtest(
     n_jobs: int | None = None,
     device: str = "auto",
     seed: int = 0,
+    keep_fitted: bool = False,
 ) -> BacktestResult:
     """Rolling-origin backtest of `models` on every series of `df` (see the module docstring).
 
@@ -96,7 +97,8 @@ def backtest(
     from the frequency) is the m of seasonal models, MASE and RMSSE. `levels` (percentages)
     adds prediction intervals and the pinball / coverage metrics. `freq` and `fill` are read as
     by `tsf.to_panel`. `n_jobs` processes fit the statistical models (None: all cores); `device`
-    and `seed` go to the neural models.
+    and `seed` go to the neural models. `keep_fitted` keeps every fitted estimator in
+    `result.fitted` (label -> one per fit group, in fold order) for a caller that reuses them.
     """
     from tsforecast.stats import resolve_n_jobs
 
@@ -144,7 +146,7 @@ def backtest(
         settings.season_length = _first_fold_season(panel, settings)
         for run in runs:
             run.set_season(settings.season_length)
-    return _run_all(runs, panel, plan, settings)
+    return _run_all(runs, panel, plan, settings, keep_fitted)
 
 
 def _optional_positive(name: str, value: Any) -> int | None:
@@ -172,7 +174,11 @@ def _first_fold_season(panel: Panel, settings: BacktestSettings) -> int:
 
 
 def _run_all(
-    runs: list[ModelRun], panel: Panel, plan: FoldPlan, settings: BacktestSettings
+    runs: list[ModelRun],
+    panel: Panel,
+    plan: FoldPlan,
+    settings: BacktestSettings,
+    keep_fitted: bool = False,
 ) -> BacktestResult:
     """Every model over the fold plan, then the metrics on the same folds."""
     actuals = actuals_frame(panel)
@@ -181,13 +187,17 @@ def _run_all(
     failures: list[dict[str, Any]] = []
     curves: dict[tuple[str, str], list[dict[str, Any]]] = {}
     timings: dict[str, float] = {}
+    fitted: dict[str, list[Any]] = {}
     labels = [run.label for run in runs]
     if "naive2" not in labels and "owa" in settings.metrics:  # OWA's reference, not reported
         runs.append(resolve_models([("naive2", {})], settings.shared())[0])
         runs[-1].hidden = True
     for run in runs:
         started = time.perf_counter()
-        long, run_failures = _run_model(run, panel, plan, settings.levels, curves)
+        kept: list[Any] = []
+        long, run_failures = _run_model(run, panel, plan, settings.levels, curves, kept)
+        if keep_fitted and not run.hidden:
+            fitted[run.label] = kept
         (eval_frames if run.hidden else frames).append(with_actuals(long, actuals, panel))
         failures += [] if run.hidden else run_failures
         timings[run.label] = time.perf_counter() - started
@@ -210,6 +220,7 @@ def _run_all(
         history_pd=panel.to_pandas(),
         _eval_pd=eval_pd,
         _scales=scales,
+        fitted=fitted,
     )
 
 
@@ -258,8 +269,10 @@ def _run_model(
     plan: FoldPlan,
     levels: Sequence[float],
     curves: dict[tuple[str, str], list[dict[str, Any]]],
+    kept: list[Any],
 ) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
-    """Every fold of one model -> long forecasts (without actuals) and its failures."""
+    """Every fold of one model -> long forecasts (without actuals) and its failures; each
+    fitted estimator is appended to `kept`."""
     parts: list[pd.DataFrame] = []
     failures: list[dict[str, Any]] = []
     data = panel
@@ -274,6 +287,7 @@ def _run_model(
         else:
             estimator.fit(train)
             wide_parts = _predict_group(estimator, data, plan, group)
+        kept.append(estimator)
         curve = getattr(estimator, "history_", None)
         if isinstance(curve, list) and curve:
             curves[(run.label, f"fold {first + 1}")] = list(curve)
