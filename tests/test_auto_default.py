@@ -146,3 +146,13 @@ def test_auto_with_a_reused_member_saves_and_loads_its_history(tmp_path) -> None
     again = tsf.models.load(tmp_path / "auto")
     assert again.selection_.reused == ["lstm"]
     pd.testing.assert_frame_equal(again.predict(), model.predict())
+
+
+def test_a_bilstm_candidate_is_scored_and_chosen_under_its_own_name() -> None:
+    # the backtest labels it "lstm" (its class); auto must not refit a unidirectional lstm
+    frame = make_long_frame({"a": 80, "b": 90})
+    bilstm = {"bilstm": TINY_LSTM["lstm"]}
+    fc = tsf.forecast(frame, horizon=4, candidates=["bilstm"], candidate_params=bilstm)
+    selection = fc.attrs["auto_selection"]
+    assert list(selection.inner_mase) == ["bilstm"]
+    assert selection.chosen == ["bilstm"] and selection.reused == ["bilstm"]

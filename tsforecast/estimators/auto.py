@@ -346,11 +346,12 @@ class AutoForecaster(Forecaster):
                         stats_end = now + 0.5 * (deadline - now)
                     budget = max((stats_end - time.perf_counter()) / 2, 0.5)
             started = time.perf_counter()
+            candidate = self._build(name, season, budget)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", TsforecastWarning)
                 result = backtest(
                     panel,
-                    models=[self._build(name, season, budget)],
+                    models=[candidate],
                     horizon=int(self.horizon),
                     n_windows=n_windows,
                     step=int(self.horizon),
@@ -366,9 +367,11 @@ class AutoForecaster(Forecaster):
             n_failed = len(result.failures_pd)
             refit_s[name] = refit_estimate(seconds, n_failed, panel.n_series * n_windows)
             if is_neural[name] and reusable:
-                fitted[name] = result.fitted[name][0]
+                fitted[name] = result.fitted[candidate.model_name][0]
             self._say(f"{name}: {seconds:.1f} s, {n_failed} fallbacks")
-            parts.append(result.forecasts_pd)
+            # the backtest labels by the estimator's class name ("lstm" for a bilstm): the
+            # candidate's own name is what is scored, chosen and refitted
+            parts.append(result.forecasts_pd.assign(model=name))
             scales = result._scales
         forecasts = pd.concat(parts, ignore_index=True).rename(
             columns={panel.id_col: "unique_id", panel.time_col: "ds"}
