@@ -107,6 +107,18 @@ def bench(name: str) -> dict[str, Any]:
     return result
 
 
+def code_version() -> str:
+    """The measured checkout's commit (with "+changes" when its files differ from it)."""
+    import subprocess
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", "-C", str(REPO), *args], capture_output=True, text=True)
+        return done.stdout.strip()
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    return commit + ("+changes" if git("status", "--porcelain", "--untracked-files=no") else "")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--datasets", nargs="+", default=DATASETS, choices=DATASETS)
@@ -115,7 +127,8 @@ def main() -> None:
 
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
-        f"{torch.get_num_threads()} threads, load average {os.getloadavg()[0]:.2f} at start"
+        f"{torch.get_num_threads()} threads, load average {os.getloadavg()[0]:.2f} at start, "
+        f"code {code_version()}"
     )
     results = []
     for name in args.datasets:
