@@ -17,7 +17,6 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from tsforecast.checks import (
@@ -66,7 +65,7 @@ def forecast(
     `predict()`. Extra keyword arguments are the model's own parameters (for `auto`: those of
     its neural candidates). `levels` are percentages, e.g. (80, 95). `time_budget_s` bounds the
     whole call in seconds; its default "auto" gives `model="auto"` a budget sized to the data
-    (about 5 s for one short series, 70 s for 1,000 monthly series, 240 s for M4 Hourly; see
+    (about 5 s for one short series, 70 s for 1,000 monthly series, at most 240 s; see
     `tsforecast.estimators.auto_selection.default_time_budget`) and the other models none.
     `progress`: for `auto`, None says what was chosen and why on stderr, True also reports
     every step, False says nothing.
@@ -109,9 +108,8 @@ def forecast(
     )
     if time_budget_s == "auto" and model == "auto":
         # the default call is bounded by a budget sized to the data
-        lengths = panel.lengths.numpy()
-        budget_s = default_time_budget(panel.n_series, int(lengths.sum()), int(np.median(lengths)))
-        estimator.set_params(time_budget_s=budget_s)
+        n_obs = int(panel.lengths.sum().item())
+        estimator.set_params(time_budget_s=default_time_budget(panel.n_series, n_obs))
     estimator.check_request(
         target_cols=panel.target_cols,
         past_covariates=panel.covariate_cols,
