@@ -186,19 +186,6 @@ def test_auto_saves_and_loads_with_its_chosen_members(tmp_path) -> None:
     pd.testing.assert_frame_equal(again.predict(), model.predict())
 
 
-def test_the_default_auto_is_sized_to_the_data_and_bounded() -> None:
-    from tsforecast.estimators.auto_selection import default_candidates, default_time_budget
-
-    small, why = default_candidates(n_series=1, n_observations=144)
-    assert "lstm" not in small and "lstm left out" in why and "arima" in small
-    big, _ = default_candidates(n_series=414, n_observations=373_372)
-    assert "lstm" in big and "arima" in big
-    assert default_time_budget(1, 144) < 10 < default_time_budget(1000, 150_000) <= 240
-    df = two_scales()[["unique_id", "ds", "big"]]
-    fc = tsf.forecast(df, horizon=4, target_col="big")
-    assert "lstm" not in fc.attrs["auto_selection"].candidates
-
-
 def test_every_readme_command_names_data_that_exists() -> None:
     """A README command runs as written from a checkout: each `tsforecast forecast DATA` /
     `tsforecast backtest CONFIG` names a shipped data set or a file of the repository (the

@@ -73,12 +73,14 @@ def forecast(
     `predict()`. Extra keyword arguments are the model's own parameters (for `auto`: those of
     its neural candidates). `levels` are percentages, e.g. (80, 95). `time_budget_s` bounds the
     whole call in seconds; its default "auto" gives `model="auto"` a budget sized to the data
-    (about 5 s for one short series, 70 s for 1,000 monthly series; see
-    `tsforecast.estimators.auto.default_time_budget`) and the other models none. `engine`
+    (about 5 s for one short series, 70 s for 1,000 monthly series, at most 240 s; see
+    `tsforecast.estimators.auto_selection.default_time_budget`) and the other models none. `engine`
     ("local", "ray", "dask" or a `tsf.engines` object) fans a statistical model out by chunks of
     whole series, with the same forecasts; neural models and `auto` run in this process.
     `intervals="conformal"` replaces the model's own intervals by conformal ones calibrated on
     the last windows of each series (`tsforecast.estimators.conformal`; needs `levels`).
+    `progress`: for `auto`, None says what was chosen and why on stderr, True also reports
+    every step, False says nothing.
     """
     from tsforecast.engines import resolve_engine
 

@@ -98,6 +98,7 @@ def backtest(
     seed: int = 0,
     engine: Any = "local",
     intervals: str | dict[str, str] = "model",
+    keep_fitted: bool = False,
 ) -> BacktestResult:
     """Rolling-origin backtest of `models` on every series of `df` (see the module docstring).
 
@@ -110,7 +111,9 @@ def backtest(
     same results; the neural models train in this process (`tsforecast.engines`).
     `intervals` is "model" (each model's own intervals), "conformal"
     (`tsforecast.estimators.conformal`, calibrated inside each fold's training part) or a dict
-    {model label: mode}.
+    {model label: mode}. `keep_fitted` keeps every fitted estimator in `result.fitted`
+    (label -> one per fit group, in fold order) for a caller that reuses them (models fanned
+    out to an engine's workers are not kept).
     """
     from tsforecast.engines import resolve_engine
     from tsforecast.stats import resolve_n_jobs
@@ -163,7 +166,7 @@ def backtest(
         for run in runs:
             run.set_season(settings.season_length)
     use_conformal(runs, settings.intervals, settings.levels)
-    return _run_all(runs, panel, plan, settings, runner)
+    return _run_all(runs, panel, plan, settings, runner, keep_fitted)
 
 
 def _optional_positive(name: str, value: Any) -> int | None:
@@ -196,6 +199,7 @@ def _run_all(
     plan: FoldPlan,
     settings: BacktestSettings,
     runner: Engine,
+    keep_fitted: bool = False,
 ) -> BacktestResult:
     """Every model over the fold plan, then the metrics on the same folds."""
     actuals = actuals_frame(panel)
@@ -204,6 +208,7 @@ def _run_all(
     failures: list[dict[str, Any]] = []
     curves: dict[tuple[str, str], list[dict[str, Any]]] = {}
     timings: dict[str, float] = {}
+    fitted: dict[str, list[Any]] = {}
     labels = [run.label for run in runs]
     if "naive2" not in labels and "owa" in settings.metrics:  # OWA's reference, not reported
         runs.append(resolve_models([("naive2", {})], settings.shared())[0])
@@ -214,11 +219,14 @@ def _run_all(
     fanned = fan_out_backtest(runner, runs, panel, plan, settings.levels)
     for i, run in enumerate(runs):
         started = time.perf_counter()
+        kept: list[Any] = []
         if i in fanned:  # timed as its seconds of work, summed over the chunks
             long, run_failures, timings[run.label] = fanned[i]
         else:
-            long, run_failures = _run_model(run, panel, plan, settings.levels, curves)
+            long, run_failures = _run_model(run, panel, plan, settings.levels, curves, kept)
             timings[run.label] = time.perf_counter() - started
+        if keep_fitted and not run.hidden:
+            fitted[run.label] = kept
         (eval_frames if run.hidden else frames).append(with_actuals(long, actuals, panel))
         failures += [] if run.hidden else run_failures
     forecasts = pd.concat(frames, ignore_index=True)
@@ -242,6 +250,7 @@ def _run_all(
         history_pd=panel.to_pandas(),
         _eval_pd=eval_pd,
         _scales=scales,
+        fitted=fitted,
     )
 
 
@@ -290,9 +299,11 @@ def _run_model(
     plan: FoldPlan,
     levels: Sequence[float],
     curves: dict[tuple[str, str], list[dict[str, Any]]],
+    kept: list[Any],
 ) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
-    """Every fold of one model -> long forecasts (without actuals) and its failures."""
-    parts, failures = model_parts(run, panel, plan, levels, curves)
+    """Every fold of one model -> long forecasts (without actuals) and its failures; each
+    fitted estimator is appended to `kept`."""
+    parts, failures = model_parts(run, panel, plan, levels, curves, kept)
     return pd.concat(parts, ignore_index=True), failures
 
 
@@ -302,10 +313,12 @@ def model_parts(
     plan: FoldPlan,
     levels: Sequence[float],
     curves: dict[tuple[str, str], list[dict[str, Any]]],
+    kept: list[Any] | None = None,
 ) -> tuple[list[pd.DataFrame], list[dict[str, Any]]]:
     """Every fold of one model -> its long forecasts, one frame per predicted part (a fit group
-    or a fold, each target after the other, series in panel order), and its failures. The unit
-    of work an engine runs on each chunk of series (`tsforecast.engines.work`)."""
+    or a fold, each target after the other, series in panel order), and its failures; each
+    fitted estimator is appended to `kept` when given. The unit of work an engine runs on each
+    chunk of series (`tsforecast.engines.work`)."""
     parts: list[pd.DataFrame] = []
     failures: list[dict[str, Any]] = []
     data = panel
@@ -320,6 +333,8 @@ def model_parts(
         else:
             estimator.fit(train)
             wide_parts = _predict_group(estimator, data, plan, group)
+        if kept is not None:
+            kept.append(estimator)
         curve = getattr(estimator, "history_", None)
         if isinstance(curve, list) and curve:
             curves[(run.label, f"fold {first + 1}")] = list(curve)

@@ -32,6 +32,8 @@ class BacktestResult:
     history_pd: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     _eval_pd: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     _scales: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    # with `backtest(..., keep_fitted=True)`: label -> the fitted estimators, one per fit group
+    fitted: dict[str, list[Any]] = field(default_factory=dict, repr=False)
 
     @property
     def history(self) -> Any:

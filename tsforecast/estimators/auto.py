@@ -7,10 +7,18 @@ same folds, and the lowest inner MASE wins. The winner's members are refitted on
 A median of a few good, different models is a robust combination (M4's combination benchmarks
 beat most of their members); the measurement decides per data set whether it pays.
 
-`time_budget_s` bounds the whole `fit`: a quarter of it goes to the neural candidates of the
-inner backtest, another quarter to the statistical ones (which stop starting new series at their
-share of the deadline: the rest fall back, see `failures_`), and the members' refit gets most of
-what is left.
+`time_budget_s` bounds the whole `fit`, and each step gets a share of what the steps before it
+actually left (measured, never assumed): the neural candidates train first, once, on the data
+before the inner folds, with 45 % of the budget between them; their inner fit also makes the
+final forecast from the whole history when chosen (no refit: a model that never saw the inner
+folds forecasts them, and then forecasts the future). The statistical candidates follow, cheap
+ones first, within half of what is left (they stop starting new series at their share: the rest
+fall back, see `failures_`); the chosen statistical members are refitted on all the data with
+the rest. An option (a single model or a median) whose refit would not fit in what is left, by
+the seconds its inner backtest took, is not chosen.
+
+What was chosen and why is said on stderr in one or two lines (`progress=False` silences it;
+`progress=True` also reports every step) and kept in `selection_.message`.
 Series too short for the inner folds take no part in the choice (they are named in a warning
 and in `selection_.excluded`) and are forecast by the chosen members like every other series.
 """
@@ -29,6 +37,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
+import torch
 
 from tsforecast.checks import check_levels, check_seed, check_time_budget, positive_int
 from tsforecast.data.frequency import infer_season_length
@@ -36,11 +45,13 @@ from tsforecast.data.panel import Panel
 from tsforecast.devices import resolve_device
 from tsforecast.errors import InputError, TsforecastWarning
 from tsforecast.estimators.auto_selection import (
+    NEURAL_SHARE,
     AutoSelection,
     combine_forecasts,
     default_candidates,
     inner_mase,
     median_points,
+    refit_estimate,
 )
 from tsforecast.estimators.base import FORMAT_VERSION, Capabilities, Forecaster
 from tsforecast.estimators.output import output_schema
@@ -55,7 +66,8 @@ class AutoForecaster(Forecaster):
     """Chooses among `candidates` (registry names) by an inner backtest; see the module doc.
 
     candidate_params: {name: params} for candidates (e.g. {"lstm": {"hidden_size": 32}}).
-    The other arguments are those of every forecaster, given to every candidate.
+    progress: None says the choice on stderr (one or two lines), True also every step, False
+    nothing. The other arguments are those of every forecaster, given to every candidate.
     """
 
     model_name: ClassVar[str] = "auto"
@@ -120,9 +132,15 @@ class AutoForecaster(Forecaster):
 
     # ------------------------------------------------------------------ helpers
     def _say(self, text: str) -> None:
+        """A progress line: with `progress=True`, or by default on a terminal."""
         show = self.progress if self.progress is not None else sys.stderr.isatty()
         if show:
             print(f"[tsforecast] auto: {text}", file=sys.stderr, flush=True)
+
+    def _tell(self, message: str) -> None:
+        """What was chosen and why: always, unless `progress=False`."""
+        if self.progress is not False:
+            print(message, file=sys.stderr, flush=True)
 
     def _build(self, name: str, season: int, budget: float | None) -> Forecaster:
         from tsforecast.estimators import registry
@@ -144,17 +162,22 @@ class AutoForecaster(Forecaster):
             shared["time_budget_s"] = budget
         return registry.build(name, params, **shared)
 
-    def _candidates(self, future_df: Any | None, panel: Panel) -> tuple[list[str], dict[str, str]]:
-        """The candidates that can run on this data (refusing what none of them can honour)."""
+    def _candidates(
+        self, future_df: Any | None, panel: Panel
+    ) -> tuple[list[str], dict[str, str], str]:
+        """The candidates that can run on this data (refusing what none of them can honour),
+        those skipped and why, and how the default ones were sized ("" when given)."""
         from tsforecast.estimators import registry
 
+        sizing = ""
         if self.candidates is not None:
             names = list(self.candidates)
         else:
-            n_obs = int(panel.lengths.sum().item())
-            names, why = default_candidates(panel.n_series, n_obs)
-            if why:
-                self._say(f"default candidates {names}: {why}")
+            lengths = panel.lengths.numpy()
+            names, sizing = default_candidates(
+                panel.n_series, int(lengths.sum()), int(np.median(lengths)), self.time_budget_s
+            )
+            self._say(f"default candidates {names}: {sizing}")
         covariates = list(panel.covariate_cols)
         if covariates and not any(registry.spec(n).capabilities.past_covariates for n in names):
             msg = (
@@ -174,7 +197,7 @@ class AutoForecaster(Forecaster):
                 raise InputError(msg)
             skipped = {n: "uses no known-future covariates (future_df given)" for n in cannot}
             names = [n for n in names if n not in cannot]
-        return names, skipped
+        return names, skipped, sizing
 
     # ------------------------------------------------------------------ fit
     def fit(self, df: Any, future_df: Any | None = None) -> AutoForecaster:
@@ -184,38 +207,50 @@ class AutoForecaster(Forecaster):
         deadline = None if self.time_budget_s is None else started + float(self.time_budget_s)
         panel = self._read(df, "df")
         season = int(self.season_length or infer_season_length(panel))
-        names, skipped = self._candidates(future_df, panel)
-        selection = self._select(panel, names, season, deadline)
+        names, skipped, sizing = self._candidates(future_df, panel)
+        selection, fitted = self._select(panel, names, season, deadline)
         selection.skipped.update(skipped)
+        selection.budget_s = None if self.time_budget_s is None else float(self.time_budget_s)
         members: list[Forecaster] = []
-        for k, name in enumerate(selection.chosen):
+        to_refit = [n for n in selection.chosen if n not in fitted]
+        for name in selection.chosen:
+            if name in fitted:  # trained once, before the inner folds: it forecasts from all
+                members.append(fitted[name])
+                selection.reused.append(name)
+                continue
             budget = None
             if deadline is not None:
                 left = deadline - time.perf_counter()
-                budget = max(0.7 * left / (len(selection.chosen) - k), 0.5)
+                budget = max(0.7 * left / len(to_refit), 0.5)
+            to_refit.remove(name)
             self._say(f"fitting {name} on all the data")
             member = self._build(name, season, budget)
             data = panel if member.capabilities.past_covariates else _targets_only(panel)
             member.fit(data, future_df=future_df if member.capabilities.future_covariates else None)
             members.append(member)
         selection.seconds = time.perf_counter() - started
-        self._say(f"chose {' + '.join(selection.chosen)} in {selection.seconds:.0f} s")
+        selection.message = _message(selection, panel.n_series, sizing)
+        self._tell(selection.message)
         self.members_ = members
         self.selection_ = selection
         self.season_length_ = season
         self.failures_ = _member_failures(members)
         self.frame_kind_ = panel.frame_kind
         self.schema_ = output_schema(panel)
+        # a reused member was fitted without the inner folds' rows: its forecast starts from
+        # the whole history, kept here (and saved)
+        self.history_panel_ = panel if selection.reused else None
         return self
 
     def _select(
         self, panel: Panel, names: list[str], season: int, deadline: float | None
-    ) -> AutoSelection:
+    ) -> tuple[AutoSelection, dict[str, Forecaster]]:
+        """What to forecast with, and the neural candidates' inner fits (reusable)."""
         selection = AutoSelection(chosen=[], candidates=list(names))
         fallback = "seasonal_naive" if season > 1 else "naive"
         if not names:
             selection.chosen, selection.reason = [fallback], "no candidate can run"
-            return selection
+            return selection, {}
         horizon, n_windows = int(self.horizon), int(self.n_windows)
         need = n_windows * horizon + max(2 * season, 4)
         lengths = panel.lengths.numpy()
@@ -232,7 +267,7 @@ class AutoForecaster(Forecaster):
                 TsforecastWarning,
                 stacklevel=3,
             )
-            return selection
+            return selection, {}
         if len(long_enough) < panel.n_series:
             excluded = [panel.ids[i] for i in np.flatnonzero(lengths < need)]
             selection.excluded = excluded
@@ -244,13 +279,30 @@ class AutoForecaster(Forecaster):
                 TsforecastWarning,
                 stacklevel=3,
             )
+        # a neural fit reused for the final forecast must have seen every series
+        reusable = len(long_enough) == panel.n_series
         inner = panel.select(long_enough.tolist())
-        scores = self._inner_scores(inner, names, season, n_windows, deadline)
-        selection.inner_mase, options = scores
-        best: tuple[str, ...] = min(options, key=lambda members: options[members])
+        scores, options, refit_s, fitted = self._inner_scores(
+            inner, names, season, n_windows, deadline, reusable
+        )
+        selection.inner_mase = scores
+        selection.refit_estimate_s = {n: round(t, 2) for n, t in refit_s.items()}
+        # an option whose refit would overrun what is left is not chosen (the measured seconds
+        # of its members' inner backtests; reused neural fits cost nothing more)
+        left = math.inf if deadline is None else deadline - time.perf_counter()
+        cost = {o: sum(refit_s[m] for m in o if m not in fitted) for o in options}
+        # (a refit under a second is always allowed: below the noise of that measurement)
+        feasible = {o: v for o, v in options.items() if cost[o] <= max(0.7 * left, 1.0)}
+        if not feasible:  # even the cheapest overruns: take it, its fallbacks are recorded
+            feasible = {min(cost, key=cost.__getitem__): 0.0}
+        best: tuple[str, ...] = min(feasible, key=lambda members: feasible[members])
         selection.chosen = list(best)
         selection.reason = "lowest inner-backtest MASE"
-        return selection
+        overrun = [o for o in options if o not in feasible and options[o] < options[best]]
+        if overrun:
+            dropped = ", ".join(_option_name(o) for o in overrun)
+            selection.reason += f" among the options whose refit fits the budget (not {dropped})"
+        return selection, {n: m for n, m in fitted.items() if n in best}
 
     def _inner_scores(
         self,
@@ -259,35 +311,47 @@ class AutoForecaster(Forecaster):
         season: int,
         n_windows: int,
         deadline: float | None,
-    ) -> tuple[dict[str, float], dict[tuple[str, ...], float]]:
+        reusable: bool,
+    ) -> tuple[
+        dict[str, float], dict[tuple[str, ...], float], dict[str, float], dict[str, Forecaster]
+    ]:
+        """Inner MASE of every candidate and option, each statistical candidate's estimated
+        refit seconds, and the neural candidates' fits (when `reusable`)."""
         from tsforecast.backtest import backtest
         from tsforecast.estimators import registry
 
-        # One candidate at a time, the cheap statistical ones first, so that each gets what the
-        # ones before it left of the statistical share (45 % of what is left; each makes two
-        # calls, fit and predict_cutoffs, bounded by half of it); the neural candidates share
-        # 20 % (their training stops there); the members' refit gets the rest.
+        # One candidate at a time, each with a share of what the ones before it actually left:
+        # the neural ones first, 45 % of the budget between them (their training stops there),
+        # then the statistical ones, cheap first, within half of what is left then (each makes
+        # two calls, fit and predict_cutoffs, bounded by half of what remains of that share);
+        # the members' refit gets the rest.
         is_neural = {n: registry.spec(n).kind == "neural" for n in names}
         n_neural = sum(is_neural.values())
-        started = time.perf_counter()
-        left = None if deadline is None else deadline - started
-        stats_end = None if left is None else started + 0.45 * left
-        order = sorted(names, key=lambda n: (is_neural[n], _COST.get(n, 1)))
+        order = sorted(names, key=lambda n: (not is_neural[n], _COST.get(n, 1)))
         self._say(f"inner backtest of {order} on the last {n_windows} folds")
         parts: list[pd.DataFrame] = []
         scales = pd.DataFrame()
+        refit_s: dict[str, float] = {}
+        fitted: dict[str, Forecaster] = {}
+        total = None if deadline is None else deadline - time.perf_counter()
+        stats_end: float | None = None
         for name in order:
             budget = None
-            if left is not None and stats_end is not None:
+            if deadline is not None and total is not None:
                 if is_neural[name]:
-                    budget = max(0.2 * left / max(n_neural, 1), 0.5)
+                    budget = max(NEURAL_SHARE * total / n_neural, 0.5)
                 else:
+                    if stats_end is None:
+                        now = time.perf_counter()
+                        stats_end = now + 0.5 * (deadline - now)
                     budget = max((stats_end - time.perf_counter()) / 2, 0.5)
+            started = time.perf_counter()
+            candidate = self._build(name, season, budget)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", TsforecastWarning)
                 result = backtest(
                     panel,
-                    models=[self._build(name, season, budget)],
+                    models=[candidate],
                     horizon=int(self.horizon),
                     n_windows=n_windows,
                     step=int(self.horizon),
@@ -297,8 +361,17 @@ class AutoForecaster(Forecaster):
                     n_jobs=self.n_jobs,
                     device=self.device,
                     seed=int(self.seed),
+                    keep_fitted=is_neural[name] and reusable,
                 )
-            parts.append(result.forecasts_pd)
+            seconds = time.perf_counter() - started
+            n_failed = len(result.failures_pd)
+            refit_s[name] = refit_estimate(seconds, n_failed, panel.n_series * n_windows)
+            if is_neural[name] and reusable:
+                fitted[name] = result.fitted[candidate.model_name][0]
+            self._say(f"{name}: {seconds:.1f} s, {n_failed} fallbacks")
+            # the backtest labels by the estimator's class name ("lstm" for a bilstm): the
+            # candidate's own name is what is scored, chosen and refitted
+            parts.append(result.forecasts_pd.assign(model=name))
             scales = result._scales
         forecasts = pd.concat(parts, ignore_index=True).rename(
             columns={panel.id_col: "unique_id", panel.time_col: "ds"}
@@ -313,15 +386,17 @@ class AutoForecaster(Forecaster):
                 members = tuple(ranked[:k])
                 options[members] = inner_mase(median_points([by_model[m] for m in members]), scales)
                 scores["median(" + ", ".join(members) + ")"] = options[members]
-        return scores, options
+        return scores, options, refit_s, fitted
 
     # ------------------------------------------------------------------ predict
     def predict(self, history_df: Any | None = None, future_df: Any | None = None) -> Any:
         """The median of the chosen members' forecasts (one member: its forecasts)."""
         self._check_fitted()
         outputs = []
-        for member in self.members_:
+        for name, member in zip(self.selection_.chosen, self.members_, strict=True):
             history = history_df
+            if history is None and name in self.selection_.reused:
+                history = self.history_panel_  # its fit ended before the inner folds
             if history is not None and not member.capabilities.past_covariates:
                 history = _targets_only(self._read(history, "history_df"))
             use_future = future_df if member.capabilities.future_covariates else None
@@ -345,6 +420,7 @@ class AutoForecaster(Forecaster):
         from safetensors.torch import save_file
 
         from tsforecast.atomic import atomic_dir
+        from tsforecast.estimators.history import panel_to_saved
         from tsforecast.persistence import CONFIG_FILE, WEIGHTS_FILE
 
         self._check_fitted()
@@ -357,18 +433,22 @@ class AutoForecaster(Forecaster):
             "members": [f"member_{k}" for k in range(len(self.members_))],
             "frame_kind": self.frame_kind_,
         }
+        tensors: dict[str, Any] = {}
+        if self.history_panel_ is not None:
+            tensors, config["history"] = panel_to_saved(self.history_panel_, "history")
         with atomic_dir(path) as folder:
             for name, member in zip(config["members"], self.members_, strict=True):
                 member.save(folder / name)
-            save_file({}, str(folder / WEIGHTS_FILE))
+            save_file(tensors, str(folder / WEIGHTS_FILE))
             (folder / CONFIG_FILE).write_text(json.dumps(config, indent=1), encoding="utf-8")
 
     @classmethod
     def _load(cls, folder: Path, device: Any) -> AutoForecaster:
         from tsforecast.estimators import registry
+        from tsforecast.estimators.history import panel_from_saved
         from tsforecast.persistence import check_saved_format, read_model_folder
 
-        config, _ = read_model_folder(folder, "tsforecast model")
+        config, tensors = read_model_folder(folder, "tsforecast model")
         check_saved_format(folder, config, cls.__name__, FORMAT_VERSION)
         model = cls(**config["params"])
         model.members_ = [registry.load(folder / name, device) for name in config["members"]]
@@ -377,7 +457,32 @@ class AutoForecaster(Forecaster):
         model.frame_kind_ = config["frame_kind"]
         model.schema_ = getattr(model.members_[0], "schema_", None)
         model.failures_ = _member_failures(model.members_)
+        model.history_panel_ = None
+        if "history" in config:
+            cpu = torch.device("cpu")
+            model.history_panel_ = panel_from_saved(tensors, config["history"], "history", cpu)
         return model
+
+
+def _option_name(members: Any) -> str:
+    return members[0] if len(members) == 1 else "median(" + ", ".join(members) + ")"
+
+
+def _message(selection: AutoSelection, n_series: int, sizing: str) -> str:
+    """One or two lines for stderr: what was chosen, on what measurement, and the sizing."""
+    chosen = _option_name(selection.chosen)
+    scores = ", ".join(f"{k} {v:.3f}" for k, v in selection.inner_mase.items())
+    budget = "" if selection.budget_s is None else f" of a {selection.budget_s:.0f} s budget"
+    first = (
+        f"[tsforecast] auto chose {chosen} for {n_series} series in {selection.seconds:.0f} s"
+        f"{budget}: {selection.reason}" + (f" (inner MASE: {scores})" if scores else "")
+    )
+    notes = [sizing] if sizing else []
+    if selection.reused:
+        notes.append(f"{', '.join(selection.reused)} trained once, before the inner folds")
+    if selection.excluded:
+        notes.append(f"{len(selection.excluded)} series too short to take part in the choice")
+    return first + ("\n[tsforecast] auto: " + "; ".join(notes) if notes else "")
 
 
 def _jsonable(value: Any) -> Any:

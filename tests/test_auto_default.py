@@ -1,0 +1,170 @@
+"""The default `forecast(df, h)`: candidates and budget sized to the data, a choice that fits the
+budget, a neural fit trained once and reused, and what was chosen said on stderr and in attrs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+import tsforecast as tsf
+from tests.conftest import make_long_frame
+from tsforecast.estimators import registry
+from tsforecast.estimators.auto_selection import (
+    MAX_DEFAULT_BUDGET_S,
+    NEURAL_CANDIDATE,
+    default_candidates,
+    default_time_budget,
+    refit_estimate,
+)
+
+# (n_series, n_observations, median length) of the data sets the default is sized for
+AIR_PASSENGERS = (1, 132, 132)
+MONTHLY_1000 = (1000, 150_000, 144)
+M4_HOURLY = (414, 353_500, 960)
+M4_WEEKLY = (359, 366_912, 934)
+TINY_LSTM = {"lstm": {"max_steps": 3, "hidden_size": 8, "input_size": 8}}
+
+
+def test_no_neural_candidate_for_few_observations_or_short_series() -> None:
+    for n_series, n_obs, median in (AIR_PASSENGERS, MONTHLY_1000):
+        names, why = default_candidates(n_series, n_obs, median, budget_s=None)
+        assert NEURAL_CANDIDATE not in names
+        assert {"seasonal_naive", "theta", "ets", "arima"} <= set(names)
+        assert why.startswith(f"{NEURAL_CANDIDATE} left out")
+    assert "observations" in default_candidates(*AIR_PASSENGERS, budget_s=None)[1]
+    assert "median series length 144" in default_candidates(*MONTHLY_1000, budget_s=None)[1]
+
+
+def test_a_neural_candidate_for_many_long_series_when_the_budget_lets_it_train() -> None:
+    names, why = default_candidates(*M4_HOURLY, budget_s=600.0)
+    assert NEURAL_CANDIDATE in names and "arima" in names
+    assert why.startswith(f"{NEURAL_CANDIDATE} included")
+    names, why = default_candidates(*M4_HOURLY, budget_s=None)  # unbounded: it may train
+    assert NEURAL_CANDIDATE in names
+    names, why = default_candidates(*M4_HOURLY, budget_s=100.0)
+    assert NEURAL_CANDIDATE not in names
+    assert "time budget of 100 s" in why
+
+
+def test_the_default_budget_is_too_short_for_a_neural_candidate_on_any_data() -> None:
+    # measured: a bilstm trained for the default share of M4 Hourly's or Weekly's budget lost
+    # to the baselines and cost minutes; a caller who gives the time gets it
+    for size in (AIR_PASSENGERS, MONTHLY_1000, M4_HOURLY, M4_WEEKLY, (10**5, 10**8, 1000)):
+        n_series, n_obs, _ = size
+        names, why = default_candidates(*size, budget_s=default_time_budget(n_series, n_obs))
+        assert NEURAL_CANDIDATE not in names, why
+
+
+def test_the_default_budget_grows_with_the_data_within_the_goals() -> None:
+    sizes = (AIR_PASSENGERS, MONTHLY_1000, M4_HOURLY)
+    air, monthly, hourly = (default_time_budget(*size[:2]) for size in sizes)
+    assert air < 10 < monthly < 90  # issue 10: 10 s and 90 s for the whole call
+    assert hourly <= MAX_DEFAULT_BUDGET_S < 300  # and five minutes on M4 Hourly
+    assert default_time_budget(100_000, 10**8) == MAX_DEFAULT_BUDGET_S
+
+
+def test_the_refit_estimate_scales_up_a_candidate_the_budget_stopped() -> None:
+    assert refit_estimate(10.0, n_failed=0, n_tasks=100) == 10.0
+    assert refit_estimate(10.0, n_failed=50, n_tasks=100) == 20.0
+    assert np.isfinite(refit_estimate(10.0, n_failed=100, n_tasks=100))
+
+
+def test_the_choice_is_said_on_stderr_and_kept_in_attrs(capsys) -> None:
+    frame = make_long_frame({"a": 60, "b": 60})
+    fc = tsf.forecast(frame, horizon=4, candidates=["naive", "theta"])
+    selection = fc.attrs["auto_selection"]
+    said = capsys.readouterr().err
+    assert said.strip() == selection.message
+    assert 1 <= len(said.strip().splitlines()) <= 2
+    chosen = selection.chosen[0] if len(selection.chosen) == 1 else "median("
+    assert f"auto chose {chosen}" in said
+    assert "for 2 series" in said and "naive" in said and "theta" in said  # the measured MASE
+    assert "s budget" in said  # the default call runs under a budget
+
+
+def test_progress_false_says_nothing_but_attrs_keep_the_message(capsys) -> None:
+    frame = make_long_frame({"a": 60})
+    fc = tsf.forecast(frame, horizon=4, candidates=["naive", "theta"], progress=False)
+    assert capsys.readouterr().err == ""
+    assert "auto chose" in fc.attrs["auto_selection"].message
+
+
+def test_the_default_message_says_why_the_neural_candidate_was_left_out(capsys) -> None:
+    frame = make_long_frame({"a": 60})
+    fc = tsf.forecast(frame, horizon=4, progress=None)
+    said = capsys.readouterr().err
+    assert f"{NEURAL_CANDIDATE} left out (60 observations" in said
+    assert NEURAL_CANDIDATE not in fc.attrs["auto_selection"].candidates
+
+
+def test_an_option_whose_refit_would_overrun_the_budget_is_not_chosen(monkeypatch) -> None:
+    frame = make_long_frame({"a": 60})
+    model = registry.build(
+        "auto", {"candidates": ["naive", "theta", "arima"], "time_budget_s": 60}, horizon=4
+    )
+    options = {("theta",): 0.6, ("theta", "naive"): 0.55, ("theta", "naive", "arima"): 0.4}
+    refit_s = {"naive": 0.1, "theta": 0.2, "arima": 1000.0}  # arima: far more than the budget
+    monkeypatch.setattr(model, "_inner_scores", lambda *a: ({}, options, refit_s, {}))
+    model.fit(frame)
+    assert model.selection_.chosen == ["theta", "naive"]
+    assert "not median(theta, naive, arima)" in model.selection_.reason
+
+
+def test_a_chosen_neural_candidate_is_trained_once_and_forecasts_from_all_the_data() -> None:
+    frame = make_long_frame({"a": 80, "b": 90})
+    fc = tsf.forecast(
+        frame, horizon=4, candidates=["lstm"], candidate_params=TINY_LSTM, progress=False
+    )
+    selection = fc.attrs["auto_selection"]
+    assert selection.chosen == ["lstm"] and selection.reused == ["lstm"]
+    last = frame.groupby("unique_id")["ds"].max()
+    first_forecast = fc.groupby("unique_id")["ds"].min()
+    assert (first_forecast == last + pd.Timedelta(hours=1)).all()
+
+
+def test_the_reused_neural_fit_never_saw_the_inner_folds() -> None:
+    # n_windows=2 folds of 4 steps: change every value of the last 8 steps; the fit (and so
+    # its forecast at the first inner cutoff) must not change
+    frame = make_long_frame({"a": 80, "b": 90})
+    changed = frame.copy()
+    in_folds = changed.groupby("unique_id").cumcount(ascending=False) < 8
+    changed.loc[in_folds, "y"] += 100.0
+    fits = []
+    for data in (frame, changed):
+        model = registry.build(
+            "auto",
+            {"candidates": ["lstm"], "candidate_params": TINY_LSTM, "progress": False},
+            horizon=4,
+        )
+        fits.append(model.fit(data))
+    assert fits[0].selection_.reused == ["lstm"]
+    cutoffs = frame.groupby("unique_id")["ds"].max() - pd.Timedelta(hours=8)
+    pairs = pd.DataFrame({"unique_id": cutoffs.index, "cutoff": cutoffs.to_numpy()})
+    before, after = (m.members_[0].predict_cutoffs(frame, pairs) for m in fits)
+    pd.testing.assert_frame_equal(before, after)
+    # while the final forecasts start from the whole (changed) history
+    assert not np.allclose(fits[0].predict()["y"], fits[1].predict()["y"])
+
+
+def test_auto_with_a_reused_member_saves_and_loads_its_history(tmp_path) -> None:
+    frame = make_long_frame({"a": 80, "b": 90})
+    model = registry.build(
+        "auto",
+        {"candidates": ["lstm"], "candidate_params": TINY_LSTM, "progress": False},
+        horizon=4,
+    )
+    model.fit(frame)
+    model.save(tmp_path / "auto")
+    again = tsf.models.load(tmp_path / "auto")
+    assert again.selection_.reused == ["lstm"]
+    pd.testing.assert_frame_equal(again.predict(), model.predict())
+
+
+def test_a_bilstm_candidate_is_scored_and_chosen_under_its_own_name() -> None:
+    # the backtest labels it "lstm" (its class); auto must not refit a unidirectional lstm
+    frame = make_long_frame({"a": 80, "b": 90})
+    bilstm = {"bilstm": TINY_LSTM["lstm"]}
+    fc = tsf.forecast(frame, horizon=4, candidates=["bilstm"], candidate_params=bilstm)
+    selection = fc.attrs["auto_selection"]
+    assert list(selection.inner_mase) == ["bilstm"]
+    assert selection.chosen == ["bilstm"] and selection.reused == ["bilstm"]
