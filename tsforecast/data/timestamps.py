@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import numbers
+import warnings
 from typing import Any
 
 import numpy as np
@@ -146,7 +147,13 @@ def _zone(value: Any) -> str | None:
 def _parsed_strings(column: pd.Series, non_null: pd.Series, time_col: str) -> pd.Series:
     try:
         # naive stamps, or all with one UTC offset: parsed as they are
-        return pd.to_datetime(column, format="mixed")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            parsed = pd.to_datetime(column, format="mixed")
+        # pandas 2 returns mixed UTC offsets as objects (with a FutureWarning) instead of
+        # raising: those take the UTC path below, as in pandas 3
+        if pd.api.types.is_datetime64_any_dtype(parsed.dtype):
+            return parsed
     except (ValueError, TypeError, OverflowError):
         pass
     # different offsets, or offsets mixed with none, or not dates: each distinct string tells

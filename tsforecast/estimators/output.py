@@ -17,6 +17,7 @@ import pandas as pd
 from tsforecast.checks import level_tag
 from tsforecast.data.frames import from_pandas
 from tsforecast.data.panel import Panel
+from tsforecast.data.ragged import concat_times
 from tsforecast.errors import InputError
 
 __all__ = ["cutoff_positions", "forecast_frame", "output_schema", "times_after"]
@@ -38,13 +39,13 @@ def _observations(panel: Panel) -> pd.DataFrame:
     lengths = panel.lengths.to("cpu").numpy()
     ids = np.empty(panel.n_series, dtype=object)
     ids[:] = panel.ids
-    times = panel.times[0].append(list(panel.times[1:])) if panel.n_series > 1 else panel.times[0]
+    times = concat_times(panel.times)
     return pd.DataFrame(
         {
             "_id": np.repeat(ids, lengths),
             "_time": np.asarray(times),
             "_series": np.repeat(np.arange(panel.n_series), lengths),
-            "_position": np.concatenate([np.arange(n) for n in lengths]),
+            "_position": np.arange(len(times)) - np.repeat(np.cumsum(lengths) - lengths, lengths),
         }
     )
 
