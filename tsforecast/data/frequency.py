@@ -121,10 +121,16 @@ def _uniform_sub_daily_step(times: pd.Series, bounds: np.ndarray) -> str | None:
     None when the steps differ or exceed a day (the per-series inference decides then).
     """
     ticks, unit = _ticks(times)
-    steps = _steps_inside(ticks, bounds)
-    if len(steps) == 0 or steps[0] <= 0 or not bool(np.all(steps == steps[0])):
+    diffs = np.diff(ticks)
+    across = np.zeros(len(diffs), dtype=bool)  # the step from one series to the next
+    across[bounds[1:-1] - 1] = True
+    inside = np.flatnonzero(~across[: min(len(across), 4096)])
+    if len(inside) == 0:
         return None
-    if pd.Timedelta(int(steps[0]), unit=unit or "ns") > pd.Timedelta(days=1):
+    step = diffs[inside[0]]
+    if step <= 0 or not bool(np.all((diffs == step) | across)):
+        return None
+    if pd.Timedelta(int(step), unit=unit or "ns") > pd.Timedelta(days=1):
         return None
     lengths = np.diff(bounds)
     long_enough = np.flatnonzero(lengths >= 3)
@@ -213,7 +219,12 @@ def on_fixed_grid(times: pd.Series, bounds: np.ndarray, step: str | int) -> bool
     """
     ticks, unit = _ticks(times)
     period = _fixed_period(step, unit)
-    return period is not None and bool(np.all(_steps_inside(ticks, bounds) == period))
+    if period is None:
+        return False
+    # every step equals the period, except across two series: no masked copy of the steps
+    across = np.zeros(max(len(ticks) - 1, 0), dtype=bool)
+    across[bounds[1:-1] - 1] = True
+    return bool(np.all((np.diff(ticks) == period) | across))
 
 
 def regularise(

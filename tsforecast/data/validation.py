@@ -147,9 +147,11 @@ def _series_order(
     else:
         keys = stamps.to_numpy(dtype=np.int64)
     ids = list(uniques)
-    # first-appearance codes never decrease when every series' rows are together
+    # first-appearance codes never decrease when every series' rows are together; boolean
+    # temporaries only (1 byte a row), no masked copies of the int64 keys
     same = codes[1:] == codes[:-1]
-    if bool(np.all(codes[1:] >= codes[:-1])) and bool(np.all(keys[1:][same] > keys[:-1][same])):
+    rising = np.greater(keys[1:], keys[:-1])
+    if bool(np.all(codes[1:] >= codes[:-1])) and bool(np.all(rising | ~same)):
         return codes, ids, None
     order = np.lexsort((keys, codes))  # stable: by series, then by time
     codes, keys = codes[order], keys[order]
@@ -179,7 +181,8 @@ def _grouped_codes(id_column: pd.Series) -> tuple[np.ndarray, Any]:
     if len(uniques) != len(run_starts):  # a series comes back later: factorize every row
         return pd.factorize(id_column, sort=False)
     run_lengths = np.diff(np.r_[run_starts, len(values)])
-    return np.repeat(np.arange(len(run_starts)), run_lengths), uniques
+    code_dtype = np.int32 if len(run_starts) < 2**31 else np.int64  # half the bytes a row
+    return np.repeat(np.arange(len(run_starts), dtype=code_dtype), run_lengths), uniques
 
 
 def _series_on_grid(
