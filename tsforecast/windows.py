@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import torch
 
 from tsforecast.checks import positive_int
+from tsforecast.data.ragged import copy_spans
 from tsforecast.errors import InputError
 
 __all__ = [
@@ -105,20 +106,27 @@ class WindowPlan:
 class WindowSource:
     """A panel laid out once for the fastest gathering of windows of one (L, H): the hot path.
 
-    The panel is copied once, flattened, with `L - 1` zeros before every series and NaN after
-    its end. The window with cutoff `c` of series `s` then starts at the flat row `s * P + c`
-    (P: padded length), so a batch is one add and one 1-D `index_select` per side: no clamping,
-    no masking, no multi-dimensional advanced indexing. (On a busy two-core machine, torch's
-    multi-dimensional indexing kernels wake the thread pool and can stall for milliseconds;
-    the 1-D `index_select` copy stays serial at these sizes.) Index arithmetic is in int32
-    whenever the flat copy has fewer than 2**31 elements (half the index memory traffic of
-    int64). Use it in training loops; `gather` gives the same windows from a plain panel tensor
-    without the set-up copy.
+    The panel is copied once into one flat ragged array: every series as its own segment of
+    `L - 1` zeros, its observations, then `H` NaN (memory follows the observations, not
+    series x the longest series). The window with cutoff `c` of series `s` then starts at the
+    flat row `segment_start[s] + c`, so a batch is one lookup, one add and one 1-D
+    `index_select` per side: no clamping, no masking, no multi-dimensional advanced indexing.
+    (On a busy two-core machine, torch's multi-dimensional indexing kernels wake the thread
+    pool and can stall for milliseconds; the 1-D `index_select` copy stays serial at these
+    sizes.) Index arithmetic is in int32 whenever the flat copy has fewer than 2**31 elements
+    (half the index memory traffic of int64). Use it in training loops; `gather` gives the same
+    windows from a plain panel tensor without the set-up copy.
+
+    Built from a padded tensor (`WindowSource(values, lengths, ...)`) or from ragged storage
+    (`WindowSource.from_ragged(data, offsets, ...)`, e.g. a `Panel`'s `data` / `offsets`).
+    Cutoffs must lie inside their series (`0 <= cutoff_idx < lengths[s]`): `plan` and `gather`
+    refuse others, which would read another series' segment.
 
     known_channels: the last K channels are known in advance (known-future covariates,
-    calendar features): `values` holds them for `horizon` steps after each series' end too
-    (positions `lengths[s] .. lengths[s] + H - 1`, so values is [S, >= T + H, C]), and every
-    window's `future_known` [B, H, K] holds them, from the same `index_select` as `future`.
+    calendar features): the input holds them for `horizon` steps after each series' end too
+    (padded: positions `lengths[s] .. lengths[s] + H - 1`, so values is [S, >= T + H, C];
+    ragged: the `H` rows after each series' observations), and every window's `future_known`
+    [B, H, K] holds them, from the same `index_select` as `future`.
     """
 
     def __init__(
@@ -130,36 +138,103 @@ class WindowSource:
         n_targets: int,
         known_channels: int = 0,
     ) -> None:
+        # values: [S, T, C] left-aligned; lengths: [S]
+        n_series, n_steps, n_channels = values.shape
+        lengths = lengths.to(device=values.device, dtype=torch.long)
+        row_start = torch.arange(n_series, device=values.device) * n_steps  # [S]
+        n_rows = torch.full_like(lengths, n_steps)  # every series has T rows to read
+        self._build(
+            values.reshape(n_series * n_steps, n_channels),
+            row_start,
+            n_rows,
+            lengths,
+            input_size,
+            horizon,
+            n_targets,
+            known_channels,
+        )
+
+    @classmethod
+    def from_ragged(
+        cls,
+        data: torch.Tensor,
+        offsets: torch.Tensor,
+        input_size: int,
+        horizon: int,
+        n_targets: int,
+        known_channels: int = 0,
+        lengths: torch.Tensor | None = None,
+    ) -> WindowSource:
+        """From ragged storage: series s in `data[offsets[s]:offsets[s + 1]]` ([N, C], [S + 1]).
+
+        `lengths` [S]: the observed rows of each series (default: all its rows); the rows after
+        them, up to H, hold its known channels' future values.
+        """
+        source = cls.__new__(cls)
+        offsets = offsets.to(device=data.device, dtype=torch.long)
+        n_rows = offsets[1:] - offsets[:-1]
+        observed = n_rows if lengths is None else lengths.to(n_rows)
+        source._build(
+            data, offsets[:-1], n_rows, observed, input_size, horizon, n_targets, known_channels
+        )
+        return source
+
+    def _build(
+        self,
+        rows: torch.Tensor,
+        row_start: torch.Tensor,
+        n_rows: torch.Tensor,
+        lengths: torch.Tensor,
+        input_size: int,
+        horizon: int,
+        n_targets: int,
+        known_channels: int,
+    ) -> None:
+        """rows [R, C]: series s's step t at rows[row_start[s] + t] for t < n_rows[s], of
+        which the first lengths[s] are observed (all [S], int64, on rows' device)."""
         self.input_size = positive_int("input_size", input_size)
         self.horizon = positive_int("horizon", horizon)
-        n_series, n_steps, n_channels = values.shape
+        n_channels = rows.shape[1]
         if not 0 <= known_channels <= n_channels - n_targets:
             msg = (
                 f"`known_channels` must be between 0 and the {n_channels - n_targets} channels "
                 f"after the {n_targets} targets, got {known_channels}."
             )
             raise InputError(msg)
+        if bool((n_rows < lengths).any()):
+            msg = "every series needs at least `lengths[s]` rows in the window source's input."
+            raise InputError(msg)
         self.n_targets = n_targets
         self.known_channels = known_channels
         self.n_channels = n_channels
-        device = values.device
-        steps = torch.arange(n_steps, device=device)
-        # known channels are observed H steps past the series' end, the others up to its end
-        observed_until = lengths.to(device)[:, None, None] + torch.where(
-            torch.arange(n_channels, device=device) >= n_channels - known_channels, horizon, 0
-        )  # -> (S, 1, C)
-        body = values.masked_fill(steps[None, :, None] >= observed_until, float("nan"))
-        padded = torch.cat(
-            [
-                values.new_zeros((n_series, input_size - 1, n_channels)),
-                body,
-                values.new_full((n_series, horizon, n_channels), float("nan")),
-            ],
-            dim=1,
-        )  # -> (S, P, C) with P = L - 1 + T + H
-        self._padded_length = padded.shape[1]
-        self._flat = padded.reshape(-1)  # -> (S * P * C,)
+        self.lengths = lengths
+        device = rows.device
+        # segment of series s: L - 1 zeros | its n_s observations | H steps (NaN but the known)
+        segment = lengths + (input_size - 1 + horizon)  # [S]
+        segment_start = torch.cumsum(segment, 0) - segment  # [S]
+        n_flat_rows = int(segment.sum().item())
+        flat = rows.new_full((n_flat_rows, n_channels), float("nan"))
+        if input_size > 1:
+            zeros = (segment_start[:, None] + torch.arange(input_size - 1, device=device)).reshape(
+                -1
+            )
+            flat[zeros] = 0.0
+        first_observed = segment_start + input_size - 1  # [S] flat row of each series' step 0
+        copy_spans(flat, first_observed, rows, row_start, lengths)
+        if known_channels:
+            # the known channels' values after each series' end, as far as the input has them
+            n_known = torch.clamp(n_rows - lengths, min=0, max=horizon)
+            copy_spans(
+                flat,
+                first_observed + lengths,
+                rows,
+                row_start + lengths,
+                n_known,
+                columns=slice(n_channels - known_channels, n_channels),
+            )
+        self._flat = flat.reshape(-1)  # -> (sum(segment) * C,)
         self.index_dtype = torch.int32 if self._flat.numel() < 2**31 else torch.int64
+        self._segment_start = segment_start.to(self.index_dtype)  # [S]
         # 0, 1, 2, ... in the index dtype, to build the offsets from
         count = torch.arange(max(n_channels, input_size + horizon), device=device)
         count = count.to(self.index_dtype)
@@ -179,8 +254,14 @@ class WindowSource:
             past_steps[None, :] >= torch.arange(input_size + 1, device=device)[:, None]
         )
 
+    @property
+    def n_bytes(self) -> int:
+        """Bytes of the flat copy windows are gathered from."""
+        return self._flat.numel() * self._flat.element_size()
+
     def plan(self, series_idx: torch.Tensor, cutoff_idx: torch.Tensor) -> WindowPlan:
         """Precompute what `take` needs for a fixed set of windows (e.g. all training windows)."""
+        self._check_cutoffs(series_idx, cutoff_idx)
         first, n_padded = self._first_and_padding(series_idx, cutoff_idx)
         return WindowPlan(series_idx, cutoff_idx, first, n_padded)
 
@@ -192,16 +273,30 @@ class WindowSource:
 
     def gather(self, series_idx: torch.Tensor, cutoff_idx: torch.Tensor) -> Windows:
         """The windows (series_idx[b], cutoff_idx[b]); indices on the panel's device."""
+        self._check_cutoffs(series_idx, cutoff_idx)
         first, n_padded = self._first_and_padding(series_idx, cutoff_idx)
         return self._windows(first, n_padded, series_idx, cutoff_idx)
+
+    def _check_cutoffs(self, series_idx: torch.Tensor, cutoff_idx: torch.Tensor) -> None:
+        lengths = self.lengths.index_select(0, series_idx.to(self.lengths.device, torch.long))
+        cutoff = cutoff_idx.to(lengths.device)
+        outside = (cutoff < 0) | (cutoff >= lengths)
+        if bool(outside.any()):
+            b = int(torch.nonzero(outside)[0, 0].item())
+            msg = (
+                f"{int(outside.sum().item())} windows have a cutoff outside their series (first: "
+                f"series {int(series_idx[b])} of length {int(lengths[b])}, cutoff_idx "
+                f"{int(cutoff[b])}); a cutoff must be a position 0 .. length - 1."
+            )
+            raise InputError(msg)
 
     def _first_and_padding(
         self, series_idx: torch.Tensor, cutoff_idx: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
         series = series_idx.to(self.index_dtype)
         cutoff = cutoff_idx.to(self.index_dtype)
-        # the window of cutoff c starts at padded step c (original step c - L + 1)
-        first = (series * self._padded_length + cutoff) * self.n_channels  # [N]
+        # the window of cutoff c starts at segment row c (original step c - L + 1)
+        first = (self._segment_start.index_select(0, series) + cutoff) * self.n_channels  # [N]
         n_padded = (self.input_size - 1 - cutoff).clamp_(0, self.input_size)  # [N]
         return first, n_padded
 

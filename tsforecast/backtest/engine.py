@@ -17,7 +17,6 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -190,7 +189,7 @@ def _first_fold_season(panel: Panel, settings: BacktestSettings) -> int:
     from the autocorrelation, which must not see any fold's test values."""
     back = settings.horizon + (settings.n_windows - 1) * settings.step
     first_train = panel.lengths - back
-    return infer_season_length(replace(panel, lengths=first_train.clamp(min=1)))
+    return infer_season_length(panel, lengths=first_train.clamp(min=1))
 
 
 def _run_all(

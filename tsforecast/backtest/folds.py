@@ -16,7 +16,6 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
-import torch
 
 from tsforecast.data.panel import Panel
 from tsforecast.errors import InputError
@@ -80,35 +79,12 @@ def min_length(horizon: int, n_windows: int, step: int, train_size: int | None) 
 
 
 def fold_panel(panel: Panel, start_idx: np.ndarray, end_idx: np.ndarray) -> Panel:
-    """Each series s cut to positions start_idx[s]..end_idx[s] (inclusive), left-aligned."""
-    lengths = torch.as_tensor(end_idx - start_idx + 1, dtype=torch.long)
-    t_max = int(lengths.max().item())
-    offsets = torch.arange(t_max)
-    start = torch.as_tensor(start_idx, dtype=torch.long)
-    positions = (start[:, None] + offsets[None, :]).clamp(max=panel.values.shape[1] - 1)
-    values = torch.gather(
-        panel.values.to("cpu"), 1, positions[..., None].expand(-1, -1, panel.n_channels)
-    )  # -> (S, t_max, C)
-    inside = offsets[None, :] < lengths[:, None]
-    values = torch.where(inside[..., None], values, torch.zeros_like(values))
-    spans = list(zip(start_idx.tolist(), (end_idx + 1).tolist(), strict=True))
-    times = [t[a:b] for t, (a, b) in zip(panel.times, spans, strict=True)]
-    exact = None
-    if panel.exact is not None:
-        exact = tuple(e[a:b] for e, (a, b) in zip(panel.exact, spans, strict=True))
-    return replace(
-        panel,
-        values=values.to(panel.device).contiguous(),
-        lengths=lengths.to(panel.device),
-        times=times,
-        exact=exact,
-    )
+    """Each series s cut to positions start_idx[s]..end_idx[s] (inclusive)."""
+    return panel.steps(start_idx, end_idx)
 
 
 def targets_only(panel: Panel) -> Panel:
     """The panel without its covariates (for the models that use none)."""
     if not panel.covariate_cols:
         return panel
-    n = panel.n_targets
-    exact = None if panel.exact is None else tuple(e[:, :n] for e in panel.exact)
-    return replace(panel, values=panel.values[..., :n].contiguous(), covariate_cols=[], exact=exact)
+    return replace(panel.channels(panel.n_targets), covariate_cols=[])

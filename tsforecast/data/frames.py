@@ -78,11 +78,15 @@ def frame_kind(df: Any, name: str = "df") -> FrameKind:
     raise InputError(msg)
 
 
-def to_pandas(df: Any, name: str = "df") -> tuple[pd.DataFrame, FrameKind]:
-    """Return a pandas copy of `df` (never a view: the user's frame is never modified)."""
+def to_pandas(df: Any, name: str = "df", copy: bool = True) -> tuple[pd.DataFrame, FrameKind]:
+    """Return a pandas copy of `df` (never a view: the user's frame is never modified).
+
+    `copy=False` returns a pandas input itself, for a caller that only reads it (the copy of
+    a frame of 100 million rows costs gigabytes).
+    """
     kind = frame_kind(df, name)
     if kind == "pandas":
-        return df.copy(), kind
+        return (df.copy() if copy else df), kind
     return df.to_pandas(), kind
 
 

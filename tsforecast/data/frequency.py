@@ -29,12 +29,13 @@ MAX_FILLED_STEPS = 10_000_000
 _SEASONS = {"D": 7, "B": 5, "W": 52, "MS": 12, "ME": 12, "M": 12, "QS": 4, "QE": 4, "Q": 4}
 
 
-def infer_season_length(panel: Panel) -> int:
+def infer_season_length(panel: Panel, lengths: torch.Tensor | None = None) -> int:
     """The seasonal period: from the frequency for datetimes, else from the autocorrelation.
 
     For integer time stamps the candidate periods (4, 7, 12, 24, 52) are scored by the mean
     autocorrelation of the differenced series at that lag; the best wins if it is clearly
-    positive (> 0.2), otherwise 1 (no season).
+    positive (> 0.2), otherwise 1 (no season). `lengths` [S]: read only the first
+    `lengths[s]` observations of each series (default: all of them).
     """
     if isinstance(panel.freq, str):
         offset = pd.tseries.frequencies.to_offset(panel.freq)
@@ -44,13 +45,13 @@ def infer_season_length(panel: Panel) -> int:
                 return max(1, int(86400 // seconds))  # the daily cycle
             return max(1, int(7 * 86400 // seconds))  # the weekly cycle (1 beyond a week)
         return _SEASONS.get(offset.rule_code.split("-")[0], 1)
-    values = panel.values[..., 0].detach().to("cpu", torch.float64).numpy()
-    lengths = panel.lengths.to("cpu").numpy()
+    n_read = (panel.lengths if lengths is None else lengths).to("cpu").numpy()
+    sample = [panel.series_values(s)[: n_read[s], 0] for s in range(min(panel.n_series, 200))]
     best, best_acf = 1, 0.2
     for lag in (4, 7, 12, 24, 52):
         scores = []
-        for s in range(min(panel.n_series, 200)):
-            x = np.diff(values[s, : lengths[s]])
+        for y in sample:
+            x = np.diff(y)
             if len(x) < 3 * lag:
                 continue
             x = x - x.mean()
@@ -92,6 +93,9 @@ def infer_step(
             msg = f"`freq` {freq!r} is not a pandas frequency (e.g. 'h', 'D', 'MS', '15min')."
             raise InputError(msg) from error
         return str(offset.freqstr)
+    uniform = _uniform_sub_daily_step(times, bounds)
+    if uniform is not None:
+        return uniform
     inferred: dict[str, list[Any]] = {}
     for s, series_id in enumerate(ids):
         lo, hi = bounds[s], bounds[s + 1]
@@ -107,6 +111,35 @@ def infer_step(
     if inferred:
         return next(iter(inferred))
     return _step_of_gappy_series(times, bounds, ids, time_col)
+
+
+def _uniform_sub_daily_step(times: pd.Series, bounds: np.ndarray) -> str | None:
+    """Fast path: every step inside every series is one fixed period of at most a day.
+
+    pandas infers the same alias for every such series (a fixed period up to a day is never
+    anchored, unlike a week or a month), so one series tells it: no loop over the series.
+    None when the steps differ or exceed a day (the per-series inference decides then).
+    """
+    ticks, unit = _ticks(times)
+    diffs = np.diff(ticks)
+    across = np.zeros(len(diffs), dtype=bool)  # the step from one series to the next
+    across[bounds[1:-1] - 1] = True
+    inside = np.flatnonzero(~across[: min(len(across), 4096)])
+    if len(inside) == 0:
+        return None
+    step = diffs[inside[0]]
+    if step <= 0 or not bool(np.all((diffs == step) | across)):
+        return None
+    if pd.Timedelta(int(step), unit=unit or "ns") > pd.Timedelta(days=1):
+        return None
+    lengths = np.diff(bounds)
+    long_enough = np.flatnonzero(lengths >= 3)
+    if len(long_enough) == 0:
+        return None
+    s = int(long_enough[0])
+    inferred: dict[str, list[Any]] = {}
+    _add_inferred(inferred, times.iloc[bounds[s] : bounds[s + 1]], s)
+    return next(iter(inferred)) if inferred else None
 
 
 def _add_inferred(inferred: dict[str, list[Any]], stamps: pd.Series, series_id: Any) -> None:
@@ -186,7 +219,12 @@ def on_fixed_grid(times: pd.Series, bounds: np.ndarray, step: str | int) -> bool
     """
     ticks, unit = _ticks(times)
     period = _fixed_period(step, unit)
-    return period is not None and bool(np.all(_steps_inside(ticks, bounds) == period))
+    if period is None:
+        return False
+    # every step equals the period, except across two series: no masked copy of the steps
+    across = np.zeros(max(len(ticks) - 1, 0), dtype=bool)
+    across[bounds[1:-1] - 1] = True
+    return bool(np.all((np.diff(ticks) == period) | across))
 
 
 def regularise(

@@ -1,16 +1,19 @@
-"""The Panel: validated series as one padded tensor on the training device.
+"""The Panel: validated series in ragged storage on the training device.
 
 `tsforecast.data.validation.to_panel` builds it; downstream code (windows, scaling, models,
 backtests) trusts the `Panel` it receives.
 
-Layout: `values[s, t, c]` holds series `s` LEFT-aligned (its first observation at `t = 0`,
-zeros after its end at `lengths[s]`), with the target channels first and the covariates after.
+Layout (CSR-like): `data[offsets[s] : offsets[s + 1]]` holds series `s`, oldest first, with the
+target channels first and the covariates after. Memory follows the number of observations, not
+series x the longest series. `values`, the left-aligned padded `[S, T_max, C]` copy, is built
+on first use only, for the code that needs a rectangle (and costs S x T_max x C cells).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -18,6 +21,13 @@ import pandas as pd
 import torch
 
 from tsforecast.data.frames import FrameKind, FrameSchema, restore_dtypes
+from tsforecast.data.ragged import (
+    SeriesTimes,
+    concat_times,
+    padded_from_ragged,
+    ragged_from_padded,
+    take_spans,
+)
 from tsforecast.devices import resolve_device
 
 __all__ = ["Panel"]
@@ -25,35 +35,72 @@ __all__ = ["Panel"]
 
 @dataclass(frozen=True)
 class Panel:
-    """Validated series as one padded tensor on the training device.
+    """Validated series in ragged storage on the training device.
 
-    values: [S, T_max, C] float32, left-aligned, zero-padded after each series' end.
-    lengths: [S] int64, the number of observations of each series.
-    times: per series, its time stamps (a DatetimeIndex or an integer Index), len == lengths[s].
+    data: [N_obs, C] float32, every series' observations one after the other.
+    offsets: [S + 1] int64 (on data's device): series s is `data[offsets[s]:offsets[s + 1]]`.
+    times: per series, its time stamps (a DatetimeIndex or an integer Index), len == lengths[s]
+        (a `SeriesTimes` from `to_panel`, or any sequence of indexes).
     freq: a pandas offset alias ("h", "MS", ...) for datetime stamps, an int step for integers.
     ids: in the order of their first appearance in the input frame.
+    exact: the validated values in float64 on the host, [N_obs, C] with the same offsets, for
+        the statistical models and the metrics (`data` is float32). None when unknown.
     schema: the input's id and time dtypes, which output frames get back (`id_column`,
         `frames.from_pandas(pdf, panel.frame_kind, schema=panel.schema)`); None when unknown.
     """
 
-    values: torch.Tensor
-    lengths: torch.Tensor
+    data: torch.Tensor
+    offsets: torch.Tensor
     ids: list[Any]
-    times: list[pd.Index]
+    times: Sequence[pd.Index]
     freq: str | int
     target_cols: list[str]
     covariate_cols: list[str]
     id_col: str
     time_col: str
     frame_kind: FrameKind
-    # The validated values in float64 on the host, one [n_s, C] array per series, for the
-    # statistical models and the metrics (the device tensor is float32). None when unknown.
-    exact: tuple[np.ndarray, ...] | None = None
+    exact: np.ndarray | None = None
     schema: FrameSchema | None = None
+
+    @classmethod
+    def from_padded(
+        cls,
+        values: torch.Tensor,
+        lengths: torch.Tensor,
+        *,
+        exact: Sequence[np.ndarray] | np.ndarray | None = None,
+        **fields: Any,
+    ) -> Panel:
+        """A panel from a left-aligned padded tensor [S, T, C] and its lengths [S]; `exact`
+        may be one float64 array per series (or already flat)."""
+        data, offsets = ragged_from_padded(values, lengths)
+        if exact is not None and not isinstance(exact, np.ndarray):
+            n_channels = values.shape[2]
+            exact = np.concatenate(list(exact)) if len(exact) else np.zeros((0, n_channels))
+        return cls(data=data, offsets=offsets, exact=exact, **fields)
+
+    @cached_property
+    def lengths(self) -> torch.Tensor:
+        """[S] int64, the number of observations of each series (on the panel's device)."""
+        return self.offsets[1:] - self.offsets[:-1]
+
+    @cached_property
+    def values(self) -> torch.Tensor:
+        """[S, T_max, C] float32, left-aligned, zero after each series' end: built on first
+        use, S x T_max x C cells; prefer `data` / `offsets` or `series_values`."""
+        return padded_from_ragged(self.data, self.offsets)
+
+    @cached_property
+    def _host_offsets(self) -> np.ndarray:
+        return self.offsets.to("cpu").numpy()
 
     @property
     def n_series(self) -> int:
-        return int(self.values.shape[0])
+        return int(self.offsets.shape[0]) - 1
+
+    @property
+    def n_obs(self) -> int:
+        return int(self.data.shape[0])
 
     @property
     def n_targets(self) -> int:
@@ -61,11 +108,11 @@ class Panel:
 
     @property
     def n_channels(self) -> int:
-        return int(self.values.shape[2])
+        return int(self.data.shape[1])
 
     @property
     def device(self) -> torch.device:
-        return self.values.device
+        return self.data.device
 
     @property
     def is_datetime(self) -> bool:
@@ -95,28 +142,76 @@ class Panel:
 
     def series_values(self, series: int) -> np.ndarray:
         """Series number `series` as a float64 array [n_s, C] (exact input values if known)."""
-        n = int(self.lengths[series].item())
-        if self.exact is not None and self.exact[series].shape[0] == n:
-            return self.exact[series]
-        return self.values[series, :n].detach().to("cpu", torch.float64).numpy()
+        lo, hi = self._host_offsets[series], self._host_offsets[series + 1]
+        if self.exact is not None:
+            return self.exact[lo:hi]
+        return self.data[lo:hi].detach().to("cpu", torch.float64).numpy()
 
     def to(self, device: str | torch.device) -> Panel:
         target = resolve_device(device)
-        return replace(self, values=self.values.to(target), lengths=self.lengths.to(target))
+        return replace(self, data=self.data.to(target), offsets=self.offsets.to(target))
 
     def select(self, series: Sequence[int]) -> Panel:
         """A panel of the given series (by position), keeping their order."""
-        index = torch.as_tensor(list(series), dtype=torch.long, device=self.device)
-        lengths = self.lengths.index_select(0, index)
-        t_max = int(lengths.max().item()) if len(index) else 0
-        return replace(
-            self,
-            values=self.values.index_select(0, index)[:, :t_max].contiguous(),
-            lengths=lengths,
-            ids=[self.ids[i] for i in series],
-            times=[self.times[i] for i in series],
-            exact=None if self.exact is None else tuple(self.exact[i] for i in series),
-        )
+        positions = torch.as_tensor(list(series), dtype=torch.long, device=self.offsets.device)
+        lengths = self.lengths.index_select(0, positions)
+        return self._spans(positions, torch.zeros_like(lengths), lengths, list(series))
+
+    def steps(self, start_idx: Any, end_idx: Any) -> Panel:
+        """Each series s cut to its positions start_idx[s]..end_idx[s] (inclusive); [S] each."""
+        start = torch.as_tensor(np.asarray(start_idx), dtype=torch.long)
+        end = torch.as_tensor(np.asarray(end_idx), dtype=torch.long)
+        positions = torch.arange(self.n_series, device=self.offsets.device)
+        return self._spans(positions, start, end - start + 1, None)
+
+    def channels(self, n: int) -> Panel:
+        """The panel with its first `n` channels only (e.g. the targets)."""
+        exact = None if self.exact is None else self.exact[:, :n]
+        return replace(self, data=self.data[:, :n].contiguous(), exact=exact)
+
+    def _spans(
+        self,
+        positions: torch.Tensor,
+        start: torch.Tensor,
+        counts: torch.Tensor,
+        series: list[int] | None,
+    ) -> Panel:
+        """Series `positions`, each from its step `start` for `counts` steps."""
+        device = self.offsets.device
+        start, counts = start.to(device), counts.to(device)
+        # take_spans reads where each series starts (`base[:-1]`) only
+        base = torch.cat([self.offsets[:-1][positions], self.offsets[-1:]])
+        data, offsets = take_spans(self.data, base, start, counts)
+        exact = None
+        if self.exact is not None:
+            exact_rows, _ = take_spans(
+                torch.from_numpy(np.ascontiguousarray(self.exact)),
+                base.cpu(),
+                start.cpu(),
+                counts.cpu(),
+            )
+            exact = exact_rows.numpy()
+        host_start, host_counts = start.cpu().numpy(), counts.cpu().numpy()
+        times = self.times
+        if series is not None:
+            times = (
+                times.select(series)
+                if isinstance(times, SeriesTimes)
+                else [times[i] for i in series]
+            )
+        else:
+            times = (
+                times.spans(host_start, host_counts)
+                if isinstance(times, SeriesTimes)
+                else [
+                    t[a : a + n]
+                    for t, a, n in zip(
+                        times, host_start.tolist(), host_counts.tolist(), strict=True
+                    )
+                ]
+            )
+        ids = self.ids if series is None else [self.ids[i] for i in series]
+        return replace(self, data=data, offsets=offsets, ids=ids, times=times, exact=exact)
 
     def id_column(self, series_positions: Any) -> pd.Series:
         """The ids of the series at `series_positions` (one per output row), in the input's dtype.
@@ -142,15 +237,12 @@ class Panel:
         Values are float64: the exact validated inputs when the panel knows them (`exact`). The
         id and time columns have the input's dtypes; rows come series by series, in panel order.
         """
-        lengths = np.array([int(n) for n in self.lengths.to("cpu").tolist()], dtype=np.int64)
-        if self.n_series == 0:
-            values = np.zeros((0, self.n_channels))
-            times: pd.Index = pd.Index([])
+        lengths = np.diff(self._host_offsets)
+        if self.exact is not None:
+            values = self.exact
         else:
-            values = np.concatenate([self.series_values(s) for s in range(self.n_series)])
-            times = (
-                self.times[0].append(list(self.times[1:])) if self.n_series > 1 else self.times[0]
-            )
+            values = self.data.detach().to("cpu", torch.float64).numpy()
+        times = concat_times(self.times)
         frame = pd.DataFrame(values, columns=self.columns)
         frame.insert(0, self.time_col, times)
         frame.insert(0, self.id_col, self.id_column(np.repeat(np.arange(self.n_series), lengths)))

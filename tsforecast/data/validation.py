@@ -17,6 +17,7 @@ from tsforecast.checks import check_fill
 from tsforecast.data.frames import FrameSchema, frame_kind, to_pandas
 from tsforecast.data.frequency import infer_step, on_fixed_grid, regularise
 from tsforecast.data.panel import Panel
+from tsforecast.data.ragged import SeriesTimes
 from tsforecast.data.timestamps import time_stamps
 from tsforecast.devices import resolve_device
 from tsforecast.errors import InputError
@@ -45,7 +46,7 @@ def to_panel(
     appearance in `df`. The frame is never modified. `fill` fills missing target/covariate
     values and missing time stamps inside a series; without it they are errors.
     """
-    pdf, kind = to_pandas(df)
+    pdf, kind = to_pandas(df, copy=False)  # read only, never modified
     if len(pdf) == 0:
         msg = "`df` is empty (0 rows); pass a frame with at least one series."
         raise InputError(msg)
@@ -62,42 +63,48 @@ def to_panel(
         _check_numeric(pdf, col, role="covariate")
     _check_ids(pdf, id_col)
     input_time_dtype = pdf[time_col].dtype
-    pdf[time_col] = time_stamps(pdf[time_col], time_col)
-    schema = _schema(df, pdf, id_col, time_col, input_time_dtype)
+    stamps = time_stamps(pdf[time_col], time_col)
+    schema = _schema(df, pdf, id_col, time_col, input_time_dtype, stamps.dtype)
     data_cols = [*target_cols, *covariates]
-    pdf = pdf[[id_col, time_col, *data_cols]]
-    for col in data_cols:
-        pdf[col] = pdf[col].astype("float64")
-    _check_finite(pdf, id_col, time_col, data_cols)
-    pdf, codes, ids = _in_series_order(pdf, id_col, time_col)
+    columns = {col: pdf[col].to_numpy(dtype=np.float64, na_value=np.nan) for col in data_cols}
+    _check_finite(columns, pdf[id_col], stamps)
+    codes, ids, order = _series_order(pdf[id_col], stamps, time_col)
+    # one owned float64 array [N, C], series by series: the panel's exact values
+    raw = np.empty((len(codes), len(data_cols)), dtype=np.float64)
+    for j, col in enumerate(data_cols):
+        raw[:, j] = columns[col] if order is None else columns[col][order]
+    del columns
+    if order is not None:
+        stamps = stamps.iloc[order]
     starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
-    bounds = np.r_[starts, len(pdf)]
-    is_datetime = pd.api.types.is_datetime64_any_dtype(pdf[time_col])
-    step = infer_step(pdf[time_col], bounds, ids, is_datetime, freq, time_col)
-    series_times, series_values = _series_on_grid(pdf, bounds, ids, data_cols, step, fill)
-    lengths = np.array([len(v) for v in series_values], dtype=np.int64)
-    padded = np.zeros((len(ids), int(lengths.max()), len(data_cols)), dtype=np.float32)
-    for s, values in enumerate(series_values):
-        padded[s, : len(values)] = values
+    bounds = np.r_[starts, len(codes)]
+    is_datetime = pd.api.types.is_datetime64_any_dtype(stamps)
+    step = infer_step(stamps, bounds, ids, is_datetime, freq, time_col)
+    flat_times, values, bounds = _series_on_grid(stamps, raw, bounds, ids, data_cols, step, fill)
     target_device = resolve_device(device)
     return Panel(
-        values=torch.from_numpy(padded).to(target_device),
-        lengths=torch.from_numpy(lengths).to(target_device),
+        data=torch.from_numpy(values.astype(np.float32)).to(target_device),
+        offsets=torch.from_numpy(bounds.astype(np.int64)).to(target_device),
         ids=ids,
-        times=series_times,
+        times=SeriesTimes(flat_times, bounds),
         freq=step,
         target_cols=target_cols,
         covariate_cols=covariates,
         id_col=id_col,
         time_col=time_col,
         frame_kind=kind,
-        exact=tuple(series_values),
+        exact=values,
         schema=schema,
     )
 
 
 def _schema(
-    df: Any, pdf: pd.DataFrame, id_col: Any, time_col: Any, input_time_dtype: Any
+    df: Any,
+    pdf: pd.DataFrame,
+    id_col: Any,
+    time_col: Any,
+    input_time_dtype: Any,
+    parsed_time_dtype: Any,
 ) -> FrameSchema:
     """The dtypes output frames give back: the input's id dtype, and its time dtype when that
     is a datetime or number (stamps parsed from strings or objects come back as datetimes)."""
@@ -107,7 +114,7 @@ def _schema(
     )
     pandas = {
         id_col: pdf[id_col].dtype,
-        time_col: input_time_dtype if time_kept else pdf[time_col].dtype,
+        time_col: input_time_dtype if time_kept else parsed_time_dtype,
     }
     polars: dict[Any, Any] = {}
     if frame_kind(df) == "polars":
@@ -117,67 +124,103 @@ def _schema(
     return FrameSchema(pandas=pandas, polars=polars)
 
 
-def _in_series_order(
-    pdf: pd.DataFrame, id_col: Any, time_col: Any
-) -> tuple[pd.DataFrame, np.ndarray, list[Any]]:
-    """The rows series by series (in order of first appearance), each sorted by time.
+def _series_order(
+    id_column: pd.Series, stamps: pd.Series, time_col: Any
+) -> tuple[np.ndarray, list[Any], np.ndarray | None]:
+    """Each row's series number in the series-by-series order (first appearance, then time).
 
-    Returns (rows, each row's series number, the ids). Duplicated (id, time) pairs are refused.
+    Returns (codes in that order, the ids, the row order, or None when the rows already come
+    so: the usual case, which then costs no sort and no copy). Duplicated (id, time) pairs are
+    refused.
     """
     try:
-        codes, uniques = pd.factorize(pdf[id_col], sort=False)
+        codes, uniques = _grouped_codes(id_column)
     except TypeError as error:
-        example = pdf[id_col].iloc[0]
+        example = id_column.iloc[0]
         msg = (
-            f"column {id_col!r} holds ids that cannot be compared (e.g. {example!r} of type "
-            f"{type(example).__name__}); use strings or integers as series ids."
+            f"column {id_column.name!r} holds ids that cannot be compared (e.g. {example!r} of "
+            f"type {type(example).__name__}); use strings or integers as series ids."
         )
         raise InputError(msg) from error
-    stamps = pdf[time_col]
     if pd.api.types.is_datetime64_any_dtype(stamps.dtype):
         keys = pd.DatetimeIndex(stamps).asi8  # tz-aware stamps compare as instants
     else:
         keys = stamps.to_numpy(dtype=np.int64)
+    ids = list(uniques)
+    # first-appearance codes never decrease when every series' rows are together; boolean
+    # temporaries only (1 byte a row), no masked copies of the int64 keys
+    same = codes[1:] == codes[:-1]
+    rising = np.greater(keys[1:], keys[:-1])
+    if bool(np.all(codes[1:] >= codes[:-1])) and bool(np.all(rising | ~same)):
+        return codes, ids, None
     order = np.lexsort((keys, codes))  # stable: by series, then by time
     codes, keys = codes[order], keys[order]
-    pdf = pdf.iloc[order].reset_index(drop=True)
     duplicated = np.r_[False, (codes[1:] == codes[:-1]) & (keys[1:] == keys[:-1])]
     if duplicated.any():
         row = int(np.flatnonzero(duplicated)[0])
         n_in_series = int(duplicated[codes == codes[row]].sum())
         msg = (
-            f"series {_row_id(pdf, id_col, row)!r} has {n_in_series} duplicated timestamps (first: "
-            f"{pdf[time_col].iloc[row]}); aggregate or deduplicate the rows of each (id, time) "
-            "pair."
+            f"series {_row_id(id_column, int(order[row]))!r} has {n_in_series} duplicated "
+            f"timestamps (first: {stamps.iloc[int(order[row])]}); aggregate or deduplicate the "
+            "rows of each (id, time) pair."
         )
         raise InputError(msg)
-    return pdf, codes, list(uniques)
+    return codes, ids, order
+
+
+def _grouped_codes(id_column: pd.Series) -> tuple[np.ndarray, Any]:
+    """`pd.factorize(id_column, sort=False)`, without hashing every row when each series' rows
+    come together (the usual case): then only the first row of each run is factorized."""
+    values = (
+        id_column.cat.codes.to_numpy()
+        if isinstance(id_column.dtype, pd.CategoricalDtype)
+        else id_column.to_numpy()
+    )
+    run_starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
+    _, uniques = pd.factorize(id_column.iloc[run_starts], sort=False)
+    if len(uniques) != len(run_starts):  # a series comes back later: factorize every row
+        return pd.factorize(id_column, sort=False)
+    run_lengths = np.diff(np.r_[run_starts, len(values)])
+    code_dtype = np.int32 if len(run_starts) < 2**31 else np.int64  # half the bytes a row
+    return np.repeat(np.arange(len(run_starts), dtype=code_dtype), run_lengths), uniques
 
 
 def _series_on_grid(
-    pdf: pd.DataFrame,
+    stamps: pd.Series,
+    raw: np.ndarray,
     bounds: np.ndarray,
     ids: list[Any],
     data_cols: list[str],
     step: str | int,
     fill: FillPolicy | None,
-) -> tuple[list[pd.Index], list[np.ndarray]]:
-    """Each series' time stamps and float64 values [n_s, C], on the regular grid and filled."""
-    time_col = pdf.columns[1]
-    times_all = pdf[time_col]
-    raw_values = pdf[data_cols].to_numpy(dtype=np.float64)
-    all_regular = on_fixed_grid(times_all, bounds, step)
-    series_times: list[pd.Index] = []
-    series_values: list[np.ndarray] = []
-    for s, series_id in enumerate(ids):
-        lo, hi = bounds[s], bounds[s + 1]
-        times = pd.Index(times_all.iloc[lo:hi])
-        values = raw_values[lo:hi]
-        if not all_regular:
-            times, values = regularise(times, values, step, series_id, fill, time_col)
-        series_values.append(_fill_missing(values, series_id, times, data_cols, fill))
-        series_times.append(times)
-    return series_times, series_values
+) -> tuple[pd.Index, np.ndarray, np.ndarray]:
+    """Every series on the regular grid and filled: (flat stamps, float64 values [N, C],
+    bounds [S + 1]). Regular series without missing values (the usual case) are not copied."""
+    time_col: Any = stamps.name  # a label: not always a str
+    if on_fixed_grid(stamps, bounds, step):
+        flat_times = pd.Index(stamps)
+        values = raw
+    else:
+        series_times: list[pd.Index] = []
+        series_values: list[np.ndarray] = []
+        for s, series_id in enumerate(ids):
+            lo, hi = bounds[s], bounds[s + 1]
+            times, vals = regularise(
+                pd.Index(stamps.iloc[lo:hi]), raw[lo:hi], step, series_id, fill, time_col
+            )
+            series_times.append(times)
+            series_values.append(vals)
+        lengths = np.array([len(v) for v in series_values], dtype=np.int64)
+        bounds = np.r_[0, np.cumsum(lengths)]
+        flat_times = series_times[0].append(series_times[1:]) if len(ids) > 1 else series_times[0]
+        values = np.concatenate(series_values) if len(ids) > 1 else series_values[0]
+    missing = np.isnan(values).any(axis=1)
+    if missing.any():
+        # only the series with missing values are filled, one by one (in place: owned)
+        for s in np.unique(np.searchsorted(bounds, np.flatnonzero(missing), side="right") - 1):
+            lo, hi = bounds[s], bounds[s + 1]
+            values[lo:hi] = _fill_missing(values[lo:hi], ids[s], flat_times[lo:hi], data_cols, fill)
+    return flat_times, np.ascontiguousarray(values), bounds
 
 
 def _target_list(target_col: Any) -> list[Any]:
@@ -296,23 +339,22 @@ def _is_real_number_dtype(dtype: Any) -> bool:
     )
 
 
-def _check_finite(pdf: pd.DataFrame, id_col: str, time_col: str, data_cols: list[str]) -> None:
-    for col in data_cols:
-        values = pdf[col].to_numpy()
+def _check_finite(columns: dict[str, np.ndarray], id_column: pd.Series, stamps: pd.Series) -> None:
+    for col, values in columns.items():
         bad = np.isinf(values)
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
             msg = (
                 f"column {col!r} has {int(bad.sum())} infinite values (first: series "
-                f"{_row_id(pdf, id_col, row)!r} at {pdf[time_col].iloc[row]}); replace them with "
+                f"{_row_id(id_column, row)!r} at {stamps.iloc[row]}); replace them with "
                 "finite numbers or NaN and a `fill` policy."
             )
             raise InputError(msg)
 
 
-def _row_id(pdf: pd.DataFrame, id_col: Any, row: int) -> Any:
+def _row_id(id_column: pd.Series, row: int) -> Any:
     """The id of one row as a Python value: 'H7' or 3 in messages, not np.str_/np.int64(3)."""
-    return pdf[id_col].iloc[row : row + 1].tolist()[0]
+    return id_column.iloc[row : row + 1].tolist()[0]
 
 
 def _fill_missing(

@@ -9,6 +9,7 @@ import pandas as pd
 import torch
 
 from tsforecast.data.panel import Panel
+from tsforecast.data.ragged import ragged_from_padded
 
 __all__ = ["panel_from_saved", "panel_to_saved"]
 
@@ -23,15 +24,13 @@ def _json_value(value: Any) -> Any:
 
 def panel_to_saved(panel: Panel, prefix: str) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """(tensors named `<prefix>.*`, JSON metadata) that `panel_from_saved` turns back."""
+    # ragged, as in memory: the file follows the number of observations too
     tensors = {
-        f"{prefix}.values": panel.values.detach().to("cpu").contiguous(),
-        f"{prefix}.lengths": panel.lengths.detach().to("cpu").contiguous(),
+        f"{prefix}.data": panel.data.detach().to("cpu").contiguous(),
+        f"{prefix}.offsets": panel.offsets.detach().to("cpu").contiguous(),
     }
     if panel.exact is not None:
-        lengths = [len(e) for e in panel.exact]
-        if lengths == panel.lengths.tolist():
-            flat = np.concatenate(panel.exact) if panel.exact else np.zeros((0, panel.n_channels))
-            tensors[f"{prefix}.exact"] = torch.from_numpy(np.ascontiguousarray(flat))
+        tensors[f"{prefix}.exact"] = torch.from_numpy(np.ascontiguousarray(panel.exact))
     meta = {
         "ids": [_json_value(i) for i in panel.ids],
         "last_times": [_json_value(t[-1]) for t in panel.times],
@@ -56,20 +55,23 @@ def _times_ending_at(last: Any, n: int, freq: str | int, is_datetime: bool) -> p
 def panel_from_saved(
     tensors: dict[str, torch.Tensor], meta: dict[str, Any], prefix: str, device: torch.device
 ) -> Panel:
-    """The panel saved by `panel_to_saved` (on `device`)."""
-    lengths = tensors[f"{prefix}.lengths"]
+    """The panel saved by `panel_to_saved` (on `device`); also reads the padded layout
+    (`<prefix>.values` [S, T, C] and `.lengths`) that models saved before the ragged one have."""
+    if f"{prefix}.data" in tensors:
+        data, offsets = tensors[f"{prefix}.data"], tensors[f"{prefix}.offsets"]
+    else:
+        data, offsets = ragged_from_padded(
+            tensors[f"{prefix}.values"], tensors[f"{prefix}.lengths"]
+        )
+    lengths = offsets[1:] - offsets[:-1]
     times = [
         _times_ending_at(last, int(n), meta["freq"], meta["is_datetime"])
         for last, n in zip(meta["last_times"], lengths.tolist(), strict=True)
     ]
-    exact = None
-    if f"{prefix}.exact" in tensors:
-        flat = tensors[f"{prefix}.exact"].numpy()
-        bounds = np.r_[0, np.cumsum(lengths.numpy())]
-        exact = tuple(flat[bounds[s] : bounds[s + 1]] for s in range(len(bounds) - 1))
+    exact = tensors[f"{prefix}.exact"].numpy() if f"{prefix}.exact" in tensors else None
     return Panel(
-        values=tensors[f"{prefix}.values"].to(device),
-        lengths=lengths.to(device),
+        data=data.to(device),
+        offsets=offsets.to(device),
         ids=meta["ids"],
         times=times,
         freq=meta["freq"],

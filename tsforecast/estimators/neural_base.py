@@ -323,8 +323,8 @@ class NeuralForecaster(Forecaster):
         # the tensor stays unscaled: each window is scaled by its own scaler below
         identity = Scaler(
             "none",
-            panel.values.new_zeros((panel.n_series, 1, panel.n_channels)),
-            panel.values.new_ones((panel.n_series, 1, panel.n_channels)),
+            panel.data.new_zeros((panel.n_series, 1, panel.n_channels)),
+            panel.data.new_ones((panel.n_series, 1, panel.n_channels)),
         )
         known = self._known_future(panel, lay, future_df, required=False)
         inputs = NetworkInputs(window_tensor(panel, identity, lay, known), panel.lengths, lay)

@@ -16,7 +16,7 @@ Known-future covariates are the value columns of `future_df`; their history must
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -332,7 +332,7 @@ def scaler_up_to(
     """(loc, scale) [B, 1, C_scaled] in layout order, fitted on the rows up to each cutoff."""
     n_scaled = len(layout.scaled_cols)
     if method == "none":
-        loc = panel.values.new_zeros((len(series_idx), 1, n_scaled))
+        loc = panel.data.new_zeros((len(series_idx), 1, n_scaled))
         return loc, torch.ones_like(loc)
     scaler = fit_scaler(
         panel.values.index_select(0, series_idx),
@@ -345,16 +345,7 @@ def scaler_up_to(
 
 
 def tail(panel: Panel, n_steps: int) -> Panel:
-    """The last `n_steps` observations of each series, left-aligned (what predict needs)."""
-    lengths = panel.lengths
-    keep = torch.clamp(lengths, max=n_steps)  # [S]
-    start = lengths - keep
-    offsets = torch.arange(n_steps, device=panel.device)
-    positions = (start[:, None] + offsets[None, :]).clamp(max=panel.values.shape[1] - 1)
-    values = torch.gather(
-        panel.values, 1, positions[..., None].expand(-1, -1, panel.n_channels)
-    )  # -> (S, n_steps, C)
-    observed = offsets[None, :] < keep[:, None]
-    values = torch.where(observed[..., None], values, torch.zeros_like(values))
-    times = [t[len(t) - int(k) :] for t, k in zip(panel.times, keep.tolist(), strict=True)]
-    return replace(panel, values=values.contiguous(), lengths=keep, times=times)
+    """The last `n_steps` observations of each series (what predict needs)."""
+    keep = torch.clamp(panel.lengths, max=n_steps)  # [S]
+    start = panel.lengths - keep
+    return panel.steps(start.cpu().numpy(), (panel.lengths - 1).cpu().numpy())

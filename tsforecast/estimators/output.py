@@ -17,6 +17,7 @@ import pandas as pd
 from tsforecast.checks import level_tag
 from tsforecast.data.frames import from_pandas
 from tsforecast.data.panel import Panel
+from tsforecast.data.ragged import SeriesTimes, concat_times
 from tsforecast.errors import InputError
 
 __all__ = ["cutoff_positions", "forecast_frame", "output_schema", "times_after"]
@@ -33,18 +34,57 @@ def times_after(panel: Panel, series: int, cutoff: int, horizon: int) -> np.ndar
     return int(last) + int(panel.freq) * np.arange(1, horizon + 1, dtype=np.int64)
 
 
+def _times_after_all(
+    panel: Panel, series_idx: np.ndarray, cutoff_idx: np.ndarray, horizon: int
+) -> np.ndarray:
+    """`times_after` of every (series, cutoff) pair, one after the other: [N * H].
+
+    Vectorised where the stamps follow by a fixed period (integer steps, sub-daily or daily
+    `Tick` frequencies): forecasts past each series' end are its last stamp plus 1..H
+    periods, and those inside its history are read from the flat stamps of a `SeriesTimes`.
+    Calendar frequencies ("MS", "W-SUN", ...) go pair by pair through `times_after`.
+    """
+    period: Any = None
+    if not panel.is_datetime:
+        period = int(panel.freq)
+    else:
+        offset = pd.tseries.frequencies.to_offset(str(panel.freq))
+        if isinstance(offset, pd.offsets.Tick):
+            period = pd.Timedelta(offset)
+    if period is None or not isinstance(panel.times, SeriesTimes):
+        return np.concatenate(
+            [
+                times_after(panel, int(s), int(c), horizon)
+                for s, c in zip(series_idx, cutoff_idx, strict=True)
+            ]
+        )
+    times = panel.times
+    lengths = np.diff(times.offsets)[series_idx]
+    steps = np.arange(1, horizon + 1)
+    inside = cutoff_idx + horizon < lengths  # [N] every future stamp is in the history
+    out = np.empty((len(series_idx), horizon), dtype=np.asarray(times.flat[:1]).dtype)
+    if inside.any():
+        rows = times.offsets[series_idx[inside]][:, None] + cutoff_idx[inside][:, None] + steps
+        out[inside] = np.asarray(times.flat[rows.reshape(-1)]).reshape(-1, horizon)
+    if (~inside).any():
+        last = times.at(series_idx[~inside], cutoff_idx[~inside])  # [n]
+        ahead = [np.asarray(last + k * period) for k in steps]  # H arrays of [n]
+        out[~inside] = np.stack(ahead, axis=1)
+    return out.reshape(-1)
+
+
 def _observations(panel: Panel) -> pd.DataFrame:
     """Every observation's series id, time stamp, series position and position in its series."""
     lengths = panel.lengths.to("cpu").numpy()
     ids = np.empty(panel.n_series, dtype=object)
     ids[:] = panel.ids
-    times = panel.times[0].append(list(panel.times[1:])) if panel.n_series > 1 else panel.times[0]
+    times = concat_times(panel.times)
     return pd.DataFrame(
         {
             "_id": np.repeat(ids, lengths),
             "_time": np.asarray(times),
             "_series": np.repeat(np.arange(panel.n_series), lengths),
-            "_position": np.concatenate([np.arange(n) for n in lengths]),
+            "_position": np.arange(len(times)) - np.repeat(np.cumsum(lengths) - lengths, lengths),
         }
     )
 
@@ -126,23 +166,21 @@ def forecast_frame(
     frame: dict[str, Any] = {
         panel.id_col: np.repeat(ids[series_idx], horizon),
         panel.time_col: (
-            np.concatenate(
-                [
-                    times_after(panel, int(s), int(c), horizon)
-                    for s, c in zip(series_idx, cutoff_idx, strict=True)
-                ]
+            _times_after_all(
+                panel, np.asarray(series_idx, np.int64), np.asarray(cutoff_idx, np.int64), horizon
             )
             if n
             else np.zeros(0)
         ),
     }
     if with_cutoff:
-        frame["cutoff"] = np.repeat(
-            np.asarray(
+        if isinstance(panel.times, SeriesTimes):
+            cutoffs = np.asarray(panel.times.at(series_idx, cutoff_idx))
+        else:
+            cutoffs = np.asarray(
                 [panel.times[int(s)][int(c)] for s, c in zip(series_idx, cutoff_idx, strict=True)]
-            ),
-            horizon,
-        )
+            )
+        frame["cutoff"] = np.repeat(cutoffs, horizon)
     for c, target in enumerate(panel.target_cols):
         frame[target] = point[:, :, c].reshape(-1)
         for i, level in enumerate(levels):

@@ -42,7 +42,9 @@ from tsforecast.stats.naive import (
 
 _ALPHA_LO, _ALPHA_HI = 1e-4, 0.9999  # R's `ets` bounds for alpha
 _GRID = np.linspace(_ALPHA_LO, _ALPHA_HI, 41)  # first pass: the same alphas for every series
-_ZOOM_POINTS, _ZOOM_PASSES = 8, 6  # then 8 alphas per series inside its best cells, 6 times
+_ZOOM_POINTS, _ZOOM_PASSES = 8, 6
+# Series per chunk of `theta_many`: its [S, 41] SES arrays stay in the CPU cache.
+THETA_CHUNK = 1024  # then 8 alphas per series inside its best cells, 6 times
 
 
 def _ses_sse(z_t: np.ndarray, valid_t: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -133,9 +135,29 @@ def _row_sums(values: np.ndarray, lengths: np.ndarray) -> np.ndarray:
 def theta_many(
     series: Sequence[np.ndarray], horizon: int, m: int, levels: Sequence[float]
 ) -> list[SeriesForecast]:
-    """The Theta method on every series (each 1-d, oldest first, at least 3 values)."""
+    """The Theta method on every series (each 1-d, oldest first, at least 3 values).
+
+    Fitted in chunks of series of similar length (at most `THETA_CHUNK` each): the padded
+    arrays of a chunk stay small whatever the number of series, and the time-major SES loop
+    of a chunk runs only as long as its longest series, so the work follows the number of
+    observations, not series x the longest series.
+    """
     if not series:
         return []
+    by_length = np.argsort(np.array([len(y) for y in series]), kind="stable")
+    out: list[SeriesForecast | None] = [None] * len(series)
+    for lo in range(0, len(series), THETA_CHUNK):
+        chunk = by_length[lo : lo + THETA_CHUNK].tolist()
+        fitted = _theta_chunk([series[i] for i in chunk], horizon, m, levels)
+        for i, forecast in zip(chunk, fitted, strict=True):
+            out[i] = forecast
+    return [f for f in out if f is not None]
+
+
+def _theta_chunk(
+    series: Sequence[np.ndarray], horizon: int, m: int, levels: Sequence[float]
+) -> list[SeriesForecast]:
+    """`theta_many` on one chunk: every series padded to the chunk's longest."""
     adjusted = [_adjust(np.asarray(y, dtype=np.float64), m, horizon) for y in series]
     lengths = np.array([len(x) for x, _, _ in adjusted])
     n_series, n_steps = len(series), int(lengths.max())
