@@ -6,10 +6,12 @@ Hyndman-Khandakar stepwise search over p, q <= 5, P, Q <= 2, p+q+P+Q <= 5 and th
 AICc of a conditional-sum-of-squares (CSS) fit. CSS is what R's `auto.arima` also uses for
 series longer than 150 or with m > 12; here it is the whole fit because the exact likelihood
 of a 24-periodic model (a state of 50-75 dimensions) costs seconds per evaluation while the CSS
-residuals are one linear filter. Stationarity and invertibility hold by construction (the
-coefficients are the partial-autocorrelation transform of free parameters). Forecasts follow
-the ARMA recursion on the differenced series, integrated back; intervals from the psi weights
-of the integrated model (statsmodels `arma2ma`).
+residuals are one linear filter. Each CSS fit is a Levenberg-Marquardt least-squares fit with
+the exact Jacobian of the residuals (a few more filters, `_css_residuals`): finite differences
+cost one filter per parameter per step and were ~80% of the time. Stationarity and
+invertibility hold by construction (the coefficients are the partial-autocorrelation transform
+of free parameters). Forecasts follow the ARMA recursion on the differenced series, integrated
+back; intervals from the psi weights of the integrated model (statsmodels `arma2ma`).
 """
 
 from __future__ import annotations
