@@ -25,7 +25,8 @@ same number of processes, SeasonalNaive as its fallback model as ours fall back 
 naive) and are scored by the same `tsforecast.metrics.evaluate` against the same Naive2.
 statsforecast compiles its models with numba on first use: every model first runs once on two
 series, that warm-up is timed and printed apart, and the seconds reported are those of the
-warm run.
+warm run. statsforecast's AutoARIMA is slow on long seasonal series (on M4 Hourly, 42 series
+did not finish in 15 minutes on 2 cores): pass `--peer-every AutoARIMA=k` or `--no-peers`.
 
 A slow model's `n_jobs=1` time can be measured on a subset (`--serial-every arima=4`: every 4th
 series); the output then says so, gives the all-cores time on the same subset, and computes the
