@@ -15,8 +15,18 @@ where there is one (from the shipped m4_*/m4_*_published_results.csv; `ets` is s
 published Damped on Weekly, the best single statistical benchmark there), the wall time with all
 cores and, unless `--no-serial`, with `n_jobs=1` and the speed-up, the seconds of the model
 alone on all cores (`stats.forecast_many` on the training arrays: the backtest engine's own work
-excluded), the fallbacks, and how many strictly positive series got a negative forecast. The
+excluded) and its CPU seconds (all processes: steadier than wall time on a loaded machine), the
+fallbacks, and how many strictly positive series got a negative forecast. The
 last line is one JSON object.
+
+When `statsforecast` is importable (and unless `--no-peers`), its AutoETS, AutoTheta and
+AutoARIMA run on the same training data in the same run (season length m, same horizon, the
+same number of processes, SeasonalNaive as its fallback model as ours fall back to seasonal
+naive) and are scored by the same `tsforecast.metrics.evaluate` against the same Naive2.
+statsforecast compiles its models with numba on first use: every model first runs once on two
+series, that warm-up is timed and printed apart, and the seconds reported are those of the
+warm run. statsforecast's AutoARIMA is slow on long seasonal series (on M4 Hourly, 42 series
+did not finish in 15 minutes on 2 cores): pass `--peer-every AutoARIMA=k` or `--no-peers`.
 
 A slow model's `n_jobs=1` time can be measured on a subset (`--serial-every arima=4`: every 4th
 series); the output then says so, gives the all-cores time on the same subset, and computes the
@@ -134,21 +144,152 @@ def run(df: pd.DataFrame, model: str, horizon: int, m: int, n_jobs: int) -> tupl
     return time.perf_counter() - started, res
 
 
-def model_seconds(df: pd.DataFrame, model: str, horizon: int, m: int, n_jobs: int) -> float:
-    """Wall time of the model alone (`stats.forecast_many` on the training arrays), without
-    the backtest engine's own work (validation, panel, frames, metrics)."""
+def model_seconds(
+    df: pd.DataFrame, model: str, horizon: int, m: int, n_jobs: int
+) -> tuple[float, float]:
+    """Wall time and CPU time (this process and its worker processes, which the pool has
+    joined by the end) of the model alone (`stats.forecast_many` on the training arrays),
+    without the backtest engine's own work (validation, panel, frames, metrics). On a loaded
+    machine the CPU time is the steadier figure: it does not count the waits for a core."""
+    import resource
+
+    def cpu() -> float:
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
     train = [g["y"].to_numpy()[:-horizon] for _, g in df.groupby("unique_id", sort=False)]
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), cpu()
     stats.forecast_many(model, train, horizon, m, n_jobs=n_jobs)
-    return time.perf_counter() - started
+    return time.perf_counter() - started, cpu() - cpu_started
 
 
-def negative_on_positive(df: pd.DataFrame, res: Any, horizon: int) -> int:
-    """How many strictly positive training series got a forecast below zero."""
-    fc = res.forecasts_pd
+def negative_on_positive(df: pd.DataFrame, res: Any, horizon: int, frame: bool = False) -> int:
+    """How many strictly positive training series got a forecast below zero (`res` is a
+    backtest result, or a forecasts frame when `frame`)."""
+    fc = res if frame else res.forecasts_pd
     train = df.groupby("unique_id")["y"].apply(lambda s: bool((s.iloc[:-horizon] > 0).all()))
     lowest = fc.groupby("unique_id")["y_hat"].min()
     return int(((lowest < 0) & train.reindex(lowest.index).fillna(False)).sum())
+
+
+# statsforecast model -> our model whose published row (if any) it is shown next to
+PEERS = {"AutoETS": "ets", "AutoTheta": "theta", "AutoARIMA": "arima"}
+
+
+def peers_available() -> bool:
+    try:
+        import statsforecast  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _peer_forecast(model: Any, train: pd.DataFrame, horizon: int, m: int, n_jobs: int) -> Any:
+    from statsforecast import StatsForecast
+    from statsforecast.models import SeasonalNaive
+
+    sf = StatsForecast(
+        models=[model], freq=1, n_jobs=n_jobs, fallback_model=SeasonalNaive(season_length=m)
+    )
+    return sf.forecast(df=train, h=horizon)
+
+
+def bench_peers(
+    df: pd.DataFrame,
+    horizon: int,
+    m: int,
+    n_jobs: int,
+    published: dict[str, Any],
+    ours: dict[str, pd.DataFrame],
+    every: dict[str, int],
+) -> dict[str, Any]:
+    """statsforecast's AutoETS / AutoTheta / AutoARIMA on the same fold, scored as ours.
+
+    `ours` holds our models' forecasts frames (from the backtests above); `every` maps a peer
+    to k when it runs on every k-th series only: our models are then also scored on exactly
+    those series, next to it.
+    """
+    from statsforecast.models import AutoARIMA, AutoETS, AutoTheta
+
+    from tsforecast.metrics import evaluate
+
+    makers = {"AutoETS": AutoETS, "AutoTheta": AutoTheta, "AutoARIMA": AutoARIMA}
+    ids = sorted(df["unique_id"].unique())
+    last = df.groupby("unique_id")["ds"].transform("max")
+    train = df[df["ds"] <= last - horizon].reset_index(drop=True)
+    # Naive2's forecasts from our engine: the frame (with actuals, cutoff) and the OWA reference
+    base = run(df, "naive2", horizon, m, n_jobs)[1].forecasts_pd
+    results = {}
+    for name, make in makers.items():
+        k = every.get(name, 1)
+        subset = set(ids[::k])
+        two = train[train["unique_id"].isin(ids[:2])]
+        started = time.perf_counter()
+        _peer_forecast(make(season_length=m), two, horizon, m, 1)  # numba compiles here
+        warmup = time.perf_counter() - started
+        started = time.perf_counter()
+        out = _peer_forecast(
+            make(season_length=m), train[train["unique_id"].isin(subset)], horizon, m, n_jobs
+        )
+        seconds = time.perf_counter() - started
+        out = out.rename(columns={name: "peer_hat"})[["unique_id", "ds", "peer_hat"]]
+        base_sub = base[base["unique_id"].isin(subset)]
+        rows = base_sub.merge(out, on=["unique_id", "ds"], how="left", validate="one_to_one")
+        if rows["peer_hat"].isna().any():
+            msg = f"statsforecast's {name} returned no forecast for some rows"
+            raise RuntimeError(msg)
+        peer = rows.assign(model=name, y_hat=rows.pop("peer_hat"))
+        frames = [base_sub, peer]
+        if k > 1:  # ours on the same series, for a like-for-like comparison
+            frames += [fc[fc["unique_id"].isin(subset)] for fc in ours.values()]
+        fc = pd.concat(frames, ignore_index=True)
+        scores = evaluate(fc, df, season_length=m, metrics=["smape", "mase", "owa"])
+        scores = scores.pivot_table(index="model", columns="metric", values="value")
+        pub = published.get(PEERS[name]) if k == 1 else None
+        row = {
+            "smape": round(float(scores.loc[name, "smape"]), 3),
+            "mase": round(float(scores.loc[name, "mase"]), 3),
+            "owa": round(float(scores.loc[name, "owa"]), 3),
+            "published": pub,
+            "wall_s_all_cores": round(seconds, 1),
+            "n_jobs": n_jobs,
+            "numba_warmup_s_two_series": round(warmup, 1),
+            "n_series": len(subset),
+            "negative_forecasts_on_positive_series": negative_on_positive(
+                df, peer, horizon, frame=True
+            ),
+        }
+        note = f"  [numba warm-up on 2 series, not included: {warmup:.1f} s]"
+        if k > 1:
+            same = {
+                model: {
+                    metric: round(float(scores.loc[model, metric]), 3)
+                    for metric in ("smape", "mase", "owa")
+                }
+                for model in ours
+            }
+            row["ours_on_the_same_series"] = same
+            note += f"  [on {len(subset)} of {len(ids)} series (every {k}th); ours on those: " + (
+                "; ".join(
+                    f"{model} {v['smape']:.3f} {v['mase']:.3f} {v['owa']:.3f}"
+                    for model, v in same.items()
+                )
+                + "]"
+            )
+        results[name] = row
+        pub_text = (
+            f"{pub['method']:>6s} {pub['smape']:7.3f} {pub['mase']:7.3f} {pub['owa']:7.3f}"
+            if pub
+            else "-"
+        )
+        print(
+            f"{'sf.' + name:15s} {row['smape']:7.3f} {row['mase']:7.3f} {row['owa']:7.3f} | "
+            f"{pub_text:>30s} | {'':8s} {seconds:9.1f} {'':8s} {'':8s}  {'':9s}  "
+            f"{row['negative_forecasts_on_positive_series']}{note}",
+            flush=True,
+        )
+    return results
 
 
 def bench_dataset(name: str, models: list[str], args: argparse.Namespace) -> dict[str, Any]:
@@ -159,12 +300,15 @@ def bench_dataset(name: str, models: list[str], args: argparse.Namespace) -> dic
     print(f"\n{name}: {len(ids)} series, horizon {horizon}, one fold, m = {m}", flush=True)
     print(
         f"{'model':15s} {'sMAPE':>7s} {'MASE':>7s} {'OWA':>7s} | {'published':>30s} | "
-        f"{'1 job s':>8s} {f'{n_all} jobs s':>9s} {'speed-up':>8s} {'model s':>8s}  fallbacks  neg"
+        f"{'1 job s':>8s} {f'{n_all} jobs s':>9s} {'speed-up':>8s} {'model s':>8s} "
+        f"{'model cpu':>8s}  fallbacks  neg"
     )
     results: dict[str, Any] = {}
+    forecasts: dict[str, pd.DataFrame] = {}
     for model in models:
         wall_all, res = run(df, model, horizon, m, n_all)
-        wall_model = model_seconds(df, model, horizon, m, n_all)
+        forecasts[model] = res.forecasts_pd
+        wall_model, cpu_model = model_seconds(df, model, horizon, m, n_all)
         metrics = res.metrics_pd.set_index("metric")["value"]
         every = args.serial_every.get(model, 1)
         wall_one = wall_all_subset = speedup = float("nan")
@@ -182,6 +326,7 @@ def bench_dataset(name: str, models: list[str], args: argparse.Namespace) -> dic
             "published": published.get(model),
             "wall_s_all_cores": round(wall_all, 1),
             "model_only_s_all_cores": round(wall_model, 2),
+            "model_only_cpu_s": round(cpu_model, 2),
             "n_jobs_all": n_all,
             "wall_s_1_job": round(wall_one, 1),
             "wall_s_all_cores_same_series": round(wall_all_subset, 1),
@@ -208,11 +353,19 @@ def bench_dataset(name: str, models: list[str], args: argparse.Namespace) -> dic
             )
         print(
             f"{model:15s} {row['smape']:7.3f} {row['mase']:7.3f} {row['owa']:7.3f} | "
-            f"{pub_text:>30s} | {wall_one:8.1f} {wall_all:9.1f} {speedup:8.2f} {wall_model:8.2f}  "
+            f"{pub_text:>30s} | {wall_one:8.1f} {wall_all:9.1f} {speedup:8.2f} {wall_model:8.2f} "
+            f"{cpu_model:8.2f}  "
             f"{row['fallbacks']:9d}  {row['negative_forecasts_on_positive_series']}{note}",
             flush=True,
         )
-    return {"n_series": len(ids), "horizon": horizon, "season_length": m, "models": results}
+    out = {"n_series": len(ids), "horizon": horizon, "season_length": m, "models": results}
+    if args.peers and peers_available():
+        out["statsforecast"] = bench_peers(
+            df, horizon, m, n_all, published, forecasts, args.peer_every
+        )
+    elif args.peers:
+        print("statsforecast is not importable: its rows are skipped", flush=True)
+    return out
 
 
 def main() -> None:
@@ -220,6 +373,12 @@ def main() -> None:
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--datasets", default=",".join(DATASETS))
     parser.add_argument("--no-serial", dest="serial", action="store_false", help="skip n_jobs=1")
+    parser.add_argument(
+        "--no-peers",
+        dest="peers",
+        action="store_false",
+        help="skip statsforecast's AutoETS / AutoTheta / AutoARIMA",
+    )
     parser.add_argument(
         "--monthly-series", type=int, default=1000, help="series in the monthly-like panel"
     )
@@ -230,6 +389,15 @@ def main() -> None:
             k: int(v) for k, v in (pair.split("=") for pair in text.split(",") if pair)
         },
         help="model=k pairs: time n_jobs=1 on every k-th series only (e.g. arima=4)",
+    )
+    parser.add_argument(
+        "--peer-every",
+        default="",
+        type=lambda text: {
+            k: int(v) for k, v in (pair.split("=") for pair in text.split(",") if pair)
+        },
+        help="statsforecast model=k pairs: run it on every k-th series only, ours scored on "
+        "the same series next to it (e.g. AutoARIMA=4)",
     )
     args = parser.parse_args()
     models = [m for m in args.models.split(",") if m]
