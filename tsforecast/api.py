@@ -23,6 +23,7 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from tsforecast.checks import (
@@ -73,7 +74,8 @@ def forecast(
     `predict()`. Extra keyword arguments are the model's own parameters (for `auto`: those of
     its neural candidates). `levels` are percentages, e.g. (80, 95). `time_budget_s` bounds the
     whole call in seconds; its default "auto" gives `model="auto"` a budget sized to the data
-    (about 5 s for one short series, 70 s for 1,000 monthly series, at most 240 s; see
+    (about 5 s for one short series, 70 s for 1,000 monthly series, 195 s for M4 Hourly,
+    at most 240 s; see
     `tsforecast.estimators.auto_selection.default_time_budget`) and the other models none. `engine`
     ("local", "ray", "dask" or a `tsf.engines` object) fans a statistical model out by chunks of
     whole series, with the same forecasts; neural models and `auto` run in this process.
@@ -126,8 +128,9 @@ def forecast(
     )
     if time_budget_s == "auto" and model == "auto":
         # the default call is bounded by a budget sized to the data
-        n_obs = int(panel.lengths.sum().item())
-        estimator.set_params(time_budget_s=default_time_budget(panel.n_series, n_obs))
+        lengths = panel.lengths.cpu().numpy()
+        budget_s = default_time_budget(panel.n_series, int(lengths.sum()), int(np.median(lengths)))
+        estimator.set_params(time_budget_s=budget_s)
     if conformal:
         estimator = _conformal(estimator, level_list)
     estimator.check_request(
