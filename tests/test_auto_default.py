@@ -46,12 +46,16 @@ def test_a_neural_candidate_for_many_long_series_when_the_budget_lets_it_train()
     assert "time budget of 100 s" in why
 
 
-def test_the_default_budget_is_too_short_for_a_neural_candidate_on_any_data() -> None:
-    # measured: a bilstm trained for the default share of M4 Hourly's or Weekly's budget lost
-    # to the baselines and cost minutes; a caller who gives the time gets it
-    for size in (AIR_PASSENGERS, MONTHLY_1000, M4_HOURLY, M4_WEEKLY, (10**5, 10**8, 1000)):
+def test_the_default_budget_adds_the_neural_candidate_only_on_many_long_series() -> None:
+    # measured: with the default budget a bilstm joins the median on M4 Hourly (OWA 0.449
+    # against arima's 0.511); on one series or 1,000 monthly ones it is not worth training
+    for size in (AIR_PASSENGERS, MONTHLY_1000):
         names, why = default_candidates(*size, budget_s=default_time_budget(*size))
         assert NEURAL_CANDIDATE not in names, why
+    for size in (M4_HOURLY, M4_WEEKLY):
+        names, why = default_candidates(*size, budget_s=default_time_budget(*size))
+        assert NEURAL_CANDIDATE in names, why
+        assert "arima" in names and "theta" in names
 
 
 def test_the_default_budget_grows_with_the_data_within_the_goals() -> None:
