@@ -138,8 +138,9 @@ def test_the_page_inlines_its_packaged_assets(auto_fc: pd.DataFrame) -> None:
     assets = resources.files("tsforecast.report") / "assets"
     for name in ("common.js", "forecast.js", "dashboard.css"):
         assert (assets / name).read_text(encoding="utf-8") in page
-    placeholders = re.findall(r"\$\{\w+\}", (assets / "forecast.html").read_text(encoding="utf-8"))
-    assert len(placeholders) > 5 and not [p for p in placeholders if p in page]
+    for template in ("forecast.html", "shell.html"):
+        placeholders = re.findall(r"\$\{\w+\}", (assets / template).read_text(encoding="utf-8"))
+        assert len(placeholders) >= 2 and not [p for p in placeholders if p in page]
 
 
 def test_the_page_says_what_auto_chose_and_why(hourly: pd.DataFrame, auto_fc: pd.DataFrame) -> None:

@@ -1,4 +1,5 @@
-"""The forecast page's HTML: `assets/forecast.html` filled with `forecast.forecast_data`.
+"""The forecast page's HTML: `assets/forecast.html` filled with `forecast.forecast_data`, inside
+the shell every page shares (`page.fill_shell`).
 
 Same approach as the backtest dashboard (`page.py`): plotly.js, the style and the scripts are
 inlined, the per-series data are `<script type="application/json">` blobs parsed when a series
@@ -14,7 +15,14 @@ import string
 from typing import Any
 
 from tsforecast.report.encode import json_scalar, script_json
-from tsforecast.report.page import asset, failures_html, format_number, settings_html
+from tsforecast.report.page import (
+    asset,
+    failures_html,
+    fill_shell,
+    format_number,
+    nav_links,
+    settings_html,
+)
 
 __all__ = ["PICKER_PAGE", "build_forecast_page", "default_forecast_title"]
 
@@ -28,8 +36,6 @@ def default_forecast_title(data: dict[str, Any]) -> str:
 
 def build_forecast_page(data: dict[str, Any], title: str) -> str:
     """The whole HTML document of `data`."""
-    from plotly.offline import get_plotlyjs
-
     from tsforecast import __version__
 
     blobs = "\n".join(
@@ -62,18 +68,18 @@ def build_forecast_page(data: dict[str, Any], title: str) -> str:
         "has_history": data["has_history"],
         "page_size": PICKER_PAGE,
     }
-    return string.Template(asset("forecast.html")).substitute(
-        version=__version__,
-        title=html.escape(title),
-        facts=html.escape(" · ".join(facts)),
+    main = string.Template(asset("forecast.html")).substitute(
         history_note=history_note,
         model=_model_html(data),
         run=settings_html(data["settings"]) + failures_html(data["failures"]),
+    )
+    return fill_shell(
+        title=title,
+        facts=facts,
+        nav=nav_links(("series", "series"), ("model", "model"), ("run", "run")),
+        main=main,
         meta=script_json(meta),
         blobs=blobs,
-        css=asset("dashboard.css"),
-        plotly=get_plotlyjs(),
-        common_js=asset("common.js"),
         js=asset("forecast.js"),
     )
 

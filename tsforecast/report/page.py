@@ -1,10 +1,11 @@
 """The dashboard's HTML: the template `assets/page.html` filled with the collected data.
 
-The page's layout lives in `assets/page.html`, its script and style in `assets/dashboard.js`
-and `assets/dashboard.css` (package data, read with `importlib.resources`). Everything is
-inlined, plotly.js included, so the one file works offline. The leaderboard and run tables are
-HTML made here; the plots are drawn in the browser from the JSON in `tsf-meta` and the
-per-series blobs (see `series.py`).
+The page's sections live in `assets/page.html` inside the document shell every page shares
+(`assets/shell.html`: head, header, meta and scripts; see `fill_shell`), its script and style
+in `assets/dashboard.js` and `assets/dashboard.css` (package data, read with
+`importlib.resources`). Everything is inlined, plotly.js included, so the one file works
+offline. The leaderboard and run tables are HTML made here; the plots are drawn in the
+browser from the JSON in `tsf-meta` and the per-series blobs (see `series.py`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ __all__ = [
     "build_page",
     "default_title",
     "failures_html",
+    "fill_shell",
     "format_number",
     "settings_html",
 ]
@@ -43,6 +45,36 @@ def asset(name: str) -> str:
     return (resources.files("tsforecast.report") / "assets" / name).read_text(encoding="utf-8")
 
 
+def fill_shell(
+    *, title: str, facts: list[str], nav: str, main: str, meta: str, blobs: str, js: str
+) -> str:
+    """The whole document: `main` (a page's filled sections) inside the shared shell, with
+    plotly.js, the style and the scripts inlined. `title` and `facts` are plain text."""
+    # plotly is imported when a page is built, not with the package
+    from plotly.offline import get_plotlyjs
+
+    from tsforecast import __version__
+
+    return string.Template(asset("shell.html")).substitute(
+        version=__version__,
+        title=html.escape(title),
+        facts=html.escape(" · ".join(facts)),
+        nav=nav,
+        main=main,
+        meta=meta,
+        blobs=blobs,
+        css=asset("dashboard.css"),
+        plotly=get_plotlyjs(),
+        common_js=asset("common.js"),
+        js=js,
+    )
+
+
+def nav_links(*sections: tuple[str, str]) -> str:
+    """The header's links to the page's sections, given as (anchor, label)."""
+    return " ".join(f'<a href="#{anchor}">{label}</a>' for anchor, label in sections)
+
+
 def default_title(settings: dict[str, Any]) -> str:
     name = settings.get("name") or settings.get("experiment")
     return f"tsforecast backtest — {name}" if name else "tsforecast backtest"
@@ -50,8 +82,6 @@ def default_title(settings: dict[str, Any]) -> str:
 
 def build_page(data: dict[str, Any], title: str) -> str:
     """The whole HTML document of `data` (what `collect.dashboard_data` returns)."""
-    from plotly.offline import get_plotlyjs
-
     from tsforecast import __version__
 
     blobs = "\n".join(
@@ -73,18 +103,27 @@ def build_page(data: dict[str, Any], title: str) -> str:
         if len(data["targets"]) > 1
         else '<select id="tsf-target" hidden></select>'
     )
-    return string.Template(asset("page.html")).substitute(
-        version=__version__,
-        title=html.escape(title),
-        facts=html.escape(" · ".join(facts)),
-        target_control=target_control,
+    main = string.Template(asset("page.html")).substitute(
         leaderboard=_leaderboard_html(data["leaderboard"]),
         run=settings_html(data["settings"]) + failures_html(data["failures"]),
+    )
+    nav = nav_links(
+        ("leaderboard", "leaderboard"),
+        ("worst", "worst series"),
+        ("explorer", "explorer"),
+        ("horizon", "by horizon"),
+        ("folds", "folds"),
+        ("coverage", "coverage"),
+        ("training", "training"),
+        ("run", "run"),
+    )
+    return fill_shell(
+        title=title,
+        facts=facts,
+        nav=f"{nav} {target_control}",
+        main=main,
         meta=script_json(_meta(data)),
         blobs=blobs,
-        css=asset("dashboard.css"),
-        plotly=get_plotlyjs(),
-        common_js=asset("common.js"),
         js=asset("dashboard.js"),
     )
 
