@@ -108,7 +108,7 @@ def backtest(
     and `seed` go to the neural models. `engine` ("local", "ray", "dask" or a
     `tsf.engines` object) fans the statistical models out by chunks of whole series, with the
     same results; the neural models train in this process (`tsforecast.engines`).
-    `intervals` is "model" (each model's own intervals), "conformal"
+    `intervals` is "model" (each model's own intervals), "conformal" or "calibrated"
     (`tsforecast.estimators.conformal`, calibrated inside each fold's training part) or a dict
     {model label: mode}. `keep_fitted` keeps every fitted estimator in `result.fitted`
     (label -> one per fit group, in fold order) for a caller that reuses them (models fanned

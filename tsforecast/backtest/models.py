@@ -133,14 +133,18 @@ def interval_modes(intervals: Any, runs: list[ModelRun], levels: Sequence[float]
     else:
         mode = check_intervals(intervals)
         modes = dict.fromkeys(labels, mode)
-    conformal = [k for k, m in modes.items() if m == "conformal"]
+    conformal = [k for k, m in modes.items() if m != "model"]
     if conformal and not levels:
-        msg = f"conformal intervals for {conformal} need `levels` (e.g. levels=(80, 95))."
+        msg = (
+            f"conformal / calibrated intervals for {conformal} need `levels` "
+            "(e.g. levels=(80, 95))."
+        )
         raise InputError(msg)
     plain = [run.label for run in runs if run.prototype is None and modes[run.label] != "model"]
     if plain:
         msg = (
-            f"conformal intervals need tsforecast forecasters; {plain} are plain objects with "
+            f"conformal / calibrated intervals need tsforecast forecasters; {plain} are plain "
+            "objects with "
             "`fit` / `predict`: give them intervals='model'."
         )
         raise InputError(msg)
@@ -148,11 +152,12 @@ def interval_modes(intervals: Any, runs: list[ModelRun], levels: Sequence[float]
 
 
 def use_conformal(runs: list[ModelRun], modes: dict[str, str], levels: Sequence[float]) -> None:
-    """Wrap the runs whose mode is "conformal": every fit calibrates inside its training part."""
-    from tsforecast.estimators.conformal import ConformalForecaster
+    """Wrap the runs whose mode is "conformal" or "calibrated": every fit calibrates inside its
+    training part."""
+    from tsforecast.estimators.conformal import with_intervals
 
     for run in runs:
-        model = run.prototype
-        if modes.get(run.label) == "conformal" and not isinstance(model, ConformalForecaster):
-            assert model is not None
-            run.prototype = ConformalForecaster(model, levels=tuple(levels))
+        mode = modes.get(run.label, "model")
+        if mode != "model":
+            assert run.prototype is not None
+            run.prototype = with_intervals(run.prototype, mode, levels)

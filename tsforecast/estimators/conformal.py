@@ -17,6 +17,17 @@ the level needs; its coverage may fall short of L.
 `pool_series=True` pools the scores of all series (each divided by its series' in-sample MAE of
 the one-step naive forecast, and the half-width multiplied back): n = series x windows scores per
 step, for panels of short series where a series alone has too few windows.
+
+`score="width"` conformalises the base model's own intervals instead (`intervals="calibrated"`):
+the score of a calibration window is the factor by which the model's interval at that level,
+centred on its point forecast, must be stretched (> 1) or may be shrunk (< 1) to contain the
+actual, side by side: (y - point) / (hi - point) above the point, (point - y) / (point - lo)
+below. The factor at level L is the same order statistic of those n scores per horizon step,
+and the interval is `point - f (point - lo)` to `point + f (hi - point)`: it keeps the model's
+shape (widths growing with the step, per-series scale, asymmetry) and corrects its systematic
+over- or under-coverage. The score is scale-free, so pooling needs no scaling. Windows where
+the model's interval has zero width on the side of the actual (a constant series) carry no
+information about the factor and are left out of the pool.
 """
 
 from __future__ import annotations
@@ -49,10 +60,16 @@ __all__ = [
     "check_intervals",
     "conformal_half_widths",
     "conformal_rank",
+    "width_scores",
+    "with_intervals",
 ]
 
-# `intervals=` of forecast(), backtest(), the configs and the CLI: the model's own or conformal.
-INTERVAL_MODES = ("model", "conformal")
+# `intervals=` of forecast(), backtest(), the configs and the CLI: the model's own, conformal
+# around the point forecast, or the model's own conformalised (calibrated).
+INTERVAL_MODES = ("model", "conformal", "calibrated")
+SCORES = ("absolute", "width")
+# intervals="calibrated": windows one horizon apart, pooled over series (see with_intervals)
+CALIBRATED_WINDOWS = 5
 
 # read from the base model (the wrapper has no such parameters of its own)
 _BASE_SETTINGS = ("id_col", "time_col", "target_col", "freq", "fill", "time_budget_s")
@@ -66,6 +83,26 @@ def check_intervals(intervals: Any, what: str = "intervals") -> str:
     hint = f" did you mean {close[0]!r}?" if close else ""
     msg = f"`{what}` must be one of {list(INTERVAL_MODES)}, got {intervals!r};{hint}"
     raise InputError(msg)
+
+
+def with_intervals(model: Forecaster, mode: str, levels: Sequence[float]) -> Forecaster:
+    """`model` with the intervals of `mode` (INTERVAL_MODES) at `levels`; a ConformalForecaster
+    passed in is kept as configured."""
+    if mode == "model" or isinstance(model, ConformalForecaster):
+        return model
+    if mode == "conformal":
+        return ConformalForecaster(model, levels=tuple(levels))
+    horizon = int(model.horizon)  # type: ignore[attr-defined]
+    # windows one horizon apart cover a longer span than one-step-apart ones (the recent past
+    # alone can be calmer than the test period), and pooled over series they give enough scores
+    return ConformalForecaster(
+        model,
+        levels=tuple(levels),
+        n_windows=CALIBRATED_WINDOWS,
+        step=horizon,
+        pool_series=True,
+        score="width",
+    )
 
 
 def conformal_rank(n_scores: int, level: float) -> int:
@@ -103,6 +140,8 @@ class ConformalForecaster(Forecaster):
     step: steps between calibration cutoffs (1: every step; windows overlap).
     refit: True fits the base at every calibration cutoff, False once at the first, k every k.
     pool_series: pool the (scaled) scores of all series instead of per series.
+    score: "absolute" (|y - point|, intervals around the point) or "width" (the factor that
+        stretches the base's own interval to the actual; the base must give intervals).
     """
 
     def __init__(
@@ -113,6 +152,7 @@ class ConformalForecaster(Forecaster):
         step: int = 1,
         refit: bool | int = False,
         pool_series: bool = False,
+        score: str = "absolute",
     ) -> None:
         self.base = base
         self.levels = levels
@@ -120,6 +160,7 @@ class ConformalForecaster(Forecaster):
         self.step = step
         self.refit = refit
         self.pool_series = pool_series
+        self.score = score
 
     # ------------------------------------------------------------------ the base's settings
     @property
@@ -177,16 +218,26 @@ class ConformalForecaster(Forecaster):
         if not isinstance(self.pool_series, bool):
             msg = f"`pool_series` must be True or False, got {self.pool_series!r}."
             raise InputError(msg)
+        if self.score not in SCORES:
+            msg = f"`score` must be one of {list(SCORES)}, got {self.score!r}."
+            raise InputError(msg)
+        if self.score == "width" and not self.base.capabilities.levels:
+            msg = (
+                f"`score='width'` calibrates the model's own intervals, and "
+                f"{self.model_name!r} gives none; use score='absolute' (intervals='conformal')."
+            )
+            raise InputError(msg)
 
     def clone(self) -> ConformalForecaster:
         params = {k: copy.deepcopy(v) for k, v in self.get_params().items() if k != "base"}
         return type(self)(base=self.base.clone(), **params)
 
     def _point_model(self) -> Forecaster:
-        """An unfitted copy of the base that makes point forecasts only."""
+        """An unfitted copy of the base that makes point forecasts only ("absolute"), or point
+        forecasts and its own intervals at the calibrated levels ("width")."""
         model = self.base.clone()
         if "levels" in model.param_names():
-            model.set_params(levels=None)
+            model.set_params(levels=tuple(self.levels_) if self.score == "width" else None)
         return model
 
     # ------------------------------------------------------------------ fit
@@ -206,13 +257,15 @@ class ConformalForecaster(Forecaster):
             future_df=future_df is not None,
         )
         data = panel if self.base.capabilities.past_covariates else targets_only(panel)
-        scores, calibrated = self._scores(data, future_df)  # -> (K, S_cal, H, C)
         self.levels_ = levels
+        scores, calibrated = self._scores(data, future_df)  # -> (K, S_cal, H, C, L or 1)
         self.ids_ = list(panel.ids)
         self.target_cols_ = list(panel.target_cols)
         self.scales_ = _naive_scales(panel)  # -> (S, C)
         self.half_widths_ = self._half_widths(scores, calibrated, panel)  # -> (S, H, C, L)
-        self.n_scores_ = int(scores.shape[0] * (scores.shape[1] if self.pool_series else 1))
+        # the fewest finite scores of any step (the width score leaves degenerate windows out)
+        counted = np.isfinite(scores).sum(axis=(0, 1) if self.pool_series else 0)
+        self.n_scores_ = int(counted.min())
         short = [lv for lv in levels if conformal_rank(self.n_scores_, lv) > self.n_scores_]
         if short:
             warnings.warn(
@@ -260,7 +313,10 @@ class ConformalForecaster(Forecaster):
         plan = plan_folds(
             cal.lengths.to("cpu").numpy(), horizon, n_windows, step, None, check_refit(self.refit)
         )
-        scores = np.full((n_windows, cal.n_series, horizon, cal.n_targets), np.nan)
+        width = self.score == "width"
+        n_levels = len(self.levels_) if width else 1
+        scores = np.full((n_windows, cal.n_series, horizon, cal.n_targets, n_levels), np.nan)
+        missing = 0
         flat = np.concatenate(
             [cal.series_values(s)[:, : cal.n_targets] for s in range(cal.n_series)]
         )
@@ -287,10 +343,19 @@ class ConformalForecaster(Forecaster):
             at = starts[series_idx] + cutoff_pos + 1 + step_idx
             for t, target in enumerate(cal.target_cols):
                 y_hat = predicted[target].to_numpy(dtype=np.float64)
-                scores[fold_idx, series_idx, step_idx, t] = np.abs(flat[at, t] - y_hat)
-        if np.isnan(scores).any():
+                actual = flat[at, t]
+                missing += int(np.isnan(actual - y_hat).sum())
+                if not width:
+                    scores[fold_idx, series_idx, step_idx, t, 0] = np.abs(actual - y_hat)
+                    continue
+                for i, level in enumerate(self.levels_):
+                    lo, hi = _bounds(predicted, target, level, self.model_name)
+                    scores[fold_idx, series_idx, step_idx, t, i] = width_scores(
+                        actual, y_hat, lo, hi
+                    )
+        if missing:
             msg = (
-                f"{int(np.isnan(scores).sum())} calibration errors are missing (a forecast or an "
+                f"{missing} calibration errors are missing (a forecast or an "
                 "actual value is NaN); fill the gaps (`fill=`) before asking for conformal "
                 "intervals."
             )
@@ -298,8 +363,16 @@ class ConformalForecaster(Forecaster):
         return scores, calibrated
 
     def _half_widths(self, scores: np.ndarray, calibrated: np.ndarray, panel: Panel) -> np.ndarray:
-        """(S, H, C, L) half-widths for every series of `panel` from the scores (K, S_cal, H, C)."""
+        """(S, H, C, L) half-widths ("absolute") or width factors ("width") for every series of
+        `panel` from the scores (K, S_cal, H, C, L or 1)."""
         levels = self.levels_
+        if self.score == "width":
+            if not self.pool_series:
+                return _order_statistics(scores, levels)  # -> (S, H, C, L)
+            pooled = scores.reshape(-1, *scores.shape[2:])  # -> (K * S_cal, H, C, L)
+            factors = _order_statistics(pooled, levels)  # -> (H, C, L)
+            return np.broadcast_to(factors, (panel.n_series, *factors.shape)).copy()
+        scores = scores[..., 0]  # -> (K, S_cal, H, C)
         if not self.pool_series:
             return conformal_half_widths(scores, levels)  # -> (S, H, C, L)
         scales = _naive_scales(panel)  # -> (S, C)
@@ -344,11 +417,13 @@ class ConformalForecaster(Forecaster):
                 f"in the training data: {shown}; fit on them, or use `pool_series=True`."
             )
             raise InputError(msg)
-        # pooled: the unit half-widths times the new series' own scale
-        unit = self.half_widths_[0] / self.scales_[0][None, :, None]  # -> (H, C, L)
-        positions = [panel.ids.index(i) for i in new]
-        scales = _naive_scales(panel)[positions]  # -> (N, C)
-        extra = unit[None] * scales[:, None, :, None]
+        if self.score == "width":  # pooled factors are the same for every series
+            extra = np.broadcast_to(self.half_widths_[0], (len(new), *self.half_widths_.shape[1:]))
+        else:  # pooled: the unit half-widths times the new series' own scale
+            unit = self.half_widths_[0] / self.scales_[0][None, :, None]  # -> (H, C, L)
+            positions = [panel.ids.index(i) for i in new]
+            scales = _naive_scales(panel)[positions]  # -> (N, C)
+            extra = unit[None] * scales[:, None, :, None]
         for k, i in enumerate(new):
             rows[i] = len(self.ids_) + k
         return rows, np.concatenate([self.half_widths_, extra], axis=0)
@@ -371,8 +446,13 @@ class ConformalForecaster(Forecaster):
             for i, level in enumerate(self.levels_):
                 tag = level_tag(level)
                 half = widths[row.astype(np.int64), step.astype(np.int64), t, i]
-                pdf[f"{target}_lo_{tag}"] = point - half
-                pdf[f"{target}_hi_{tag}"] = point + half
+                if self.score == "width":  # the model's own interval, each side scaled
+                    lo, hi = _bounds(pdf, target, level, self.model_name)
+                    pdf[f"{target}_lo_{tag}"] = point - half * (point - lo)
+                    pdf[f"{target}_hi_{tag}"] = point + half * (hi - point)
+                else:
+                    pdf[f"{target}_lo_{tag}"] = point - half
+                    pdf[f"{target}_hi_{tag}"] = point + half
                 columns += [f"{target}_lo_{tag}", f"{target}_hi_{tag}"]
         rest = [c for c in pdf.columns if c not in columns and "_lo_" not in c and "_hi_" not in c]
         from tsforecast.estimators.output import output_schema
@@ -440,6 +520,52 @@ class ConformalForecaster(Forecaster):
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def width_scores(
+    actual: np.ndarray, point: np.ndarray, lo: np.ndarray, hi: np.ndarray
+) -> np.ndarray:
+    """The factor by which the interval [lo, hi] around `point` must be stretched on the side
+    of `actual` to contain it: (y - point) / (hi - point) above the point, (point - y) /
+    (point - lo) below, 0 at the point; NaN where that side has zero width and y is off the
+    point (no factor would do), so the caller leaves it out."""
+    above = actual >= point
+    gap = np.where(above, actual - point, point - actual)  # >= 0
+    side = np.where(above, hi - point, point - lo)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(side > 0, gap / np.where(side > 0, side, 1.0), np.nan)
+    return np.where(gap == 0, 0.0, out)
+
+
+def _order_statistics(scores: np.ndarray, levels: Sequence[float]) -> np.ndarray:
+    """scores (n, ..., L) with NaN for left-out windows -> (..., L): at level i the
+    conformal_rank(n_i, level)-th smallest of the n_i finite scores of level i (the largest
+    when the rank exceeds n_i)."""
+    ordered = np.sort(scores, axis=0)  # NaN last -> (n, ..., L)
+    counts = np.isfinite(ordered).sum(axis=0)  # -> (..., L)
+    out = np.ones(scores.shape[1:])  # no finite score at all: the model's own interval
+    for i, level in enumerate(levels):
+        n = counts[..., i]
+        rank = np.array([min(conformal_rank(int(k), level), int(k)) for k in n.ravel()])
+        rank = rank.reshape(n.shape)
+        take = np.take_along_axis(ordered[..., i], np.maximum(rank - 1, 0)[None], axis=0)[0]
+        out[..., i] = np.where(n > 0, take, 1.0)
+    return out
+
+
+def _bounds(
+    frame: pd.DataFrame, target: str, level: float, model: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """The model's own lower and upper bounds of `target` at `level` in a forecast frame."""
+    tag = level_tag(level)
+    lo, hi = f"{target}_lo_{tag}", f"{target}_hi_{tag}"
+    if lo not in frame.columns or hi not in frame.columns:
+        msg = (
+            f"`score='width'` calibrates the model's own intervals, and {model!r} gave no "
+            f"{level} % interval ({lo!r}, {hi!r}); use score='absolute' (intervals='conformal')."
+        )
+        raise InputError(msg)
+    return frame[lo].to_numpy(dtype=np.float64), frame[hi].to_numpy(dtype=np.float64)
 
 
 def _naive_scales(panel: Panel) -> np.ndarray:
