@@ -97,7 +97,8 @@ def test_calibrated_coverage_is_nominal_where_the_own_intervals_are_too_wide() -
     its error does not: its own intervals over-cover; calibrated ones are nominal."""
     df = iid_panel(300, 60, seed=1)
     kwargs = dict(horizon=4, levels=(80, 95), metrics=["mae"])
-    own = tsf.backtest(df, ["naive"], **kwargs).metrics.set_index("metric")["value"]
+    own = tsf.backtest(df, ["naive"], intervals="model", **kwargs)
+    own = own.metrics.set_index("metric")["value"]
     res = tsf.backtest(df, ["naive"], intervals="calibrated", **kwargs)
     calibrated = res.metrics.set_index("metric")["value"]
     assert res.settings["intervals"] == {"naive": "calibrated"}
@@ -197,3 +198,41 @@ def test_save_and_load_keep_calibrated_intervals(tmp_path) -> None:
     loaded = tsf.models.load(tmp_path / "m")
     assert isinstance(loaded, ConformalForecaster) and loaded.score == "width"
     pd.testing.assert_frame_equal(loaded.predict(), model.predict())
+
+
+# --------------------------------------------------------------------------- the default
+def test_auto_calibrates_the_measured_models_of_a_panel() -> None:
+    df = iid_panel(6, 60)
+    auto = tsf.forecast(df, 3, "naive", levels=(80, 95))  # intervals="auto", the default
+    calibrated = tsf.forecast(df, 3, "naive", levels=(80, 95), intervals="calibrated")
+    own = tsf.forecast(df, 3, "naive", levels=(80, 95), intervals="model")
+    assert auto.attrs["settings"]["intervals"] == "calibrated"
+    pd.testing.assert_frame_equal(auto, calibrated, check_like=True)
+    assert not np.allclose(auto["y_hi_80"], own["y_hi_80"])
+    lstm = ("lstm", {"max_steps": 1, "input_size": 8, "hidden_size": 4})
+    res = tsf.backtest(df, ["naive", lstm], horizon=3, levels=(80,))
+    assert res.settings["intervals"] == {"naive": "calibrated", "lstm": "model"}
+
+
+def test_auto_keeps_the_models_own_where_too_few_windows_exist() -> None:
+    """One series gives 5 scores: too few for 80 % (needs 4: enough) and 95 % (needs 19): 80 %
+    is calibrated, 95 % stays the model's own, and no warning is raised."""
+    import warnings
+
+    df = iid_panel(1, 60)
+    own = tsf.forecast(df, 3, "naive", levels=(80, 95), intervals="model")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        auto = tsf.forecast(df, 3, "naive", levels=(80, 95))
+    np.testing.assert_allclose(auto["y_hi_95"], own["y_hi_95"])
+    assert not np.allclose(auto["y_hi_80"], own["y_hi_80"])
+    short = iid_panel(1, 12)  # no calibration window at all: the model's own intervals
+    fc = tsf.forecast(short, 3, "naive", levels=(80,))
+    assert fc.attrs["settings"]["intervals"] == "model"
+    expected = tsf.forecast(short, 3, "naive", levels=(80,), intervals="model")
+    np.testing.assert_allclose(fc["y_hi_80"], expected["y_hi_80"])
+
+
+def test_auto_without_levels_gives_point_forecasts() -> None:
+    fc = tsf.forecast(iid_panel(2, 40), 3, "theta")
+    assert list(fc.columns) == ["unique_id", "ds", "y"]

@@ -64,7 +64,7 @@ def forecast(
     n_windows: int = 2,
     progress: bool | None = None,
     engine: Any = "local",
-    intervals: str = "model",
+    intervals: str = "auto",
     **model_params: Any,
 ) -> Any:
     """Forecast `horizon` steps after the end of every series of `df`.
@@ -79,10 +79,13 @@ def forecast(
     `tsforecast.estimators.auto_selection.default_time_budget`) and the other models none. `engine`
     ("local", "ray", "dask" or a `tsf.engines` object) fans a statistical model out by chunks of
     whole series, with the same forecasts; neural models and `auto` run in this process.
-    `intervals="conformal"` replaces the model's own intervals by conformal ones calibrated on
-    the last windows of each series; `intervals="calibrated"` keeps the model's own intervals,
-    stretched or shrunk by a factor per step calibrated on windows one horizon apart, pooled
-    over series (`tsforecast.estimators.conformal`; both need `levels`).
+    `intervals="model"` gives the model's own intervals; "conformal" replaces them by conformal
+    ones calibrated on the last windows of each series; "calibrated" keeps the model's own
+    intervals, stretched or shrunk by a factor per step calibrated on windows one horizon
+    apart, pooled over series (`tsforecast.estimators.conformal`; both need `levels`). The
+    default "auto" is "calibrated" for the statistical models measured nearer nominal that
+    way (naive, seasonal_naive, naive2, theta, ets, arima) where the data give enough
+    calibration windows, the model's own intervals otherwise.
     `progress`: for `auto`, None says what was chosen and why on stderr, True also reports
     every step, False says nothing.
     """
@@ -159,7 +162,7 @@ def _check_conformal(intervals: Any, levels: tuple[float, ...]) -> str:
     from tsforecast.estimators.conformal import check_intervals
 
     mode = check_intervals(intervals)
-    if mode == "model":
+    if mode == "model" or (mode == "auto" and not levels):
         return ""
     if not levels:
         msg = f"`intervals={mode!r}` needs `levels` (e.g. levels=(80, 95)); none were given."
@@ -171,6 +174,8 @@ def _conformal(model: Any, mode: str, levels: tuple[float, ...]) -> Forecaster:
     """`model` wrapped for the intervals of `mode` at `levels` (a ConformalForecaster is kept)."""
     from tsforecast.estimators.conformal import with_intervals
 
+    if mode == "auto" and not isinstance(model, Forecaster):
+        return model  # a plain object keeps its own intervals
     if not isinstance(model, Forecaster):
         msg = (
             f"`intervals={mode!r}` needs a tsforecast forecaster (a model name or a "
@@ -262,7 +267,10 @@ def _interval_mode(estimator: Any) -> str:
 
     if not isinstance(estimator, ConformalForecaster):
         return "model"
-    return "calibrated" if estimator.score == "width" else "conformal"
+    if estimator.score == "absolute":
+        return "conformal"
+    # `intervals="auto"` keeps the model's own where too few calibration windows exist
+    return "calibrated" if getattr(estimator, "calibrated_levels_", True) else "model"
 
 
 def _annotate(

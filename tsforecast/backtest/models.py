@@ -129,18 +129,22 @@ def interval_modes(intervals: Any, runs: list[ModelRun], levels: Sequence[float]
         if unknown:
             msg = f"`intervals` names models {unknown} that are not in `models` ({labels})."
             raise InputError(msg)
-        modes = {k: check_intervals(intervals.get(k, "model"), f"intervals[{k!r}]") for k in labels}
+        modes = {k: check_intervals(intervals.get(k, "auto"), f"intervals[{k!r}]") for k in labels}
     else:
         mode = check_intervals(intervals)
         modes = dict.fromkeys(labels, mode)
-    conformal = [k for k, m in modes.items() if m != "model"]
+    conformal = [k for k, m in modes.items() if m not in ("model", "auto")]
     if conformal and not levels:
         msg = (
             f"conformal / calibrated intervals for {conformal} need `levels` "
             "(e.g. levels=(80, 95))."
         )
         raise InputError(msg)
-    plain = [run.label for run in runs if run.prototype is None and modes[run.label] != "model"]
+    plain = [
+        run.label
+        for run in runs
+        if run.prototype is None and modes[run.label] not in ("model", "auto")
+    ]
     if plain:
         msg = (
             f"conformal / calibrated intervals need tsforecast forecasters; {plain} are plain "
@@ -151,13 +155,18 @@ def interval_modes(intervals: Any, runs: list[ModelRun], levels: Sequence[float]
     return modes
 
 
-def use_conformal(runs: list[ModelRun], modes: dict[str, str], levels: Sequence[float]) -> None:
-    """Wrap the runs whose mode is "conformal" or "calibrated": every fit calibrates inside its
-    training part."""
-    from tsforecast.estimators.conformal import with_intervals
+def use_conformal(
+    runs: list[ModelRun], modes: dict[str, str], levels: Sequence[float]
+) -> dict[str, str]:
+    """Wrap the runs whose mode is "conformal" or "calibrated" ("auto": see
+    `resolve_intervals`): every fit calibrates inside its training part. -> the resolved modes."""
+    from tsforecast.estimators.conformal import resolve_intervals, with_intervals
 
+    resolved = {}
     for run in runs:
         mode = modes.get(run.label, "model")
-        if mode != "model":
+        resolved[run.label] = resolve_intervals(run.prototype, mode, levels)
+        if resolved[run.label] != "model":
             assert run.prototype is not None
             run.prototype = with_intervals(run.prototype, mode, levels)
+    return resolved

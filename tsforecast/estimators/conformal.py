@@ -60,13 +60,18 @@ __all__ = [
     "check_intervals",
     "conformal_half_widths",
     "conformal_rank",
+    "resolve_intervals",
     "width_scores",
     "with_intervals",
 ]
 
 # `intervals=` of forecast(), backtest(), the configs and the CLI: the model's own, conformal
 # around the point forecast, or the model's own conformalised (calibrated).
-INTERVAL_MODES = ("model", "conformal", "calibrated")
+INTERVAL_MODES = ("auto", "model", "conformal", "calibrated")
+# intervals="auto" (the default): "calibrated" for the model classes whose calibrated intervals
+# were nearer nominal than their own on the M4 Hourly and Weekly backtests
+# (experiments/benchmarks/coverage.py, README "Conformal intervals"), the model's own otherwise
+AUTO_CALIBRATED = frozenset({"naive", "seasonal_naive", "naive2", "theta", "ets", "arima"})
 SCORES = ("absolute", "width")
 # intervals="calibrated": windows one horizon apart, pooled over series (see with_intervals)
 CALIBRATED_WINDOWS = 5
@@ -85,9 +90,22 @@ def check_intervals(intervals: Any, what: str = "intervals") -> str:
     raise InputError(msg)
 
 
+def resolve_intervals(model: Any, mode: str, levels: Sequence[float]) -> str:
+    """The mode that `mode` means for `model`: "auto" -> "calibrated" for the classes of
+    AUTO_CALIBRATED when levels are asked for, else "model"."""
+    if mode != "auto":
+        return mode
+    name = str(getattr(model, "model_name", ""))
+    calibrate = bool(levels) and isinstance(model, Forecaster) and name in AUTO_CALIBRATED
+    return "calibrated" if calibrate else "model"
+
+
 def with_intervals(model: Forecaster, mode: str, levels: Sequence[float]) -> Forecaster:
     """`model` with the intervals of `mode` (INTERVAL_MODES) at `levels`; a ConformalForecaster
-    passed in is kept as configured."""
+    passed in is kept as configured. "auto" falls back on the model's own intervals where the
+    data give too few calibration scores (no warning)."""
+    fallback = mode == "auto"
+    mode = resolve_intervals(model, mode, levels)
     if mode == "model" or isinstance(model, ConformalForecaster):
         return model
     if mode == "conformal":
@@ -102,6 +120,7 @@ def with_intervals(model: Forecaster, mode: str, levels: Sequence[float]) -> For
         step=horizon,
         pool_series=True,
         score="width",
+        fallback=fallback,
     )
 
 
@@ -142,6 +161,8 @@ class ConformalForecaster(Forecaster):
     pool_series: pool the (scaled) scores of all series instead of per series.
     score: "absolute" (|y - point|, intervals around the point) or "width" (the factor that
         stretches the base's own interval to the actual; the base must give intervals).
+    fallback: with score="width", a level with too few scores keeps the base's own interval,
+        without a warning (what `intervals="auto"` does); False warns (see the module docstring).
     """
 
     def __init__(
@@ -153,6 +174,7 @@ class ConformalForecaster(Forecaster):
         refit: bool | int = False,
         pool_series: bool = False,
         score: str = "absolute",
+        fallback: bool = False,
     ) -> None:
         self.base = base
         self.levels = levels
@@ -161,6 +183,7 @@ class ConformalForecaster(Forecaster):
         self.refit = refit
         self.pool_series = pool_series
         self.score = score
+        self.fallback = fallback
 
     # ------------------------------------------------------------------ the base's settings
     @property
@@ -221,6 +244,13 @@ class ConformalForecaster(Forecaster):
         if self.score not in SCORES:
             msg = f"`score` must be one of {list(SCORES)}, got {self.score!r}."
             raise InputError(msg)
+        if not isinstance(self.fallback, bool) or (self.fallback and self.score != "width"):
+            msg = (
+                "`fallback` must be True or False, and True needs score='width' (the model's "
+                f"own intervals to fall back on), got fallback={self.fallback!r} with "
+                f"score={self.score!r}."
+            )
+            raise InputError(msg)
         if self.score == "width" and not self.base.capabilities.levels:
             msg = (
                 f"`score='width'` calibrates the model's own intervals, and "
@@ -258,16 +288,36 @@ class ConformalForecaster(Forecaster):
         )
         data = panel if self.base.capabilities.past_covariates else targets_only(panel)
         self.levels_ = levels
-        scores, calibrated = self._scores(data, future_df)  # -> (K, S_cal, H, C, L or 1)
         self.ids_ = list(panel.ids)
         self.target_cols_ = list(panel.target_cols)
         self.scales_ = _naive_scales(panel)  # -> (S, C)
-        self.half_widths_ = self._half_widths(scores, calibrated, panel)  # -> (S, H, C, L)
-        # the fewest finite scores of any step (the width score leaves degenerate windows out)
-        counted = np.isfinite(scores).sum(axis=(0, 1) if self.pool_series else 0)
-        self.n_scores_ = int(counted.min())
-        short = [lv for lv in levels if conformal_rank(self.n_scores_, lv) > self.n_scores_]
-        if short:
+        possible = self._possible_scores(data)
+        if self.fallback and possible < min_windows(min(levels)):
+            # too few windows for any level: the model's own intervals, no calibration fits
+            self.half_widths_ = np.ones(
+                (panel.n_series, self.horizon, panel.n_targets, len(levels))
+            )  # -> (S, H, C, L)
+            self.n_scores_ = possible
+            short = list(levels)
+        else:
+            scores, calibrated = self._scores(data, future_df)  # -> (K, S_cal, H, C, L or 1)
+            self.half_widths_ = self._half_widths(scores, calibrated, panel)  # -> (S, H, C, L)
+            # the fewest finite scores of any step per level (the width score leaves degenerate
+            # windows out)
+            counted = np.isfinite(scores).sum(axis=(0, 1) if self.pool_series else 0)
+            per_level = np.broadcast_to(
+                counted.reshape(-1, counted.shape[-1]).min(axis=0), (len(levels),)
+            )
+            self.n_scores_ = int(per_level.min())
+            short = [
+                lv for lv, n in zip(levels, per_level, strict=True) if conformal_rank(n, lv) > n
+            ]
+        # the levels whose intervals are calibrated (with `fallback`, the others keep the model's)
+        self.calibrated_levels_ = [lv for lv in levels if lv not in short or not self.fallback]
+        if short and self.fallback:
+            for lv in short:
+                self.half_widths_[..., levels.index(lv)] = 1.0  # the model's own interval
+        elif short:
             warnings.warn(
                 f"too few calibration windows for levels {short}: {self.n_scores_} scores per "
                 f"series and step, but level {short[-1]} needs n >= {min_windows(short[-1])} "
@@ -289,6 +339,16 @@ class ConformalForecaster(Forecaster):
         if getattr(base, "selection_", None) is not None:  # what `auto` chose, for `attrs`
             self.selection_ = base.selection_  # type: ignore[attr-defined]
         return self
+
+    def _possible_scores(self, panel: Panel) -> int:
+        """How many scores per step the calibration windows of `panel` can give."""
+        from tsforecast.backtest.folds import min_length
+
+        need = min_length(self.horizon, int(self.n_windows), int(self.step), None) + 1
+        long_enough = int((panel.lengths.to("cpu").numpy() >= need).sum())
+        if self.pool_series:
+            return long_enough * int(self.n_windows)
+        return int(self.n_windows) if long_enough == panel.n_series else 0
 
     def _scores(self, panel: Panel, future_df: Any | None) -> tuple[np.ndarray, np.ndarray]:
         """Absolute errors (K, S_cal, H, C) of the calibration windows, and the positions of
@@ -486,6 +546,7 @@ class ConformalForecaster(Forecaster):
             "ids": [_json_value(i) for i in self.ids_],
             "target_cols": self.target_cols_,
             "n_scores": self.n_scores_,
+            "calibrated_levels": list(self.calibrated_levels_),
         }
         tensors = {
             "half_widths": torch.from_numpy(np.ascontiguousarray(self.half_widths_)),
@@ -510,6 +571,7 @@ class ConformalForecaster(Forecaster):
         model.ids_ = list(config["ids"])
         model.target_cols_ = list(config["target_cols"])
         model.n_scores_ = int(config["n_scores"])
+        model.calibrated_levels_ = list(config.get("calibrated_levels", model.levels_))
         model.half_widths_ = tensors["half_widths"].numpy()
         model.scales_ = tensors["scales"].numpy()
         model.schema_ = getattr(base, "schema_", None)
