@@ -236,3 +236,11 @@ def test_auto_keeps_the_models_own_where_too_few_windows_exist() -> None:
 def test_auto_without_levels_gives_point_forecasts() -> None:
     fc = tsf.forecast(iid_panel(2, 40), 3, "theta")
     assert list(fc.columns) == ["unique_id", "ds", "y"]
+
+
+def test_a_higher_level_interval_contains_the_lower_ones() -> None:
+    """80 % calibrated from 5 scores (the largest) and 95 % kept at the model's own could cross;
+    the 95 % interval is widened to contain the 80 % one."""
+    df = iid_panel(1, 60, seed=2)
+    fc = tsf.forecast(df, 4, "naive", levels=(80, 95))
+    assert (fc["y_lo_95"] <= fc["y_lo_80"]).all() and (fc["y_hi_95"] >= fc["y_hi_80"]).all()

@@ -82,6 +82,8 @@ def run_one(data: datasets.ForecastingDataset, models: list, mode: str, args: ar
                 levels=LEVELS,
                 metrics=["smape", "mase"],
                 n_jobs=args.n_jobs,
+                # the model as built above: its own intervals, or those of its wrapper
+                intervals="model",
             )
         values = res.metrics.groupby("metric")["value"].mean()
         rows.append(

@@ -497,6 +497,8 @@ class ConformalForecaster(Forecaster):
                     pdf[f"{target}_lo_{tag}"] = point - half
                     pdf[f"{target}_hi_{tag}"] = point + half
                 columns += [f"{target}_lo_{tag}", f"{target}_hi_{tag}"]
+            if self.score == "width":
+                _nest(pdf, target, self.levels_)
         rest = [c for c in pdf.columns if c not in columns and "_lo_" not in c and "_hi_" not in c]
         from tsforecast.estimators.output import output_schema
 
@@ -562,3 +564,16 @@ class ConformalForecaster(Forecaster):
         if isinstance(found, pd.DataFrame):
             model.failures_ = found
         return model
+
+
+def _nest(pdf: pd.DataFrame, target: str, levels: Sequence[float]) -> None:
+    """Widen, in place, each level's interval to contain every lower level's: factors
+    calibrated level by level (or a level kept at the model's own) could cross."""
+    lo_prev = hi_prev = None
+    for level in sorted(levels):
+        tag = level_tag(level)
+        lo, hi = f"{target}_lo_{tag}", f"{target}_hi_{tag}"
+        if lo_prev is not None and hi_prev is not None:
+            pdf[lo] = np.minimum(pdf[lo].to_numpy(), pdf[lo_prev].to_numpy())
+            pdf[hi] = np.maximum(pdf[hi].to_numpy(), pdf[hi_prev].to_numpy())
+        lo_prev, hi_prev = lo, hi
