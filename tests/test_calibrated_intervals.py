@@ -97,7 +97,7 @@ def test_calibrated_coverage_is_nominal_where_the_own_intervals_are_too_wide() -
     its error does not: its own intervals over-cover; calibrated ones are nominal."""
     df = iid_panel(300, 60, seed=1)
     kwargs = dict(horizon=4, levels=(80, 95), metrics=["mae"])
-    own = tsf.backtest(df, ["naive"], intervals="model", **kwargs)
+    own = tsf.backtest(df, ["naive"], **kwargs)  # intervals="model", the default
     own = own.metrics.set_index("metric")["value"]
     res = tsf.backtest(df, ["naive"], intervals="calibrated", **kwargs)
     calibrated = res.metrics.set_index("metric")["value"]
@@ -200,17 +200,17 @@ def test_save_and_load_keep_calibrated_intervals(tmp_path) -> None:
     pd.testing.assert_frame_equal(loaded.predict(), model.predict())
 
 
-# --------------------------------------------------------------------------- the default
+# --------------------------------------------------------------------------- intervals="auto"
 def test_auto_calibrates_the_measured_models_of_a_panel() -> None:
     df = iid_panel(6, 60)
-    auto = tsf.forecast(df, 3, "naive", levels=(80, 95))  # intervals="auto", the default
+    auto = tsf.forecast(df, 3, "naive", levels=(80, 95), intervals="auto")
     calibrated = tsf.forecast(df, 3, "naive", levels=(80, 95), intervals="calibrated")
     own = tsf.forecast(df, 3, "naive", levels=(80, 95), intervals="model")
     assert auto.attrs["settings"]["intervals"] == "calibrated"
     pd.testing.assert_frame_equal(auto, calibrated, check_like=True)
     assert not np.allclose(auto["y_hi_80"], own["y_hi_80"])
     lstm = ("lstm", {"max_steps": 1, "input_size": 8, "hidden_size": 4})
-    res = tsf.backtest(df, ["naive", lstm], horizon=3, levels=(80,))
+    res = tsf.backtest(df, ["naive", lstm], horizon=3, levels=(80,), intervals="auto")
     assert res.settings["intervals"] == {"naive": "calibrated", "lstm": "model"}
 
 
@@ -223,18 +223,18 @@ def test_auto_keeps_the_models_own_where_too_few_windows_exist() -> None:
     own = tsf.forecast(df, 3, "naive", levels=(80, 95), intervals="model")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        auto = tsf.forecast(df, 3, "naive", levels=(80, 95))
+        auto = tsf.forecast(df, 3, "naive", levels=(80, 95), intervals="auto")
     np.testing.assert_allclose(auto["y_hi_95"], own["y_hi_95"])
     assert not np.allclose(auto["y_hi_80"], own["y_hi_80"])
     short = iid_panel(1, 12)  # no calibration window at all: the model's own intervals
-    fc = tsf.forecast(short, 3, "naive", levels=(80,))
+    fc = tsf.forecast(short, 3, "naive", levels=(80,), intervals="auto")
     assert fc.attrs["settings"]["intervals"] == "model"
     expected = tsf.forecast(short, 3, "naive", levels=(80,), intervals="model")
     np.testing.assert_allclose(fc["y_hi_80"], expected["y_hi_80"])
 
 
 def test_auto_without_levels_gives_point_forecasts() -> None:
-    fc = tsf.forecast(iid_panel(2, 40), 3, "theta")
+    fc = tsf.forecast(iid_panel(2, 40), 3, "theta", intervals="auto")
     assert list(fc.columns) == ["unique_id", "ds", "y"]
 
 
@@ -242,5 +242,5 @@ def test_a_higher_level_interval_contains_the_lower_ones() -> None:
     """80 % calibrated from 5 scores (the largest) and 95 % kept at the model's own could cross;
     the 95 % interval is widened to contain the 80 % one."""
     df = iid_panel(1, 60, seed=2)
-    fc = tsf.forecast(df, 4, "naive", levels=(80, 95))
+    fc = tsf.forecast(df, 4, "naive", levels=(80, 95), intervals="auto")
     assert (fc["y_lo_95"] <= fc["y_lo_80"]).all() and (fc["y_hi_95"] >= fc["y_hi_80"]).all()

@@ -265,8 +265,7 @@ def test_a_config_sets_conformal_intervals_per_model(tmp_path) -> None:
     config = load_config(path)
     assert config.backtest.intervals == {"theta": "conformal"}
     res = tsf.backtest(load_data(config).frame, **backtest_kwargs(config, load_data(config)))
-    # a model the table leaves out takes the default, "auto": calibrated for naive
-    assert res.settings["intervals"] == {"naive": "calibrated", "theta": "conformal"}
+    assert res.settings["intervals"] == {"naive": "model", "theta": "conformal"}
 
 
 @pytest.mark.parametrize(

@@ -64,7 +64,7 @@ def forecast(
     n_windows: int = 2,
     progress: bool | None = None,
     engine: Any = "local",
-    intervals: str = "auto",
+    intervals: str = "model",
     **model_params: Any,
 ) -> Any:
     """Forecast `horizon` steps after the end of every series of `df`.
@@ -82,10 +82,10 @@ def forecast(
     `intervals="model"` gives the model's own intervals; "conformal" replaces them by conformal
     ones calibrated on the last windows of each series; "calibrated" keeps the model's own
     intervals, stretched or shrunk by a factor per step calibrated on windows one horizon
-    apart, pooled over series (`tsforecast.estimators.conformal`; both need `levels`). The
-    default "auto" is "calibrated" for the statistical models measured nearer nominal that
-    way (naive, seasonal_naive, naive2, theta, ets, arima) where the data give enough
-    calibration windows, the model's own intervals otherwise.
+    apart, pooled over series (`tsforecast.estimators.conformal`; both need `levels`);
+    "auto" is "calibrated" for the statistical models measured nearer nominal that way
+    (naive, seasonal_naive, naive2, theta, ets, arima) where the data give enough calibration
+    windows, the model's own intervals otherwise.
     `progress`: for `auto`, None says what was chosen and why on stderr, True also reports
     every step, False says nothing.
     """

@@ -380,9 +380,6 @@ def run_forecast(case: Case, data: Data, params: Mapping[str, Any] | None = None
         levels=case.levels,
         future_df=data.future_df,
         target_col=case.target_col,
-        # the model's own intervals, as the estimator gives them (the default, "auto",
-        # calibrates some models' intervals: tests/test_calibrated_intervals.py)
-        intervals="model",
         **{**ENTRY_ARGS, **(tiny_params(case.model) if params is None else params)},
     )
 

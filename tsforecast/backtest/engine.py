@@ -96,7 +96,7 @@ def backtest(
     device: str = "auto",
     seed: int = 0,
     engine: Any = "local",
-    intervals: str | dict[str, str] = "auto",
+    intervals: str | dict[str, str] = "model",
     keep_fitted: bool = False,
 ) -> BacktestResult:
     """Rolling-origin backtest of `models` on every series of `df` (see the module docstring).
@@ -110,7 +110,7 @@ def backtest(
     same results; the neural models train in this process (`tsforecast.engines`).
     `intervals` is "model" (each model's own intervals), "conformal" or "calibrated"
     (`tsforecast.estimators.conformal`, calibrated inside each fold's training part), "auto"
-    (the default: as `forecast`) or a dict {model label: mode} (the others "auto").
+    (as `forecast`) or a dict {model label: mode} (the others "model").
     `keep_fitted` keeps every fitted estimator in `result.fitted` (label -> one per fit group,
     in fold order) for a caller that reuses them (models fanned out to an engine's workers are
     not kept).

@@ -129,7 +129,7 @@ def interval_modes(intervals: Any, runs: list[ModelRun], levels: Sequence[float]
         if unknown:
             msg = f"`intervals` names models {unknown} that are not in `models` ({labels})."
             raise InputError(msg)
-        modes = {k: check_intervals(intervals.get(k, "auto"), f"intervals[{k!r}]") for k in labels}
+        modes = {k: check_intervals(intervals.get(k, "model"), f"intervals[{k!r}]") for k in labels}
     else:
         mode = check_intervals(intervals)
         modes = dict.fromkeys(labels, mode)

@@ -23,7 +23,7 @@ A config names the data, the backtest and the models::
     season_length = 12               # defaults to the data set's season length
     levels = [80, 95]                # percentages
     metrics = ["smape", "mase", "mae"]
-    intervals = "conformal"          # "auto" (default) | "model" | "conformal" | "calibrated"
+    intervals = "conformal"          # "model" (default) | "auto" | "conformal" | "calibrated"
 
     [models.seasonal_naive]          # one table per model; its keys are the model's parameters
     [models.lstm]
@@ -96,7 +96,7 @@ class BacktestConfig:
     refit: bool | int = True
     train_size: int | None = None
     n_jobs: int | None = None
-    intervals: str | dict[str, str] = "auto"  # as `backtest(intervals=...)`
+    intervals: str | dict[str, str] = "model"  # as `backtest(intervals=...)`
 
 
 @dataclass(frozen=True)
@@ -278,7 +278,7 @@ def _backtest(check: Checker, raw: Any) -> BacktestConfig:
         refit=True if refit is None else refit,
         train_size=table.value("train_size", is_.is_positive_int, positive),
         n_jobs=table.checked("n_jobs", _n_jobs),
-        intervals=table.checked("intervals", _config_intervals) or "auto",
+        intervals=table.checked("intervals", _config_intervals) or "model",
     )
 
 
