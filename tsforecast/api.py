@@ -79,8 +79,13 @@ def forecast(
     `tsforecast.estimators.auto_selection.default_time_budget`) and the other models none. `engine`
     ("local", "ray", "dask" or a `tsf.engines` object) fans a statistical model out by chunks of
     whole series, with the same forecasts; neural models and `auto` run in this process.
-    `intervals="conformal"` replaces the model's own intervals by conformal ones calibrated on
-    the last windows of each series (`tsforecast.estimators.conformal`; needs `levels`).
+    `intervals="model"` gives the model's own intervals; "conformal" replaces them by conformal
+    ones calibrated on the last windows of each series; "calibrated" keeps the model's own
+    intervals, stretched or shrunk by a factor per step calibrated on windows one horizon
+    apart, pooled over series (`tsforecast.estimators.conformal`; both need `levels`);
+    "auto" is "calibrated" for the statistical models measured nearer nominal that way
+    (naive, seasonal_naive, naive2, theta, ets, arima) where the data give enough calibration
+    windows, the model's own intervals otherwise.
     `progress`: for `auto`, None says what was chosen and why on stderr, True also reports
     every step, False says nothing.
     """
@@ -100,7 +105,7 @@ def forecast(
     conformal = _check_conformal(intervals, level_list)
     if not isinstance(model, str):
         if conformal:
-            model = _conformal(model, level_list)
+            model = _conformal(model, conformal, level_list)
         return _estimator_forecast(model, df, future_df, horizon, level_list, model_params)
     registry.spec(model)  # an unknown name is refused before the frame is read
     shared: dict[str, Any] = {
@@ -132,7 +137,7 @@ def forecast(
         budget_s = default_time_budget(panel.n_series, int(lengths.sum()), int(np.median(lengths)))
         estimator.set_params(time_budget_s=budget_s)
     if conformal:
-        estimator = _conformal(estimator, level_list)
+        estimator = _conformal(estimator, conformal, level_list)
     estimator.check_request(
         target_cols=panel.target_cols,
         past_covariates=panel.covariate_cols,
@@ -151,31 +156,33 @@ def forecast(
     return _annotate(out, estimator, model, horizon, time.perf_counter() - started)
 
 
-def _check_conformal(intervals: Any, levels: tuple[float, ...]) -> bool:
-    """True for `intervals="conformal"` (refused without `levels`), False for "model"."""
+def _check_conformal(intervals: Any, levels: tuple[float, ...]) -> str:
+    """The mode of `intervals` when it wraps the model ("conformal", "calibrated"; refused
+    without `levels`), "" for "model"."""
     from tsforecast.estimators.conformal import check_intervals
 
-    if check_intervals(intervals) == "model":
-        return False
+    mode = check_intervals(intervals)
+    if mode == "model" or (mode == "auto" and not levels):
+        return ""
     if not levels:
-        msg = "`intervals='conformal'` needs `levels` (e.g. levels=(80, 95)); none were given."
+        msg = f"`intervals={mode!r}` needs `levels` (e.g. levels=(80, 95)); none were given."
         raise InputError(msg)
-    return True
+    return mode
 
 
-def _conformal(model: Any, levels: tuple[float, ...]) -> Forecaster:
-    """`model` wrapped for conformal intervals at `levels` (a ConformalForecaster is kept)."""
-    from tsforecast.estimators.conformal import ConformalForecaster
+def _conformal(model: Any, mode: str, levels: tuple[float, ...]) -> Forecaster:
+    """`model` wrapped for the intervals of `mode` at `levels` (a ConformalForecaster is kept)."""
+    from tsforecast.estimators.conformal import with_intervals
 
-    if isinstance(model, ConformalForecaster):
-        return model
+    if mode == "auto" and not isinstance(model, Forecaster):
+        return model  # a plain object keeps its own intervals
     if not isinstance(model, Forecaster):
         msg = (
-            "`intervals='conformal'` needs a tsforecast forecaster (a model name or a "
+            f"`intervals={mode!r}` needs a tsforecast forecaster (a model name or a "
             f"registered estimator), got {type(model).__name__}."
         )
         raise InputError(msg)
-    return ConformalForecaster(model, levels=levels)
+    return with_intervals(model, mode, levels)
 
 
 def _build(
@@ -255,10 +262,15 @@ def _estimator_forecast(
     return estimator.predict(future_df=future_df)
 
 
-def _is_conformal(estimator: Any) -> bool:
+def _interval_mode(estimator: Any) -> str:
     from tsforecast.estimators.conformal import ConformalForecaster
 
-    return isinstance(estimator, ConformalForecaster)
+    if not isinstance(estimator, ConformalForecaster):
+        return "model"
+    if estimator.score == "absolute":
+        return "conformal"
+    # `intervals="auto"` keeps the model's own where too few calibration windows exist
+    return "calibrated" if getattr(estimator, "calibrated_levels_", True) else "model"
 
 
 def _annotate(
@@ -292,7 +304,7 @@ def _annotate(
         "time_col": getattr(estimator, "time_col", "ds"),
         "target_cols": [target] if isinstance(target, str) else list(target),
         "time_budget_s": getattr(estimator, "time_budget_s", None),
-        "intervals": "conformal" if _is_conformal(estimator) else "model",
+        "intervals": _interval_mode(estimator),
         "seconds": seconds,
     }
     attrs: dict[str, Any] = {"settings": settings}

@@ -108,11 +108,12 @@ def backtest(
     and `seed` go to the neural models. `engine` ("local", "ray", "dask" or a
     `tsf.engines` object) fans the statistical models out by chunks of whole series, with the
     same results; the neural models train in this process (`tsforecast.engines`).
-    `intervals` is "model" (each model's own intervals), "conformal"
-    (`tsforecast.estimators.conformal`, calibrated inside each fold's training part) or a dict
-    {model label: mode}. `keep_fitted` keeps every fitted estimator in `result.fitted`
-    (label -> one per fit group, in fold order) for a caller that reuses them (models fanned
-    out to an engine's workers are not kept).
+    `intervals` is "model" (each model's own intervals), "conformal" or "calibrated"
+    (`tsforecast.estimators.conformal`, calibrated inside each fold's training part), "auto"
+    (as `forecast`) or a dict {model label: mode} (the others "model").
+    `keep_fitted` keeps every fitted estimator in `result.fitted` (label -> one per fit group,
+    in fold order) for a caller that reuses them (models fanned out to an engine's workers are
+    not kept).
     """
     from tsforecast.engines import resolve_engine
     from tsforecast.stats import resolve_n_jobs
@@ -164,7 +165,7 @@ def backtest(
         settings.season_length = _first_fold_season(panel, settings)
         for run in runs:
             run.set_season(settings.season_length)
-    use_conformal(runs, settings.intervals, settings.levels)
+    settings.intervals = use_conformal(runs, settings.intervals, settings.levels)
     return _run_all(runs, panel, plan, settings, runner, keep_fitted)
 
 

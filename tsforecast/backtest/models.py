@@ -133,26 +133,40 @@ def interval_modes(intervals: Any, runs: list[ModelRun], levels: Sequence[float]
     else:
         mode = check_intervals(intervals)
         modes = dict.fromkeys(labels, mode)
-    conformal = [k for k, m in modes.items() if m == "conformal"]
+    conformal = [k for k, m in modes.items() if m not in ("model", "auto")]
     if conformal and not levels:
-        msg = f"conformal intervals for {conformal} need `levels` (e.g. levels=(80, 95))."
+        msg = (
+            f"conformal / calibrated intervals for {conformal} need `levels` "
+            "(e.g. levels=(80, 95))."
+        )
         raise InputError(msg)
-    plain = [run.label for run in runs if run.prototype is None and modes[run.label] != "model"]
+    plain = [
+        run.label
+        for run in runs
+        if run.prototype is None and modes[run.label] not in ("model", "auto")
+    ]
     if plain:
         msg = (
-            f"conformal intervals need tsforecast forecasters; {plain} are plain objects with "
+            f"conformal / calibrated intervals need tsforecast forecasters; {plain} are plain "
+            "objects with "
             "`fit` / `predict`: give them intervals='model'."
         )
         raise InputError(msg)
     return modes
 
 
-def use_conformal(runs: list[ModelRun], modes: dict[str, str], levels: Sequence[float]) -> None:
-    """Wrap the runs whose mode is "conformal": every fit calibrates inside its training part."""
-    from tsforecast.estimators.conformal import ConformalForecaster
+def use_conformal(
+    runs: list[ModelRun], modes: dict[str, str], levels: Sequence[float]
+) -> dict[str, str]:
+    """Wrap the runs whose mode is "conformal" or "calibrated" ("auto": see
+    `resolve_intervals`): every fit calibrates inside its training part. -> the resolved modes."""
+    from tsforecast.estimators.conformal import resolve_intervals, with_intervals
 
+    resolved = {}
     for run in runs:
-        model = run.prototype
-        if modes.get(run.label) == "conformal" and not isinstance(model, ConformalForecaster):
-            assert model is not None
-            run.prototype = ConformalForecaster(model, levels=tuple(levels))
+        mode = modes.get(run.label, "model")
+        resolved[run.label] = resolve_intervals(run.prototype, mode, levels)
+        if resolved[run.label] != "model":
+            assert run.prototype is not None
+            run.prototype = with_intervals(run.prototype, mode, levels)
+    return resolved

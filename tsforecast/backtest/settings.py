@@ -33,7 +33,7 @@ class BacktestSettings:
     device: str
     seed: int
     engine: str = "local"  # the engine's name ("local", "ray", "dask")
-    intervals: dict[str, str] = field(default_factory=dict)  # model label -> "model"/"conformal"
+    intervals: dict[str, str] = field(default_factory=dict)  # label -> "model"/"conformal"/...
 
     def shared(self) -> dict[str, Any]:
         """The arguments every model of the registry is built with."""

@@ -23,7 +23,7 @@ A config names the data, the backtest and the models::
     season_length = 12               # defaults to the data set's season length
     levels = [80, 95]                # percentages
     metrics = ["smape", "mase", "mae"]
-    intervals = "conformal"          # "model" (default) | "conformal" | {ets = "conformal"}
+    intervals = "conformal"          # "model" (default) | "auto" | "conformal" | "calibrated"
 
     [models.seasonal_naive]          # one table per model; its keys are the model's parameters
     [models.lstm]
@@ -290,10 +290,12 @@ def _check_intervals(check: Checker, backtest: BacktestConfig, labels: list[str]
         if unknown:
             msg = f"{check.source}: `backtest.intervals` names {unknown}, not in [models] {labels}."
             raise ConfigError(msg)
-    conformal = "conformal" in (modes.values() if isinstance(modes, dict) else [modes])
+    asked = modes.values() if isinstance(modes, dict) else [modes]
+    conformal = any(m not in ("model", "auto") for m in asked)
     if conformal and not backtest.levels:
         msg = (
-            f"{check.source}: conformal `backtest.intervals` need `backtest.levels`, e.g. [80, 95]."
+            f"{check.source}: conformal / calibrated `backtest.intervals` need `backtest.levels`, "
+            "e.g. [80, 95]."
         )
         raise ConfigError(msg)
 

@@ -40,8 +40,8 @@ def forecast_kwargs(args: argparse.Namespace) -> dict[str, Any]:
         raise InputError(f"`--freq`: {error}") from None
     registry.spec(args.model)  # an unknown name is refused with the closest registered one
     intervals = check_intervals(getattr(args, "intervals", "model"), "--intervals")
-    if intervals == "conformal" and not levels:
-        msg = "`--intervals conformal` needs `--levels` (e.g. --levels 80 95)."
+    if intervals not in ("model", "auto") and not levels:
+        msg = f"`--intervals {intervals}` needs `--levels` (e.g. --levels 80 95)."
         raise InputError(msg)
     return {
         "model": args.model,

@@ -123,7 +123,9 @@ def _add_forecast(commands: argparse._SubParsersAction) -> None:
     fc.add_argument(
         "--intervals",
         default="model",
-        help="model (the model's own intervals, default) or conformal (needs --levels)",
+        help="model (the model's own intervals, default), auto (calibrated for the statistical "
+        "models where the data allow, else the model's own), conformal or calibrated (the "
+        "model's own, conformalised); the last two need --levels",
     )
     fc.set_defaults(run=_run_forecast)
 

@@ -17,6 +17,17 @@ the level needs; its coverage may fall short of L.
 `pool_series=True` pools the scores of all series (each divided by its series' in-sample MAE of
 the one-step naive forecast, and the half-width multiplied back): n = series x windows scores per
 step, for panels of short series where a series alone has too few windows.
+
+`score="width"` conformalises the base model's own intervals instead (`intervals="calibrated"`):
+the score of a calibration window is the factor by which the model's interval at that level,
+centred on its point forecast, must be stretched (> 1) or may be shrunk (< 1) to contain the
+actual, side by side: (y - point) / (hi - point) above the point, (point - y) / (point - lo)
+below. The factor at level L is the same order statistic of those n scores per horizon step,
+and the interval is `point - f (point - lo)` to `point + f (hi - point)`: it keeps the model's
+shape (widths growing with the step, per-series scale, asymmetry) and corrects its systematic
+over- or under-coverage. The score is scale-free, so pooling needs no scaling. Windows where
+the model's interval has zero width on the side of the actual (a constant series) carry no
+information about the factor and are left out of the pool.
 """
 
 from __future__ import annotations
@@ -24,11 +35,9 @@ from __future__ import annotations
 import copy
 import difflib
 import json
-import math
 import os
 import warnings
 from collections.abc import Sequence
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +50,17 @@ from tsforecast.data.frames import from_pandas, to_pandas
 from tsforecast.data.panel import Panel
 from tsforecast.errors import InputError, TsforecastWarning
 from tsforecast.estimators.base import FORMAT_VERSION, Capabilities, Forecaster
-from tsforecast.estimators.output import _observations
+from tsforecast.estimators.conformal_scores import (
+    _bounds,
+    _fold_future,
+    _naive_scales,
+    _order_statistics,
+    _positions,
+    conformal_half_widths,
+    conformal_rank,
+    min_windows,
+    width_scores,
+)
 
 __all__ = [
     "INTERVAL_MODES",
@@ -49,10 +68,21 @@ __all__ = [
     "check_intervals",
     "conformal_half_widths",
     "conformal_rank",
+    "resolve_intervals",
+    "width_scores",
+    "with_intervals",
 ]
 
-# `intervals=` of forecast(), backtest(), the configs and the CLI: the model's own or conformal.
-INTERVAL_MODES = ("model", "conformal")
+# `intervals=` of forecast(), backtest(), the configs and the CLI: the model's own, conformal
+# around the point forecast, or the model's own conformalised (calibrated).
+INTERVAL_MODES = ("auto", "model", "conformal", "calibrated")
+# intervals="auto" (the default): "calibrated" for the model classes whose calibrated intervals
+# were nearer nominal than their own on the M4 Hourly and Weekly backtests
+# (experiments/benchmarks/coverage.py, README "Conformal intervals"), the model's own otherwise
+AUTO_CALIBRATED = frozenset({"naive", "seasonal_naive", "naive2", "theta", "ets", "arima"})
+SCORES = ("absolute", "width")
+# intervals="calibrated": windows one horizon apart, pooled over series (see with_intervals)
+CALIBRATED_WINDOWS = 5
 
 # read from the base model (the wrapper has no such parameters of its own)
 _BASE_SETTINGS = ("id_col", "time_col", "target_col", "freq", "fill", "time_budget_s")
@@ -68,30 +98,38 @@ def check_intervals(intervals: Any, what: str = "intervals") -> str:
     raise InputError(msg)
 
 
-def conformal_rank(n_scores: int, level: float) -> int:
-    """ceil((n + 1) * level / 100): the rank (1-based) of the score that bounds the interval.
-    Exact rational arithmetic: 0.95 * 20 must be 19, not 19.000000000000004."""
-    return math.ceil(Fraction(n_scores + 1) * Fraction(str(level)) / 100)
+def resolve_intervals(model: Any, mode: str, levels: Sequence[float]) -> str:
+    """The mode that `mode` means for `model`: "auto" -> "calibrated" for the classes of
+    AUTO_CALIBRATED when levels are asked for, else "model"."""
+    if mode != "auto":
+        return mode
+    name = str(getattr(model, "model_name", ""))
+    calibrate = bool(levels) and isinstance(model, Forecaster) and name in AUTO_CALIBRATED
+    return "calibrated" if calibrate else "model"
 
 
-def conformal_half_widths(scores: np.ndarray, levels: Sequence[float]) -> np.ndarray:
-    """scores: (n, ...) absolute errors, the calibration windows first -> (..., L) half-widths.
-
-    The half-width at level l is the conformal_rank(n, l)-th smallest score; when that rank
-    exceeds n, the largest score (see the module docstring; the caller warns).
-    """
-    n = scores.shape[0]
-    ordered = np.sort(scores, axis=0)  # -> (n, ...)
-    out = [ordered[min(conformal_rank(n, level), n) - 1] for level in levels]
-    return np.stack(out, axis=-1)  # -> (..., L)
-
-
-def min_windows(level: float) -> int:
-    """The fewest scores whose order statistic covers `level`: ceil((n + 1) l) <= n."""
-    n = 1
-    while conformal_rank(n, level) > n:
-        n += 1
-    return n
+def with_intervals(model: Forecaster, mode: str, levels: Sequence[float]) -> Forecaster:
+    """`model` with the intervals of `mode` (INTERVAL_MODES) at `levels`; a ConformalForecaster
+    passed in is kept as configured. "auto" falls back on the model's own intervals where the
+    data give too few calibration scores (no warning)."""
+    fallback = mode == "auto"
+    mode = resolve_intervals(model, mode, levels)
+    if mode == "model" or isinstance(model, ConformalForecaster):
+        return model
+    if mode == "conformal":
+        return ConformalForecaster(model, levels=tuple(levels))
+    horizon = int(model.horizon)  # type: ignore[attr-defined]
+    # windows one horizon apart cover a longer span than one-step-apart ones (the recent past
+    # alone can be calmer than the test period), and pooled over series they give enough scores
+    return ConformalForecaster(
+        model,
+        levels=tuple(levels),
+        n_windows=CALIBRATED_WINDOWS,
+        step=horizon,
+        pool_series=True,
+        score="width",
+        fallback=fallback,
+    )
 
 
 class ConformalForecaster(Forecaster):
@@ -103,6 +141,10 @@ class ConformalForecaster(Forecaster):
     step: steps between calibration cutoffs (1: every step; windows overlap).
     refit: True fits the base at every calibration cutoff, False once at the first, k every k.
     pool_series: pool the (scaled) scores of all series instead of per series.
+    score: "absolute" (|y - point|, intervals around the point) or "width" (the factor that
+        stretches the base's own interval to the actual; the base must give intervals).
+    fallback: with score="width", a level with too few scores keeps the base's own interval,
+        without a warning (what `intervals="auto"` does); False warns (see the module docstring).
     """
 
     def __init__(
@@ -113,6 +155,8 @@ class ConformalForecaster(Forecaster):
         step: int = 1,
         refit: bool | int = False,
         pool_series: bool = False,
+        score: str = "absolute",
+        fallback: bool = False,
     ) -> None:
         self.base = base
         self.levels = levels
@@ -120,6 +164,8 @@ class ConformalForecaster(Forecaster):
         self.step = step
         self.refit = refit
         self.pool_series = pool_series
+        self.score = score
+        self.fallback = fallback
 
     # ------------------------------------------------------------------ the base's settings
     @property
@@ -177,16 +223,33 @@ class ConformalForecaster(Forecaster):
         if not isinstance(self.pool_series, bool):
             msg = f"`pool_series` must be True or False, got {self.pool_series!r}."
             raise InputError(msg)
+        if self.score not in SCORES:
+            msg = f"`score` must be one of {list(SCORES)}, got {self.score!r}."
+            raise InputError(msg)
+        if not isinstance(self.fallback, bool) or (self.fallback and self.score != "width"):
+            msg = (
+                "`fallback` must be True or False, and True needs score='width' (the model's "
+                f"own intervals to fall back on), got fallback={self.fallback!r} with "
+                f"score={self.score!r}."
+            )
+            raise InputError(msg)
+        if self.score == "width" and not self.base.capabilities.levels:
+            msg = (
+                f"`score='width'` calibrates the model's own intervals, and "
+                f"{self.model_name!r} gives none; use score='absolute' (intervals='conformal')."
+            )
+            raise InputError(msg)
 
     def clone(self) -> ConformalForecaster:
         params = {k: copy.deepcopy(v) for k, v in self.get_params().items() if k != "base"}
         return type(self)(base=self.base.clone(), **params)
 
     def _point_model(self) -> Forecaster:
-        """An unfitted copy of the base that makes point forecasts only."""
+        """An unfitted copy of the base that makes point forecasts only ("absolute"), or point
+        forecasts and its own intervals at the calibrated levels ("width")."""
         model = self.base.clone()
         if "levels" in model.param_names():
-            model.set_params(levels=None)
+            model.set_params(levels=tuple(self.levels_) if self.score == "width" else None)
         return model
 
     # ------------------------------------------------------------------ fit
@@ -206,20 +269,43 @@ class ConformalForecaster(Forecaster):
             future_df=future_df is not None,
         )
         data = panel if self.base.capabilities.past_covariates else targets_only(panel)
-        scores, calibrated = self._scores(data, future_df)  # -> (K, S_cal, H, C)
         self.levels_ = levels
         self.ids_ = list(panel.ids)
         self.target_cols_ = list(panel.target_cols)
         self.scales_ = _naive_scales(panel)  # -> (S, C)
-        self.half_widths_ = self._half_widths(scores, calibrated, panel)  # -> (S, H, C, L)
-        self.n_scores_ = int(scores.shape[0] * (scores.shape[1] if self.pool_series else 1))
-        short = [lv for lv in levels if conformal_rank(self.n_scores_, lv) > self.n_scores_]
-        if short:
+        possible = self._possible_scores(data)
+        if self.fallback and possible < min_windows(min(levels)):
+            # too few windows for any level: the model's own intervals, no calibration fits
+            self.half_widths_ = np.ones(
+                (panel.n_series, self.horizon, panel.n_targets, len(levels))
+            )  # -> (S, H, C, L)
+            self.n_scores_ = possible
+            short = list(levels)
+        else:
+            scores, calibrated = self._scores(data, future_df)  # -> (K, S_cal, H, C, L or 1)
+            self.half_widths_ = self._half_widths(scores, calibrated, panel)  # -> (S, H, C, L)
+            # the fewest finite scores of any step per level (the width score leaves degenerate
+            # windows out)
+            counted = np.isfinite(scores).sum(axis=(0, 1) if self.pool_series else 0)
+            per_level = np.broadcast_to(
+                counted.reshape(-1, counted.shape[-1]).min(axis=0), (len(levels),)
+            )
+            self.n_scores_ = int(per_level.min())
+            short = [
+                lv for lv, n in zip(levels, per_level, strict=True) if conformal_rank(n, lv) > n
+            ]
+        # the levels whose intervals are calibrated (with `fallback`, the others keep the model's)
+        self.calibrated_levels_ = [lv for lv in levels if lv not in short or not self.fallback]
+        if short and self.fallback:
+            for lv in short:
+                self.half_widths_[..., levels.index(lv)] = 1.0  # the model's own interval
+        elif short:
             warnings.warn(
                 f"too few calibration windows for levels {short}: {self.n_scores_} scores per "
                 f"series and step, but level {short[-1]} needs n >= {min_windows(short[-1])} "
-                f"(ceil((n + 1) * level / 100) <= n); its half-width is the largest score and "
-                "may cover less than the level. Raise `n_windows` (or set `pool_series=True`).",
+                "(ceil((n + 1) * level / 100) <= n); its half-width (or width factor) is the "
+                "largest score and may cover less than the level. Raise `n_windows` (or set "
+                "`pool_series=True`).",
                 TsforecastWarning,
                 stacklevel=2,
             )
@@ -236,6 +322,16 @@ class ConformalForecaster(Forecaster):
         if getattr(base, "selection_", None) is not None:  # what `auto` chose, for `attrs`
             self.selection_ = base.selection_  # type: ignore[attr-defined]
         return self
+
+    def _possible_scores(self, panel: Panel) -> int:
+        """How many scores per step the calibration windows of `panel` can give."""
+        from tsforecast.backtest.folds import min_length
+
+        need = min_length(self.horizon, int(self.n_windows), int(self.step), None) + 1
+        long_enough = int((panel.lengths.to("cpu").numpy() >= need).sum())
+        if self.pool_series:
+            return long_enough * int(self.n_windows)
+        return int(self.n_windows) if long_enough == panel.n_series else 0
 
     def _scores(self, panel: Panel, future_df: Any | None) -> tuple[np.ndarray, np.ndarray]:
         """Absolute errors (K, S_cal, H, C) of the calibration windows, and the positions of
@@ -260,7 +356,10 @@ class ConformalForecaster(Forecaster):
         plan = plan_folds(
             cal.lengths.to("cpu").numpy(), horizon, n_windows, step, None, check_refit(self.refit)
         )
-        scores = np.full((n_windows, cal.n_series, horizon, cal.n_targets), np.nan)
+        width = self.score == "width"
+        n_levels = len(self.levels_) if width else 1
+        scores = np.full((n_windows, cal.n_series, horizon, cal.n_targets, n_levels), np.nan)
+        missing = 0
         flat = np.concatenate(
             [cal.series_values(s)[:, : cal.n_targets] for s in range(cal.n_series)]
         )
@@ -287,10 +386,19 @@ class ConformalForecaster(Forecaster):
             at = starts[series_idx] + cutoff_pos + 1 + step_idx
             for t, target in enumerate(cal.target_cols):
                 y_hat = predicted[target].to_numpy(dtype=np.float64)
-                scores[fold_idx, series_idx, step_idx, t] = np.abs(flat[at, t] - y_hat)
-        if np.isnan(scores).any():
+                actual = flat[at, t]
+                missing += int(np.isnan(actual - y_hat).sum())
+                if not width:
+                    scores[fold_idx, series_idx, step_idx, t, 0] = np.abs(actual - y_hat)
+                    continue
+                for i, level in enumerate(self.levels_):
+                    lo, hi = _bounds(predicted, target, level, self.model_name)
+                    scores[fold_idx, series_idx, step_idx, t, i] = width_scores(
+                        actual, y_hat, lo, hi
+                    )
+        if missing:
             msg = (
-                f"{int(np.isnan(scores).sum())} calibration errors are missing (a forecast or an "
+                f"{missing} calibration errors are missing (a forecast or an "
                 "actual value is NaN); fill the gaps (`fill=`) before asking for conformal "
                 "intervals."
             )
@@ -298,8 +406,16 @@ class ConformalForecaster(Forecaster):
         return scores, calibrated
 
     def _half_widths(self, scores: np.ndarray, calibrated: np.ndarray, panel: Panel) -> np.ndarray:
-        """(S, H, C, L) half-widths for every series of `panel` from the scores (K, S_cal, H, C)."""
+        """(S, H, C, L) half-widths ("absolute") or width factors ("width") for every series of
+        `panel` from the scores (K, S_cal, H, C, L or 1)."""
         levels = self.levels_
+        if self.score == "width":
+            if not self.pool_series:
+                return _order_statistics(scores, levels)  # -> (S, H, C, L)
+            pooled = scores.reshape(-1, *scores.shape[2:])  # -> (K * S_cal, H, C, L)
+            factors = _order_statistics(pooled, levels)  # -> (H, C, L)
+            return np.broadcast_to(factors, (panel.n_series, *factors.shape)).copy()
+        scores = scores[..., 0]  # -> (K, S_cal, H, C)
         if not self.pool_series:
             return conformal_half_widths(scores, levels)  # -> (S, H, C, L)
         scales = _naive_scales(panel)  # -> (S, C)
@@ -344,11 +460,13 @@ class ConformalForecaster(Forecaster):
                 f"in the training data: {shown}; fit on them, or use `pool_series=True`."
             )
             raise InputError(msg)
-        # pooled: the unit half-widths times the new series' own scale
-        unit = self.half_widths_[0] / self.scales_[0][None, :, None]  # -> (H, C, L)
-        positions = [panel.ids.index(i) for i in new]
-        scales = _naive_scales(panel)[positions]  # -> (N, C)
-        extra = unit[None] * scales[:, None, :, None]
+        if self.score == "width":  # pooled factors are the same for every series
+            extra = np.broadcast_to(self.half_widths_[0], (len(new), *self.half_widths_.shape[1:]))
+        else:  # pooled: the unit half-widths times the new series' own scale
+            unit = self.half_widths_[0] / self.scales_[0][None, :, None]  # -> (H, C, L)
+            positions = [panel.ids.index(i) for i in new]
+            scales = _naive_scales(panel)[positions]  # -> (N, C)
+            extra = unit[None] * scales[:, None, :, None]
         for k, i in enumerate(new):
             rows[i] = len(self.ids_) + k
         return rows, np.concatenate([self.half_widths_, extra], axis=0)
@@ -371,9 +489,16 @@ class ConformalForecaster(Forecaster):
             for i, level in enumerate(self.levels_):
                 tag = level_tag(level)
                 half = widths[row.astype(np.int64), step.astype(np.int64), t, i]
-                pdf[f"{target}_lo_{tag}"] = point - half
-                pdf[f"{target}_hi_{tag}"] = point + half
+                if self.score == "width":  # the model's own interval, each side scaled
+                    lo, hi = _bounds(pdf, target, level, self.model_name)
+                    pdf[f"{target}_lo_{tag}"] = point - half * (point - lo)
+                    pdf[f"{target}_hi_{tag}"] = point + half * (hi - point)
+                else:
+                    pdf[f"{target}_lo_{tag}"] = point - half
+                    pdf[f"{target}_hi_{tag}"] = point + half
                 columns += [f"{target}_lo_{tag}", f"{target}_hi_{tag}"]
+            if self.score == "width":
+                _nest(pdf, target, self.levels_)
         rest = [c for c in pdf.columns if c not in columns and "_lo_" not in c and "_hi_" not in c]
         from tsforecast.estimators.output import output_schema
 
@@ -406,6 +531,7 @@ class ConformalForecaster(Forecaster):
             "ids": [_json_value(i) for i in self.ids_],
             "target_cols": self.target_cols_,
             "n_scores": self.n_scores_,
+            "calibrated_levels": list(self.calibrated_levels_),
         }
         tensors = {
             "half_widths": torch.from_numpy(np.ascontiguousarray(self.half_widths_)),
@@ -430,6 +556,7 @@ class ConformalForecaster(Forecaster):
         model.ids_ = list(config["ids"])
         model.target_cols_ = list(config["target_cols"])
         model.n_scores_ = int(config["n_scores"])
+        model.calibrated_levels_ = list(config.get("calibrated_levels", model.levels_))
         model.half_widths_ = tensors["half_widths"].numpy()
         model.scales_ = tensors["scales"].numpy()
         model.schema_ = getattr(base, "schema_", None)
@@ -439,72 +566,14 @@ class ConformalForecaster(Forecaster):
         return model
 
 
-# --------------------------------------------------------------------------- helpers
-
-
-def _naive_scales(panel: Panel) -> np.ndarray:
-    """(S, C) in-sample MAE of the one-step naive forecast per series and target (1 where it is
-    0 or undefined: a constant or one-value series)."""
-    out = np.ones((panel.n_series, panel.n_targets))
-    for s in range(panel.n_series):
-        values = panel.series_values(s)[:, : panel.n_targets]
-        if len(values) > 1:
-            mae = np.nanmean(np.abs(np.diff(values, axis=0)), axis=0)
-            out[s] = np.where(np.isfinite(mae) & (mae > 0), mae, 1.0)
-    return out
-
-
-def _positions(
-    panel: Panel, cutoff_idx: np.ndarray, predicted: pd.DataFrame
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(series, cutoff position, calibration window, horizon step) of every row of a
-    `predict_cutoffs` frame."""
-    obs = _observations(panel)[["_id", "_time", "_series", "_position"]]
-    keys = pd.DataFrame(
-        {
-            "_id": predicted[panel.id_col].to_numpy(dtype=object),
-            "_time": predicted["cutoff"].to_numpy(),
-        }
-    )
-    keys["_time"] = keys["_time"].astype(obs["_time"].dtype)
-    found = keys.merge(obs, on=["_id", "_time"], how="left", validate="many_to_one")
-    series_idx = found["_series"].to_numpy(dtype=np.int64)
-    cutoff_pos = found["_position"].to_numpy(dtype=np.int64)
-    # window k of series s is the one whose cutoff position is cutoff_idx[s, k]
-    fold_idx = (cutoff_idx[series_idx] < cutoff_pos[:, None]).sum(axis=1)
-    step_idx = (
-        predicted.groupby([panel.id_col, "cutoff"], sort=False, observed=True)[panel.time_col]
-        .rank(method="first")
-        .to_numpy(dtype=np.int64)
-        - 1
-    )
-    return series_idx, cutoff_pos, fold_idx, step_idx
-
-
-def _fold_future(
-    panel: Panel, cutoff_idx: np.ndarray, horizon: int, future_df: Any | None
-) -> Any | None:
-    """The known-future covariates of the `horizon` steps after each series' fold cutoff, read
-    from the panel itself (they are known in advance); None when the call has no `future_df`."""
-    if future_df is None:
-        return None
-    pdf, _ = to_pandas(future_df, "future_df")
-    id_col, time_col = panel.id_col, panel.time_col
-    cols = [c for c in pdf.columns if c not in (id_col, time_col)]
-    history = panel.to_pandas()
-    missing = [c for c in cols if c not in history.columns]
-    if missing:
-        msg = (
-            f"known-future covariates {missing} of `future_df` are missing from `df`; their "
-            "history is needed to calibrate conformal intervals."
-        )
-        raise InputError(msg)
-    lengths = panel.lengths.to("cpu").numpy()
-    starts = np.r_[0, np.cumsum(lengths)[:-1]]
-    take = np.concatenate(
-        [
-            start + int(c) + 1 + np.arange(horizon)
-            for start, c in zip(starts, cutoff_idx, strict=True)
-        ]
-    )
-    return history.iloc[take][[id_col, time_col, *cols]].reset_index(drop=True)
+def _nest(pdf: pd.DataFrame, target: str, levels: Sequence[float]) -> None:
+    """Widen, in place, each level's interval to contain every lower level's: factors
+    calibrated level by level (or a level kept at the model's own) could cross."""
+    lo_prev = hi_prev = None
+    for level in sorted(levels):
+        tag = level_tag(level)
+        lo, hi = f"{target}_lo_{tag}", f"{target}_hi_{tag}"
+        if lo_prev is not None and hi_prev is not None:
+            pdf[lo] = np.minimum(pdf[lo].to_numpy(), pdf[lo_prev].to_numpy())
+            pdf[hi] = np.maximum(pdf[hi].to_numpy(), pdf[hi_prev].to_numpy())
+        lo_prev, hi_prev = lo, hi
