@@ -67,7 +67,7 @@ def group_fit(
 
 
 def candidate_backtest(shared: tuple[Panel, dict[str, Any]], item: tuple[Any, bool]) -> Any:
-    """`auto`'s inner backtest of one candidate, in this process with one job:
+    """`auto`'s inner backtest of one candidate, in this process (`kwargs` are `backtest`'s):
     (forecasts, scales, number of failures, seconds, the fitted estimator when asked)."""
     from tsforecast.backtest import backtest
 
@@ -77,7 +77,7 @@ def candidate_backtest(shared: tuple[Panel, dict[str, Any]], item: tuple[Any, bo
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", TsforecastWarning)
         result = backtest(
-            panel, models=[candidate], engine="local", n_jobs=1, keep_fitted=keep, **kwargs
+            panel, models=[candidate], engine="local", keep_fitted=keep, **kwargs
         )
     fitted = result.fitted[candidate.model_name][0] if keep else None
     seconds = time.perf_counter() - started
