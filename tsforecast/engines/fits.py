@@ -28,7 +28,15 @@ from tsforecast.data.panel import Panel
 from tsforecast.errors import TsforecastWarning
 from tsforecast.estimators.statistical import StatisticalForecaster
 
-__all__ = ["candidate_backtest", "fits_apart", "group_fit"]
+__all__ = ["candidate_backtest", "fits_apart", "group_fit", "writable"]
+
+
+def writable(panel: Panel) -> Panel:
+    """The panel with its float64 values writable: Ray hands a shared panel's numpy arrays over
+    read-only (zero copy), which torch warns about when the fold slicing wraps them."""
+    if panel.exact is None or panel.exact.flags.writeable:
+        return panel
+    return replace(panel, exact=panel.exact.copy())
 
 
 def fits_apart(run: ModelRun, plan: FoldPlan) -> bool:
@@ -59,6 +67,7 @@ def group_fit(
         start_idx=plan.start_idx.copy(),
         fit_groups=[plan.fit_groups[group]],
     )
+    panel = writable(panel)
     started = time.perf_counter()
     curves: dict[Any, Any] = {}
     kept: list[Any] = []
@@ -72,13 +81,12 @@ def candidate_backtest(shared: tuple[Panel, dict[str, Any]], item: tuple[Any, bo
     from tsforecast.backtest import backtest
 
     panel, kwargs = shared
+    panel = writable(panel)
     candidate, keep = item
     started = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", TsforecastWarning)
-        result = backtest(
-            panel, models=[candidate], engine="local", keep_fitted=keep, **kwargs
-        )
+        result = backtest(panel, models=[candidate], engine="local", keep_fitted=keep, **kwargs)
     fitted = result.fitted[candidate.model_name][0] if keep else None
     seconds = time.perf_counter() - started
     return result.forecasts_pd, result._scales, len(result.failures_pd), seconds, fitted
