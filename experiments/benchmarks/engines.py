@@ -25,7 +25,8 @@ The `fits` case (`--case fits`): independent fits fanned out, one task each, on
 `--fit-series` (300) series of the same kind: a backtest of an lstm refitted on each of
 `FIT_WINDOWS` folds, and `forecast(model="auto")` with a statistical and a neural candidate
 (no time budget, so that the choice does not depend on the seconds). Local runs them one after
-the other with torch on every visible core; Ray runs them as tasks of one torch thread each.
+the other, with torch's default threads (every visible core) and again with one thread; Ray
+runs them as tasks of one torch thread each.
 It prints both walls, the ratio, whether the results are equal, and the tasks' seconds (summed,
 per worker, the longest): with 2 workers the wall cannot go below the longest task nor below
 the summed work over 2.
@@ -136,17 +137,25 @@ def fits_case(n_series: int, cpus: int) -> dict[str, Any]:
         **LSTM[1],
     }
 
-    def both(call: Any) -> tuple[Any, float, Any, float, RayEngine]:
+    default_threads = torch.get_num_threads()
+
+    def both(call: Any) -> tuple[Any, float, float, Any, float, RayEngine]:
+        """Local with torch's default threads, local with one thread, then Ray tasks."""
         engine = RayEngine()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", TsforecastWarning)
             t0 = time.perf_counter()
             local = call("local")
             local_s = time.perf_counter() - t0
+            torch.set_num_threads(1)
+            t0 = time.perf_counter()
+            call("local")
+            local_1_s = time.perf_counter() - t0
+            torch.set_num_threads(default_threads)
             t0 = time.perf_counter()
             on_ray = call(engine)
             ray_s = time.perf_counter() - t0
-        return local, local_s, on_ray, ray_s, engine
+        return local, local_s, local_1_s, on_ray, ray_s, engine
 
     # warm-up: the workers import torch and train once before anything is timed
     tiny = ("lstm", {"max_steps": 2, "input_size": 6, "hidden_size": 4})
@@ -159,7 +168,7 @@ def fits_case(n_series: int, cpus: int) -> dict[str, Any]:
         "auto": lambda engine: tsf.forecast(df, HORIZON, model="auto", engine=engine, **auto),
     }
     for name, call in cases.items():
-        local, local_s, on_ray, ray_s, engine = both(call)
+        local, local_s, local_1_s, on_ray, ray_s, engine = both(call)
         if name == "refit_lstm":
             same = np.allclose(local.forecasts["y_hat"], on_ray.forecasts["y_hat"], rtol=1e-5)
             what = f"backtest of an lstm refitted on each of {FIT_WINDOWS} folds"
@@ -172,9 +181,10 @@ def fits_case(n_series: int, cpus: int) -> dict[str, Any]:
         bound = max(max(seconds), sum(seconds) / cpus)  # the least wall 2 workers allow
         print(
             f"fits/{name}: {what}, {n_series} series: local {local_s:.2f} s "
-            f"(torch {torch.get_num_threads()} threads), ray {ray_s:.2f} s "
-            f"({len(seconds)} tasks of 1 thread on {cpus} workers); ratio local / ray "
-            f"{local_s / ray_s:.2f}x; same results: {same}"
+            f"(torch {default_threads} threads), local {local_1_s:.2f} s (torch 1 thread), "
+            f"ray {ray_s:.2f} s ({len(seconds)} tasks of 1 thread on {cpus} workers); "
+            f"ratio local / ray {local_s / ray_s:.2f}x ({local_1_s / ray_s:.2f}x against "
+            f"1 thread); same results: {same}"
         )
         print(
             f"  tasks: {sum(seconds):.2f} s summed, {sum(seconds) / cpus:.2f} s per worker, "
@@ -183,8 +193,10 @@ def fits_case(n_series: int, cpus: int) -> dict[str, Any]:
         )
         out[name] = {
             "local_s": round(local_s, 3),
+            "local_1_thread_s": round(local_1_s, 3),
             "ray_s": round(ray_s, 3),
             "ratio_local_over_ray": round(local_s / ray_s, 3),
+            "ratio_local_1_thread_over_ray": round(local_1_s / ray_s, 3),
             "same_results": bool(same),
             "tasks": len(seconds),
             "task_s_summed": round(sum(seconds), 3),
