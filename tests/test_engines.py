@@ -163,13 +163,115 @@ def test_ray_forecast_keeps_a_polars_input_polars(
 
 
 @pytest.mark.filterwarnings("ignore::tsforecast.TsforecastWarning")
-def test_neural_models_train_in_the_driver_with_the_same_result(
+def test_neural_models_with_statistical_ones_give_the_same_result(
     ray_engine: RayEngine, scattered: pd.DataFrame
 ) -> None:
     models = ["seasonal_naive", ("lstm", {"max_steps": 2, "input_size": 6, "hidden_size": 4})]
     local = _backtest(scattered, "local", models)
     on_ray = _backtest(scattered, "ray", models)
     _assert_same_backtest(local, on_ray)
+
+
+# --------------------------------------------------------------------------- independent fits
+
+TINY_LSTM = ("lstm", {"max_steps": 3, "input_size": 6, "hidden_size": 4})
+AUTO = {
+    "candidates": ["seasonal_naive", "theta", "lstm"],
+    "time_budget_s": None,  # a budget would make the choice depend on the seconds measured
+    "max_steps": 3,
+    "input_size": 6,
+    "hidden_size": 4,
+    "progress": False,
+}
+
+
+def _refit_backtest(df: Any, engine: Any) -> Any:
+    # mase only: no naive2 reference, so every engine task is one of the lstm's fits
+    return tsf.backtest(
+        df,
+        [TINY_LSTM],
+        horizon=HORIZON,
+        n_windows=3,
+        season_length=12,
+        metrics=["mase"],
+        refit=True,
+        engine=engine,
+        keep_fitted=True,
+    )
+
+
+def _assert_ran_on_workers(engine: Any, n_tasks: int) -> None:
+    """Every task ran in a worker process (not this one) with one torch thread."""
+    import os
+
+    assert len(engine.tasks) == n_tasks
+    assert all(task.pid != os.getpid() for task in engine.tasks)
+    assert {task.threads for task in engine.tasks} == {1}
+
+
+@pytest.mark.filterwarnings("ignore::tsforecast.TsforecastWarning")
+def test_ray_refitted_lstm_folds_are_fitted_on_workers_with_the_local_result(
+    ray_engine: RayEngine, scattered: pd.DataFrame
+) -> None:
+    local = _refit_backtest(scattered, "local")
+    engine = RayEngine()
+    on_ray = _refit_backtest(scattered, engine)
+    _assert_same_backtest(local, on_ray)
+    _assert_ran_on_workers(engine, n_tasks=3)  # one task per refitted fold
+    assert on_ray.training_curves.keys() == local.training_curves.keys()
+    assert len(on_ray.fitted["lstm"]) == 3  # the workers' fitted models came back
+
+
+@pytest.mark.filterwarnings("ignore::tsforecast.TsforecastWarning")
+def test_a_global_lstm_fitted_once_trains_in_the_caller(
+    ray_engine: RayEngine, scattered: pd.DataFrame
+) -> None:
+    engine = RayEngine()
+    models = [TINY_LSTM]
+    kwargs = {"horizon": HORIZON, "n_windows": 3, "metrics": ["mase"], "refit": False}
+    local = tsf.backtest(scattered, models, **kwargs)
+    _assert_same_backtest(local, tsf.backtest(scattered, models, engine=engine, **kwargs))
+    assert engine.tasks == []  # one fit, all cutoffs scored in batches, here
+
+
+def _auto_forecast(df: pd.DataFrame, engine: Any) -> pd.DataFrame:
+    return tsf.forecast(df, HORIZON, model="auto", engine=engine, **AUTO)
+
+
+def _assert_same_auto(local: pd.DataFrame, other: pd.DataFrame) -> None:
+    pd.testing.assert_frame_equal(local, other)
+    want, got = local.attrs["auto_selection"], other.attrs["auto_selection"]
+    assert (got.chosen, got.reused, got.excluded) == (want.chosen, want.reused, want.excluded)
+    assert got.inner_mase == pytest.approx(want.inner_mase)
+    assert len(want.inner_mase) == 3 + 2  # three candidates and two medians were scored
+    assert other.attrs["failures"] == local.attrs["failures"]
+
+
+@pytest.mark.filterwarnings("ignore::tsforecast.TsforecastWarning")
+def test_ray_auto_scores_each_candidate_in_its_own_task_with_the_local_choice(
+    ray_engine: RayEngine, scattered: pd.DataFrame
+) -> None:
+    local = _auto_forecast(scattered, "local")
+    engine = RayEngine()
+    on_ray = _auto_forecast(scattered, engine)
+    _assert_same_auto(local, on_ray)
+    _assert_ran_on_workers(engine, n_tasks=3)  # one inner backtest per candidate
+
+
+def test_a_failure_inside_a_task_is_raised_as_itself(
+    ray_engine: RayEngine, dask_client: Any
+) -> None:
+    def refuse(shared: Any, item: int) -> int:  # defined here: pickled by value to the workers
+        if item == 2:
+            msg = f"item {item} is refused"
+            raise InputError(msg)
+        return item
+
+    for engine in (RayEngine(), DaskEngine(dask_client)):
+        with pytest.raises(InputError, match=r"^item 2 is refused$") as caught:
+            engine.map(refuse, None, [1, 2, 3])
+        assert type(caught.value) is InputError  # not Ray's or Dask's wrapper
+        assert engine.map(refuse, None, [1, 3]) == [1, 3]
 
 
 # --------------------------------------------------------------------------- dask
@@ -194,6 +296,16 @@ def test_dask_forecast_equals_local_with_failures(
         on_dask = tsf.forecast(scattered, HORIZON, model="theta", engine=DaskEngine(dask_client))
     pd.testing.assert_frame_equal(local, on_dask)
     assert_same_attrs(local, on_dask)
+
+
+@pytest.mark.filterwarnings("ignore::tsforecast.TsforecastWarning")
+def test_dask_refitted_lstm_folds_and_auto_candidates_equal_local(
+    dask_client: Any, scattered: pd.DataFrame
+) -> None:
+    engine = DaskEngine(dask_client)
+    _assert_same_backtest(_refit_backtest(scattered, "local"), _refit_backtest(scattered, engine))
+    _assert_same_auto(_auto_forecast(scattered, "local"), _auto_forecast(scattered, engine))
+    _assert_ran_on_workers(engine, n_tasks=3 + 3)
 
 
 # --------------------------------------------------------------------------- chunks

@@ -78,7 +78,8 @@ def forecast(
     at most 240 s; see
     `tsforecast.estimators.auto_selection.default_time_budget`) and the other models none. `engine`
     ("local", "ray", "dask" or a `tsf.engines` object) fans a statistical model out by chunks of
-    whole series, with the same forecasts; neural models and `auto` run in this process.
+    whole series, with the same forecasts, and `auto`'s candidates' inner backtests one task
+    each; a neural model (and `auto`'s final refit) runs in this process.
     `intervals="model"` gives the model's own intervals; "conformal" replaces them by conformal
     ones calibrated on the last windows of each series; "calibrated" keeps the model's own
     intervals, stretched or shrunk by a factor per step calibrated on windows one horizon
@@ -136,6 +137,11 @@ def forecast(
         lengths = panel.lengths.cpu().numpy()
         budget_s = default_time_budget(panel.n_series, int(lengths.sum()), int(np.median(lengths)))
         estimator.set_params(time_budget_s=budget_s)
+    if model == "auto" and not runner.is_local:  # its candidates' inner backtests fan out
+        from tsforecast.estimators.auto import AutoForecaster
+
+        assert isinstance(estimator, AutoForecaster)
+        estimator.use_engine(runner)
     if conformal:
         estimator = _conformal(estimator, conformal, level_list)
     estimator.check_request(

@@ -21,8 +21,18 @@ run, where the time goes:
 Then series·models·folds per CPU-second, next to statsforecast's ~1,900 (1M series x 10 models
 x 7 folds in 4.8 min on 128 CPUs: 7e7 / (288 s x 128)).
 
+The `fits` case (`--case fits`): independent fits fanned out, one task each, on
+`--fit-series` (300) series of the same kind: a backtest of an lstm refitted on each of
+`FIT_WINDOWS` folds, and `forecast(model="auto")` with a statistical and a neural candidate
+(no time budget, so that the choice does not depend on the seconds). Local runs them one after
+the other, with torch's default threads (every visible core) and again with one thread; Ray
+runs them as tasks of one torch thread each.
+It prints both walls, the ratio, whether the results are equal, and the tasks' seconds (summed,
+per worker, the longest): with 2 workers the wall cannot go below the longest task nor below
+the summed work over 2.
+
 Run under the shared lock (the numbers share the machine with whatever else runs on it):
-    flock /tmp/bench.lock python experiments/benchmarks/engines.py --cpus 2
+    flock /tmp/bench.lock python experiments/benchmarks/engines.py --cpus 2 [--case fits]
 The last line is one JSON object.
 """
 
@@ -56,6 +66,9 @@ MODELS = ["seasonal_naive", "theta"]
 HORIZON, N_WINDOWS, STEP, SEASON = 6, 3, 6, 24
 METRICS = ["mae", "smape", "mase"]
 STATSFORECAST_PER_CPU_S = 1e6 * 10 * 7 / (4.8 * 60 * 128)
+FIT_WINDOWS = 4
+LSTM = ("lstm", {"max_steps": 150, "input_size": 48, "hidden_size": 32, "batch_size": 64})
+AUTO_CANDIDATES = ["theta", "lstm"]
 
 
 def ragged_panel(n_series: int, seed: int = 0) -> pd.DataFrame:
@@ -103,13 +116,111 @@ def _noop(shared: Any, item: Any) -> int:
     return 0
 
 
+def fits_case(n_series: int, cpus: int) -> dict[str, Any]:
+    """Refitted lstm folds and auto's candidates: local vs Ray tasks (Ray initialised)."""
+    import torch
+
+    df = ragged_panel(n_series, seed=1)
+    kwargs = {
+        "horizon": HORIZON,
+        "n_windows": FIT_WINDOWS,
+        "step": STEP,
+        "season_length": SEASON,
+        "metrics": ["mase"],
+        "refit": True,
+    }
+    auto = {
+        "candidates": AUTO_CANDIDATES,
+        "time_budget_s": None,
+        "season_length": SEASON,
+        "progress": False,
+        **LSTM[1],
+    }
+
+    default_threads = torch.get_num_threads()
+
+    def both(call: Any) -> tuple[Any, float, float, Any, float, RayEngine]:
+        """Local with torch's default threads, local with one thread, then Ray tasks."""
+        engine = RayEngine()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", TsforecastWarning)
+            t0 = time.perf_counter()
+            local = call("local")
+            local_s = time.perf_counter() - t0
+            torch.set_num_threads(1)
+            t0 = time.perf_counter()
+            call("local")
+            local_1_s = time.perf_counter() - t0
+            torch.set_num_threads(default_threads)
+            t0 = time.perf_counter()
+            on_ray = call(engine)
+            ray_s = time.perf_counter() - t0
+        return local, local_s, local_1_s, on_ray, ray_s, engine
+
+    # warm-up: the workers import torch and train once before anything is timed
+    tiny = ("lstm", {"max_steps": 2, "input_size": 6, "hidden_size": 4})
+    few = df[df["unique_id"].isin(df["unique_id"].drop_duplicates().iloc[:20])]
+    tsf.backtest(few, [tiny], engine=RayEngine(), **{**kwargs, "n_windows": cpus})
+
+    out: dict[str, Any] = {"fit_series": n_series, "local_torch_threads": torch.get_num_threads()}
+    cases = {
+        "refit_lstm": lambda engine: tsf.backtest(df, [LSTM], engine=engine, **kwargs),
+        "auto": lambda engine: tsf.forecast(df, HORIZON, model="auto", engine=engine, **auto),
+    }
+    for name, call in cases.items():
+        local, local_s, local_1_s, on_ray, ray_s, engine = both(call)
+        if name == "refit_lstm":
+            same = np.allclose(local.forecasts["y_hat"], on_ray.forecasts["y_hat"], rtol=1e-5)
+            what = f"backtest of an lstm refitted on each of {FIT_WINDOWS} folds"
+        else:
+            same = np.allclose(local["y"], on_ray["y"], rtol=1e-5) and (
+                local.attrs["auto_selection"].chosen == on_ray.attrs["auto_selection"].chosen
+            )
+            what = f"forecast(model='auto') with candidates {AUTO_CANDIDATES}"
+        seconds = [task.seconds for task in engine.tasks]
+        bound = max(max(seconds), sum(seconds) / cpus)  # the least wall 2 workers allow
+        print(
+            f"fits/{name}: {what}, {n_series} series: local {local_s:.2f} s "
+            f"(torch {default_threads} threads), local {local_1_s:.2f} s (torch 1 thread), "
+            f"ray {ray_s:.2f} s ({len(seconds)} tasks of 1 thread on {cpus} workers); "
+            f"ratio local / ray {local_s / ray_s:.2f}x ({local_1_s / ray_s:.2f}x against "
+            f"1 thread); same results: {same}"
+        )
+        print(
+            f"  tasks: {sum(seconds):.2f} s summed, {sum(seconds) / cpus:.2f} s per worker, "
+            f"longest {max(seconds):.2f} s; the rest of the ray wall (driver, transfer, "
+            f"reassembly; auto's final refit): {ray_s - bound:.2f} s"
+        )
+        out[name] = {
+            "local_s": round(local_s, 3),
+            "local_1_thread_s": round(local_1_s, 3),
+            "ray_s": round(ray_s, 3),
+            "ratio_local_over_ray": round(local_s / ray_s, 3),
+            "ratio_local_1_thread_over_ray": round(local_1_s / ray_s, 3),
+            "same_results": bool(same),
+            "tasks": len(seconds),
+            "task_s_summed": round(sum(seconds), 3),
+            "task_s_longest": round(max(seconds), 3),
+        }
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n-series", type=int, default=10_000)
+    parser.add_argument("--fit-series", type=int, default=300)
     parser.add_argument("--cpus", type=int, default=2, help="CPUs of the local Ray")
+    parser.add_argument("--case", choices=["backtest", "fits", "all"], default="all")
     args = parser.parse_args()
 
     import ray
+
+    if args.case == "fits":
+        ray.init(num_cpus=args.cpus, include_dashboard=False, log_to_driver=False)
+        fits = fits_case(args.fit_series, args.cpus)
+        ray.shutdown()
+        print(json.dumps({"benchmark": "engines", "cpus": args.cpus, "fits": fits}))
+        return
 
     df = ragged_panel(args.n_series)
     n_obs = len(df)
@@ -152,7 +263,6 @@ def main() -> None:
     # where the Ray time goes
     from tsforecast.backtest.folds import plan_folds
     from tsforecast.backtest.models import resolve_models
-    from tsforecast.engines import LocalEngine
 
     t0 = time.perf_counter()
     panel = tsf.to_panel(df, device="cpu")
@@ -176,7 +286,8 @@ def main() -> None:
     shared = {"horizon": HORIZON, "season_length": SEASON, "levels": None, "n_jobs": 1}
     runs = resolve_models(MODELS, shared)
     t0 = time.perf_counter()
-    LocalEngine().map(work._backtest_chunk, (runs, ()), items)
+    for chunk_panel, chunk_plan in items:
+        work._backtest_chunk(runs, (), chunk_panel, chunk_plan)
     sequential_s = time.perf_counter() - t0
     after_s = ray_s - fan_out_s[0]
     print(
@@ -203,11 +314,13 @@ def main() -> None:
         f"ray {ray_rate:.0f}; statsforecast ~{STATSFORECAST_PER_CPU_S:.0f} "
         "(1M x 10 x 7 in 4.8 min on 128 CPUs)"
     )
+    fits = fits_case(args.fit_series, args.cpus) if args.case == "all" else None
     ray.shutdown()
     print(
         json.dumps(
             {
                 "benchmark": "engines",
+                "fits": fits,
                 "n_series": args.n_series,
                 "n_obs": n_obs,
                 "models": MODELS,

@@ -106,14 +106,15 @@ def backtest(
     adds prediction intervals and the pinball / coverage metrics. `freq` and `fill` are read as
     by `tsf.to_panel`. `n_jobs` processes fit the statistical models (None: all cores); `device`
     and `seed` go to the neural models. `engine` ("local", "ray", "dask" or a
-    `tsf.engines` object) fans the statistical models out by chunks of whole series, with the
-    same results; the neural models train in this process (`tsforecast.engines`).
+    `tsf.engines` object) fans the statistical models out by chunks of whole series and, with
+    `refit`, the other models' fits one task each, with the same results; a neural model
+    fitted once trains in this process (`tsforecast.engines`).
     `intervals` is "model" (each model's own intervals), "conformal" or "calibrated"
     (`tsforecast.estimators.conformal`, calibrated inside each fold's training part), "auto"
     (as `forecast`) or a dict {model label: mode} (the others "model").
     `keep_fitted` keeps every fitted estimator in `result.fitted` (label -> one per fit group,
-    in fold order) for a caller that reuses them (models fanned out to an engine's workers are
-    not kept).
+    in fold order) for a caller that reuses them (the models fanned out by chunks of series
+    are not kept).
     """
     from tsforecast.engines import resolve_engine
     from tsforecast.stats import resolve_n_jobs
@@ -213,15 +214,19 @@ def _run_all(
     if "naive2" not in labels and "owa" in settings.metrics:  # OWA's reference, not reported
         runs.append(resolve_models([("naive2", {})], settings.shared())[0])
         runs[-1].hidden = True
-    # the statistical models fan out over the engine's workers (none for the local engine)
+    # the engine's share (none for the local engine): the statistical models by chunks of
+    # series, the refitted folds of the others fit by fit
     from tsforecast.engines.work import fan_out_backtest  # it imports this module
 
-    fanned = fan_out_backtest(runner, runs, panel, plan, settings.levels)
+    fanned = fan_out_backtest(runner, runs, panel, plan, settings.levels, keep_fitted)
     for i, run in enumerate(runs):
         started = time.perf_counter()
         kept: list[Any] = []
-        if i in fanned:  # timed as its seconds of work, summed over the chunks
-            long, run_failures, timings[run.label] = fanned[i]
+        if i in fanned:  # timed as its seconds of work, summed over its tasks
+            done = fanned[i]
+            long, run_failures, timings[run.label] = done.long, done.failures, done.seconds
+            curves.update(done.curves)
+            kept = done.fitted
         else:
             long, run_failures = _run_model(run, panel, plan, settings.levels, curves, kept)
             timings[run.label] = time.perf_counter() - started

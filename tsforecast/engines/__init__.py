@@ -3,8 +3,10 @@
 `engine="local"` (the default) runs in this process, the slower baselines on its process pool;
 `engine="ray"` and `engine="dask"` fan chunks of whole series out over Ray or Dask, each chunk
 running the same in-process unit of work as the local path (`tsforecast.engines.work`), so the
-results are the same. Neural global models are trained once, in the driver. Ray and Dask are
-optional extras (`pip install 'tsforecast[ray]'`, `'tsforecast[dask]'`), imported only when used.
+results are the same. Independent fits run as one task each (`tsforecast.engines.fits`: a
+backtest's refitted folds of a neural model, `auto`'s candidates); a neural global model fitted
+once trains in the driver. Ray and Dask are optional extras (`pip install 'tsforecast[ray]'`,
+`'tsforecast[dask]'`), imported only when used.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from tsforecast.engines.base import Engine
+from tsforecast.engines.base import THREADS_PER_TASK, Engine, in_worker
 from tsforecast.errors import InputError
 
 __all__ = ["DaskEngine", "import_distributed"]
@@ -65,8 +65,11 @@ class DaskEngine(Engine):
         client = self._client()
         # sent once to every worker, not once per task
         (shared_future,) = client.scatter([shared], broadcast=True)
-        futures = [client.submit(fn, shared_future, item, pure=False) for item in items]
-        return list(client.gather(futures))
+        futures = [
+            client.submit(in_worker, fn, THREADS_PER_TASK, shared_future, item, pure=False)
+            for item in items
+        ]
+        return self.collect(client.gather(futures))
 
     def __repr__(self) -> str:
         return f"DaskEngine(client={self.client!r})"

@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from tsforecast.engines.base import Engine
+from tsforecast.engines.base import THREADS_PER_TASK, Engine, in_worker
 from tsforecast.errors import InputError
 
 __all__ = ["RayEngine", "import_ray"]
@@ -77,11 +77,11 @@ class RayEngine(Engine):
 
     def map(self, fn: Callable[[Any, Any], Any], shared: Any, items: Sequence[Any]) -> list[Any]:
         ray = self._ray()
-        task = ray.remote(num_cpus=1, max_retries=0)(fn)
+        task = ray.remote(num_cpus=1, max_retries=0)(in_worker)
         shared_ref = ray.put(shared)  # sent to the object store once, read by every task
         # a top-level ObjectRef argument reaches the task as its value
-        refs = [task.remote(shared_ref, item) for item in items]
-        return list(ray.get(refs))
+        refs = [task.remote(fn, THREADS_PER_TASK, shared_ref, item) for item in items]
+        return self.collect(ray.get(refs))
 
     def __repr__(self) -> str:
         return f"RayEngine(address={self.address!r}, num_cpus={self.num_cpus!r})"

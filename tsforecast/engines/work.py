@@ -1,20 +1,21 @@
 """The units of work an engine runs on one chunk of whole series, and their reassembly.
 
-What fans out: the statistical baselines (`StatisticalForecaster`: every series is fitted on
-its own), which are also the models the backtest's OWA reference (naive2) uses. A chunk runs
-exactly what the local path runs on the whole panel — `backtest.engine.model_parts` (the folds,
-fits, fallbacks and failures of one model) or the estimator's `fit` / `predict` — on its own
-series, with `n_jobs=1` (the engine's workers are the parallelism). The season is resolved in
-the driver beforehand, as an integer-time season inferred per chunk could differ. The results
-are put back in the panel's series order, so they equal the local path's row for row.
+What fans out by series: the statistical baselines (`StatisticalForecaster`: every series is
+fitted on its own), which are also the models the backtest's OWA reference (naive2) uses. A
+chunk runs exactly what the local path runs on the whole panel — `backtest.engine.model_parts`
+(the folds, fits, fallbacks and failures of one model) or the estimator's `fit` / `predict` —
+on its own series, with `n_jobs=1` (the engine's workers are the parallelism). The season is
+resolved in the driver beforehand, as an integer-time season inferred per chunk could differ.
+The results are put back in the panel's series order, so they equal the local path's row for row.
 
-Everything else (neural global models, `auto`, plain estimator objects) runs in the driver.
+The other registered models (neural global models) fan out fit by fit when they refit
+(`tsforecast.engines.fits`); with one fit, and for plain estimator objects, the caller runs them.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeGuard
 
 import numpy as np
@@ -27,10 +28,11 @@ from tsforecast.data.frequency import infer_season_length
 from tsforecast.data.panel import Panel
 from tsforecast.engines.base import Engine
 from tsforecast.engines.chunks import in_panel_order, series_chunks
+from tsforecast.engines.fits import fits_apart, group_fit
 from tsforecast.errors import InputError
 from tsforecast.estimators.statistical import StatisticalForecaster
 
-__all__ = ["fan_out_backtest", "fan_out_forecast", "fans_out"]
+__all__ = ["FannedRun", "fan_out_backtest", "fan_out_forecast", "fans_out"]
 
 # The chunk's fitting runs with a budget of this many seconds when the call's deadline has
 # passed before the chunk started: every series then gets the "time budget reached" fallback.
@@ -49,12 +51,21 @@ def _chunk_panels(engine: Engine, panel: Panel) -> list[np.ndarray]:
 # --------------------------------------------------------------------------- backtest
 
 
+@dataclass
+class FannedRun:
+    """One model's backtest done by an engine: what `model_parts` would have given locally."""
+
+    long: pd.DataFrame
+    failures: list[dict[str, Any]]
+    seconds: float  # of work, summed over its tasks
+    curves: dict[Any, Any] = field(default_factory=dict)
+    fitted: list[Any] = field(default_factory=list)
+
+
 def _backtest_chunk(
-    shared: tuple[list[ModelRun], tuple[float, ...]], item: tuple[Panel, FoldPlan]
+    runs: list[ModelRun], levels: tuple[float, ...], panel: Panel, plan: FoldPlan
 ) -> list[tuple[list[pd.DataFrame], list[dict[str, Any]], float]]:
-    """Every fanned-out model over one chunk's folds: (parts, failures, seconds) per model."""
-    runs, levels = shared
-    panel, plan = item
+    """Every chunked model over one chunk's folds: (parts, failures, seconds) per model."""
     # Ray hands numpy arrays over read-only (zero copy); the fold slicing makes tensors of them
     plan = replace(plan, cutoff_idx=plan.cutoff_idx.copy(), start_idx=plan.start_idx.copy())
     out = []
@@ -65,15 +76,31 @@ def _backtest_chunk(
     return out
 
 
+def _backtest_task(shared: tuple[Any, ...], item: tuple[Any, ...]) -> Any:
+    """One task: ("chunk", panel of some series, their plan) or ("fit", run position, group)."""
+    chunked, apart, whole, plan, levels, keep_fitted = shared
+    if item[0] == "chunk":
+        return _backtest_chunk(chunked, levels, item[1], item[2])
+    _, i, group = item
+    return group_fit(apart[i], whole, plan, group, levels, keep_fitted)
+
+
 def fan_out_backtest(
-    engine: Engine, runs: list[ModelRun], panel: Panel, plan: FoldPlan, levels: tuple[float, ...]
-) -> dict[int, tuple[pd.DataFrame, list[dict[str, Any]], float]]:
-    """run position -> (long forecasts, failures, seconds of work summed over the chunks) for
-    every run that fans out; the other runs are left to the driver. Empty for a local engine."""
+    engine: Engine,
+    runs: list[ModelRun],
+    panel: Panel,
+    plan: FoldPlan,
+    levels: tuple[float, ...],
+    keep_fitted: bool = False,
+) -> dict[int, FannedRun]:
+    """run position -> its backtest for every run an engine takes: the statistical ones by
+    chunks of series, the others fold group by fold group when they refit
+    (`tsforecast.engines.fits`); the rest are left to the caller. Empty for a local engine."""
     chosen = [
         i for i, run in enumerate(runs) if run.prototype is not None and fans_out(run.prototype)
     ]
-    if engine.is_local or not chosen:
+    apart = [i for i, run in enumerate(runs) if i not in chosen and fits_apart(run, plan)]
+    if engine.is_local or not (chosen or apart):
         return {}
     budgeted = [runs[i].label for i in chosen if getattr(runs[i].prototype, "time_budget_s", None)]
     if budgeted:
@@ -86,16 +113,46 @@ def fan_out_backtest(
         ModelRun(runs[i].label, _single_process(runs[i].prototype), hidden=runs[i].hidden)
         for i in chosen
     ]
-    items = [
-        (panel.select(idx.tolist()), _plan_rows(plan, idx)) for idx in _chunk_panels(engine, panel)
+    # the fits first: they are the long tasks, and should not start last
+    items: list[tuple[Any, ...]] = [
+        ("fit", i, g) for i in apart for g in range(len(plan.fit_groups))
     ]
-    results = engine.map(_backtest_chunk, (single, tuple(levels)), items)
+    if chosen:
+        items += [
+            ("chunk", panel.select(idx.tolist()), _plan_rows(plan, idx))
+            for idx in _chunk_panels(engine, panel)
+        ]
+    shared = (
+        single,
+        {i: runs[i] for i in apart},
+        panel if apart else None,  # the fits' global models see every series
+        plan,
+        tuple(levels),
+        keep_fitted,
+    )
+    results = engine.map(_backtest_task, shared, items)
+    n_fits = len(apart) * len(plan.fit_groups)
+    fits, chunks = results[:n_fits], results[n_fits:]
     out = {}
     for j, i in enumerate(chosen):
-        per_chunk = [result[j] for result in results]
-        long = _in_series_order([parts for parts, _, _ in per_chunk], panel)
-        failures = [row for _, rows, _ in per_chunk for row in rows]
-        out[i] = (long, failures, sum(seconds for *_, seconds in per_chunk))
+        per_chunk = [result[j] for result in chunks]
+        out[i] = FannedRun(
+            long=_in_series_order([parts for parts, _, _ in per_chunk], panel),
+            failures=[row for _, rows, _ in per_chunk for row in rows],
+            seconds=sum(seconds for *_, seconds in per_chunk),
+        )
+    for j, i in enumerate(apart):
+        per_group = fits[j * len(plan.fit_groups) : (j + 1) * len(plan.fit_groups)]
+        curves: dict[Any, Any] = {}
+        for _, _, group_curves, _, _ in per_group:
+            curves.update(group_curves)
+        out[i] = FannedRun(
+            long=pd.concat([part for parts, *_ in per_group for part in parts], ignore_index=True),
+            failures=[row for _, rows, *_ in per_group for row in rows],
+            seconds=sum(seconds for *_, seconds in per_group),
+            curves=curves,
+            fitted=[model for *_, kept, _ in per_group for model in kept],
+        )
     return out
 
 

@@ -14,8 +14,10 @@ final forecast from the whole history when chosen (no refit: a model that never 
 folds forecasts them, and then forecasts the future). The statistical candidates follow, cheap
 ones first, within half of what is left (they stop starting new series at their share: the rest
 fall back, see `failures_`); the chosen statistical members are refitted on all the data with
-the rest. An option (a single model or a median) whose refit would not fit in what is left, by
-the seconds its inner backtest took, is not chosen.
+the rest. On an engine (`use_engine`), the candidates' inner backtests are independent tasks
+that run at once, each with the share it would have had first. An option (a single model or a
+median) whose refit would not fit in what is left, by the seconds its inner backtest took, is
+not chosen.
 
 What was chosen and why is said on stderr in one or two lines (`progress=False` silences it;
 `progress=True` also reports every step) and kept in `selection_.message`.
@@ -317,10 +319,10 @@ class AutoForecaster(Forecaster):
     ]:
         """Inner MASE of every candidate and option, each statistical candidate's estimated
         refit seconds, and the neural candidates' fits (when `reusable`)."""
-        from tsforecast.backtest import backtest
+        from tsforecast.engines.fits import candidate_backtest
         from tsforecast.estimators import registry
 
-        # One candidate at a time, each with a share of what the ones before it actually left:
+        # Locally, one candidate at a time, each with a share of what the ones before it left:
         # the neural ones first, 45 % of the budget between them (their training stops there),
         # then the statistical ones, cheap first, within half of what is left then (each makes
         # two calls, fit and predict_cutoffs, bounded by half of what remains of that share);
@@ -334,45 +336,58 @@ class AutoForecaster(Forecaster):
         refit_s: dict[str, float] = {}
         fitted: dict[str, Forecaster] = {}
         total = None if deadline is None else deadline - time.perf_counter()
-        stats_end: float | None = None
-        for name in order:
-            budget = None
-            if deadline is not None and total is not None:
-                if is_neural[name]:
-                    budget = max(NEURAL_SHARE * total / n_neural, 0.5)
-                else:
-                    if stats_end is None:
-                        now = time.perf_counter()
-                        stats_end = now + 0.5 * (deadline - now)
-                    budget = max((stats_end - time.perf_counter()) / 2, 0.5)
-            started = time.perf_counter()
-            candidate = self._build(name, season, budget)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", TsforecastWarning)
-                result = backtest(
-                    panel,
-                    models=[candidate],
-                    horizon=int(self.horizon),
-                    n_windows=n_windows,
-                    step=int(self.horizon),
-                    refit=False,
-                    season_length=season,
-                    metrics=["mase"],
-                    n_jobs=self.n_jobs,
-                    device=self.device,
-                    seed=int(self.seed),
-                    keep_fitted=is_neural[name] and reusable,
-                )
-            seconds = time.perf_counter() - started
-            n_failed = len(result.failures_pd)
+        kwargs: dict[str, Any] = {
+            "horizon": int(self.horizon),
+            "n_windows": n_windows,
+            "step": int(self.horizon),
+            "refit": False,
+            "season_length": season,
+            "metrics": ["mase"],
+            "n_jobs": self.n_jobs,
+            "device": self.device,
+            "seed": int(self.seed),
+        }
+        engine = getattr(self, "_engine", None)
+        if engine is not None and not engine.is_local and len(order) > 1:
+            # the candidates' inner backtests are independent: one engine task each, all at
+            # once, so each gets the share it would get first in the local order
+            keep = [is_neural[n] and reusable for n in order]
+            budgets = [
+                None if total is None else _parallel_budget(total, is_neural[n], n_neural)
+                for n in order
+            ]
+            built = [self._build(n, season, b) for n, b in zip(order, budgets, strict=True)]
+            outcomes = engine.map(
+                candidate_backtest,
+                (panel, {**kwargs, "n_jobs": 1}),
+                list(zip(built, keep, strict=True)),
+            )
+        else:
+            outcomes = []
+            stats_end: float | None = None
+            for name in order:
+                budget = None
+                if deadline is not None and total is not None:
+                    if is_neural[name]:
+                        budget = max(NEURAL_SHARE * total / n_neural, 0.5)
+                    else:
+                        if stats_end is None:
+                            now = time.perf_counter()
+                            stats_end = now + 0.5 * (deadline - now)
+                        budget = max((stats_end - time.perf_counter()) / 2, 0.5)
+                item = (self._build(name, season, budget), is_neural[name] and reusable)
+                outcomes.append(candidate_backtest((panel, kwargs), item))
+        for name, (forecasts_pd, inner_scales, n_failed, seconds, model) in zip(
+            order, outcomes, strict=True
+        ):
             refit_s[name] = refit_estimate(seconds, n_failed, panel.n_series * n_windows)
-            if is_neural[name] and reusable:
-                fitted[name] = result.fitted[candidate.model_name][0]
+            if model is not None:
+                fitted[name] = model
             self._say(f"{name}: {seconds:.1f} s, {n_failed} fallbacks")
             # the backtest labels by the estimator's class name ("lstm" for a bilstm): the
             # candidate's own name is what is scored, chosen and refitted
-            parts.append(result.forecasts_pd.assign(model=name))
-            scales = result._scales
+            parts.append(forecasts_pd.assign(model=name))
+            scales = inner_scales
         forecasts = pd.concat(parts, ignore_index=True).rename(
             columns={panel.id_col: "unique_id", panel.time_col: "ds"}
         )
@@ -387,6 +402,15 @@ class AutoForecaster(Forecaster):
                 options[members] = inner_mase(median_points([by_model[m] for m in members]), scales)
                 scores["median(" + ", ".join(members) + ")"] = options[members]
         return scores, options, refit_s, fitted
+
+    def use_engine(self, engine: Any) -> AutoForecaster:
+        """Run the candidates' inner backtests as tasks of `engine` ("local", "ray", "dask" or
+        a `tsf.engines` object; `tsf.forecast(model="auto", engine=...)` hands it over). Not a
+        parameter: it is where the fit runs, not what it fits (not cloned, not saved)."""
+        from tsforecast.engines import resolve_engine
+
+        self._engine = resolve_engine(engine)
+        return self
 
     # ------------------------------------------------------------------ predict
     def predict(self, history_df: Any | None = None, future_df: Any | None = None) -> Any:
@@ -462,6 +486,14 @@ class AutoForecaster(Forecaster):
             cpu = torch.device("cpu")
             model.history_panel_ = panel_from_saved(tensors, config["history"], "history", cpu)
         return model
+
+
+def _parallel_budget(total: float, neural: bool, n_neural: int) -> float:
+    """A candidate's budget when every inner backtest starts at once: the share it gets first in
+    the local order (a neural one its part of 45 %; a statistical one half of half of the rest)."""
+    if neural:
+        return max(NEURAL_SHARE * total / n_neural, 0.5)
+    return max(0.25 * (1 - NEURAL_SHARE) * total, 0.5)
 
 
 def _option_name(members: Any) -> str:
