@@ -152,10 +152,11 @@ def _optimizer(module: nn.Module, config: TrainingConfig, device: torch.device) 
         {"params": decay, "weight_decay": config.weight_decay},
         {"params": no_decay, "weight_decay": 0.0},
     ]
-    kwargs: dict[str, Any] = {"lr": config.learning_rate}
-    if device.type == "cuda":
-        kwargs["fused"] = True
-    return torch.optim.AdamW(groups, **kwargs)
+    # The fused kernel does the whole AdamW update in one pass over each parameter (one
+    # vectorised loop on CPU, few kernels on CUDA) instead of ~10 elementwise ops per parameter:
+    # the same update up to float rounding. torch has it on CPU and CUDA for float parameters.
+    fused = device.type in ("cpu", "cuda") and all(p.is_floating_point() for p in params)
+    return torch.optim.AdamW(groups, lr=config.learning_rate, fused=fused or None)
 
 
 @contextmanager
@@ -312,6 +313,8 @@ def train(
     generator = torch.Generator(device=device)
     generator.manual_seed(config.seed)
     optimizer = _optimizer(module, config, device)
+    # the parameters the optimizer updates, listed once rather than walked every step
+    trained = [p for p in module.parameters() if p.requires_grad]
     precision = resolve_precision(device, config.precision)
     show = config.progress if config.progress is not None else sys.stderr.isatty()
     progress = _Progress(show, config.max_steps, sys.stderr)
@@ -343,7 +346,8 @@ def train(
             optimizer.zero_grad(set_to_none=True)
             loss.float().backward()
             if config.grad_clip_norm is not None:
-                nn.utils.clip_grad_norm_(module.parameters(), config.grad_clip_norm)
+                # on CPU and CUDA torch clips with multi-tensor (foreach) ops and no host sync
+                nn.utils.clip_grad_norm_(trained, config.grad_clip_norm)
             optimizer.step()
             step += 1
             evals.add(loss)
