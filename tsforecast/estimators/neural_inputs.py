@@ -258,7 +258,7 @@ def future_stamps(panel: Panel, horizon: int) -> pd.Index:
     times = panel.times
     last = times.last() if isinstance(times, SeriesTimes) else concat_times([t[-1:] for t in times])
     codes, distinct = pd.factorize(last)
-    steps = []
+    steps: list[pd.Index] = []
     for stamp in distinct:
         if isinstance(panel.freq, str):
             steps.append(pd.date_range(start=stamp, periods=horizon + 1, freq=panel.freq)[1:])
