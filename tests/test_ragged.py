@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import tsforecast as tsf
+import tsforecast.models as tm
 from tests.conftest import make_long_frame
 from tests.test_windows import _naive_window, panels
 from tsforecast.data.panel import Panel
@@ -73,6 +74,48 @@ def test_a_statistical_forecast_never_builds_the_padded_tensor(monkeypatch) -> N
     for model in ("seasonal_naive", "theta"):
         fc = tsf.forecast(frame, horizon=4, model=model, season_length=4, levels=(80,))
         assert len(fc) == 12 and np.isfinite(fc["y"]).all()
+
+
+@pytest.mark.parametrize("name", ["lstm", "seq2seq"])
+def test_a_neural_fit_predict_and_backtest_never_build_the_padded_tensor(monkeypatch, name) -> None:
+    def refuse(self):  # the padded property, replaced: reading it fails the test
+        raise AssertionError("the padded [S, T_max, C] tensor was built")
+
+    monkeypatch.setattr(Panel, "values", property(refuse))
+    # x0 is known in advance (in future_df), x1 a past covariate; calendar features on
+    frame = make_long_frame({"a": 40, "b": 25, "c": 90}, n_covariates=2)
+    horizon = 3
+    last = frame.groupby("unique_id")["ds"].max()
+    future = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "unique_id": k,
+                    "ds": pd.date_range(v + pd.Timedelta(hours=1), periods=horizon, freq="h"),
+                    "x0": np.linspace(-1, 1, horizon),
+                }
+            )
+            for k, v in last.items()
+        ],
+        ignore_index=True,
+    )
+    model = tm.build(
+        name,
+        horizon=horizon,
+        calendar=True,
+        input_size=8,
+        hidden_size=4,
+        max_steps=3,
+        batch_size=8,
+        progress=False,
+    ).fit(frame, future_df=future)
+    assert model.layout_.future_cols == ["x0"] and model.layout_.past_cols == ["x1"]
+    assert len(model.predict()) == 3 * horizon
+    assert len(model.predict(frame, future_df=future)) == 3 * horizon
+    cutoffs = sorted(frame["ds"].unique())[12:24:4]  # inside every series
+    backtest = model.predict_cutoffs(frame, cutoffs, future_df=future)
+    assert len(backtest) == 3 * len(cutoffs) * horizon
+    assert np.isfinite(backtest["y"]).all()
 
 
 def test_select_and_steps_keep_ids_times_and_exact_values_together() -> None:

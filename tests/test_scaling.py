@@ -8,8 +8,9 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tsforecast.data.ragged import ragged_from_padded
 from tsforecast.errors import InputError
-from tsforecast.scaling import fit_scaler
+from tsforecast.scaling import fit_scaler, fit_scaler_ragged
 
 
 def _panel(lengths: list[int], n_channels: int = 2, seed: int = 0):
@@ -97,3 +98,43 @@ def test_robust_scaler_handles_panels_over_torchs_quantile_limit(monkeypatch) ->
     monkeypatch.setattr(scaling, "_QUANTILE_MAX_ELEMENTS", 2**24)
     whole = fit_scaler(values, lengths, "robust")
     assert torch.equal(chunked.loc, whole.loc) and torch.equal(chunked.scale, whole.scale)
+
+
+@given(st.lists(st.integers(1, 30), min_size=1, max_size=6), st.integers(1, 200), st.data())
+def test_the_ragged_scaler_equals_the_padded_one_whatever_the_chunk_size(
+    lengths, chunk_cells, data
+) -> None:
+    import tsforecast.scaling as scaling
+
+    values, lengths_t = _panel(lengths, seed=data.draw(st.integers(0, 100)))
+    ragged, offsets = ragged_from_padded(values, lengths_t)
+    end_idx = torch.tensor([data.draw(st.integers(0, n - 1)) for n in lengths])
+    for method in ("standard", "robust", "none"):
+        for end in (None, end_idx):
+            want = fit_scaler(values, lengths_t, method, end_idx=end)
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr(scaling, "_RAGGED_CHUNK_CELLS", chunk_cells)  # chunks of few series
+                got = fit_scaler_ragged(ragged, offsets, method, end_idx=end)
+            assert torch.equal(got.loc, want.loc) and torch.equal(got.scale, want.scale)
+
+
+@given(st.lists(st.integers(3, 25), min_size=1, max_size=4), st.data())
+def test_the_ragged_scaler_ignores_everything_after_the_cutoff(lengths, data) -> None:
+    values, lengths_t = _panel(lengths, seed=data.draw(st.integers(0, 100)))
+    end_idx = torch.tensor([data.draw(st.integers(0, n - 1)) for n in lengths])
+    ragged, offsets = ragged_from_padded(values, lengths_t)
+    changed = ragged.clone()
+    for s, end in enumerate(end_idx.tolist()):
+        after = slice(int(offsets[s]) + end + 1, int(offsets[s + 1]))
+        changed[after] = torch.randn_like(changed[after]) * 1e4
+    for method in ("standard", "robust"):
+        before = fit_scaler_ragged(ragged, offsets, method, end_idx=end_idx)
+        later = fit_scaler_ragged(changed, offsets, method, end_idx=end_idx)
+        assert torch.equal(before.loc, later.loc) and torch.equal(before.scale, later.scale)
+
+
+def test_the_ragged_scaler_refuses_an_unknown_method() -> None:
+    values, lengths = _panel([10])
+    ragged, offsets = ragged_from_padded(values, lengths)
+    with pytest.raises(InputError, match=r"`scaler` must be one of"):
+        fit_scaler_ragged(ragged, offsets, "minmax")  # type: ignore[arg-type]

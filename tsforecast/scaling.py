@@ -2,6 +2,8 @@
 
 `fit_scaler(values, lengths, end_idx=...)` uses positions `t <= end_idx[s]` (and inside the
 series) only, so a scaler fitted for a cutoff never sees a value after that cutoff.
+`fit_scaler_ragged(data, offsets, ...)` is the same on ragged storage (a `Panel`'s `data` /
+`offsets`): it pads a few series at a time, never the whole panel.
 """
 
 from __future__ import annotations
@@ -11,15 +13,18 @@ from typing import Literal
 
 import torch
 
+from tsforecast.data.ragged import padded_from_ragged
 from tsforecast.errors import InputError
 
-__all__ = ["Scaler", "ScalerMethod", "fit_scaler"]
+__all__ = ["Scaler", "ScalerMethod", "fit_scaler", "fit_scaler_ragged"]
 
 ScalerMethod = Literal["standard", "robust", "none"]
 _METHODS = ("standard", "robust", "none")
 # a series that is constant on its training range keeps scale 1 rather than dividing by ~0.
 _MIN_SCALE = 1e-8
 _QUANTILE_MAX_ELEMENTS = 2**24
+# `fit_scaler_ragged` pads at most this many cells at a time (16 MB of float32)
+_RAGGED_CHUNK_CELLS = 2**22
 
 
 @dataclass(frozen=True)
@@ -112,6 +117,46 @@ def fit_scaler(
     median = torch.nan_to_num(quantiles[1])
     iqr = torch.nan_to_num(quantiles[2] - quantiles[0])
     return Scaler(method, median, _safe_scale(iqr, _safe_scale(std, torch.ones_like(std))))
+
+
+def fit_scaler_ragged(
+    data: torch.Tensor,
+    offsets: torch.Tensor,
+    method: ScalerMethod = "standard",
+    end_idx: torch.Tensor | None = None,
+    n_steps: int | None = None,
+) -> Scaler:
+    """`fit_scaler` on ragged storage: series s is `data[offsets[s]:offsets[s + 1]]` ([N, C],
+    [S + 1]); statistics use its positions `t <= end_idx[s]` only.
+
+    The series are padded a chunk at a time (at most `_RAGGED_CHUNK_CELLS` cells) to `n_steps`
+    positions (default: the longest series), the width the padded panel had, so each series'
+    statistics are computed exactly as `fit_scaler(padded_panel, ...)` computes them.
+    """
+    if method not in _METHODS:
+        msg = f"`scaler` must be one of {list(_METHODS)}, got {method!r}."
+        raise InputError(msg)
+    lengths = offsets[1:] - offsets[:-1]  # [S]
+    n_series, n_channels = len(lengths), data.shape[1]
+    if method == "none" or n_series == 0:
+        zeros = data.new_zeros((n_series, 1, n_channels))
+        return Scaler(method, zeros, torch.ones_like(zeros))
+    if n_steps is None:
+        n_steps = int(lengths.max().item())
+    per_chunk = max(1, _RAGGED_CHUNK_CELLS // max(1, n_steps * n_channels))
+    locs, scales = [], []
+    for lo in range(0, n_series, per_chunk):
+        hi = min(lo + per_chunk, n_series)
+        values = padded_from_ragged(data, offsets[lo : hi + 1], n_steps)  # -> (b, T, C)
+        part = fit_scaler(
+            values,
+            lengths[lo:hi],
+            method,
+            end_idx=None if end_idx is None else end_idx[lo:hi],
+        )
+        locs.append(part.loc)
+        scales.append(part.scale)
+    return Scaler(method, torch.cat(locs), torch.cat(scales))
 
 
 def _safe_scale(scale: torch.Tensor, fallback: torch.Tensor) -> torch.Tensor:

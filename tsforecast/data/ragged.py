@@ -24,6 +24,7 @@ __all__ = [
     "offsets_from_lengths",
     "padded_from_ragged",
     "ragged_from_padded",
+    "series_blocks",
     "take_spans",
 ]
 
@@ -54,14 +55,8 @@ def copy_spans(
     rows each), one indexed copy per block.
     """
     counts = counts.to(torch.long)
-    if len(counts) == 0:
-        return
-    ends = torch.cumsum(counts, 0).cpu().numpy()
-    # series boundaries of the blocks: a block ends after the series crossing each multiple
-    cuts = np.searchsorted(ends, np.arange(_ROWS_PER_BLOCK, int(ends[-1]), _ROWS_PER_BLOCK))
-    bounds = np.unique(np.r_[0, np.minimum(cuts + 1, len(counts)), len(counts)])
     device = dst.device
-    for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+    for a, b in series_blocks(counts):
         block = counts[a:b].to(device)
         n_rows = int(block.sum().item())
         if n_rows == 0:
@@ -71,6 +66,21 @@ def copy_spans(
         rows_from = src_start[a:b].to(device)[local] + step
         rows_to = dst_start[a:b].to(device)[local] + step
         dst[rows_to, columns] = src[rows_from.to(src.device), columns].to(device)
+
+
+def series_blocks(
+    counts: torch.Tensor, rows_per_block: int = _ROWS_PER_BLOCK
+) -> list[tuple[int, int]]:
+    """Consecutive series ranges `(a, b)` covering all `len(counts)` series, each of about
+    `rows_per_block` rows (`counts` [S]: each series' rows): work on whole series, bounded
+    temporaries."""
+    if len(counts) == 0:
+        return []
+    ends = torch.cumsum(counts.to(torch.long), 0).cpu().numpy()
+    # series boundaries of the blocks: a block ends after the series crossing each multiple
+    cuts = np.searchsorted(ends, np.arange(rows_per_block, int(ends[-1]), rows_per_block))
+    bounds = np.unique(np.r_[0, np.minimum(cuts + 1, len(counts)), len(counts)])
+    return list(zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True))
 
 
 def take_spans(

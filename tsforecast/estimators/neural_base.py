@@ -52,7 +52,7 @@ from tsforecast.estimators.neural_training import (
     training_config,
 )
 from tsforecast.estimators.output import cutoff_positions
-from tsforecast.scaling import Scaler, fit_scaler
+from tsforecast.scaling import Scaler, fit_scaler_ragged
 from tsforecast.training.distributed import check_distributed, join_process_group, on_rank_zero
 from tsforecast.training.losses import quantiles_for_levels
 
@@ -183,9 +183,9 @@ class NeuralForecaster(Forecaster):
             device = distributed.device
         panel: Panel = self._read(df, "df", device)
         layout, params = self._layout(panel, future_df)
-        scaler = fit_scaler(panel.values, panel.lengths, method=self.scaler)  # type: ignore[arg-type]
+        scaler = fit_scaler_ragged(panel.data, panel.offsets, method=self.scaler)  # type: ignore[arg-type]
         known = self._known_future(panel, layout, future_df, required=True)
-        inputs = NetworkInputs(window_tensor(panel, scaler, layout, known), panel.lengths, layout)
+        inputs = NetworkInputs(*window_tensor(panel, scaler, layout, known), panel.lengths, layout)
 
         # Validation windows: futures in the last `val_size` steps of each series; training
         # windows end before them. Nothing after the training range is ever touched.
@@ -277,11 +277,11 @@ class NeuralForecaster(Forecaster):
                 future_df = self.future_df_
         else:
             panel = self._history_panel(history_df)
-            scaler = fit_scaler(panel.values, panel.lengths, method=self.scaler)  # type: ignore[arg-type]
+            scaler = fit_scaler_ragged(panel.data, panel.offsets, method=self.scaler)  # type: ignore[arg-type]
         panel = panel.to(self.device_)
         known = self._known_future(panel, self.layout_, future_df, required=True)
         inputs = NetworkInputs(
-            window_tensor(panel, scaler, self.layout_, known), panel.lengths, self.layout_
+            *window_tensor(panel, scaler, self.layout_, known), panel.lengths, self.layout_
         )
         series_idx = torch.arange(panel.n_series, device=self.device_)
         cutoff_idx = panel.lengths - 1
@@ -327,7 +327,7 @@ class NeuralForecaster(Forecaster):
             panel.data.new_ones((panel.n_series, 1, panel.n_channels)),
         )
         known = self._known_future(panel, lay, future_df, required=False)
-        inputs = NetworkInputs(window_tensor(panel, identity, lay, known), panel.lengths, lay)
+        inputs = NetworkInputs(*window_tensor(panel, identity, lay, known), panel.lengths, lay)
         series_idx = torch.from_numpy(series_np).to(self.device_)
         cutoff_idx = torch.from_numpy(cutoff_np).to(self.device_)
         # each window has its own scaler (fitted up to its cutoff): [chunk, T, C] at a time

@@ -1,6 +1,6 @@
 """What the neural forecasters feed their networks: the channel layout and the window tensor.
 
-Channel layout of the tensor windows are gathered from, [S, T + H, C_all]:
+Channel layout of the (ragged) tensor windows are gathered from, [N_obs + S * H, C_all]:
   targets | past covariates | known-future covariates | calendar features
 Targets and covariates are series-scaled; calendar features are already in [-0.5, 0.5]. The last
 H positions after each series' end hold only the known-future channels (from `future_df` and the
@@ -26,8 +26,15 @@ import torch
 from tsforecast.data.calendar import calendar_features, default_features, validate_features
 from tsforecast.data.frames import to_pandas
 from tsforecast.data.panel import Panel
+from tsforecast.data.ragged import (
+    SeriesTimes,
+    concat_times,
+    offsets_from_lengths,
+    series_blocks,
+    take_spans,
+)
 from tsforecast.errors import InputError
-from tsforecast.scaling import Scaler, fit_scaler
+from tsforecast.scaling import Scaler, fit_scaler_ragged
 from tsforecast.windows import WindowPlan, WindowSource, training_window_index
 
 __all__ = [
@@ -37,6 +44,7 @@ __all__ = [
     "NetworkInputs",
     "calendar_names",
     "future_columns",
+    "future_stamps",
     "known_future_values",
     "rescale_inputs",
     "scaler_up_to",
@@ -169,52 +177,97 @@ def window_tensor(
     scaler: Scaler,
     layout: Layout,
     known_future: np.ndarray | None,
-) -> torch.Tensor:
-    """[S, T + H, C_all] on the panel's device: scaled channels, then calendar features.
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Ragged (data [N_obs + S * H, C_all], offsets [S + 1]) on the panel's device: series s's
+    observations (scaled channels, then calendar features), then its H steps after its end.
 
-    known_future: [S, H, F] raw values of the known-future covariates after each series' end
-    (None: those positions stay 0, for a caller that never reads them).
+    Those H rows hold only the known-future channels (from `known_future`) and the calendar;
+    the rest stays 0. known_future: [S, H, F] raw values of the known-future covariates after
+    each series' end (None: those positions stay 0, for a caller that never reads them).
+    Built a block of whole series at a time from the panel's ragged storage: memory follows
+    the observations, never series x the longest series.
     """
     horizon = layout.horizon
-    n_series, n_steps, _ = panel.values.shape
+    n_series = panel.n_series
+    lengths = panel.lengths  # [S]
+    device = panel.device
+    offsets = offsets_from_lengths(lengths + horizon)  # [S + 1]
     order = [panel.columns.index(c) for c in layout.scaled_cols]
-    scaled = scaler.transform(panel.values)  # -> (S, T, C)
-    positions = torch.arange(n_steps, device=panel.device)
-    observed = (positions[None, :] < panel.lengths[:, None])[..., None]
-    scaled = torch.where(observed, scaled, torch.zeros_like(scaled))[..., order]
-    out = torch.zeros(
-        (n_series, n_steps + horizon, layout.n_channels), device=panel.device, dtype=scaled.dtype
-    )
-    out[:, :n_steps, : scaled.shape[-1]] = scaled
-    # Known-future channels after each series' end, and the calendar at every position; the
-    # history of known-future covariates stays as scaled above.
+    n_scaled = len(order)
+    out = panel.data.new_zeros((int(offsets[-1].item()), layout.n_channels))
+    loc = scaler.loc[:, 0, order].to(out)  # -> (S, C_scaled)
+    scale = scaler.scale[:, 0, order].to(out)
+    # series s's row t sits at panel row offsets[s] + t and at out row offsets[s] + t + s * H
+    first_row = panel.offsets[0]
+    for a, b in series_blocks(lengths):
+        lo, hi = int(panel.offsets[a].item()), int(panel.offsets[b].item())
+        series = torch.repeat_interleave(torch.arange(a, b, device=device), lengths[a:b])  # (n,)
+        rows = panel.data[lo:hi][:, order]  # -> (n, C_scaled)
+        dest = torch.arange(lo, hi, device=device) - first_row + series * horizon
+        out[dest, :n_scaled] = (rows - loc[series]) / scale[series]
+    # Known-future channels after each series' end; their history stays as scaled above.
     first_future = layout.n_targets + len(layout.past_cols)
     n_known = len(layout.future_cols)
     if n_known and known_future is not None:
-        known_idx = [panel.columns.index(c) for c in layout.future_cols]
+        known = slice(n_scaled - n_known, n_scaled)
         future_values = torch.from_numpy(known_future).to(out)  # -> (S, H, F)
-        future_values = (future_values - scaler.loc[:, :, known_idx].to(out)) / (
-            scaler.scale[:, :, known_idx].to(out)
+        future_values = (future_values - loc[:, None, known]) / scale[:, None, known]
+        steps = (offsets[:-1] + lengths)[:, None] + torch.arange(horizon, device=device)
+        out[steps.reshape(-1), first_future : first_future + n_known] = future_values.reshape(
+            n_series * horizon, n_known
         )
-        steps = panel.lengths[:, None] + torch.arange(horizon, device=panel.device)
-        rows = torch.arange(n_series, device=panel.device)[:, None]
-        out[rows, steps, first_future : first_future + n_known] = future_values
     if layout.calendar:
-        out[..., first_future + n_known :] = _calendar_channels(panel, layout).to(out)
-    return out
+        _calendar_channels(out, offsets, panel, layout, first_future + n_known)
+    return out, offsets
 
 
-def _calendar_channels(panel: Panel, layout: Layout) -> torch.Tensor:
-    """[S, T + H, K] calendar features of every series' steps and of its H future steps."""
+def _calendar_channels(
+    out: torch.Tensor, offsets: torch.Tensor, panel: Panel, layout: Layout, first: int
+) -> None:
+    """Write, in place, the calendar features of every series' steps and of its H future steps
+    into `out[:, first:]` ([N_obs + S * H, C_all], `offsets` [S + 1] as `window_tensor`'s)."""
     horizon = layout.horizon
-    n_series, n_steps, _ = panel.values.shape
     lengths = panel.lengths.to("cpu").numpy()
-    features = np.zeros((n_series, n_steps + horizon, len(layout.calendar)), np.float32)
-    for s in range(n_series):
-        n = int(lengths[s])
-        times = panel.times[s].append(panel.future_times(s, horizon))
-        features[s, : n + horizon] = calendar_features(times, layout.calendar)
-    return torch.from_numpy(features)
+    host_offsets = offsets.to("cpu").numpy()
+    future = future_stamps(panel, horizon)  # [S * H], series after series
+    for a, b in series_blocks(panel.lengths + horizon):
+        times = panel.times
+        if isinstance(times, SeriesTimes):
+            observed = times.flat[times.offsets[a] : times.offsets[b]]
+        else:
+            observed = concat_times(times[a:b])
+        n_obs = len(observed)
+        stamps = observed.append(future[a * horizon : b * horizon])
+        # which stamp each out row of the block holds: series s's steps, then its H future
+        # steps (observed step t of series s is out row local_start[s] + t)
+        n = lengths[a:b]
+        local_start = host_offsets[a:b] - host_offsets[a]
+        step = np.arange(n_obs) - np.repeat(np.cumsum(n) - n, n)
+        stamp_of_row = np.empty(len(stamps), dtype=np.int64)
+        stamp_of_row[np.repeat(local_start, n) + step] = np.arange(n_obs)
+        future_rows = (local_start + n)[:, None] + np.arange(horizon)  # -> (b - a, H)
+        stamp_of_row[future_rows.reshape(-1)] = n_obs + np.arange((b - a) * horizon)
+        features = calendar_features(stamps.take(stamp_of_row), layout.calendar)  # -> (n, K)
+        rows = slice(int(host_offsets[a]), int(host_offsets[b]))
+        out[rows, first:] = torch.from_numpy(features).to(out)
+
+
+def future_stamps(panel: Panel, horizon: int) -> pd.Index:
+    """The `horizon` stamps after each series' end, [S * H] series after series: what
+    `panel.future_times(s, horizon)` gives, computed once per distinct last stamp."""
+    times = panel.times
+    last = times.last() if isinstance(times, SeriesTimes) else concat_times([t[-1:] for t in times])
+    codes, distinct = pd.factorize(last)
+    steps: list[pd.Index] = []
+    for stamp in distinct:
+        if isinstance(panel.freq, str):
+            steps.append(pd.date_range(start=stamp, periods=horizon + 1, freq=panel.freq)[1:])
+        else:
+            steps.append(
+                pd.Index(int(stamp) + panel.freq * np.arange(1, horizon + 1, dtype=np.int64))
+            )
+    table = steps[0].append(steps[1:]) if len(steps) > 1 else steps[0]  # [U * H]
+    return table.take((codes[:, None] * horizon + np.arange(horizon)).reshape(-1))
 
 
 def known_future_values(
@@ -264,22 +317,28 @@ def known_future_values(
 class NetworkInputs:
     """Windows of one window tensor as the keyword arguments of a network's forward.
 
-    The tensor is laid out once in a `WindowSource` (the known-future and calendar channels as
-    its known channels, read H steps past each series' end); `plan` a set of windows once, then
+    The ragged window tensor is laid out once in a `WindowSource` (the known-future and calendar
+    channels as its known channels, read H steps past each series' end); `plan` a set of windows
+    once, then
     `take` batches of it: per batch, two 1-D `index_select`s give every input and the target.
     """
 
-    def __init__(self, data: torch.Tensor, lengths: torch.Tensor, layout: Layout) -> None:
-        # data: [S, T + H, C_all]; lengths: [S]
+    def __init__(
+        self, data: torch.Tensor, offsets: torch.Tensor, lengths: torch.Tensor, layout: Layout
+    ) -> None:
+        # ragged, as `window_tensor` gives it: data [N_obs + S * H, C_all], offsets [S + 1];
+        # lengths [S], the observed rows of each series
         self.layout = layout
-        self.n_steps = data.shape[1]
-        self.source = WindowSource(
+        # the positions the padded window tensor had (the longest series + H)
+        self.n_steps = (int(lengths.max().item()) if len(lengths) else 0) + layout.horizon
+        self.source = WindowSource.from_ragged(
             data,
-            lengths,
+            offsets,
             layout.input_size,
             layout.horizon,
             layout.n_targets,
             known_channels=layout.n_future_features,
+            lengths=lengths,
         )
 
     def plan(self, series_idx: torch.Tensor, cutoff_idx: torch.Tensor) -> WindowPlan:
@@ -334,11 +393,16 @@ def scaler_up_to(
     if method == "none":
         loc = panel.data.new_zeros((len(series_idx), 1, n_scaled))
         return loc, torch.ones_like(loc)
-    scaler = fit_scaler(
-        panel.values.index_select(0, series_idx),
-        panel.lengths.index_select(0, series_idx),
+    # each window's series up to its cutoff, padded (a chunk at a time) to the panel's width
+    series_idx = series_idx.to(device=panel.offsets.device, dtype=torch.long)
+    upto = torch.minimum(panel.lengths[series_idx], cutoff_idx.to(series_idx) + 1)  # [B]
+    starts = torch.cat([panel.offsets[series_idx], panel.offsets[-1:]])
+    data, offsets = take_spans(panel.data, starts, torch.zeros_like(upto), upto)
+    scaler = fit_scaler_ragged(
+        data,
+        offsets,
         method=method,  # type: ignore[arg-type]
-        end_idx=cutoff_idx,
+        n_steps=int(panel.lengths.max().item()),
     )
     order = [panel.columns.index(c) for c in layout.scaled_cols]
     return scaler.loc[..., order], scaler.scale[..., order]
