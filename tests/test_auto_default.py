@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 import tsforecast as tsf
 from tests.conftest import make_long_frame
+from tsforecast.errors import InputError
 from tsforecast.estimators import registry
 from tsforecast.estimators.auto_selection import (
     MAX_DEFAULT_BUDGET_S,
@@ -174,3 +176,16 @@ def test_a_bilstm_candidate_is_scored_and_chosen_under_its_own_name() -> None:
     selection = fc.attrs["auto_selection"]
     assert list(selection.inner_mase) == ["bilstm"]
     assert selection.chosen == ["bilstm"] and selection.reused == ["bilstm"]
+
+
+def test_a_future_df_no_default_candidate_can_use_is_refused_not_ignored() -> None:
+    frame = make_long_frame({"a": 60})
+    future = pd.DataFrame(
+        {
+            "unique_id": "a",
+            "ds": pd.date_range(frame["ds"].max() + pd.Timedelta(hours=1), periods=4, freq="h"),
+            "promo": 1.0,
+        }
+    )
+    with pytest.raises(InputError, match=r"none of the default candidates .* known-future"):
+        tsf.forecast(frame, horizon=4, future_df=future, progress=False)

@@ -20,7 +20,7 @@ from tests.conftest import make_long_frame
 from tsforecast.estimators.neural import split_windows
 from tsforecast.nn.lstm import LSTMNet, LSTMNetConfig
 from tsforecast.nn.seq2seq import Seq2SeqNet, Seq2SeqNetConfig
-from tsforecast.windows import gather
+from tsforecast.windows import gather, training_window_index
 
 MODELS = [n for n in tm.names() if n != "auto"]
 TINY = {
@@ -263,3 +263,10 @@ def test_validation_windows_come_from_the_end_of_the_training_range(
     # validation futures lie in the last `val_size` steps, never after the series' end
     assert bool((v_cutoff + 1 >= n_v - val_size).all())
     assert bool((v_cutoff + horizon <= n_v - 1).all())
+    # and they are every such window (up to the spread-out cap), in series then time order
+    all_series, all_cutoff = training_window_index(
+        lengths_t, input_size, horizon, min_past=min_past
+    )
+    last_part = all_cutoff >= lengths_t[all_series] - 1 - val_size
+    assert torch.equal(v_series, all_series[last_part])
+    assert torch.equal(v_cutoff, all_cutoff[last_part])

@@ -199,6 +199,13 @@ class AutoForecaster(Forecaster):
                 raise InputError(msg)
             skipped = {n: "uses no known-future covariates (future_df given)" for n in cannot}
             names = [n for n in names if n not in cannot]
+            if not names:  # a `future_df` nobody would read is refused, not ignored
+                msg = (
+                    f"`future_df` was given, but none of the default candidates {cannot} uses "
+                    "known-future covariates; pass candidates that do (e.g. "
+                    "candidates=['lstm', 'seq2seq']) or drop `future_df`."
+                )
+                raise InputError(msg)
         return names, skipped, sizing
 
     # ------------------------------------------------------------------ fit

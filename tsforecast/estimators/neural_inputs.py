@@ -111,9 +111,16 @@ def split_windows(
     )
     if val_size == 0:
         return train_windows, None
-    v_series, v_cutoff = training_window_index(lengths, input_size, horizon, min_past=min_past)
-    keep = v_cutoff >= (lengths[v_series] - 1 - val_size)
-    v_series, v_cutoff = v_series[keep], v_cutoff[keep]
+    # the validation cutoffs run from lengths - 1 - val_size (or the first with enough past) to
+    # the last whose future fits: built per series directly (at most val_size each), not by
+    # filtering every window of the panel
+    low = torch.clamp(lengths - 1 - val_size, min=min_past - 1)  # [S]
+    counts = torch.clamp(lengths - 1 - horizon - low + 1, min=0)  # [S]
+    series = torch.arange(len(lengths), device=lengths.device, dtype=torch.int32)
+    v_series = torch.repeat_interleave(series, counts)  # -> (N_val,)
+    starts = torch.cumsum(counts, 0) - counts
+    rank = torch.arange(len(v_series), device=lengths.device) - starts[v_series]
+    v_cutoff = (low[v_series] + rank).to(torch.int32)  # -> (N_val,) ascending per series
     if len(v_series) > max_val_windows:
         # an even spread over series and time, the same for every run
         pick = torch.linspace(0, len(v_series) - 1, max_val_windows, device=lengths.device)
