@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import polars as pl
+import pytest
 import torch
 from hypothesis import event, given
 from hypothesis import strategies as st
@@ -197,3 +198,33 @@ def test_any_frame_gives_an_input_error_or_a_valid_panel(case: tuple[Any, dict[s
             pd.testing.assert_frame_equal(frame, before)  # the input is never modified
     event("a valid panel")
     _assert_valid(panel, frame, kwargs["fill"])
+
+
+@given(
+    lengths=st.lists(st.integers(min_value=1, max_value=12), min_size=1, max_size=6),
+    bad_row=st.integers(min_value=0, max_value=80),
+    block=st.integers(min_value=1, max_value=9),
+)
+def test_the_blockwise_grid_and_order_checks_equal_the_whole_array_ones(
+    lengths: list[int], bad_row: int, block: int
+) -> None:
+    import tsforecast.data.frequency as frequency
+    import tsforecast.data.validation as validation
+
+    bounds = np.r_[0, np.cumsum(lengths)]
+    ticks = np.concatenate(
+        [np.arange(n, dtype=np.int64) * 5 + 100 * s for s, n in enumerate(lengths)]
+    )
+    if bad_row < len(ticks):
+        ticks[bad_row] -= 7  # off the grid and back in time (unless at a series' start)
+    codes = np.repeat(np.arange(len(lengths), dtype=np.int32), lengths)
+    across = np.zeros(max(len(ticks) - 1, 0), dtype=bool)
+    across[bounds[1:-1] - 1] = True
+    steps = np.diff(ticks)
+    on_grid = bool(np.all((steps == 5) | across))
+    in_order = bool(np.all(codes[1:] >= codes[:-1]) and np.all((steps > 0) | across))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(frequency, "_BLOCK", block)
+        patch.setattr(validation, "_BLOCK", block)
+        assert frequency.steps_all_equal(ticks, bounds, 5) == on_grid
+        assert validation._in_series_order(codes, ticks) == in_order
