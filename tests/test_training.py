@@ -46,7 +46,7 @@ def test_learns_a_linear_map_and_records_history() -> None:
     result = train(module, train_loss, val_loss=val_loss, config=cfg, device=CPU)
     assert isinstance(result, TrainingResult)
     assert [h["step"] for h in result.history] == [40, 80, 120, 160, 200]
-    assert set(result.history[0]) == {"step", "train_loss", "val_loss", "lr", "elapsed_s"}
+    assert set(result.history[0]) == {"step", "train_loss", "val_loss", "lr", "elapsed_s", "cpu_s"}
     assert result.history[-1]["train_loss"] < result.history[0]["train_loss"]
     assert result.best_val_loss is not None and result.best_val_loss < 0.1
     assert result.best_val_loss == min(h["val_loss"] for h in result.history)

@@ -16,6 +16,12 @@ Each variant runs in a fresh subprocess (so its peak RSS is its own), alternatel
 tsforecast, `--repeats` times. The machine is shared with other work whose load drifts, so
 `ratio` is the median over the repeats of tsforecast / floor windows per second within each
 adjacent pair (drift cancels inside a pair); the best rate of each variant is reported too.
+Each variant also reports windows per CPU-second of its own process (`time.process_time`; the
+loop's history records it as `cpu_s`), and `cpu_ratio` is the same median of pairs in CPU time.
+Other processes' load stretches wall time more than CPU time, but not CPU time alone: shared
+caches and memory bandwidth slow the work itself (measured here: both ratios vary by about
++-5 % from pair to pair on the 2 shared cores). The goal (ratio >= 1.0) is read from wall time,
+as the issue set it; CPU time is printed beside it.
 On CUDA both use bf16 autocast and peak memory is `torch.cuda.max_memory_allocated`.
 The last output line is one JSON object.
 """
@@ -76,12 +82,12 @@ def run_floor(warm: int, steps: int, device_name: str) -> dict:
     )
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats()
-    start = 0.0
+    start = cpu_start = 0.0
     for i in range(warm + steps):
         if i == warm:
             if device.type == "cuda":
                 torch.cuda.synchronize()
-            start = time.perf_counter()
+            start, cpu_start = time.perf_counter(), time.process_time()
         x = x_all[i * BATCH : (i + 1) * BATCH]
         y = y_all[i * BATCH : (i + 1) * BATCH]
         with autocast:
@@ -92,8 +98,12 @@ def run_floor(warm: int, steps: int, device_name: str) -> dict:
         optimizer.step()
     if device.type == "cuda":
         torch.cuda.synchronize()
-    elapsed = time.perf_counter() - start
-    out = {"windows_per_s": steps * BATCH / elapsed, "peak_rss_mb": _peak_rss_mb()}
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+    out = {
+        "windows_per_s": steps * BATCH / elapsed,
+        "windows_per_cpu_s": steps * BATCH / cpu,
+        "peak_rss_mb": _peak_rss_mb(),
+    }
     out["rss_increase_mb"] = out["peak_rss_mb"] - rss_before
     if device.type == "cuda":
         out["peak_gpu_mb"] = torch.cuda.max_memory_allocated() / 2**20
@@ -131,8 +141,12 @@ def run_tsforecast(warm: int, steps: int, device_name: str) -> dict:
     model.fit(train)
     history = model.history_
     first, last = history[0], history[-1]
-    rate = (last["step"] - first["step"]) * BATCH / (last["elapsed_s"] - first["elapsed_s"])
-    out = {"windows_per_s": rate, "peak_rss_mb": _peak_rss_mb()}
+    windows = (last["step"] - first["step"]) * BATCH
+    out = {
+        "windows_per_s": windows / (last["elapsed_s"] - first["elapsed_s"]),
+        "windows_per_cpu_s": windows / (last["cpu_s"] - first["cpu_s"]),
+        "peak_rss_mb": _peak_rss_mb(),
+    }
     out["rss_increase_mb"] = out["peak_rss_mb"] - rss_before
     if device_name.startswith("cuda"):
         out["peak_gpu_mb"] = torch.cuda.max_memory_allocated() / 2**20
@@ -185,6 +199,7 @@ def main() -> None:
             runs[variant].append(result)
             print(
                 f"{variant:10s} {result['windows_per_s']:9.1f} windows/s  "
+                f"{result['windows_per_cpu_s']:9.1f} windows/CPU-s  "
                 f"peak RSS {result['peak_rss_mb']:7.1f} MB "
                 f"(+{result['rss_increase_mb']:.1f} MB while training)"
                 + (f"  peak GPU {result['peak_gpu_mb']:.1f} MB" if "peak_gpu_mb" in result else ""),
@@ -195,8 +210,19 @@ def main() -> None:
         t["windows_per_s"] / f["windows_per_s"]
         for f, t in zip(runs["floor"], runs["tsforecast"], strict=True)
     ]
+    cpu_pair_ratios = [
+        t["windows_per_cpu_s"] / f["windows_per_cpu_s"]
+        for f, t in zip(runs["floor"], runs["tsforecast"], strict=True)
+    ]
     ratio = float(sorted(pair_ratios)[len(pair_ratios) // 2])
+    cpu_ratio = float(sorted(cpu_pair_ratios)[len(cpu_pair_ratios) // 2])
     ratio_of_best = best["tsforecast"]["windows_per_s"] / best["floor"]["windows_per_s"]
+    goal = "met" if ratio >= 1.0 else "NOT met"
+    print(
+        f"tsforecast / floor, median of {args.repeats} pairs: wall time {ratio:.3f} "
+        f"(pairs {', '.join(f'{r:.3f}' for r in pair_ratios)}), CPU time {cpu_ratio:.3f} "
+        f"(pairs {', '.join(f'{r:.3f}' for r in cpu_pair_ratios)}); goal >= 1.0 (wall time): {goal}"
+    )
     print(
         json.dumps(
             {
@@ -220,6 +246,9 @@ def main() -> None:
                 "pair_ratios": [round(r, 3) for r in pair_ratios],
                 "ratio_of_best": round(ratio_of_best, 3),
                 "ratio": round(ratio, 3),
+                "cpu_pair_ratios": [round(r, 3) for r in cpu_pair_ratios],
+                "cpu_ratio": round(cpu_ratio, 3),
+                "goal": goal,
             }
         )
     )

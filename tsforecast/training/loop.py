@@ -111,7 +111,10 @@ class TrainingResult:
     """What the loop did.
 
     `history` has one dict per evaluation: step, train_loss (mean over the steps since the
-    previous evaluation), val_loss (None without validation), lr, elapsed_s.
+    previous evaluation), val_loss (None without validation), lr, elapsed_s (wall clock since
+    training began) and cpu_s (CPU seconds this process used since then, over all its threads:
+    on a shared machine the cost of the work itself, which other processes' load does not
+    inflate the way it inflates wall time).
     `stopped_reason` is one of "max_steps", "early_stopping", "time_budget", "non_finite_loss".
     `best_step` is the step whose weights the module holds after training (the last step when
     there is no validation).
@@ -220,6 +223,7 @@ class _Evaluations:
         self.precision = precision
         self.distributed = distributed
         self.result = result
+        self.cpu_start = time.process_time()
         self.best_state: dict[str, torch.Tensor] | None = None
         self.best_val = math.inf
         self.evals_without_gain = 0
@@ -243,7 +247,8 @@ class _Evaluations:
         self, step: int, train_loss: float, val: float | None, lr: float, elapsed: float
     ) -> None:
         entry = {"step": step, "train_loss": train_loss, "val_loss": val, "lr": lr}
-        self.result.history.append({**entry, "elapsed_s": elapsed})
+        cpu = time.process_time() - self.cpu_start
+        self.result.history.append({**entry, "elapsed_s": elapsed, "cpu_s": cpu})
 
     def evaluate(self, step: int) -> tuple[float, float | None]:
         """(mean training loss since the last evaluation, validation loss or None)."""
