@@ -11,7 +11,7 @@ import pytest
 from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
 from tsforecast import datasets, stats
-from tsforecast.stats import ets
+from tsforecast.stats import ets, ets_fit
 from tsforecast.stats.nelder_mead import BatchedNelderMead, minimise_all
 
 # Every form the candidates can take, positive data (multiplicative forms allowed).
@@ -88,10 +88,10 @@ def test_the_same_on_data_with_negative_values_and_a_weekly_length_series() -> N
 def test_the_fit_is_at_least_as_likely_as_statsmodels_fit(
     air: np.ndarray, cand: ets.Candidate
 ) -> None:
-    tables, index = ets._tables([air], 12, [[cand]])
+    tables, index = ets_fit._tables([air], 12, [[cand]])
     key = index[0][0]
-    params = ets._fit(tables, [[key]])
-    ours = ets._evaluate(tables, {key: cand}, params)[key]
+    params = ets_fit._fit(tables, [[key]])
+    ours = ets_fit._evaluate(tables, {key: cand}, params)[key]
     # both are local searches from the same start; ours may find a better optimum
     assert ours.loglike >= _fit(air, cand, 12).llf - 1e-3
 
@@ -101,9 +101,9 @@ def test_the_chosen_form_is_the_aicc_best_admissible_candidate(air: np.ndarray) 
     assert out.fallback is None
     aiccs = {}
     for cand in ets.ets_candidates(air, 12):
-        tables, index = ets._tables([air], 12, [[cand]])
+        tables, index = ets_fit._tables([air], 12, [[cand]])
         key = index[0][0]
-        fitted = ets._evaluate(tables, {key: cand}, ets._fit(tables, [[key]]))[key]
+        fitted = ets_fit._evaluate(tables, {key: cand}, ets_fit._fit(tables, [[key]]))[key]
         aiccs[cand] = fitted.aicc
     best = min(aiccs, key=aiccs.__getitem__)
     assert out.spec["config"] == best.as_config()
@@ -118,9 +118,9 @@ def test_never_forecasts_a_positive_series_below_zero() -> None:
     rise_then_fall = np.r_[1000 + 30 * t[:60], 2770 - 100 * np.arange(1, 13)]
     y = rise_then_fall + np.random.default_rng(3).normal(0, 15, 72)
     cands = ets.ets_candidates(y, 12)
-    tables, index = ets._tables([y], 12, [cands])
+    tables, index = ets_fit._tables([y], 12, [cands])
     keys = index[0]
-    fitted = ets._evaluate(tables, dict(zip(keys, cands, strict=True)), ets._fit(tables, [keys]))
+    fitted = ets_fit._evaluate(tables, dict(zip(keys, cands, strict=True)), ets_fit._fit(tables, [keys]))
     by_aicc = sorted(fitted.values(), key=lambda f: f.aicc)
     assert by_aicc[0].mean(18).min() < 0  # what AICc alone would pick goes negative
     out = stats.fit_forecast("ets", y, 18, 12)
