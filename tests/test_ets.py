@@ -1,4 +1,5 @@
-"""ETS in numpy: statsmodels' ETSModel as the reference, AICc selection, batching, intervals."""
+"""ETS in numpy: statsmodels' ETSModel as the reference, AICc selection, batching, intervals
+(the combination rules: test_ets_combine.py)."""
 
 from __future__ import annotations
 
@@ -96,9 +97,9 @@ def test_the_fit_is_at_least_as_likely_as_statsmodels_fit(
     assert ours.loglike >= _fit(air, cand, 12).llf - 1e-3
 
 
-def test_the_chosen_form_is_the_aicc_best_admissible_candidate(air: np.ndarray) -> None:
-    out = stats.fit_forecast("ets", air, 12, 12)
-    assert out.fallback is None
+def test_select_chooses_the_aicc_best_admissible_candidate(air: np.ndarray) -> None:
+    out = ets.ets_many([air], 12, 12, (), combine="select")[0]
+    assert isinstance(out, stats.SeriesForecast)
     aiccs = {}
     for cand in ets.ets_candidates(air, 12):
         tables, index = ets_fit._tables([air], 12, [[cand]])
@@ -120,11 +121,13 @@ def test_never_forecasts_a_positive_series_below_zero() -> None:
     cands = ets.ets_candidates(y, 12)
     tables, index = ets_fit._tables([y], 12, [cands])
     keys = index[0]
-    fitted = ets_fit._evaluate(tables, dict(zip(keys, cands, strict=True)), ets_fit._fit(tables, [keys]))
+    fitted = ets_fit._evaluate(
+        tables, dict(zip(keys, cands, strict=True)), ets_fit._fit(tables, [keys])
+    )
     by_aicc = sorted(fitted.values(), key=lambda f: f.aicc)
     assert by_aicc[0].mean(18).min() < 0  # what AICc alone would pick goes negative
-    out = stats.fit_forecast("ets", y, 18, 12)
-    assert out.fallback is None and out.mean.min() > 0
+    out = ets.ets_many([y], 18, 12, (), combine="select")[0]
+    assert isinstance(out, stats.SeriesForecast) and out.mean.min() > 0
     # the chosen form is the AICc-best among the candidates whose forecasts stay positive
     positive = [f for f in by_aicc if f.mean(18).min() > 0]
     assert out.spec["config"] == positive[0].cand.as_config()
@@ -203,7 +206,8 @@ def test_intervals_of_multiplicative_error_forms_are_statsmodels_simulated_ones(
 def test_a_spec_reapplies_the_fitted_form_and_parameters_without_refitting(
     air: np.ndarray,
 ) -> None:
-    first = stats.fit_forecast("ets", air[:120], 12, 12)
+    first = ets.ets_many([air[:120]], 12, 12, (), combine="select")[0]
+    assert isinstance(first, stats.SeriesForecast)
     later = stats.fit_forecast("ets", air, 12, 12, spec=first.spec)
     assert later.spec["config"] == first.spec["config"]
     np.testing.assert_allclose(later.spec["params"], first.spec["params"], rtol=1e-12)
