@@ -180,3 +180,27 @@ def test_a_spec_of_a_combination_reapplies_its_forms_and_weights(air: np.ndarray
 def test_an_unknown_rule_is_refused(air: np.ndarray) -> None:
     with pytest.raises(InputError, match="`combine` must be one of"):
         ets.ets_many([air], 12, 12, (), combine="best")
+
+
+@pytest.mark.parametrize("combine", ets.COMBINE)
+def test_the_estimator_passes_its_rule_to_every_series_and_keeps_it(combine: str) -> None:
+    import tsforecast as tsf
+
+    data = datasets.load("air_passengers")
+    assert isinstance(data, datasets.ForecastingDataset)
+    model = tsf.models.build("ets", {"combine": combine}, horizon=12, levels=(80,))
+    model.fit(data.train)
+    assert model.get_params()["combine"] == combine
+    y = data.train["y"].to_numpy(dtype=np.float64)
+    direct = _one(y, 12, 12, combine, (80,))
+    (spec,) = model.specs_.values()
+    assert spec["weights"] == pytest.approx(direct.spec["weights"], rel=1e-12)
+
+
+def test_the_estimator_and_forecast_many_refuse_a_bad_rule(air: np.ndarray) -> None:
+    import tsforecast as tsf
+
+    with pytest.raises(InputError, match="`combine` must be one of"):
+        tsf.models.build("ets", {"combine": "best"}, horizon=12)
+    with pytest.raises(InputError, match="applies to model 'ets' only"):
+        stats.forecast_many("theta", [air], 12, 12, combine="aicc")
