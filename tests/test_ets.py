@@ -1,4 +1,5 @@
-"""ETS in numpy: statsmodels' ETSModel as the reference, AICc selection, batching, intervals."""
+"""ETS in numpy: statsmodels' ETSModel as the reference, AICc selection, batching, intervals
+(the combination rules: test_ets_combine.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
 from tsforecast import datasets, stats
-from tsforecast.stats import ets
+from tsforecast.stats import ets, ets_fit
 from tsforecast.stats.nelder_mead import BatchedNelderMead, minimise_all
 
 # Every form the candidates can take, positive data (multiplicative forms allowed).
@@ -88,22 +89,22 @@ def test_the_same_on_data_with_negative_values_and_a_weekly_length_series() -> N
 def test_the_fit_is_at_least_as_likely_as_statsmodels_fit(
     air: np.ndarray, cand: ets.Candidate
 ) -> None:
-    tables, index = ets._tables([air], 12, [[cand]])
+    tables, index = ets_fit._tables([air], 12, [[cand]])
     key = index[0][0]
-    params = ets._fit(tables, [[key]])
-    ours = ets._evaluate(tables, {key: cand}, params)[key]
+    params = ets_fit._fit(tables, [[key]])
+    ours = ets_fit._evaluate(tables, {key: cand}, params)[key]
     # both are local searches from the same start; ours may find a better optimum
     assert ours.loglike >= _fit(air, cand, 12).llf - 1e-3
 
 
-def test_the_chosen_form_is_the_aicc_best_admissible_candidate(air: np.ndarray) -> None:
-    out = stats.fit_forecast("ets", air, 12, 12)
-    assert out.fallback is None
+def test_select_chooses_the_aicc_best_admissible_candidate(air: np.ndarray) -> None:
+    out = ets.ets_many([air], 12, 12, (), combine="select")[0]
+    assert isinstance(out, stats.SeriesForecast)
     aiccs = {}
     for cand in ets.ets_candidates(air, 12):
-        tables, index = ets._tables([air], 12, [[cand]])
+        tables, index = ets_fit._tables([air], 12, [[cand]])
         key = index[0][0]
-        fitted = ets._evaluate(tables, {key: cand}, ets._fit(tables, [[key]]))[key]
+        fitted = ets_fit._evaluate(tables, {key: cand}, ets_fit._fit(tables, [[key]]))[key]
         aiccs[cand] = fitted.aicc
     best = min(aiccs, key=aiccs.__getitem__)
     assert out.spec["config"] == best.as_config()
@@ -118,13 +119,15 @@ def test_never_forecasts_a_positive_series_below_zero() -> None:
     rise_then_fall = np.r_[1000 + 30 * t[:60], 2770 - 100 * np.arange(1, 13)]
     y = rise_then_fall + np.random.default_rng(3).normal(0, 15, 72)
     cands = ets.ets_candidates(y, 12)
-    tables, index = ets._tables([y], 12, [cands])
+    tables, index = ets_fit._tables([y], 12, [cands])
     keys = index[0]
-    fitted = ets._evaluate(tables, dict(zip(keys, cands, strict=True)), ets._fit(tables, [keys]))
+    fitted = ets_fit._evaluate(
+        tables, dict(zip(keys, cands, strict=True)), ets_fit._fit(tables, [keys])
+    )
     by_aicc = sorted(fitted.values(), key=lambda f: f.aicc)
     assert by_aicc[0].mean(18).min() < 0  # what AICc alone would pick goes negative
-    out = stats.fit_forecast("ets", y, 18, 12)
-    assert out.fallback is None and out.mean.min() > 0
+    out = ets.ets_many([y], 18, 12, (), combine="select")[0]
+    assert isinstance(out, stats.SeriesForecast) and out.mean.min() > 0
     # the chosen form is the AICc-best among the candidates whose forecasts stay positive
     positive = [f for f in by_aicc if f.mean(18).min() > 0]
     assert out.spec["config"] == positive[0].cand.as_config()
@@ -203,7 +206,8 @@ def test_intervals_of_multiplicative_error_forms_are_statsmodels_simulated_ones(
 def test_a_spec_reapplies_the_fitted_form_and_parameters_without_refitting(
     air: np.ndarray,
 ) -> None:
-    first = stats.fit_forecast("ets", air[:120], 12, 12)
+    first = ets.ets_many([air[:120]], 12, 12, (), combine="select")[0]
+    assert isinstance(first, stats.SeriesForecast)
     later = stats.fit_forecast("ets", air, 12, 12, spec=first.spec)
     assert later.spec["config"] == first.spec["config"]
     np.testing.assert_allclose(later.spec["params"], first.spec["params"], rtol=1e-12)

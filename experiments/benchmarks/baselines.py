@@ -59,7 +59,7 @@ sys.path.insert(0, str(REPO))
 import tsforecast as tsf  # noqa: E402
 from tsforecast import datasets, stats  # noqa: E402
 from tsforecast.errors import TsforecastWarning  # noqa: E402
-from tsforecast.stats import parallel  # noqa: E402
+from tsforecast.stats import ets, parallel  # noqa: E402
 
 MODELS = ["naive", "seasonal_naive", "drift", "naive2", "theta", "ets", "arima"]
 DATASETS = ["m4_hourly", "m4_weekly", "monthly_like"]
@@ -399,7 +399,15 @@ def main() -> None:
         help="statsforecast model=k pairs: run it on every k-th series only, ours scored on "
         "the same series next to it (e.g. AutoARIMA=4)",
     )
+    parser.add_argument(
+        "--ets-combine",
+        choices=ets.COMBINE,
+        default=ets.DEFAULT_COMBINE,
+        help="how `ets` turns its candidate fits into one forecast (tsforecast.stats.ets)",
+    )
     args = parser.parse_args()
+    # read by ets_many in this process and in the (forked) workers
+    ets.DEFAULT_COMBINE = args.ets_combine
     models = [m for m in args.models.split(",") if m]
     load_avg = os.getloadavg()
     print(
@@ -407,7 +415,10 @@ def main() -> None:
         f"{stats.resolve_n_jobs(None)} | load average at start: {load_avg[0]:.1f} | "
         f"python {platform.python_version()}"
     )
-    print(f"tsforecast from {Path(tsf.__file__).parent}", flush=True)
+    print(
+        f"tsforecast from {Path(tsf.__file__).parent} | ets combine={ets.DEFAULT_COMBINE}",
+        flush=True,
+    )
     for model in models:
         parallel._preload(model)  # imports are not part of the timing
     summary: dict[str, Any] = {

@@ -67,6 +67,7 @@ CANDIDATE_VALUES: dict[str, list[Any]] = {
     "teacher_forcing_decay": [0.75],
     "candidates": [["naive", "drift"]],
     "candidate_params": [{"lstm": {"hidden_size": 5}}],
+    "combine": ["aicc"],
 }
 
 

@@ -253,7 +253,12 @@ class StatisticalForecaster(Forecaster):
             specs=specs,
             n_jobs=self.n_jobs,
             deadline=deadline,
+            **self._model_options(),
         )
+
+    def _model_options(self) -> dict[str, Any]:
+        """Model-specific keyword arguments of `forecast_many` (none but for ets)."""
+        return {}
 
     def _fitted_forecast(self, series_id: Any, target: int, y: np.ndarray) -> Any:
         """The forecast `fit` made for this series and target when `y` is exactly the history it
@@ -361,9 +366,45 @@ class Naive2Forecaster(StatisticalForecaster):
 
 
 class ETSForecaster(StatisticalForecaster):
-    """`ets`: exponential smoothing, the form chosen by AICc (see `tsforecast.stats`)."""
+    """`ets`: exponential smoothing, a combination of its candidate forms (see
+    `tsforecast.stats.ets`). `combine`: "holdout" (Akaike weights within the error family that
+    best predicts the last `horizon` training values), "aicc" (Akaike weights over all forms),
+    "select" (the lowest AICc), or None for the default ("holdout")."""
 
     method = "ets"
+
+    def __init__(
+        self,
+        horizon: int,
+        levels: Any = None,
+        season_length: int | None = None,
+        n_jobs: int | None = None,
+        id_col: str = "unique_id",
+        time_col: str = "ds",
+        target_col: str | list[str] = "y",
+        fill: str | None = None,
+        freq: str | int | None = None,
+        time_budget_s: float | None = None,
+        device: str = "auto",
+        seed: int = 0,
+        combine: str | None = None,
+    ) -> None:
+        super().__init__(
+            horizon, levels, season_length, n_jobs, id_col, time_col, target_col, fill, freq,
+            time_budget_s, device, seed,
+        )  # fmt: skip
+        self.combine = combine
+
+    def _check_params(self) -> None:
+        from tsforecast.stats.ets import COMBINE
+
+        super()._check_params()
+        if self.combine is not None and self.combine not in COMBINE:
+            msg = f"`combine` must be one of {list(COMBINE)} or None, got {self.combine!r}."
+            raise InputError(msg)
+
+    def _model_options(self) -> dict[str, Any]:
+        return {"combine": self.combine}
 
 
 class ARIMAForecaster(StatisticalForecaster):

@@ -159,6 +159,7 @@ def _ets_batch(
     levels: Sequence[float],
     specs: Sequence[dict[str, Any] | None],
     deadline: float | None,
+    combine: str | None = None,
 ) -> list[SeriesForecast]:
     """ETS for a chunk of series in one vectorised fit, with the same fallbacks as one by one;
     a chunk not started by `deadline` gets the fallback with the time-budget reason."""
@@ -173,11 +174,17 @@ def _ets_batch(
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
             fits = ets_many(
-                [arrs[i] for i in fittable], horizon, m, levels, [specs[i] for i in fittable]
+                [arrs[i] for i in fittable],
+                horizon,
+                m,
+                levels,
+                [specs[i] for i in fittable],
+                combine=combine,
             )
     except Exception:  # one bad series must not cost the others their fit: go one by one
         return [
-            fit_forecast("ets", a, horizon, m, levels, s) for a, s in zip(arrs, specs, strict=True)
+            _guarded("ets", a, horizon, m, levels, partial(_ets, a, horizon, m, levels, s, combine))
+            for a, s in zip(arrs, specs, strict=True)
         ]
     batch = dict(zip(fittable, fits, strict=True))
 
@@ -204,6 +211,7 @@ def _ets_chunked(
     specs: Sequence[dict[str, Any] | None],
     workers: int,
     deadline: float | None,
+    combine: str | None = None,
 ) -> list[SeriesForecast]:
     """ETS over one chunk of series per worker.
 
@@ -215,7 +223,15 @@ def _ets_chunked(
     order = np.argsort([len(y) for y in series], kind="stable")[::-1]
     chunks = [c for c in (order[k::workers] for k in range(max(workers, 1))) if len(c)]
     tasks = [
-        ([series[i] for i in c], horizon, m, tuple(levels), [specs[i] for i in c], deadline)
+        (
+            [series[i] for i in c],
+            horizon,
+            m,
+            tuple(levels),
+            [specs[i] for i in c],
+            deadline,
+            combine,
+        )
         for c in chunks
     ]
     if workers <= 1 or len(tasks) == 1:
@@ -357,8 +373,12 @@ def forecast_many(
     specs: Sequence[dict[str, Any] | None] | None = None,
     n_jobs: int | None = None,
     deadline: float | None = None,
+    combine: str | None = None,
 ) -> list[SeriesForecast]:
     """`fit_forecast` over many series, in order, across `n_jobs` processes (None: all cores).
+
+    `combine` (ets only) is how ETS turns its candidate fits into one forecast, one of
+    `tsforecast.stats.ets.COMBINE`; None is `ets.DEFAULT_COMBINE` ("holdout").
 
     Cheap models (naive family) run in this process: a pool would cost more than the work.
     Theta fits all series at once, vectorised, in this process too; ETS fits one vectorised
@@ -378,6 +398,9 @@ def forecast_many(
             f"got {deadline!r}; pass e.g. time.time() + budget_seconds."
         )
         raise InputError(msg)
+    if combine is not None and model != "ets":
+        msg = f"`combine` applies to model 'ets' only, got it for {model!r}; leave it None."
+        raise InputError(msg)
     specs = list(specs) if specs is not None else [None] * len(series)
     tasks = [
         (model, y, horizon, season_length, tuple(levels), spec, deadline)
@@ -385,7 +408,9 @@ def forecast_many(
     ]
     workers = min(resolve_n_jobs(n_jobs), len(tasks))
     if model == "ets" and tasks:
-        return _ets_chunked(series, horizon, int(season_length), levels, specs, workers, deadline)
+        return _ets_chunked(
+            series, horizon, int(season_length), levels, specs, workers, deadline, combine
+        )
     # Past the deadline every series gets the cheap fallback: not worth forking a pool for.
     expired = deadline is not None and time.time() >= deadline
     if BASELINES[model] or workers <= 1 or expired:
