@@ -306,15 +306,22 @@ def known_future_values(
         pdf[[id_col, time_col, *cols]].drop_duplicates([id_col, time_col]),
         on=[id_col, time_col],
         how="left",
+        indicator="_row",
     )
     values = merged[cols].to_numpy(dtype=np.float64)
     bad = np.isnan(values).any(axis=1)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
+        # say what is wrong at the first such step: no row at all, or NaN in named columns
+        what = (
+            "no row"
+            if merged["_row"].iloc[row] == "left_only"
+            else f"NaN in {[c for c, v in zip(cols, values[row], strict=True) if np.isnan(v)]}"
+        )
         msg = (
             f"`future_df` lacks known-future covariates {cols} for {int(bad.sum())} of the "
             f"{len(expected)} forecast steps (first: series {merged[id_col].iloc[row]!r} "
-            f"at {merged[time_col].iloc[row]}); give every series a value for each of "
+            f"at {merged[time_col].iloc[row]}: {what}); give every series a value for each of "
             f"the {horizon} steps after its end."
         )
         raise InputError(msg)
