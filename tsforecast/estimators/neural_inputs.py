@@ -302,8 +302,17 @@ def known_future_values(
         }
     )
     pdf[id_col] = pdf[id_col].astype(object)
+    repeated = pdf.duplicated([id_col, time_col])
+    if repeated.any():  # which of two values for one step would be a silent guess
+        first = pdf[repeated].iloc[0]
+        msg = (
+            f"`future_df` has {int(repeated.sum())} duplicated ({id_col}, {time_col}) rows "
+            f"(first: series {first[id_col]!r} at {first[time_col]}); give one row per series "
+            "and step."
+        )
+        raise InputError(msg)
     merged = expected.merge(
-        pdf[[id_col, time_col, *cols]].drop_duplicates([id_col, time_col]),
+        pdf[[id_col, time_col, *cols]],
         on=[id_col, time_col],
         how="left",
         indicator="_row",
