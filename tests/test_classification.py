@@ -308,6 +308,17 @@ def test_load_refuses_a_folder_of_another_class(tmp_path: Any, motions: Any) -> 
         SequenceClassifier.load(tmp_path / "clf")
 
 
+def test_the_forecaster_loader_points_a_saved_classifier_to_its_own_load(
+    tmp_path: Any, motions: Any
+) -> None:
+    from tsforecast import models
+
+    model = SequenceClassifier("multiclass", hidden_size=4, max_steps=1, device="cpu")
+    model.fit(motions.X_train, motions.y_train).save(tmp_path / "clf")
+    with pytest.raises(InputError, match=r"not a forecaster.*tsf\.SequenceClassifier\.load\("):
+        models.load(tmp_path / "clf")
+
+
 # ------------------------------------------------------------------------------ parameters
 
 

@@ -272,6 +272,31 @@ def test_forecast_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert "does not exist" not in capsys.readouterr().out
 
 
+def test_forecast_command_writes_parquet_when_the_forecast_carries_attrs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a fallback (the constant series 'b') puts records with time stamps into `attrs`, as
+    # `model="auto"` puts its AutoSelection there: pandas' parquet writer JSON-encodes `attrs`
+    # and used to raise TypeError after the forecast was made
+    data = tmp_path / "two.csv"
+    days = pd.date_range("2020-01-01", periods=30, freq="D")
+    pd.DataFrame(
+        {
+            "unique_id": ["a"] * 30 + ["b"] * 30,
+            "ds": list(days) * 2,
+            "y": np.r_[np.sin(np.arange(30.0)) + 5.0, np.full(30, 2.0)],
+        }
+    ).to_csv(data, index=False)
+    out = tmp_path / "fc.parquet"
+    with pytest.warns(UserWarning, match="fell back"):
+        assert main(["forecast", str(data), "-H", "3", "-m", "ets", "--out", str(out)]) == 0
+    assert f"forecasts: {out}" in capsys.readouterr().out
+    written = pd.read_parquet(out)
+    assert list(written.columns) == ["unique_id", "ds", "y"]
+    assert written["unique_id"].tolist() == ["a"] * 3 + ["b"] * 3
+    np.testing.assert_allclose(written["y"].iloc[3:], 2.0)  # the constant series' fallback
+
+
 def test_datasets_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["datasets"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()

@@ -81,7 +81,7 @@ def test_the_forecast_command_passes_the_api_arguments_to_forecast(
     args = ["forecast", str(data), "-H", "4", "-m", "theta", "--levels", "80", "95"]
     args += ["--fill", "interpolate", "--freq", "D", "--season-length", "7", "--seed", "3"]
     args += ["--engine", "dask"]
-    args += ["--intervals", "conformal"]
+    args += ["--intervals", "conformal", "--time-budget-s", "30"]
     assert main([*args, "--device", "cpu", "--out", str(tmp_path / "fc.csv")]) == 0
     assert seen == {
         "horizon": 4,
@@ -94,10 +94,37 @@ def test_the_forecast_command_passes_the_api_arguments_to_forecast(
         "seed": 3,
         "engine": "dask",
         "intervals": "conformal",
+        "time_budget_s": 30.0,
         "id_col": "unique_id",
         "time_col": "ds",
         "target_col": "y",
     }
+
+
+def test_the_time_budget_takes_seconds_auto_or_none_and_refuses_anything_else(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seen: list[Any] = []
+    monkeypatch.setattr(
+        api_module,
+        "forecast",
+        lambda df, h, **kw: (
+            seen.append(kw.get("time_budget_s", "-"))
+            or pd.DataFrame({"unique_id": [], "ds": [], "y": []})
+        ),
+    )
+    data = write(tmp_path / "sales.csv", every_other_day())
+    base = ["forecast", str(data), "-H", "2", "--fill", "ffill", "--out", str(tmp_path / "f.csv")]
+    for given in (["--time-budget-s", "2.5"], ["--time-budget-s", "none"], []):
+        assert main([*base, *given]) == 0
+    assert seen == [2.5, None, "-"]  # not given: forecast()'s own default
+    for bad in ("0", "-1", "inf", "fast"):
+        assert main([*base, "--time-budget-s", bad]) == 2
+        assert (
+            f"`--time-budget-s` must be a positive number of seconds, `auto` or `none`, got {bad!r}"
+            in capsys.readouterr().err
+        )
+    assert len(seen) == 3  # refused before the forecast
 
 
 def test_an_integer_freq_is_an_integer_step(

@@ -218,3 +218,23 @@ def test_a_series_whose_rows_come_back_later_is_one_series() -> None:
     panel = to_panel(split)
     assert panel.ids == ["a", "b"] and panel.lengths.tolist() == [6, 6]
     np.testing.assert_array_equal(panel.series_values(0)[:, 0], frame.y.iloc[:6].to_numpy())
+
+
+def test_cutoffs_that_no_series_holds_are_refused_with_what_was_given_and_the_range() -> None:
+    frame = pd.DataFrame(
+        {
+            "unique_id": ["a"] * 10,
+            "ds": pd.date_range("2020-01-01", periods=10, freq="D"),
+            "y": np.arange(10.0),
+        }
+    )
+    model = tm.NaiveForecaster(horizon=2).fit(frame)
+    with pytest.raises(
+        InputError,
+        match=r"got \['2021-01-01'\]\); its time stamps run from 2020-01-01 00:00:00 to "
+        r"2020-01-10 00:00:00",
+    ):
+        model.predict_cutoffs(frame, ["2021-01-01"])
+    pairs = pd.DataFrame({"unique_id": ["zz"], "cutoff": [pd.Timestamp("2020-01-05")]})
+    with pytest.raises(InputError, match=r"got \[Timestamp\('2020-01-05 00:00:00'\)\]"):
+        model.predict_cutoffs(frame, pairs)

@@ -138,3 +138,26 @@ def test_the_ragged_scaler_refuses_an_unknown_method() -> None:
     ragged, offsets = ragged_from_padded(values, lengths)
     with pytest.raises(InputError, match=r"`scaler` must be one of"):
         fit_scaler_ragged(ragged, offsets, "minmax")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("factor", [1e-20, 1e-9, 1e20])
+@pytest.mark.parametrize("method", ["standard", "robust"])
+def test_statistics_are_scale_equivariant_for_tiny_and_huge_series(factor, method) -> None:
+    # a series of 1e-9s has a spread of its own (not "constant"), and the squares of 1e20s
+    # must not overflow float32 into a scale of inf
+    values, lengths = _panel([20, 12], n_channels=1)
+    unit = fit_scaler(values, lengths, method)
+    scaled = fit_scaler(values * factor, lengths, method)
+    assert torch.isfinite(scaled.scale).all() and (scaled.scale > 0).all()
+    torch.testing.assert_close(scaled.loc / factor, unit.loc, rtol=1e-5, atol=0.0)
+    torch.testing.assert_close(scaled.scale / factor, unit.scale, rtol=1e-5, atol=0.0)
+
+
+def test_a_constant_series_below_one_is_scaled_by_its_own_level() -> None:
+    # scale 1 would turn a network's output of 1e-4 into a forecast 1e5 times the level
+    values = torch.full((1, 10, 1), 3e-9)
+    scaler = fit_scaler(values, torch.tensor([10]), "standard")
+    assert scaler.scale.item() == pytest.approx(3e-9, rel=1e-6)
+    assert scaler.transform(values).abs().max().item() == 0.0
+    zeros = fit_scaler(torch.zeros((1, 10, 1)), torch.tensor([10]), "robust")
+    assert zeros.scale.item() == 1.0

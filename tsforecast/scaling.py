@@ -20,8 +20,10 @@ __all__ = ["Scaler", "ScalerMethod", "fit_scaler", "fit_scaler_ragged"]
 
 ScalerMethod = Literal["standard", "robust", "none"]
 _METHODS = ("standard", "robust", "none")
-# a series that is constant on its training range keeps scale 1 rather than dividing by ~0.
-_MIN_SCALE = 1e-8
+# A series whose spread on its training range is below this fraction of its largest |value| is
+# treated as constant (float32 resolves about 1.2e-7 of a value). The test is relative so that a
+# series of values around 1e-9 keeps its own spread instead of being called constant.
+_CONSTANT_REL_SPREAD = float(torch.finfo(torch.float32).eps)
 _QUANTILE_MAX_ELEMENTS = 2**24
 # `fit_scaler_ragged` pads at most this many cells at a time (16 MB of float32)
 _RAGGED_CHUNK_CELLS = 2**22
@@ -84,7 +86,9 @@ def fit_scaler(
     """Fit per-series statistics on `values` [S, T, C] at positions `t <= end_idx[s]` only.
 
     standard: mean / standard deviation. robust: median / inter-quartile range (falling back to
-    the standard deviation, then 1, for a series whose IQR is 0). none: loc 0, scale 1.
+    the standard deviation for a series whose IQR is 0). A constant series gets scale
+    min(1, |mean|) (1 when its mean is 0). The statistics are scale-equivariant: a series times
+    1e-9 or 1e20 gets the same loc and scale times that factor. none: loc 0, scale 1.
     """
     if method not in _METHODS:
         msg = f"`scaler` must be one of {list(_METHODS)}, got {method!r}."
@@ -98,12 +102,26 @@ def fit_scaler(
     mask = positions[None, :] < limit[:, None]  # -> (S, T) the training past of each series
     mask3 = mask[..., None].to(values.dtype)
     count = mask3.sum(dim=1, keepdim=True).clamp_min(1.0)  # -> (S, 1, 1)
-    mean = (values * mask3).sum(dim=1, keepdim=True) / count  # -> (S, 1, C)
-    variance = (((values - mean) * mask3) ** 2).sum(dim=1, keepdim=True) / count
-    std = variance.sqrt()
+    # Statistics are taken of x / magnitude (|.| <= 1), magnitude being the largest |x| of each
+    # series' training past, then scaled back: squares of values above ~1e19 overflow float32
+    # (a scale of inf, forecasts of +-inf) and squares below ~1e-19 underflow to 0.
+    magnitude = torch.where(mask[..., None], values.abs(), torch.zeros_like(values))
+    magnitude = magnitude.amax(dim=1, keepdim=True)  # -> (S, 1, C)
+    magnitude = torch.where(magnitude > 0, magnitude, torch.ones_like(magnitude))
+    unit = torch.where(mask[..., None], values / magnitude, torch.zeros_like(values))
+    unit_mean = unit.sum(dim=1, keepdim=True) / count  # -> (S, 1, C)
+    unit_std = ((((unit - unit_mean) * mask3) ** 2).sum(dim=1, keepdim=True) / count).sqrt()
+    mean = unit_mean * magnitude
+    # a constant series gets scale min(1, |level|): 1 as before for a level of 1 or more (so
+    # an untrained network's output is not magnified), but never larger than the level itself,
+    # so a constant series of 1e-9s is not forecast in units of 1.
+    constant_scale = torch.where(mean.abs() > 0, mean.abs().clamp_max(1.0), torch.ones_like(mean))
+    std_or_constant = torch.where(
+        unit_std > _CONSTANT_REL_SPREAD, unit_std * magnitude, constant_scale
+    )
     if method == "standard":
-        return Scaler(method, mean, _safe_scale(std, torch.ones_like(std)))
-    masked = torch.where(mask[..., None], values, torch.full_like(values, float("nan")))
+        return Scaler(method, mean, std_or_constant)
+    masked = torch.where(mask[..., None], unit, torch.full_like(values, float("nan")))
     probs = torch.tensor([0.25, 0.5, 0.75], device=values.device)
     # torch's quantile refuses inputs over 2**24 elements: go through the series in chunks
     per_chunk = max(1, _QUANTILE_MAX_ELEMENTS // max(1, n_steps * n_channels))
@@ -114,9 +132,13 @@ def fit_scaler(
         ],
         dim=1,
     ).to(values.dtype)  # -> (3, S, 1, C)
-    median = torch.nan_to_num(quantiles[1])
-    iqr = torch.nan_to_num(quantiles[2] - quantiles[0])
-    return Scaler(method, median, _safe_scale(iqr, _safe_scale(std, torch.ones_like(std))))
+    median = torch.nan_to_num(quantiles[1]) * magnitude
+    unit_iqr = torch.nan_to_num(quantiles[2] - quantiles[0])
+    return Scaler(
+        method,
+        median,
+        torch.where(unit_iqr > _CONSTANT_REL_SPREAD, unit_iqr * magnitude, std_or_constant),
+    )
 
 
 def fit_scaler_ragged(
@@ -157,7 +179,3 @@ def fit_scaler_ragged(
         locs.append(part.loc)
         scales.append(part.scale)
     return Scaler(method, torch.cat(locs), torch.cat(scales))
-
-
-def _safe_scale(scale: torch.Tensor, fallback: torch.Tensor) -> torch.Tensor:
-    return torch.where(scale > _MIN_SCALE, scale, fallback)

@@ -168,8 +168,14 @@ def test_known_future_covariates_enter_the_forecast() -> None:
         assert model.layout_.calendar  # hourly stamps -> hour of day, day of week, ...
         shifted = future.assign(x0=future["x0"] + 5.0)
         assert not np.allclose(fc["y"], model.predict(future_df=shifted)["y"])
-        with pytest.raises(InputError, match="lacks known-future covariates"):
+        with pytest.raises(InputError, match=r"lacks known-future covariates.*: no row\)"):
             model.predict(future_df=future.iloc[:-1])
+        twice = pd.concat([future.iloc[:1].assign(x0=-50.0), future], ignore_index=True)
+        with pytest.raises(InputError, match=r"1 duplicated \(unique_id, ds\) rows"):
+            model.predict(future_df=twice)  # which value to use would be a silent guess
+        holed = future.assign(x0=future["x0"].where(future.index != 1))
+        with pytest.raises(InputError, match=r"1 of the 12 forecast steps .*: NaN in \['x0'\]\)"):
+            model.predict(future_df=holed)
         with pytest.raises(InputError, match="known-future covariates"):
             model.predict(df, future_df=None)
 

@@ -43,7 +43,7 @@ def forecast_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     if intervals not in ("model", "auto") and not levels:
         msg = f"`--intervals {intervals}` needs `--levels` (e.g. --levels 80 95)."
         raise InputError(msg)
-    return {
+    kwargs: dict[str, Any] = {
         "model": args.model,
         "levels": [int(v) if float(v).is_integer() else v for v in levels],
         "season_length": None
@@ -56,6 +56,27 @@ def forecast_kwargs(args: argparse.Namespace) -> dict[str, Any]:
         "engine": args.engine,
         "intervals": intervals,
     }
+    budget = getattr(args, "time_budget_s", None)
+    if budget is not None:  # not given: forecast()'s own default ("auto")
+        kwargs["time_budget_s"] = _time_budget(budget)
+    return kwargs
+
+
+def _time_budget(text: str) -> float | str | None:
+    """`--time-budget-s` as `forecast(time_budget_s=...)` takes it: seconds, "auto" or "none"."""
+    if text.strip().lower() in ("auto", "none"):
+        return None if text.strip().lower() == "none" else "auto"
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = float("nan")
+    if not seconds > 0 or seconds == float("inf"):
+        msg = (
+            f"`--time-budget-s` must be a positive number of seconds, `auto` or `none`, "
+            f"got {text!r}."
+        )
+        raise InputError(msg)
+    return seconds
 
 
 def cmd_forecast(args: argparse.Namespace) -> int:
@@ -97,7 +118,9 @@ def cmd_forecast(args: argparse.Namespace) -> int:
         if Path(args.out).suffix.lower() == ".csv":
             out.to_csv(tmp, index=False)
         else:
-            out.to_parquet(tmp, index=False)
+            # pandas stores `attrs` in the parquet file with json.dumps, and ours hold objects
+            # (the AutoSelection, failures' time stamps): it raised TypeError after the forecast
+            _without_attrs(out).to_parquet(tmp, index=False)
     n_series = out[id_col].nunique() if id_col in out else "?"
     print(
         f"[tsforecast] {len(out)} rows ({n_series} series x {horizon} steps) in {took:.1f} s",
@@ -105,6 +128,13 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     )
     print(f"forecasts: {args.out}")
     return 0
+
+
+def _without_attrs(frame: pd.DataFrame) -> pd.DataFrame:
+    """A shallow copy of `frame` with empty `attrs` (the frame itself keeps them)."""
+    bare = frame.copy(deep=False)
+    bare.attrs = {}
+    return bare
 
 
 def _forecast_data(

@@ -127,6 +127,13 @@ def _add_forecast(commands: argparse._SubParsersAction) -> None:
         "models where the data allow, else the model's own), conformal or calibrated (the "
         "model's own, conformalised); the last two need --levels",
     )
+    fc.add_argument(
+        "--time-budget-s",
+        default=None,
+        metavar="SECONDS",
+        help="bound the whole call to SECONDS, or `none` for no bound (default: auto, a "
+        "budget sized to the data for --model auto, none for the other models)",
+    )
     fc.set_defaults(run=_run_forecast)
 
 

@@ -302,19 +302,35 @@ def known_future_values(
         }
     )
     pdf[id_col] = pdf[id_col].astype(object)
+    repeated = pdf.duplicated([id_col, time_col])
+    if repeated.any():  # which of two values for one step would be a silent guess
+        first = pdf[repeated].iloc[0]
+        msg = (
+            f"`future_df` has {int(repeated.sum())} duplicated ({id_col}, {time_col}) rows "
+            f"(first: series {first[id_col]!r} at {first[time_col]}); give one row per series "
+            "and step."
+        )
+        raise InputError(msg)
     merged = expected.merge(
-        pdf[[id_col, time_col, *cols]].drop_duplicates([id_col, time_col]),
+        pdf[[id_col, time_col, *cols]],
         on=[id_col, time_col],
         how="left",
+        indicator="_row",
     )
     values = merged[cols].to_numpy(dtype=np.float64)
     bad = np.isnan(values).any(axis=1)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
+        # say what is wrong at the first such step: no row at all, or NaN in named columns
+        what = (
+            "no row"
+            if merged["_row"].iloc[row] == "left_only"
+            else f"NaN in {[c for c, v in zip(cols, values[row], strict=True) if np.isnan(v)]}"
+        )
         msg = (
             f"`future_df` lacks known-future covariates {cols} for {int(bad.sum())} of the "
             f"{len(expected)} forecast steps (first: series {merged[id_col].iloc[row]!r} "
-            f"at {merged[time_col].iloc[row]}); give every series a value for each of "
+            f"at {merged[time_col].iloc[row]}: {what}); give every series a value for each of "
             f"the {horizon} steps after its end."
         )
         raise InputError(msg)

@@ -124,7 +124,18 @@ def cutoff_positions(panel: Panel, cutoffs: Any) -> tuple[np.ndarray, np.ndarray
     series_idx = found["_series"].to_numpy(dtype=np.int64).copy()  # writable, for torch
     cutoff_idx = found["_position"].to_numpy(dtype=np.int64).copy()
     if len(series_idx) == 0:
-        msg = "no series of `df` holds any of the `cutoffs`; pass time stamps found in `df`."
+        given = pairs["cutoff"].tolist() if hasattr(cutoffs, "columns") else list(cutoffs)
+        span = (
+            f"its time stamps run from {obs['_time'].min()} to {obs['_time'].max()}"
+            if len(obs)
+            else "it has no observations"
+        )
+        msg = (
+            f"no series of `df` holds any of the `cutoffs` (got {given[:5]}"
+            f"{' ...' if len(given) > 5 else ''}); {span}. A cutoff is the last observed time "
+            "stamp of a fold: pass time stamps found in `df` (a frame of cutoffs: id and "
+            "cutoff pairs it holds)."
+        )
         raise InputError(msg)
     return series_idx, cutoff_idx
 

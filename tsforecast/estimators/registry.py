@@ -178,6 +178,12 @@ def load(path: str | os.PathLike[str], device: Any = None) -> Forecaster:
         from tsforecast.estimators.conformal import ConformalForecaster
 
         return ConformalForecaster._load(Path(path), device)
+    if name == "SequenceClassifier":  # saved by a classifier, which has a load of its own
+        msg = (
+            f"{str(path)!r} holds a SequenceClassifier, not a forecaster; load it with "
+            f"`tsf.SequenceClassifier.load({str(path)!r})`."
+        )
+        raise InputError(msg)
     if name not in classes:
         msg = f"{str(path)!r} holds a model of class {name!r}, which this version cannot read."
         raise InputError(msg)
