@@ -155,6 +155,22 @@ def test_boolean_target(small_frame) -> None:
     _raises(r"target column 'y' is boolean; cast it to a number", frame)
 
 
+def test_boolean_covariate_is_taken_as_zeros_and_ones(small_frame) -> None:
+    # a flag (holiday, promotion) is a covariate whether it is named or found implicitly
+    frame = small_frame.assign(flag=small_frame.y > 0)
+    as_float = small_frame.assign(flag=(small_frame.y > 0).astype(float))
+    for covariate_cols in (None, ["flag"]):
+        panel = to_panel(frame, covariate_cols=covariate_cols)
+        reference = to_panel(as_float, covariate_cols=covariate_cols)
+        assert "flag" in panel.covariate_cols
+        torch.testing.assert_close(panel.values, reference.values)
+
+
+def test_text_columns_are_not_implicit_covariates(small_frame) -> None:
+    panel = to_panel(small_frame.assign(name="store"))
+    assert "name" not in panel.covariate_cols
+
+
 @pytest.mark.parametrize("value", [np.inf, -np.inf])
 def test_infinite_values_name_series_and_time(small_frame, value: float) -> None:
     frame = small_frame.copy()

@@ -180,6 +180,30 @@ def test_known_future_covariates_enter_the_forecast() -> None:
             model.predict(df, future_df=None)
 
 
+def test_a_boolean_flag_is_the_same_covariate_as_its_zeros_and_ones() -> None:
+    # a holiday-style flag in df and in future_df, as bool and as float: the same forecasts
+    df = _frame(1, 0)
+    df["flag"] = df["ds"].dt.hour < 12
+    last = df.groupby("unique_id")["ds"].max()
+    future = pd.concat(
+        [
+            pd.DataFrame({"unique_id": k, "ds": pd.date_range(v, periods=5, freq="h")[1:]})
+            for k, v in last.items()
+        ],
+        ignore_index=True,
+    )
+    future["flag"] = future["ds"].dt.hour < 12
+    as_float = {"df": df.assign(flag=df["flag"].astype(float))}
+    as_float["future"] = future.assign(flag=future["flag"].astype(float))
+    for name in MODELS:
+        with_bool = tm.build(name, horizon=4, **TINY).fit(df, future_df=future)
+        with_float = tm.build(name, horizon=4, **TINY).fit(
+            as_float["df"], future_df=as_float["future"]
+        )
+        assert with_bool.layout_.future_cols == ["flag"]
+        pd.testing.assert_frame_equal(with_bool.predict(), with_float.predict())
+
+
 def test_input_errors() -> None:
     df = _frame(1, 0)
     with pytest.raises(InputError, match="`horizon` must be a positive integer, got 0"):

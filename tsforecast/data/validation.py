@@ -41,10 +41,11 @@ def to_panel(
 ) -> Panel:
     """Validate a long frame and turn it into a `Panel`.
 
-    `covariate_cols=None` takes every other numeric column as a covariate. Rows may come in any
-    order: each series' rows are sorted by time, and the series keep the order of their first
-    appearance in `df`. The frame is never modified. `fill` fills missing target/covariate
-    values and missing time stamps inside a series; without it they are errors.
+    `covariate_cols=None` takes every other numeric or boolean column (as 0/1) as a covariate;
+    other columns (text, dates, categories) are left out, as they would need an encoding. Rows
+    may come in any order: each series' rows are sorted by time, and the series keep the order
+    of their first appearance in `df`. The frame is never modified. `fill` fills missing
+    target/covariate values and missing time stamps inside a series; without it they are errors.
     """
     pdf, kind = to_pandas(df, copy=False)  # read only, never modified
     if len(pdf) == 0:
@@ -315,7 +316,7 @@ def _resolve_covariates(
 ) -> list[str]:
     reserved = {id_col, time_col, *target_cols}
     if covariate_cols is None:
-        return [c for c in pdf.columns if c not in reserved and _is_real_number_dtype(pdf[c].dtype)]
+        return [c for c in pdf.columns if c not in reserved and _is_covariate_dtype(pdf[c].dtype)]
     covariates = list(covariate_cols)
     _check_columns_exist(pdf, {"covariate_cols": covariates})
     clash = [c for c in covariates if c in reserved]
@@ -327,6 +328,8 @@ def _resolve_covariates(
 
 def _check_numeric(pdf: pd.DataFrame, col: str, role: str) -> None:
     dtype = pdf[col].dtype
+    if role == "covariate" and pd.api.types.is_bool_dtype(dtype):
+        return  # a flag (a holiday, a promotion) is a covariate of 0s and 1s
     if pd.api.types.is_bool_dtype(dtype):
         msg = (
             f"{role} column {col!r} is boolean; cast it to a number first "
@@ -340,6 +343,11 @@ def _check_numeric(pdf: pd.DataFrame, col: str, role: str) -> None:
             "convert it with `pd.to_numeric` or choose another column."
         )
         raise InputError(msg)
+
+
+def _is_covariate_dtype(dtype: Any) -> bool:
+    """Real numbers and booleans (taken as 0 and 1)."""
+    return _is_real_number_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
 
 
 def _is_real_number_dtype(dtype: Any) -> bool:

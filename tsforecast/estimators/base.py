@@ -204,8 +204,8 @@ class Forecaster(BaseEstimator):
             raise InputError(msg)
         if past_covariates and not caps.past_covariates:
             msg = (
-                f"model {name!r} uses no covariates, but the frame has the numeric columns "
-                f"{list(past_covariates)} besides the targets; drop them (or select the "
+                f"model {name!r} uses no covariates, but the frame has the numeric or boolean "
+                f"columns {list(past_covariates)} besides the targets; drop them (or select the "
                 "target columns) or choose a model that uses covariates (lstm, bilstm, seq2seq)."
             )
             raise InputError(msg)

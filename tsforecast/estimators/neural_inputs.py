@@ -7,7 +7,8 @@ H positions after each series' end hold only the known-future channels (from `fu
 calendar), so a window's future inputs come from the same tensor as its past.
 
 Known-future covariates are the value columns of `future_df`; their history must also be in
-`df`. Every other numeric column of `df` is a past covariate (seen by the encoder only).
+`df`. Every other numeric or boolean (0/1) column of `df` is a past covariate (seen by the encoder
+only).
 
 `NetworkInputs` turns windows of that tensor into the keyword arguments of a network's forward;
 `split_windows` picks the training and validation windows of a fit.
@@ -131,7 +132,7 @@ def split_windows(
 
 
 def future_columns(future_df: Any, panel: Panel, id_col: str, time_col: str) -> list[str]:
-    """The known-future covariates: the numeric value columns of `future_df`."""
+    """The known-future covariates: the numeric (or boolean: 0/1) columns of `future_df`."""
     pdf, _ = to_pandas(future_df, "future_df")
     for col in (id_col, time_col):
         if col not in pdf.columns:
@@ -156,9 +157,9 @@ def future_columns(future_df: Any, panel: Panel, id_col: str, time_col: str) -> 
         # a future_df that carries no covariate would otherwise be ignored without a word
         msg = (
             f"`future_df` holds no known-future covariate (columns: {list(pdf.columns)}): "
-            f"it needs numeric columns besides {id_col!r} and {time_col!r}, each also a column "
-            f"of `df` (covariates of `df`: {list(panel.covariate_cols)}); leave `future_df` "
-            "out to forecast without known-future covariates."
+            f"it needs numeric or boolean columns besides {id_col!r} and {time_col!r}, each "
+            f"also a column of `df` (covariates of `df`: {list(panel.covariate_cols)}); leave "
+            "`future_df` out to forecast without known-future covariates."
         )
         raise InputError(msg)
     return cols
