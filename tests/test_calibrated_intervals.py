@@ -93,7 +93,7 @@ def test_explicit_calibration_with_too_few_scores_is_refused_at_fit() -> None:
         explicit.fit(df)
     msg = str(refused.value)
     assert "level 95 need at least 19 calibration scores" in msg
-    assert "the data give 5 (1 series of at least" in msg
+    assert "the data give 5 (pooled over 1 series of at least" in msg
     assert "more history" in msg and "intervals='auto'" in msg and "intervals='model'" in msg
     with pytest.raises(InputError, match="level 95 need at least 19"):
         tsf.forecast(df, 3, "naive", levels=(80, 95), intervals="calibrated")
@@ -105,19 +105,39 @@ def test_explicit_calibration_with_too_few_scores_is_refused_at_fit() -> None:
     assert only_80.calibrated_levels_ == [80.0]
 
 
-def test_a_pooled_series_calibrates_only_if_its_oldest_fit_sees_half_its_values() -> None:
-    """5 windows of horizon 4: the windows span 20 values, so a series calibrates with 40 or
-    more; a shorter one is not pooled and takes the pooled factor."""
+def test_a_pooled_window_counts_only_if_its_cutoff_has_seen_half_its_series() -> None:
+    """5 windows of horizon 4 one horizon apart: a series of 40 has seen 20, 24, 28, 32 and 36
+    values at its cutoffs (all count), one of 30 has seen 10, 14, 18, 22 and 26 (the last 3
+    count: 15 or more)."""
     df = pd.concat(
-        [iid_panel(4, 40), iid_panel(1, 39, seed=5).assign(unique_id="short")], ignore_index=True
+        [iid_panel(4, 40), iid_panel(1, 30, seed=5).assign(unique_id="short")], ignore_index=True
     )
     model = with_intervals(registry.build("naive", {}, horizon=4), "calibrated", (80,)).fit(df)
-    assert model.n_scores_ == 4 * CALIBRATED_WINDOWS
+    assert model.n_scores_ == 4 * 5 + 3
+    # the same factor as the pool of the 4 long series and the 3 windows of the short one
+    scores = []
+    for _, part in df.groupby("unique_id"):
+        y = part["y"].to_numpy()
+        for k in range(5):
+            cutoff = len(y) - 4 - (4 - k) * 4  # values seen
+            if 2 * cutoff < len(y):
+                continue
+            # naive has no parameters: its forecast and interval come from the values seen
+            fc = registry.build("naive", {}, horizon=4, levels=(80,)).fit(part.iloc[:cutoff])
+            own = fc.predict(part.iloc[:cutoff])
+            actual = y[cutoff : cutoff + 4]
+            scores.append(
+                width_scores(
+                    actual,
+                    own["y"].to_numpy(),
+                    own["y_lo_80"].to_numpy(),
+                    own["y_hi_80"].to_numpy(),
+                )
+            )
+    pooled = np.sort(np.array(scores), axis=0)  # -> (23, 4)
+    rank = math.ceil(24 * 0.8)  # of 23
+    np.testing.assert_allclose(model.half_widths_[0, :, 0, 0], pooled[rank - 1])
     np.testing.assert_array_equal(model.half_widths_[-1], model.half_widths_[0])
-    with pytest.raises(InputError, match="at least half of its values"):
-        with_intervals(registry.build("naive", {}, horizon=4), "calibrated", (80,)).fit(
-            iid_panel(2, 39)
-        )
 
 
 # --------------------------------------------------------------------------- calibration

@@ -29,8 +29,9 @@ over- or under-coverage. The score is scale-free, so pooling needs no scaling. W
 the model's interval has zero width on the side of the actual (a constant series) carry no
 information about the factor and are left out of the pool.
 
-Pooled, a series calibrates only when the fit at its oldest calibration cutoff sees at least
-half of its values (`conformal_calibration`); shorter series take the pooled half-widths.
+Pooled, a calibration window counts only when the values up to its cutoff are at least half of
+its series' (`conformal_calibration`); a series with no such window takes the pooled
+half-widths.
 Modules: `conformal_modes` (the `intervals=` modes), `conformal_calibration` (which series, the
 scores, the half-widths), `conformal_scores` (the score and order-statistic math),
 `conformal_output` (the forecasts frame).
@@ -128,8 +129,8 @@ class ConformalForecaster(Forecaster):
     n_windows: calibration windows per series (20 allows 95 %: it needs at least 19).
     step: steps between calibration cutoffs (1: every step; windows overlap).
     refit: True fits the base at every calibration cutoff, False once at the first, k every k.
-    pool_series: pool the (scaled) scores of the series at least twice as long as the span of
-        the windows instead of per series.
+    pool_series: pool the (scaled) scores of all series instead of per series (of the windows
+        whose cutoff has seen at least half of their series).
     score: "absolute" (|y - point|, intervals around the point) or "width" (the factor that
         stretches the base's own interval to the actual; the base must give intervals).
     fallback: with score="width", a level with too few scores keeps the base's own interval,
@@ -313,8 +314,8 @@ class ConformalForecaster(Forecaster):
         n_long = int((panel.lengths.to("cpu").numpy() >= need).sum())
         mode = "calibrated" if self.score == "width" else "conformal"
         source = (
-            f"{n_long} series of at least {need} values x {n_windows} windows (horizon "
-            f"{self.horizon}, step {step}), pooled"
+            f"pooled over {n_long} series of at least {need} values: their windows of horizon "
+            f"{self.horizon}, step {step}, that see at least half of their series"
             if self.pool_series
             else f"{n_windows} windows per series"
         )
