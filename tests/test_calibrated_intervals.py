@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tsforecast as tsf
-from tsforecast.errors import InputError, TsforecastWarning
+from tsforecast.errors import InputError
 from tsforecast.estimators import registry
 from tsforecast.estimators.conformal import (
     CALIBRATED_WINDOWS,
@@ -35,9 +35,11 @@ def iid_panel(n_series: int, length: int, seed: int = 0) -> pd.DataFrame:
     )
 
 
-def naive_width(horizon: int, **params: object) -> ConformalForecaster:
-    base = registry.build("naive", {}, horizon=horizon, levels=(80, 95))
-    return ConformalForecaster(base, levels=(80, 95), score="width", **params)  # type: ignore[arg-type]
+def naive_width(
+    horizon: int, levels: tuple[float, ...] = (80, 95), **params: object
+) -> ConformalForecaster:
+    base = registry.build("naive", {}, horizon=horizon, levels=levels)
+    return ConformalForecaster(base, levels=levels, score="width", **params)  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------- the score
@@ -58,7 +60,7 @@ def test_the_factor_is_the_finite_sample_order_statistic_of_the_scores() -> None
     smallest score computed by hand from fits on the data up to each cutoff."""
     df = iid_panel(1, 60, seed=3)
     horizon, n_windows, step = 3, 9, 2
-    model = naive_width(horizon, n_windows=n_windows, step=step, refit=True).fit(df)
+    model = naive_width(horizon, (80,), n_windows=n_windows, step=step, refit=True).fit(df)
     y = df["y"].to_numpy()
     n = len(y)
     scores: list[list[float]] = [[] for _ in range(horizon)]
@@ -75,20 +77,67 @@ def test_the_factor_is_the_finite_sample_order_statistic_of_the_scores() -> None
     for h in range(horizon):
         assert model.half_widths_[0, h, 0, 0] == pytest.approx(sorted(scores[h])[rank - 1])
     # the interval is the model's own, each side stretched by that factor
-    own = registry.build("naive", {}, horizon=horizon, levels=(80, 95)).fit(df).predict()
+    own = registry.build("naive", {}, horizon=horizon, levels=(80,)).fit(df).predict()
     out = model.predict()
     factor = model.half_widths_[0, :, 0, 0]
     np.testing.assert_allclose(out["y_hi_80"] - out["y"], factor * (own["y_hi_80"] - own["y"]))
     np.testing.assert_allclose(out["y"] - out["y_lo_80"], factor * (own["y"] - own["y_lo_80"]))
 
 
-def test_too_few_pooled_scores_warn_and_keep_finite_intervals() -> None:
+def test_explicit_calibration_with_too_few_scores_is_refused_at_fit() -> None:
+    """One series gives 5 scores per step: enough for 80 % (needs 4), not for 95 % (needs 19).
+    An explicit request is refused with the counts and the ways out; "auto" is not."""
     df = iid_panel(1, 60)
-    with pytest.warns(TsforecastWarning, match="needs n >= 19"):
-        model = with_intervals(registry.build("naive", {}, horizon=3), "calibrated", (80, 95))
-        model.fit(df)
-    assert model.n_scores_ == CALIBRATED_WINDOWS  # one series x 5 windows
-    assert np.isfinite(model.predict()[["y_lo_95", "y_hi_95"]].to_numpy()).all()
+    explicit = with_intervals(registry.build("naive", {}, horizon=3), "calibrated", (80, 95))
+    with pytest.raises(InputError) as refused:
+        explicit.fit(df)
+    msg = str(refused.value)
+    assert "level 95 need at least 19 calibration scores" in msg
+    assert "the data give 5 (pooled over 1 series of at least" in msg
+    assert "more history" in msg and "intervals='auto'" in msg and "intervals='model'" in msg
+    with pytest.raises(InputError, match="level 95 need at least 19"):
+        tsf.forecast(df, 3, "naive", levels=(80, 95), intervals="calibrated")
+    with pytest.raises(InputError, match="level 95 need at least 19"):
+        tsf.backtest(df, ["naive"], horizon=3, levels=(95,), intervals="calibrated")
+    # the level the scores can honour is calibrated
+    only_80 = with_intervals(registry.build("naive", {}, horizon=3), "calibrated", (80,)).fit(df)
+    assert only_80.n_scores_ == CALIBRATED_WINDOWS  # one series x 5 windows
+    assert only_80.calibrated_levels_ == [80.0]
+
+
+def test_a_pooled_window_counts_only_if_its_cutoff_has_seen_half_its_series() -> None:
+    """5 windows of horizon 4 one horizon apart: a series of 40 has seen 20, 24, 28, 32 and 36
+    values at its cutoffs (all count), one of 30 has seen 10, 14, 18, 22 and 26 (the last 3
+    count: 15 or more)."""
+    df = pd.concat(
+        [iid_panel(4, 40), iid_panel(1, 30, seed=5).assign(unique_id="short")], ignore_index=True
+    )
+    model = with_intervals(registry.build("naive", {}, horizon=4), "calibrated", (80,)).fit(df)
+    assert model.n_scores_ == 4 * 5 + 3
+    # the same factor as the pool of the 4 long series and the 3 windows of the short one
+    scores = []
+    for _, part in df.groupby("unique_id"):
+        y = part["y"].to_numpy()
+        for k in range(5):
+            cutoff = len(y) - 4 - (4 - k) * 4  # values seen
+            if 2 * cutoff < len(y):
+                continue
+            # naive has no parameters: its forecast and interval come from the values seen
+            fc = registry.build("naive", {}, horizon=4, levels=(80,)).fit(part.iloc[:cutoff])
+            own = fc.predict(part.iloc[:cutoff])
+            actual = y[cutoff : cutoff + 4]
+            scores.append(
+                width_scores(
+                    actual,
+                    own["y"].to_numpy(),
+                    own["y_lo_80"].to_numpy(),
+                    own["y_hi_80"].to_numpy(),
+                )
+            )
+    pooled = np.sort(np.array(scores), axis=0)  # -> (23, 4)
+    rank = math.ceil(24 * 0.8)  # of 23
+    np.testing.assert_allclose(model.half_widths_[0, :, 0, 0], pooled[rank - 1])
+    np.testing.assert_array_equal(model.half_widths_[-1], model.half_widths_[0])
 
 
 # --------------------------------------------------------------------------- calibration
@@ -119,7 +168,7 @@ def test_calibration_never_sees_the_values_after_a_cutoff(
 ) -> None:
     """Whatever the values after a backtest cutoff, that fold's calibrated intervals are the
     same: calibration uses the fold's training part only."""
-    df = iid_panel(3, 80, seed=seed)
+    df = iid_panel(4, 80, seed=seed)  # 4 series x 5 windows: 20 scores, enough for 95 %
     kwargs = dict(horizon=4, n_windows=2, step=4, levels=(80, 95), intervals="calibrated")
     first = tsf.backtest(df, ["theta"], **kwargs).forecasts
     cutoff = first["cutoff"].min()

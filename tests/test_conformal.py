@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import tsforecast as tsf
-from tsforecast.errors import InputError, TsforecastWarning
+from tsforecast.errors import InputError
 from tsforecast.estimators import registry
 from tsforecast.estimators.conformal import (
     ConformalForecaster,
@@ -148,12 +148,17 @@ def test_conformal_without_levels_is_refused() -> None:
         tsf.backtest(df, ["naive"], horizon=3, intervals="conformal")
 
 
-def test_too_few_windows_warn_and_give_finite_intervals() -> None:
+def test_too_few_windows_for_a_level_are_refused_at_fit() -> None:
     df = iid_panel(2, 40)
-    with pytest.warns(TsforecastWarning, match="needs n >= 19"):
-        model = naive(3, levels=(80, 95), n_windows=10).fit(df)
-    out = model.predict()
-    assert np.isfinite(out[["y_lo_95", "y_hi_95"]].to_numpy()).all()
+    with pytest.raises(InputError) as refused:
+        naive(3, levels=(80, 95), n_windows=10).fit(df)
+    msg = str(refused.value)
+    assert "conformal intervals at level 95 need at least 19" in msg
+    assert "the data give 10 (10 windows per series)" in msg and "larger `n_windows`" in msg
+    with pytest.raises(InputError, match="level 99 need at least 99"):  # 20 windows per series
+        tsf.forecast(df.iloc[:40], 3, "naive", levels=(99,), intervals="conformal")
+    model = naive(3, levels=(80,), n_windows=10).fit(df)  # 80 % needs 4: honoured
+    assert np.isfinite(model.predict()[["y_lo_80", "y_hi_80"]].to_numpy()).all()
 
 
 def test_series_too_short_to_calibrate_are_named() -> None:

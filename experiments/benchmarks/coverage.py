@@ -8,7 +8,8 @@ test split (48 hourly / 13 weekly steps after each training series' end), so MSI
 score, scaled by the in-sample seasonal naive MAE with m = 24 hourly, m = 1 weekly as the
 organisers did) compares with the published rows. Every model is run twice in the same run:
 `intervals="model"` (its own intervals), `intervals="calibrated"` (its own intervals times a
-factor per step, calibrated on 5 windows one horizon apart, pooled over series) and
+factor per step, calibrated on 5 windows one horizon apart, pooled over the series at least
+10 horizons long, whose oldest calibration fit sees half their values) and
 `intervals="conformal"` (ConformalForecaster, calibrated on the last `--cal-windows` windows of
 each series' training part only); every calibration uses the training part only. Printed per
 model: coverage at 80 and 95 % (goal: within +-3 points of nominal), MSIS at 80 and 95, the
