@@ -6,14 +6,16 @@ import time
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy.optimize import minimize
 from statsmodels.tsa.seasonal import seasonal_decompose
 from statsmodels.tsa.statespace.sarimax import SARIMAX
 from statsmodels.tsa.stattools import acf
 
+import tsforecast as tsf
 from tsforecast import datasets, metrics, stats
-from tsforecast.errors import InputError
+from tsforecast.errors import InputError, TsforecastWarning
 from tsforecast.stats import arima, naive, parallel
 
 
@@ -316,3 +318,19 @@ def test_seasonal_naive_on_exactly_one_season_gives_finite_intervals() -> None:
     np.testing.assert_array_equal(out.mean, y[:3])
     assert np.all(np.isfinite(out.lo)) and np.all(np.isfinite(out.hi))
     assert np.all(out.lo < out.mean) and np.all(out.mean < out.hi)
+
+
+def test_seasonal_naive_says_when_a_series_is_shorter_than_its_season() -> None:
+    df = pd.DataFrame(
+        {
+            "unique_id": "a",
+            "ds": pd.date_range("2020", periods=60, freq="D"),
+            "y": np.random.default_rng(0).normal(10, 1, 60),
+        }
+    )
+    with pytest.warns(TsforecastWarning, match=r"1 of 1 series are shorter than one season"):
+        fc = tsf.forecast(df, 4, model="seasonal_naive", season_length=100)
+    assert np.allclose(fc["y"], df["y"].iloc[-1])  # the last value, as the warning says
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a season the series covers: no warning
+        tsf.forecast(df, 4, model="seasonal_naive", season_length=7)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from typing import Any, ClassVar
 
 import numpy as np
@@ -32,7 +33,7 @@ from tsforecast.checks import (
 from tsforecast.data.frequency import infer_season_length
 from tsforecast.data.panel import Panel
 from tsforecast.devices import resolve_device
-from tsforecast.errors import InputError
+from tsforecast.errors import InputError, TsforecastWarning
 from tsforecast.estimators.base import FORMAT_VERSION, Capabilities, Forecaster
 from tsforecast.estimators.history import panel_from_saved, panel_to_saved
 from tsforecast.estimators.output import cutoff_positions, forecast_frame
@@ -129,6 +130,7 @@ class StatisticalForecaster(Forecaster):
         self._check_params()
         panel = self._panel(df, future_df, "df")
         self.season_length_ = int(self.season_length or infer_season_length(panel))
+        self._warn_of_series_shorter_than_a_season(panel)
         self.levels_ = check_levels(self.levels)
         self.specs_: dict[tuple[Any, str], dict[str, Any]] = {}
         self.failures_ = pd.DataFrame(columns=[self.id_col, "target", "cutoff", "reason"])
@@ -139,6 +141,21 @@ class StatisticalForecaster(Forecaster):
         self.fit_forecasts_ = forecasts
         self._positions = {i: s for s, i in enumerate(panel.ids)}
         return self
+
+    def _warn_of_series_shorter_than_a_season(self, panel: Panel) -> None:
+        # seasonal_naive has no value one season back on such a series and repeats its last
+        # value instead: a user who asked for a season should hear that it was not used
+        m = self.season_length_
+        lengths = panel.lengths.numpy()
+        short = int((lengths < m).sum())
+        if self.method != "seasonal_naive" or m <= 1 or short == 0:
+            return
+        msg = (
+            f"{short} of {panel.n_series} series are shorter than one season "
+            f"(season_length={m}, shortest {int(lengths.min())} steps): seasonal_naive forecasts "
+            "them with their last value (naive). Give a smaller `season_length` or longer series."
+        )
+        warnings.warn(msg, TsforecastWarning, stacklevel=3)
 
     def predict(self, history_df: Any | None = None, future_df: Any | None = None) -> Any:
         """`horizon` steps after the end of every series of `history_df` (default: the training
