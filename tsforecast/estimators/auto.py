@@ -9,7 +9,8 @@ beat most of their members); the measurement decides per data set whether it pay
 
 `time_budget_s` bounds the whole `fit`, and each step gets a share of what the steps before it
 actually left (measured, never assumed): the neural candidates train first, once, on the data
-before the inner folds, with 45 % of the budget between them; their inner fit also makes the
+before the inner folds, with 55 % of the budget between them (bounded by steps as well, so
+that on large data the step cap, not the clock, ends the run); their inner fit also makes the
 final forecast from the whole history when chosen (no refit: a model that never saw the inner
 folds forecasts them, and then forecasts the future). The statistical candidates follow, cheap
 ones first, within half of what is left (they stop starting new series at their share: the rest
@@ -330,7 +331,8 @@ class AutoForecaster(Forecaster):
         from tsforecast.estimators import registry
 
         # Locally, one candidate at a time, each with a share of what the ones before it left:
-        # the neural ones first, 45 % of the budget between them (their training stops there),
+        # the neural ones first, NEURAL_SHARE (55 %) of the budget between them (their training
+        # stops there at the latest),
         # then the statistical ones, cheap first, within half of what is left then (each makes
         # two calls, fit and predict_cutoffs, bounded by half of what remains of that share);
         # the members' refit gets the rest.
@@ -497,7 +499,8 @@ class AutoForecaster(Forecaster):
 
 def _parallel_budget(total: float, neural: bool, n_neural: int) -> float:
     """A candidate's budget when every inner backtest starts at once: the share it gets first in
-    the local order (a neural one its part of 45 %; a statistical one half of half of the rest)."""
+    the local order (a neural one its part of NEURAL_SHARE; a statistical one half of half of
+    the rest)."""
     if neural:
         return max(NEURAL_SHARE * total / n_neural, 0.5)
     return max(0.25 * (1 - NEURAL_SHARE) * total, 0.5)
