@@ -9,8 +9,7 @@ beat most of their members); the measurement decides per data set whether it pay
 
 `time_budget_s` bounds the whole `fit`, and each step gets a share of what the steps before it
 actually left (measured, never assumed): the neural candidates train first, once, on the data
-before the inner folds, with 45 % of the budget between them (bounded by steps as well, so
-that on large data the step cap, not the clock, ends the run); their inner fit also makes the
+before the inner folds, with 45 % of the budget between them; their inner fit also makes the
 final forecast from the whole history when chosen (no refit: a model that never saw the inner
 folds forecasts them, and then forecasts the future). The statistical candidates follow, cheap
 ones first, within half of what is left (they stop starting new series at their share: the rest
