@@ -189,3 +189,24 @@ def test_a_future_df_no_default_candidate_can_use_is_refused_not_ignored() -> No
     )
     with pytest.raises(InputError, match=r"none of the default candidates .* known-future"):
         tsf.forecast(frame, horizon=4, future_df=future, progress=False)
+
+
+def test_a_neural_candidate_that_reaches_its_step_cap_does_not_depend_on_the_budget() -> None:
+    # a run the step cap ends (not the clock) follows the steps in its learning-rate schedule:
+    # a larger budget (a faster or less loaded machine) trains the same model, scores it the
+    # same and makes the same choice
+    frame = make_long_frame({"a": 80, "b": 90})
+    runs = []
+    for budget in (600.0, 6000.0):
+        fc = tsf.forecast(
+            frame,
+            horizon=4,
+            candidates=["lstm", "naive"],
+            candidate_params=TINY_LSTM,
+            time_budget_s=budget,
+            progress=False,
+        )
+        runs.append(fc)
+    first, second = (fc.attrs["auto_selection"] for fc in runs)
+    assert first.inner_mase == second.inner_mase and first.chosen == second.chosen
+    pd.testing.assert_frame_equal(runs[0], runs[1])

@@ -27,35 +27,35 @@ and in `selection_.excluded`) and are forecast by the chosen members like every 
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import sys
 import time
 import warnings
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-import torch
 
 from tsforecast.checks import check_levels, check_seed, check_time_budget, positive_int
 from tsforecast.data.frequency import infer_season_length
 from tsforecast.data.panel import Panel
 from tsforecast.devices import resolve_device
 from tsforecast.errors import InputError, TsforecastWarning
+from tsforecast.estimators.auto_persistence import load_auto, member_failures, save_auto
 from tsforecast.estimators.auto_selection import (
     NEURAL_SHARE,
     AutoSelection,
+    choice_message,
     combine_forecasts,
-    default_candidates,
     inner_mase,
     median_points,
+    option_name,
     refit_estimate,
+    runnable_candidates,
 )
-from tsforecast.estimators.base import FORMAT_VERSION, Capabilities, Forecaster
+from tsforecast.estimators.base import Capabilities, Forecaster
 from tsforecast.estimators.output import output_schema
 
 __all__ = ["AutoForecaster", "AutoSelection"]
@@ -167,45 +167,11 @@ class AutoForecaster(Forecaster):
     def _candidates(
         self, future_df: Any | None, panel: Panel
     ) -> tuple[list[str], dict[str, str], str]:
-        """The candidates that can run on this data (refusing what none of them can honour),
-        those skipped and why, and how the default ones were sized ("" when given)."""
-        from tsforecast.estimators import registry
-
-        sizing = ""
-        if self.candidates is not None:
-            names = list(self.candidates)
-        else:
-            lengths = panel.lengths.numpy()
-            names, sizing = default_candidates(
-                panel.n_series, int(lengths.sum()), int(np.median(lengths)), self.time_budget_s
-            )
+        """See `runnable_candidates`; the default candidates are said with `progress=True`."""
+        given = None if self.candidates is None else list(self.candidates)
+        names, skipped, sizing = runnable_candidates(given, panel, future_df, self.time_budget_s)
+        if sizing:
             self._say(f"default candidates {names}: {sizing}")
-        covariates = list(panel.covariate_cols)
-        if covariates and not any(registry.spec(n).capabilities.past_covariates for n in names):
-            msg = (
-                f"the frame has the covariate columns {covariates}, but none of the candidates "
-                f"{names} uses covariates; drop the columns or add a neural candidate "
-                "(lstm, bilstm, seq2seq)."
-            )
-            raise InputError(msg)
-        skipped: dict[str, str] = {}
-        if future_df is not None:
-            cannot = [n for n in names if not registry.spec(n).capabilities.future_covariates]
-            if self.candidates is not None and cannot:
-                msg = (
-                    f"`future_df` was given, but the candidates {cannot} use no known-future "
-                    "covariates; drop them from `candidates` or drop `future_df`."
-                )
-                raise InputError(msg)
-            skipped = {n: "uses no known-future covariates (future_df given)" for n in cannot}
-            names = [n for n in names if n not in cannot]
-            if not names:  # a `future_df` nobody would read is refused, not ignored
-                msg = (
-                    f"`future_df` was given, but none of the default candidates {cannot} uses "
-                    "known-future covariates; pass candidates that do (e.g. "
-                    "candidates=['lstm', 'seq2seq']) or drop `future_df`."
-                )
-                raise InputError(msg)
         return names, skipped, sizing
 
     # ------------------------------------------------------------------ fit
@@ -238,12 +204,12 @@ class AutoForecaster(Forecaster):
             member.fit(data, future_df=future_df if member.capabilities.future_covariates else None)
             members.append(member)
         selection.seconds = time.perf_counter() - started
-        selection.message = _message(selection, panel.n_series, sizing)
+        selection.message = choice_message(selection, panel.n_series, sizing)
         self._tell(selection.message)
         self.members_ = members
         self.selection_ = selection
         self.season_length_ = season
-        self.failures_ = _member_failures(members)
+        self.failures_ = member_failures(members)
         self.frame_kind_ = panel.frame_kind
         self.schema_ = output_schema(panel)
         # a reused member was fitted without the inner folds' rows: its forecast starts from
@@ -309,7 +275,7 @@ class AutoForecaster(Forecaster):
         selection.reason = "lowest inner-backtest MASE"
         overrun = [o for o in options if o not in feasible and options[o] < options[best]]
         if overrun:
-            dropped = ", ".join(_option_name(o) for o in overrun)
+            dropped = ", ".join(option_name(o) for o in overrun)
             selection.reason += f" among the options whose refit fits the budget (not {dropped})"
         return selection, {n: m for n, m in fitted.items() if n in best}
 
@@ -330,7 +296,8 @@ class AutoForecaster(Forecaster):
         from tsforecast.estimators import registry
 
         # Locally, one candidate at a time, each with a share of what the ones before it left:
-        # the neural ones first, 45 % of the budget between them (their training stops there),
+        # the neural ones first, NEURAL_SHARE (45 %) of the budget between them (their training
+        # stops there at the latest),
         # then the statistical ones, cheap first, within half of what is left then (each makes
         # two calls, fit and predict_cutoffs, bounded by half of what remains of that share);
         # the members' refit gets the rest.
@@ -448,104 +415,24 @@ class AutoForecaster(Forecaster):
     def save(self, path: str | os.PathLike[str]) -> None:
         """A folder with `config.json` (parameters, what was chosen) and one saved folder per
         chosen member, written under a temporary name and swapped into place."""
-        from safetensors.torch import save_file
-
-        from tsforecast.atomic import atomic_dir
-        from tsforecast.estimators.history import panel_to_saved
-        from tsforecast.persistence import CONFIG_FILE, WEIGHTS_FILE
-
         self._check_fitted()
-        config = {
-            "format_version": FORMAT_VERSION,
-            "class": type(self).__name__,
-            "params": _jsonable(self.get_params()),
-            "selection": _jsonable(asdict(self.selection_)),
-            "season_length": self.season_length_,
-            "members": [f"member_{k}" for k in range(len(self.members_))],
-            "frame_kind": self.frame_kind_,
-        }
-        tensors: dict[str, Any] = {}
-        if self.history_panel_ is not None:
-            tensors, config["history"] = panel_to_saved(self.history_panel_, "history")
-        with atomic_dir(path) as folder:
-            for name, member in zip(config["members"], self.members_, strict=True):
-                member.save(folder / name)
-            save_file(tensors, str(folder / WEIGHTS_FILE))
-            (folder / CONFIG_FILE).write_text(json.dumps(config, indent=1), encoding="utf-8")
+        save_auto(self, path)
 
     @classmethod
     def _load(cls, folder: Path, device: Any) -> AutoForecaster:
-        from tsforecast.estimators import registry
-        from tsforecast.estimators.history import panel_from_saved
-        from tsforecast.persistence import check_saved_format, read_model_folder
-
-        config, tensors = read_model_folder(folder, "tsforecast model")
-        check_saved_format(folder, config, cls.__name__, FORMAT_VERSION)
-        model = cls(**config["params"])
-        model.members_ = [registry.load(folder / name, device) for name in config["members"]]
-        model.selection_ = AutoSelection(**config["selection"])
-        model.season_length_ = int(config["season_length"])
-        model.frame_kind_ = config["frame_kind"]
-        model.schema_ = getattr(model.members_[0], "schema_", None)
-        model.failures_ = _member_failures(model.members_)
-        model.history_panel_ = None
-        if "history" in config:
-            cpu = torch.device("cpu")
-            model.history_panel_ = panel_from_saved(tensors, config["history"], "history", cpu)
-        return model
+        return load_auto(cls, folder, device)
 
 
 def _parallel_budget(total: float, neural: bool, n_neural: int) -> float:
     """A candidate's budget when every inner backtest starts at once: the share it gets first in
-    the local order (a neural one its part of 45 %; a statistical one half of half of the rest)."""
+    the local order (a neural one its part of NEURAL_SHARE; a statistical one half of half of
+    the rest)."""
     if neural:
         return max(NEURAL_SHARE * total / n_neural, 0.5)
     return max(0.25 * (1 - NEURAL_SHARE) * total, 0.5)
-
-
-def _option_name(members: Any) -> str:
-    return members[0] if len(members) == 1 else "median(" + ", ".join(members) + ")"
-
-
-def _message(selection: AutoSelection, n_series: int, sizing: str) -> str:
-    """One or two lines for stderr: what was chosen, on what measurement, and the sizing."""
-    chosen = _option_name(selection.chosen)
-    scores = ", ".join(f"{k} {v:.3f}" for k, v in selection.inner_mase.items())
-    budget = "" if selection.budget_s is None else f" of a {selection.budget_s:.0f} s budget"
-    first = (
-        f"[tsforecast] auto chose {chosen} for {n_series} series in {selection.seconds:.0f} s"
-        f"{budget}: {selection.reason}" + (f" (inner MASE: {scores})" if scores else "")
-    )
-    notes = [sizing] if sizing else []
-    if selection.reused:
-        notes.append(f"{', '.join(selection.reused)} trained once, before the inner folds")
-    if selection.excluded:
-        notes.append(f"{len(selection.excluded)} series too short to take part in the choice")
-    return first + ("\n[tsforecast] auto: " + "; ".join(notes) if notes else "")
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def _targets_only(panel: Panel) -> Panel:
     from tsforecast.backtest.folds import targets_only
 
     return targets_only(panel)
-
-
-def _member_failures(members: list[Forecaster]) -> pd.DataFrame:
-    frames = []
-    for member in members:
-        found = getattr(member, "failures_", None)
-        if isinstance(found, pd.DataFrame) and not found.empty:
-            frames.append(found.assign(model=member.model_name))
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()

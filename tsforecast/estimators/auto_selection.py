@@ -11,16 +11,21 @@ import numpy as np
 import pandas as pd
 
 from tsforecast.data.frames import from_pandas, to_pandas
+from tsforecast.data.panel import Panel
+from tsforecast.errors import InputError
 
 __all__ = [
     "AutoSelection",
+    "choice_message",
     "combine_forecasts",
     "default_candidates",
     "default_time_budget",
     "inner_mase",
     "median_points",
     "neural_worth_it",
+    "option_name",
     "refit_estimate",
+    "runnable_candidates",
 ]
 
 # Sizing the default to the data. A global neural model pays off on many long series (M4
@@ -158,3 +163,70 @@ def combine_forecasts(outputs: list[Any], schema: Any) -> Any:
         )  # -> (k, N)
         out[col] = np.nanmedian(stacked, axis=0)
     return from_pandas(out, kind, schema=schema)
+
+
+def option_name(members: Any) -> str:
+    """ "theta" for one member, "median(theta, ets)" for several."""
+    return members[0] if len(members) == 1 else "median(" + ", ".join(members) + ")"
+
+
+def choice_message(selection: AutoSelection, n_series: int, sizing: str) -> str:
+    """One or two lines for stderr: what was chosen, on what measurement, and the sizing."""
+    chosen = option_name(selection.chosen)
+    scores = ", ".join(f"{k} {v:.3f}" for k, v in selection.inner_mase.items())
+    budget = "" if selection.budget_s is None else f" of a {selection.budget_s:.0f} s budget"
+    first = (
+        f"[tsforecast] auto chose {chosen} for {n_series} series in {selection.seconds:.0f} s"
+        f"{budget}: {selection.reason}" + (f" (inner MASE: {scores})" if scores else "")
+    )
+    notes = [sizing] if sizing else []
+    if selection.reused:
+        notes.append(f"{', '.join(selection.reused)} trained once, before the inner folds")
+    if selection.excluded:
+        notes.append(f"{len(selection.excluded)} series too short to take part in the choice")
+    return first + ("\n[tsforecast] auto: " + "; ".join(notes) if notes else "")
+
+
+def runnable_candidates(
+    given: list[str] | None, panel: Panel, future_df: Any | None, budget_s: float | None
+) -> tuple[list[str], dict[str, str], str]:
+    """The candidates that can run on this data (`given`, or the defaults sized to the panel and
+    `budget_s`), refusing what none of them can honour; those skipped and why; and how the
+    default ones were sized ("" when given)."""
+    from tsforecast.estimators import registry
+
+    sizing = ""
+    if given is not None:
+        names = list(given)
+    else:
+        lengths = panel.lengths.numpy()
+        names, sizing = default_candidates(
+            panel.n_series, int(lengths.sum()), int(np.median(lengths)), budget_s
+        )
+    covariates = list(panel.covariate_cols)
+    if covariates and not any(registry.spec(n).capabilities.past_covariates for n in names):
+        msg = (
+            f"the frame has the covariate columns {covariates}, but none of the candidates "
+            f"{names} uses covariates; drop the columns or add a neural candidate "
+            "(lstm, bilstm, seq2seq)."
+        )
+        raise InputError(msg)
+    skipped: dict[str, str] = {}
+    if future_df is not None:
+        cannot = [n for n in names if not registry.spec(n).capabilities.future_covariates]
+        if given is not None and cannot:
+            msg = (
+                f"`future_df` was given, but the candidates {cannot} use no known-future "
+                "covariates; drop them from `candidates` or drop `future_df`."
+            )
+            raise InputError(msg)
+        skipped = {n: "uses no known-future covariates (future_df given)" for n in cannot}
+        names = [n for n in names if n not in cannot]
+        if not names:  # a `future_df` nobody would read is refused, not ignored
+            msg = (
+                f"`future_df` was given, but none of the default candidates {cannot} uses "
+                "known-future covariates; pass candidates that do (e.g. "
+                "candidates=['lstm', 'seq2seq']) or drop `future_df`."
+            )
+            raise InputError(msg)
+    return names, skipped, sizing

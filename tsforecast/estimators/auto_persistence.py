@@ -1,0 +1,95 @@
+"""Saving and loading a fitted `auto`: its parameters, what it chose, one folder per chosen
+member, and the history a reused neural member forecasts from."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from tsforecast.estimators.auto_selection import AutoSelection
+from tsforecast.estimators.base import FORMAT_VERSION, Forecaster
+
+if TYPE_CHECKING:
+    from tsforecast.estimators.auto import AutoForecaster
+
+__all__ = ["load_auto", "member_failures", "save_auto"]
+
+
+def save_auto(model: AutoForecaster, path: str | os.PathLike[str]) -> None:
+    """A folder with `config.json` (parameters, what was chosen) and one saved folder per
+    chosen member, written under a temporary name and swapped into place."""
+    from safetensors.torch import save_file
+
+    from tsforecast.atomic import atomic_dir
+    from tsforecast.estimators.history import panel_to_saved
+    from tsforecast.persistence import CONFIG_FILE, WEIGHTS_FILE
+
+    config = {
+        "format_version": FORMAT_VERSION,
+        "class": type(model).__name__,
+        "params": _jsonable(model.get_params()),
+        "selection": _jsonable(asdict(model.selection_)),
+        "season_length": model.season_length_,
+        "members": [f"member_{k}" for k in range(len(model.members_))],
+        "frame_kind": model.frame_kind_,
+    }
+    tensors: dict[str, Any] = {}
+    if model.history_panel_ is not None:
+        tensors, config["history"] = panel_to_saved(model.history_panel_, "history")
+    with atomic_dir(path) as folder:
+        for name, member in zip(config["members"], model.members_, strict=True):
+            member.save(folder / name)
+        save_file(tensors, str(folder / WEIGHTS_FILE))
+        (folder / CONFIG_FILE).write_text(json.dumps(config, indent=1), encoding="utf-8")
+
+
+def load_auto(cls: type[AutoForecaster], folder: Path, device: Any) -> AutoForecaster:
+    """The `auto` saved in `folder` by `save_auto`, its members loaded onto `device`."""
+    from tsforecast.estimators import registry
+    from tsforecast.estimators.history import panel_from_saved
+    from tsforecast.persistence import check_saved_format, read_model_folder
+
+    config, tensors = read_model_folder(folder, "tsforecast model")
+    check_saved_format(folder, config, cls.__name__, FORMAT_VERSION)
+    model = cls(**config["params"])
+    model.members_ = [registry.load(folder / name, device) for name in config["members"]]
+    model.selection_ = AutoSelection(**config["selection"])
+    model.season_length_ = int(config["season_length"])
+    model.frame_kind_ = config["frame_kind"]
+    model.schema_ = getattr(model.members_[0], "schema_", None)
+    model.failures_ = member_failures(model.members_)
+    model.history_panel_ = None
+    if "history" in config:
+        cpu = torch.device("cpu")
+        model.history_panel_ = panel_from_saved(tensors, config["history"], "history", cpu)
+    return model
+
+
+def member_failures(members: list[Forecaster]) -> pd.DataFrame:
+    """The series each member fell back on, labelled by the member's name."""
+    frames = []
+    for member in members:
+        found = getattr(member, "failures_", None)
+        if isinstance(found, pd.DataFrame) and not found.empty:
+            frames.append(found.assign(model=member.model_name))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
