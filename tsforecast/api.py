@@ -139,8 +139,8 @@ def forecast(
     if time_budget_s == "auto" and model == "auto":
         # the default call is bounded by a budget sized to the data
         lengths = panel.lengths.cpu().numpy()
-        budget_s = default_time_budget(panel.n_series, int(lengths.sum()), int(np.median(lengths)))
-        estimator.set_params(time_budget_s=budget_s)
+        default_s = default_time_budget(panel.n_series, int(lengths.sum()), int(np.median(lengths)))
+        estimator.set_params(time_budget_s=default_s)
     budget_s = _spend_from_budget(estimator, started)
     if model == "auto" and not runner.is_local:  # its candidates' inner backtests fan out
         from tsforecast.estimators.auto import AutoForecaster

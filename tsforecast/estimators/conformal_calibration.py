@@ -11,8 +11,9 @@ two oldest cutoffs after 15 and 28 values; with those windows in the pool, ets' 
 covered 61-77 % of their actuals there (95-97 % on the other series), the pooled 95 % factor
 was 1.12 and the test coverage 98.1 %; without them 95.7 % (naive 96.3 -> 96.5 %, theta 96.4 ->
 96.6 %). With `refit=False` the later windows keep the fit of the first cutoff; the rule is on
-the data each forecast sees. A series with no such window takes the pooled half-widths. Calibrated per series (no
-pooling), every series must give all its windows, so only the fold plan's minimum applies.
+the data each forecast sees. A series with no such window takes the pooled half-widths.
+Calibrated per series (no pooling), every series must give all its windows, so only the fold
+plan's minimum applies.
 """
 
 from __future__ import annotations
