@@ -6,18 +6,9 @@ Imports stay light: the heavy pieces (torch models, statsmodels, plotly) load on
 from __future__ import annotations
 
 import importlib
-import os
 import sys
 import types
 from typing import Any
-
-# torch's OpenMP threads spin at every barrier by default (libgomp: OMP_WAIT_POLICY unset). On a
-# machine whose cores are also busy with other work, a spinning thread holds the core that the
-# thread it waits for needs: an LSTM training step of 300 short monthly series took 3 s with 2
-# threads on 2 loaded cores instead of 0.07 s (with 1 thread, or with passive waiting). libgomp
-# reads the variable when torch loads, so it is set here, before any torch import, and only when
-# the user has not chosen a policy; processes started from this one (engine workers) inherit it.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from tsforecast.errors import InputError, NotFittedError, TsforecastWarning
 
