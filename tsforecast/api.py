@@ -40,10 +40,6 @@ from tsforecast.estimators import registry
 from tsforecast.estimators.auto_selection import AutoSelection, default_time_budget
 from tsforecast.estimators.base import Forecaster
 
-# what the model gets when reading the frame used up the call's whole budget: it then fits as
-# little as it can (a neural model one step; statistical models fall back to seasonal naive)
-_MIN_BUDGET_LEFT_S = 0.01
-
 __all__ = ["AutoSelection", "forecast"]
 
 
@@ -139,9 +135,8 @@ def forecast(
     if time_budget_s == "auto" and model == "auto":
         # the default call is bounded by a budget sized to the data
         lengths = panel.lengths.cpu().numpy()
-        default_s = default_time_budget(panel.n_series, int(lengths.sum()), int(np.median(lengths)))
-        estimator.set_params(time_budget_s=default_s)
-    budget_s = _spend_from_budget(estimator, started)
+        budget_s = default_time_budget(panel.n_series, int(lengths.sum()), int(np.median(lengths)))
+        estimator.set_params(time_budget_s=budget_s)
     if model == "auto" and not runner.is_local:  # its candidates' inner backtests fan out
         from tsforecast.estimators.auto import AutoForecaster
 
@@ -161,23 +156,10 @@ def forecast(
     if not runner.is_local and fans_out(estimator):
         out, failures = fan_out_forecast(runner, estimator, panel)
         seconds = time.perf_counter() - started
-        return _annotate(out, estimator, model, horizon, seconds, failures, budget_s)
+        return _annotate(out, estimator, model, horizon, seconds, failures=failures)
     estimator.fit(panel, future_df=future_df)
     out = estimator.predict(future_df=future_df)
-    seconds = time.perf_counter() - started
-    return _annotate(out, estimator, model, horizon, seconds, budget_s=budget_s)
-
-
-def _spend_from_budget(estimator: Any, started: float) -> float | None:
-    """The call's budget bounds the whole call: what reading and checking the frame (and the
-    first import of torch) took is spent, and the estimator gets what is left. Returns the
-    call's whole budget (what `attrs` records)."""
-    budget_s = estimator.get_params().get("time_budget_s")
-    if isinstance(budget_s, int | float) and not isinstance(budget_s, bool):
-        left = float(budget_s) - (time.perf_counter() - started)
-        estimator.set_params(time_budget_s=max(left, _MIN_BUDGET_LEFT_S))
-        return float(budget_s)
-    return None
+    return _annotate(out, estimator, model, horizon, time.perf_counter() - started)
 
 
 def _check_conformal(intervals: Any, levels: tuple[float, ...]) -> str:
@@ -304,12 +286,10 @@ def _annotate(
     horizon: int,
     seconds: float,
     failures: pd.DataFrame | None = None,
-    budget_s: float | None = None,
 ) -> Any:
     """Warn about fallbacks; say in `out.attrs` how the forecast was made (see the module doc).
 
-    `failures` are those of a fanned-out run (the engine's, not the unfitted `estimator`'s);
-    `budget_s` is the call's whole budget (the estimator holds what was left of it)."""
+    `failures` are those of a fanned-out run (the engine's, not the unfitted `estimator`'s)."""
     if failures is None:
         failures = getattr(estimator, "failures_", None)
     if isinstance(failures, pd.DataFrame) and not failures.empty:
@@ -321,8 +301,6 @@ def _annotate(
             stacklevel=3,
         )
     target = getattr(estimator, "target_col", "y")
-    if budget_s is None:
-        budget_s = getattr(estimator, "time_budget_s", None)
     estimator_levels = getattr(estimator, "levels", None) or ()
     settings = {
         "model": model,
@@ -331,9 +309,7 @@ def _annotate(
         "id_col": getattr(estimator, "id_col", "unique_id"),
         "time_col": getattr(estimator, "time_col", "ds"),
         "target_cols": [target] if isinstance(target, str) else list(target),
-        "time_budget_s": budget_s
-        if budget_s is not None
-        else getattr(estimator, "time_budget_s", None),
+        "time_budget_s": getattr(estimator, "time_budget_s", None),
         "intervals": _interval_mode(estimator),
         "seconds": seconds,
     }

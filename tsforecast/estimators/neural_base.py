@@ -17,7 +17,6 @@ calls it; the parameter checks and data-sized defaults are in `neural_defaults`,
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -61,8 +60,6 @@ __all__ = ["NeuralForecaster"]
 
 # Windows scored per forward pass at prediction time.
 _INFERENCE_BATCH = 4096
-# what training gets when preparing the fit used up its whole budget: one step, then it stops
-_MIN_TRAINING_S = 0.01
 
 
 class NeuralForecaster(Forecaster):
@@ -178,7 +175,6 @@ class NeuralForecaster(Forecaster):
     # ------------------------------------------------------------------ fit
     def fit(self, df: Any, future_df: Any | None = None) -> NeuralForecaster:
         """Train on every series of `df`; `future_df` names the known-future covariates."""
-        fit_started = time.perf_counter()
         self._check_params()
         device = resolve_device(self.device)
         # None unless `distributed` asks for it; on CUDA each rank then has its own GPU
@@ -202,14 +198,7 @@ class NeuralForecaster(Forecaster):
         with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
             torch.manual_seed(self.seed)
             network = self._build_network(layout, params).to(device)
-        own = self.get_params()
-        if self.time_budget_s is not None and distributed is None:
-            # the budget bounds the whole fit: reading the frame, scaling and laying out the
-            # windows are spent from it (every rank of a distributed run keeps the same budget,
-            # or their learning-rate schedules would part)
-            spent = time.perf_counter() - fit_started
-            own["time_budget_s"] = max(float(self.time_budget_s) - spent, _MIN_TRAINING_S)
-        config = training_config(params, own, validate=val_windows is not None)
+        config = training_config(params, self.get_params(), validate=val_windows is not None)
         result = fit_network(
             network,
             self._forward_train,
