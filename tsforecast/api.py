@@ -34,6 +34,7 @@ from tsforecast.checks import (
     positive_int,
 )
 from tsforecast.data.validation import to_panel
+from tsforecast.deadline import within_deadline
 from tsforecast.devices import resolve_device
 from tsforecast.errors import InputError, TsforecastWarning
 from tsforecast.estimators import registry
@@ -157,8 +158,11 @@ def forecast(
         out, failures = fan_out_forecast(runner, estimator, panel)
         seconds = time.perf_counter() - started
         return _annotate(out, estimator, model, horizon, seconds, failures=failures)
-    estimator.fit(panel, future_df=future_df)
-    out = estimator.predict(future_df=future_df)
+    # the budget bounds the whole call: what reading and checking the frame took is spent
+    # from it, and every step inside reads what is left (`tsforecast.deadline`)
+    with within_deadline(getattr(estimator, "time_budget_s", None), started):
+        estimator.fit(panel, future_df=future_df)
+        out = estimator.predict(future_df=future_df)
     return _annotate(out, estimator, model, horizon, time.perf_counter() - started)
 
 

@@ -41,6 +41,7 @@ import pandas as pd
 from tsforecast.checks import check_levels, check_seed, check_time_budget, positive_int
 from tsforecast.data.frequency import infer_season_length
 from tsforecast.data.panel import Panel
+from tsforecast.deadline import seconds_left, within_deadline
 from tsforecast.devices import resolve_device
 from tsforecast.errors import InputError, TsforecastWarning
 from tsforecast.estimators.auto_persistence import load_auto, member_failures, save_auto
@@ -179,7 +180,9 @@ class AutoForecaster(Forecaster):
         """Choose by the inner backtest, then fit the chosen members on all of `df`."""
         self._check_params()
         started = time.perf_counter()
-        deadline = None if self.time_budget_s is None else started + float(self.time_budget_s)
+        # its own budget or the call's deadline (`tsforecast.deadline`), whichever ends first
+        left = seconds_left(self.time_budget_s, started)
+        deadline = None if left is None else started + left
         panel = self._read(df, "df")
         season = int(self.season_length or infer_season_length(panel))
         names, skipped, sizing = self._candidates(future_df, panel)
@@ -201,7 +204,12 @@ class AutoForecaster(Forecaster):
             self._say(f"fitting {name} on all the data")
             member = self._build(name, season, budget)
             data = panel if member.capabilities.past_covariates else _targets_only(panel)
-            member.fit(data, future_df=future_df if member.capabilities.future_covariates else None)
+            # the member keeps its floor of time even past the call's deadline: a refit cut
+            # to nothing would forecast by its fallback instead of what was chosen
+            with within_deadline(budget, replace=True):
+                member.fit(
+                    data, future_df=future_df if member.capabilities.future_covariates else None
+                )
             members.append(member)
         selection.seconds = time.perf_counter() - started
         selection.message = choice_message(selection, panel.n_series, sizing)

@@ -52,6 +52,7 @@ import torch
 
 from tsforecast.checks import check_levels, positive_int
 from tsforecast.data.panel import Panel
+from tsforecast.deadline import within_deadline
 from tsforecast.errors import InputError
 from tsforecast.estimators.base import FORMAT_VERSION, Capabilities, Forecaster
 from tsforecast.estimators.conformal_calibration import (
@@ -244,10 +245,18 @@ class ConformalForecaster(Forecaster):
 
     # ------------------------------------------------------------------ fit
     def fit(self, df: Any, future_df: Any | None = None) -> ConformalForecaster:
-        """Calibrate on the last windows of each series of `df`, then fit the base on all of it."""
+        """Calibrate on the last windows of each series of `df`, then fit the base on all of it.
+
+        The base's `time_budget_s` (and the call's deadline, `tsforecast.deadline`) bounds the
+        whole of it: each calibration fit and the final fit get an equal share of what is left
+        when they start."""
+        self._check_params()
+        with within_deadline(self.time_budget_s):
+            return self._fit(df, future_df)
+
+    def _fit(self, df: Any, future_df: Any | None) -> ConformalForecaster:
         from tsforecast.backtest.folds import targets_only
 
-        self._check_params()
         levels = check_levels(self.levels if self.levels is not None else self.base.levels)  # type: ignore[attr-defined]
         if not levels:
             msg = "conformal intervals need `levels` (e.g. levels=(80, 95)); none were given."

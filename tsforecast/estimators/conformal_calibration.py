@@ -25,6 +25,7 @@ import pandas as pd
 
 from tsforecast.data.frames import to_pandas
 from tsforecast.data.panel import Panel
+from tsforecast.deadline import share_of_what_is_left, within_deadline
 from tsforecast.errors import InputError
 from tsforecast.estimators.conformal_scores import (
     _bounds,
@@ -116,12 +117,14 @@ def calibration_scores(
         [cal.series_values(s)[:, : cal.n_targets] for s in range(cal.n_series)]
     )  # -> (sum of lengths, C)
     starts = np.r_[0, np.cumsum(cal_lengths)[:-1]].astype(np.int64)
-    for group in plan.fit_groups:
+    for g, group in enumerate(plan.fit_groups):
         first = group[0]
         train = fold_panel(cal, plan.start_idx[:, first], plan.cutoff_idx[:, first])
         fitted = model._point_model()
         fold_future = _fold_future(cal, plan.cutoff_idx[:, first], horizon, future_df)
-        fitted.fit(train, future_df=fold_future)
+        # an equal share of what the call has left for this fit, the later ones and the final
+        with within_deadline(share_of_what_is_left(len(plan.fit_groups) - g + 1)):
+            fitted.fit(train, future_df=fold_future)
         pairs = pd.DataFrame(
             {
                 cal.id_col: np.repeat(np.array(cal.ids, dtype=object), len(group)),

@@ -17,6 +17,8 @@ calls it; the parameter checks and data-sized defaults are in `neural_defaults`,
 from __future__ import annotations
 
 import os
+import time
+import warnings
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -27,8 +29,9 @@ from torch import nn
 from tsforecast.checks import check_levels
 from tsforecast.data.frequency import infer_season_length
 from tsforecast.data.panel import Panel
+from tsforecast.deadline import seconds_left
 from tsforecast.devices import resolve_device
-from tsforecast.errors import InputError
+from tsforecast.errors import InputError, TsforecastWarning
 from tsforecast.estimators.base import Capabilities, Forecaster
 from tsforecast.estimators.neural_defaults import check_params, default_val_size, resolve_params
 from tsforecast.estimators.neural_inputs import (
@@ -53,13 +56,23 @@ from tsforecast.estimators.neural_training import (
 )
 from tsforecast.estimators.output import cutoff_positions
 from tsforecast.scaling import Scaler, fit_scaler_ragged
-from tsforecast.training.distributed import check_distributed, join_process_group, on_rank_zero
+from tsforecast.training.distributed import (
+    DistributedRun,
+    check_distributed,
+    join_process_group,
+    on_rank_zero,
+)
+from tsforecast.training.loop import TrainingConfig, TrainingResult
 from tsforecast.training.losses import quantiles_for_levels
 
 __all__ = ["NeuralForecaster"]
 
 # Windows scored per forward pass at prediction time.
 _INFERENCE_BATCH = 4096
+# what training gets when preparing the fit used up its whole budget: one step, then it stops
+_MIN_TRAINING_S = 0.01
+# a budget that stops training before this many steps leaves a barely trained network: said
+_FEW_STEPS = 50
 
 
 class NeuralForecaster(Forecaster):
@@ -175,6 +188,7 @@ class NeuralForecaster(Forecaster):
     # ------------------------------------------------------------------ fit
     def fit(self, df: Any, future_df: Any | None = None) -> NeuralForecaster:
         """Train on every series of `df`; `future_df` names the known-future covariates."""
+        fit_started = time.perf_counter()
         self._check_params()
         device = resolve_device(self.device)
         # None unless `distributed` asks for it; on CUDA each rank then has its own GPU
@@ -198,7 +212,11 @@ class NeuralForecaster(Forecaster):
         with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
             torch.manual_seed(self.seed)
             network = self._build_network(layout, params).to(device)
-        config = training_config(params, self.get_params(), validate=val_windows is not None)
+        config = training_config(
+            params,
+            self._training_params(fit_started, distributed),
+            validate=val_windows is not None,
+        )
         result = fit_network(
             network,
             self._forward_train,
@@ -211,6 +229,7 @@ class NeuralForecaster(Forecaster):
             device,
             distributed,
         )
+        _warn_if_cut_short(result, config)
         self.distributed_run_ = distributed
         self.layout_ = layout
         self.network_ = network
@@ -226,6 +245,20 @@ class NeuralForecaster(Forecaster):
         self.history_panel_ = tail(panel, layout.input_size)
         self.future_df_ = future_df
         return self
+
+    def _training_params(
+        self, fit_started: float, distributed: DistributedRun | None
+    ) -> dict[str, Any]:
+        """The parameters the training loop reads, its time budget what is left of the fit's
+        own budget and of the call's deadline (`tsforecast.deadline`) once the frame is read,
+        scaled and laid out. A distributed run keeps its own budget: every rank must follow
+        the same clock, or their learning-rate schedules would part."""
+        own = self.get_params()
+        if distributed is None:
+            left = seconds_left(self.time_budget_s, fit_started)
+            if left is not None:
+                own["time_budget_s"] = max(left, _MIN_TRAINING_S)
+        return own
 
     def _layout(self, panel: Panel, future_df: Any | None) -> tuple[Layout, dict[str, Any]]:
         """The channel layout of `panel` and the sizes resolved from it."""
@@ -384,3 +417,19 @@ class NeuralForecaster(Forecaster):
         device: str | torch.device | None,
     ) -> Any:
         return load_neural(cls, config, tensors, device)
+
+
+def _warn_if_cut_short(result: TrainingResult, config: TrainingConfig) -> None:
+    """A warning when the time budget ended training after only a few steps: the forecast then
+    comes from a network that has barely left its initial weights (and its warm-up)."""
+    steps = result.history[-1]["step"] if result.history else 0
+    if result.stopped_reason != "time_budget" or steps >= min(_FEW_STEPS, config.max_steps):
+        return
+    msg = (
+        f"the time budget ended training after {steps} step(s) of {config.max_steps} "
+        f"({config.time_budget_s:.2f} s were left for training once the data were prepared): "
+        "the network is barely trained. Give a larger `time_budget_s` (or None), or a "
+        "statistical model."
+    )
+    # stacklevel: this function, the estimator's `fit`, then the caller of `fit`
+    warnings.warn(msg, TsforecastWarning, stacklevel=3)

@@ -32,6 +32,7 @@ from tsforecast.checks import (
 )
 from tsforecast.data.frequency import infer_season_length
 from tsforecast.data.panel import Panel
+from tsforecast.deadline import seconds_left
 from tsforecast.devices import resolve_device
 from tsforecast.errors import InputError, TsforecastWarning
 from tsforecast.estimators.base import FORMAT_VERSION, Capabilities, Forecaster
@@ -209,8 +210,10 @@ class StatisticalForecaster(Forecaster):
         lo = np.empty((n, horizon, n_targets, n_levels)) if n_levels else None
         hi = np.empty((n, horizon, n_targets, n_levels)) if n_levels else None
         starts = np.zeros(n, dtype=np.int64) if start_idx is None else start_idx
-        budget = self.time_budget_s
-        deadline = None if budget is None else time.time() + float(budget)
+        # wall-clock time (the workers of `n_jobs` compare it); the fit's own budget or the
+        # call's deadline, whichever ends first
+        left = seconds_left(self.time_budget_s)
+        deadline = None if left is None else time.time() + left
         failures: list[dict[str, Any]] = []
         for t, target in enumerate(panel.target_cols):
             series = [
