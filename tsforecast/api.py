@@ -75,8 +75,8 @@ def forecast(
     `predict()`. Extra keyword arguments are the model's own parameters (for `auto`: those of
     its neural candidates). `levels` are percentages, e.g. (80, 95). `time_budget_s` bounds the
     whole call in seconds; its default "auto" gives `model="auto"` a budget sized to the data
-    (about 5 s for one short series, 70 s for 1,000 monthly series, 195 s for M4 Hourly,
-    at most 240 s; see
+    (about 5 s for one short series, 75 s for 1,000 monthly series, 240 s, the cap, for
+    M4 Hourly; see
     `tsforecast.estimators.auto_selection.default_time_budget`) and the other models none. `engine`
     ("local", "ray", "dask" or a `tsf.engines` object) fans a statistical model out by chunks of
     whole series, with the same forecasts, and `auto`'s candidates' inner backtests one task
