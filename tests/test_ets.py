@@ -248,3 +248,31 @@ def test_batched_nelder_mead_minimises_each_problem_inside_its_box() -> None:
     minimise_all([opt], evaluate)
     np.testing.assert_allclose(opt.x, [[0.3, 0.7], [0.5, 0.2], [1.0, 0.5]], atol=1e-5)
     assert opt.converged.all()
+
+
+def test_ets_with_a_deadline_fits_in_rounds_with_the_same_forecasts() -> None:
+    # a deadline makes ETS go in rounds (a measuring round of the longest series, then what
+    # fits): the fitted series get the forecasts they get in one round, none falls back
+    import time
+
+    from tsforecast.stats import forecast_many
+
+    rng = np.random.default_rng(4)
+    series = [50 + np.cumsum(rng.normal(0, 1, int(n))) for n in rng.integers(30, 60, size=40)]
+    at_once = forecast_many("ets", series, 6, n_jobs=1)
+    in_rounds = forecast_many("ets", series, 6, n_jobs=1, deadline=time.time() + 1e6)
+    for a, b in zip(at_once, in_rounds, strict=True):
+        assert not b.fallback
+        np.testing.assert_allclose(a.mean, b.mean, rtol=1e-9)
+
+
+def test_ets_past_its_deadline_gives_every_series_the_time_budget_fallback() -> None:
+    import time
+
+    from tsforecast.stats import TIME_BUDGET_REASON, forecast_many
+
+    rng = np.random.default_rng(5)
+    series = [50 + np.cumsum(rng.normal(0, 1, 40)) for _ in range(40)]
+    out = forecast_many("ets", series, 6, n_jobs=1, deadline=time.time() - 1.0)
+    assert {f.fallback for f in out} == {TIME_BUDGET_REASON}
+    assert all(np.isfinite(f.mean).all() for f in out)

@@ -72,7 +72,7 @@ def main() -> None:
             wall = time.perf_counter() - started
             selection = fc.attrs.get("auto_selection")
             chosen = list(selection.chosen) if selection is not None else [kwargs["model"]]
-            failures = fc.attrs.get("failures", pd.DataFrame())
+            failures = pd.DataFrame(fc.attrs.get("failures", []))
             reasons = failures.get("reason", pd.Series(dtype=str))
             n_budget = int((reasons == "time budget reached").sum())
             overshoot = wall - budget

@@ -219,40 +219,73 @@ def _ets_chunked(
     whatever the number of series inside: few, large chunks amortise it best (on M4 Hourly, 8
     chunks per worker took 2x longer than one). The series are dealt out by length, round
     robin, so that every chunk gets as many long series as the others.
-    """
-    order = np.argsort([len(y) for y in series], kind="stable")[::-1]
-    chunks = [c for c in (order[k::workers] for k in range(max(workers, 1))) if len(c)]
-    tasks = [
-        (
-            [series[i] for i in c],
-            horizon,
-            m,
-            tuple(levels),
-            [specs[i] for i in c],
-            deadline,
-            combine,
-        )
-        for c in chunks
-    ]
-    if workers <= 1 or len(tasks) == 1:
-        with single_threaded_blas():
-            done = [_ets_task(t) for t in tasks]
-    else:
-        import multiprocessing as mp
 
-        method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
-        with (
-            single_threaded_blas(),
-            ProcessPoolExecutor(
-                max_workers=workers, mp_context=mp.get_context(method), initializer=_init_worker
-            ) as pool,
-        ):
-            done = list(pool.map(_ets_task, tasks))
+    A chunk under way cannot stop at a deadline, so with one the series go in rounds: a first
+    round of `_PROBE_PER_WORKER` series per worker (the longest ones) measures the seconds per
+    series, and each later round takes as many as that rate says fit in what is left (all of
+    them when they fit: one round, as without a deadline). Series left when the time is up get
+    the fallback with the time-budget reason.
+    """
+    workers = max(workers, 1)
+    order = [int(i) for i in np.argsort([len(y) for y in series], kind="stable")[::-1]]
     out: list[SeriesForecast | None] = [None] * len(series)
-    for c, results in zip(chunks, done, strict=True):
-        for i, res in zip(c, results, strict=True):
-            out[i] = res
+    with _ets_pool(workers, len(series)) as run:
+        start = 0
+        per_series: float | None = None
+        while start < len(order):
+            if deadline is None:
+                size = len(order)
+            elif per_series is None:
+                size = _PROBE_PER_WORKER * workers
+            else:
+                fits = (deadline - time.time()) * _DEADLINE_SAFETY / max(per_series, 1e-6)
+                # past the deadline every remaining series falls back at once, in one round
+                size = max(int(fits), workers) if fits > 0 else len(order)
+            taken = order[start : start + size]
+            started = time.time()
+            chunks = [c for c in (taken[k::workers] for k in range(workers)) if len(c)]
+            tasks = [
+                (
+                    [series[i] for i in c],
+                    horizon,
+                    m,
+                    tuple(levels),
+                    [specs[i] for i in c],
+                    deadline,
+                    combine,
+                )
+                for c in chunks
+            ]
+            for c, results in zip(chunks, run(tasks), strict=True):
+                for i, res in zip(c, results, strict=True):
+                    out[i] = res
+            per_series = (time.time() - started) / len(taken)
+            start += len(taken)
     return [r for r in out if r is not None]
+
+
+# ETS with a deadline: series per worker in the first, measuring, round, and the share of the
+# time left that later rounds plan to fill (the rate is measured on the longest series first)
+_PROBE_PER_WORKER = 16
+_DEADLINE_SAFETY = 0.8
+
+
+@contextmanager
+def _ets_pool(workers: int, n_series: int) -> Iterator[Any]:
+    """A function that runs a list of `_ets_task` arguments, in `workers` processes when there
+    are more than one (one pool for every round) and in this one otherwise."""
+    if workers <= 1 or n_series <= 1:
+        with single_threaded_blas():
+            yield lambda tasks: [_ets_task(t) for t in tasks]
+        return
+    with _worker_pool(workers) as pool:
+        yield (
+            lambda tasks: (
+                [_ets_task(t) for t in tasks]
+                if len(tasks) == 1
+                else list(pool.map(_ets_task, tasks))
+            )
+        )
 
 
 # --------------------------------------------------------------------------- parallel runner
@@ -382,7 +415,8 @@ def forecast_many(
 
     Cheap models (naive family) run in this process: a pool would cost more than the work.
     Theta fits all series at once, vectorised, in this process too; ETS fits one vectorised
-    chunk of series per worker. `deadline` (a `time.time()` value) bounds the time of the
+    chunk of series per worker (with a deadline, in rounds sized by the rate the first round
+    measured: see `_ets_chunked`). `deadline` (a `time.time()` value) bounds the time of the
     fitted models: an arima series, or an ets chunk, not started by then is not fitted but gets
     the fallback forecast with the reason "time budget reached"; fits already running finish.
     The cheap models (naive family, theta) ignore it: they cost about what the fallback would.
@@ -421,16 +455,22 @@ def forecast_many(
     # About 8 chunks per worker: few enough that pickling overhead stays small, enough that a
     # chunk of long series at the end does not leave the other workers idle.
     chunksize = max(1, math.ceil(len(tasks) / (8 * workers)))
+    _preload(model)
+    with _worker_pool(workers) as pool:
+        return list(pool.map(_task, tasks, chunksize=chunksize))
+
+
+@contextmanager
+def _worker_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
+    """A pool of `workers` processes, forked (where the platform can) while this process's BLAS
+    is single-threaded, so the workers start that way too."""
     import multiprocessing as mp
 
-    _preload(model)
-
     method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
-    # Forked while this process's BLAS is single-threaded, so the workers start that way too.
     with (
         single_threaded_blas(),
         ProcessPoolExecutor(
             max_workers=workers, mp_context=mp.get_context(method), initializer=_init_worker
         ) as pool,
     ):
-        return list(pool.map(_task, tasks, chunksize=chunksize))
+        yield pool
