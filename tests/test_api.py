@@ -78,6 +78,28 @@ def test_auto_on_series_too_short_to_measure_falls_back_to_a_simple_model() -> N
     assert fc.attrs["auto_selection"].chosen == ["seasonal_naive"]
 
 
+def test_a_forecast_with_its_attrs_writes_to_parquet_and_reads_back(tmp_path) -> None:
+    # pandas writes `attrs` into the file with a bare json.dumps: an auto selection and a
+    # fallback's time stamp made `fc.to_parquet` raise TypeError after the forecast was made
+    frame = make_long_frame({"a": 80, "b": 80})
+    frame.loc[frame["unique_id"] == "b", "y"] = 2.0  # constant: falls back
+    with pytest.warns(UserWarning, match="fell back"):
+        fc = tsf.forecast(frame, horizon=3, candidates=["ets", "naive"], season_length=4)
+    assert fc.attrs["auto_selection"].chosen == fc.attrs["auto_selection"]["chosen"]
+    fc.to_parquet(tmp_path / "fc.parquet")
+    back = pd.read_parquet(tmp_path / "fc.parquet")
+    pd.testing.assert_frame_equal(back, fc, check_dtype=False)
+    assert back.attrs == fc.attrs
+    assert back.attrs["auto_selection"]["chosen"] == fc.attrs["auto_selection"].chosen
+    assert all(isinstance(f["cutoff"], str) for f in back.attrs["failures"])
+
+
+def test_an_auto_selection_in_attrs_names_its_keys_when_one_is_missing(air) -> None:
+    fc = tsf.forecast(air, horizon=3, candidates=["naive", "drift"])
+    with pytest.raises(AttributeError, match="'chosen'"):
+        fc.attrs["auto_selection"].chosn  # noqa: B018
+
+
 def test_neural_model_by_name(air) -> None:
     fc = tsf.forecast(air, horizon=6, model="lstm", max_steps=5, progress=False, device="cpu")
     assert list(fc.columns) == ["unique_id", "ds", "y"]

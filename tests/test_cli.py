@@ -295,6 +295,10 @@ def test_forecast_command_writes_parquet_when_the_forecast_carries_attrs(
     assert list(written.columns) == ["unique_id", "ds", "y"]
     assert written["unique_id"].tolist() == ["a"] * 3 + ["b"] * 3
     np.testing.assert_allclose(written["y"].iloc[3:], 2.0)  # the constant series' fallback
+    # the file carries how the forecast was made, the fallback's cutoff as an ISO string
+    assert written.attrs["settings"]["model"] == "ets"
+    assert [f["unique_id"] for f in written.attrs["failures"]] == ["b"]
+    assert written.attrs["failures"][0]["cutoff"] == "2020-01-30T00:00:00"
 
 
 def test_datasets_command(capsys: pytest.CaptureFixture[str]) -> None:

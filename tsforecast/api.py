@@ -38,8 +38,13 @@ from tsforecast.deadline import within_deadline
 from tsforecast.devices import resolve_device
 from tsforecast.errors import InputError, TsforecastWarning
 from tsforecast.estimators import registry
-from tsforecast.estimators.auto_selection import AutoSelection, default_time_budget
+from tsforecast.estimators.auto_selection import (
+    AutoSelection,
+    SelectionRecord,
+    default_time_budget,
+)
 from tsforecast.estimators.base import Forecaster
+from tsforecast.json_values import json_values
 
 __all__ = ["AutoSelection", "forecast"]
 
@@ -317,15 +322,17 @@ def _annotate(
         "intervals": _interval_mode(estimator),
         "seconds": seconds,
     }
-    attrs: dict[str, Any] = {"settings": settings}
+    # every value a JSON one: pandas writes `attrs` into a parquet file with a bare json.dumps
+    attrs: dict[str, Any] = {"settings": json_values(settings)}
     selection = getattr(estimator, "selection_", None)
     if selection is not None:
         selection.seconds = seconds
-        attrs["auto_selection"] = selection
+        attrs["auto_selection"] = SelectionRecord.of(selection)
     if isinstance(failures, pd.DataFrame):
         # records, not a frame: pandas compares `attrs` when it concatenates or prints a frame,
-        # and a frame inside them makes that comparison raise ("truth value is ambiguous")
-        attrs["failures"] = failures.to_dict("records")
+        # and a frame inside them makes that comparison raise ("truth value is ambiguous");
+        # the cutoffs as ISO strings
+        attrs["failures"] = json_values(failures.to_dict("records"))
     if isinstance(out, pd.DataFrame):
         out.attrs.update(attrs)
     else:

@@ -117,10 +117,8 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     with atomic_path(args.out) as tmp:
         if Path(args.out).suffix.lower() == ".csv":
             out.to_csv(tmp, index=False)
-        else:
-            # pandas stores `attrs` in the parquet file with json.dumps, and ours hold objects
-            # (the AutoSelection, failures' time stamps): it raised TypeError after the forecast
-            _without_attrs(out).to_parquet(tmp, index=False)
+        else:  # `attrs` (JSON values) go into the file's metadata: pandas reads them back
+            out.to_parquet(tmp, index=False)
     n_series = out[id_col].nunique() if id_col in out else "?"
     print(
         f"[tsforecast] {len(out)} rows ({n_series} series x {horizon} steps) in {took:.1f} s",
@@ -128,13 +126,6 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     )
     print(f"forecasts: {args.out}")
     return 0
-
-
-def _without_attrs(frame: pd.DataFrame) -> pd.DataFrame:
-    """A shallow copy of `frame` with empty `attrs` (the frame itself keeps them)."""
-    bare = frame.copy(deep=False)
-    bare.attrs = {}
-    return bare
 
 
 def _forecast_data(

@@ -16,6 +16,7 @@ from tsforecast.errors import InputError
 
 __all__ = [
     "AutoSelection",
+    "SelectionRecord",
     "choice_message",
     "combine_forecasts",
     "default_candidates",
@@ -126,6 +127,26 @@ class AutoSelection:
     reused: list[str] = field(default_factory=list)
     # the one or two lines said on stderr: what was chosen and why
     message: str = ""
+
+
+class SelectionRecord(dict[str, Any]):
+    """An `AutoSelection` as a forecast frame's `attrs` hold it: a dict of JSON values (pandas
+    writes `attrs` into a parquet file with a bare `json.dumps`, which raised TypeError on the
+    dataclass) whose keys also read as attributes, as the dataclass's fields do
+    (`fc.attrs["auto_selection"].chosen`). A frame read back from parquet holds a plain dict."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            keys = list(self)
+            raise AttributeError(f"no {name!r} in the auto selection; it has {keys}") from None
+
+    @classmethod
+    def of(cls, selection: AutoSelection) -> SelectionRecord:
+        from tsforecast.json_values import json_values
+
+        return cls(json_values(selection))
 
 
 def inner_mase(forecasts: pd.DataFrame, scales: pd.DataFrame) -> float:
