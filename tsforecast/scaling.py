@@ -21,9 +21,12 @@ __all__ = ["Scaler", "ScalerMethod", "fit_scaler", "fit_scaler_ragged"]
 ScalerMethod = Literal["standard", "robust", "none"]
 _METHODS = ("standard", "robust", "none")
 # A series whose spread on its training range is below this fraction of its largest |value| is
-# treated as constant (float32 resolves about 1.2e-7 of a value). The test is relative so that a
-# series of values around 1e-9 keeps its own spread instead of being called constant.
-_CONSTANT_REL_SPREAD = float(torch.finfo(torch.float32).eps)
+# treated as constant: float32 resolves about 1.2e-7 of a value; float64 values (the panel's
+# exact inputs, which the neural models scale) resolve far less, and 1e-12 leaves room for the
+# rounding of values computed upstream (0.1 + 0.2 against 0.3). The test is relative so that a
+# series of values around 1e-9 keeps its own spread instead of being called constant, and a
+# level of 1e9 moving by 1 (a relative spread of 1e-9) is not called constant in float64.
+_CONSTANT_REL_SPREAD = {torch.float32: float(torch.finfo(torch.float32).eps), torch.float64: 1e-12}
 _QUANTILE_MAX_ELEMENTS = 2**24
 # `fit_scaler_ragged` pads at most this many cells at a time (16 MB of float32)
 _RAGGED_CHUNK_CELLS = 2**22
@@ -112,22 +115,26 @@ def fit_scaler(
     unit_mean = unit.sum(dim=1, keepdim=True) / count  # -> (S, 1, C)
     unit_std = ((((unit - unit_mean) * mask3) ** 2).sum(dim=1, keepdim=True) / count).sqrt()
     mean = unit_mean * magnitude
+    constant_below = _CONSTANT_REL_SPREAD.get(values.dtype, _CONSTANT_REL_SPREAD[torch.float32])
     # a constant series gets scale min(1, |level|): 1 as before for a level of 1 or more (so
     # an untrained network's output is not magnified), but never larger than the level itself,
     # so a constant series of 1e-9s is not forecast in units of 1.
     constant_scale = torch.where(mean.abs() > 0, mean.abs().clamp_max(1.0), torch.ones_like(mean))
-    std_or_constant = torch.where(
-        unit_std > _CONSTANT_REL_SPREAD, unit_std * magnitude, constant_scale
-    )
+    std_or_constant = torch.where(unit_std > constant_below, unit_std * magnitude, constant_scale)
     if method == "standard":
         return Scaler(method, mean, std_or_constant)
     masked = torch.where(mask[..., None], unit, torch.full_like(values, float("nan")))
-    probs = torch.tensor([0.25, 0.5, 0.75], device=values.device)
+    # float64 stays float64 (a level of 1e9 moving by 1 is 1e-9 of its magnitude); lower
+    # precisions go through float32, which nanquantile needs
+    quantile_dtype = torch.float64 if values.dtype == torch.float64 else torch.float32
+    probs = torch.tensor([0.25, 0.5, 0.75], device=values.device, dtype=quantile_dtype)
     # torch's quantile refuses inputs over 2**24 elements: go through the series in chunks
     per_chunk = max(1, _QUANTILE_MAX_ELEMENTS // max(1, n_steps * n_channels))
     quantiles = torch.cat(
         [
-            torch.nanquantile(masked[lo : lo + per_chunk].float(), probs, dim=1, keepdim=True)
+            torch.nanquantile(
+                masked[lo : lo + per_chunk].to(quantile_dtype), probs, dim=1, keepdim=True
+            )
             for lo in range(0, n_series, per_chunk)
         ],
         dim=1,
@@ -137,7 +144,7 @@ def fit_scaler(
     return Scaler(
         method,
         median,
-        torch.where(unit_iqr > _CONSTANT_REL_SPREAD, unit_iqr * magnitude, std_or_constant),
+        torch.where(unit_iqr > constant_below, unit_iqr * magnitude, std_or_constant),
     )
 
 

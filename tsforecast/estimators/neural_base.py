@@ -39,10 +39,12 @@ from tsforecast.estimators.neural_inputs import (
     Layout,
     NetworkInputs,
     calendar_names,
+    fit_host_scaler,
     future_columns,
     known_future_values,
     rescale_inputs,
     scaler_up_to,
+    series_offsets,
     split_windows,
     tail,
     window_tensor,
@@ -55,7 +57,6 @@ from tsforecast.estimators.neural_training import (
     training_config,
 )
 from tsforecast.estimators.output import cutoff_positions
-from tsforecast.scaling import Scaler, fit_scaler_ragged
 from tsforecast.training.distributed import (
     DistributedRun,
     check_distributed,
@@ -197,7 +198,7 @@ class NeuralForecaster(Forecaster):
             device = distributed.device
         panel: Panel = self._read(df, "df", device)
         layout, params = self._layout(panel, future_df)
-        scaler = fit_scaler_ragged(panel.data, panel.offsets, method=self.scaler)  # type: ignore[arg-type]
+        scaler = fit_host_scaler(panel, self.scaler)
         known = self._known_future(panel, layout, future_df, required=True)
         inputs = NetworkInputs(*window_tensor(panel, scaler, layout, known), panel.lengths, layout)
 
@@ -310,7 +311,7 @@ class NeuralForecaster(Forecaster):
                 future_df = self.future_df_
         else:
             panel = self._history_panel(history_df)
-            scaler = fit_scaler_ragged(panel.data, panel.offsets, method=self.scaler)  # type: ignore[arg-type]
+            scaler = fit_host_scaler(panel, self.scaler)
         panel = panel.to(self.device_)
         known = self._known_future(panel, self.layout_, future_df, required=True)
         inputs = NetworkInputs(
@@ -353,14 +354,13 @@ class NeuralForecaster(Forecaster):
                     "end in `future_df`."
                 )
                 raise InputError(msg)
-        # the tensor stays unscaled: each window is scaled by its own scaler below
-        identity = Scaler(
-            "none",
-            panel.data.new_zeros((panel.n_series, 1, panel.n_channels)),
-            panel.data.new_ones((panel.n_series, 1, panel.n_channels)),
-        )
+        # the tensor holds each series less its first value, unscaled: each window is scaled
+        # by its own scaler below (less that value, in float64: see neural_inputs)
+        offsets = series_offsets(panel)
         known = self._known_future(panel, lay, future_df, required=False)
-        inputs = NetworkInputs(*window_tensor(panel, identity, lay, known), panel.lengths, lay)
+        inputs = NetworkInputs(*window_tensor(panel, offsets, lay, known), panel.lengths, lay)
+        order = [panel.columns.index(c) for c in lay.scaled_cols]
+        first_values = offsets.loc[..., order]  # -> (S, 1, C_scaled) float64 on the host
         series_idx = torch.from_numpy(series_np).to(self.device_)
         cutoff_idx = torch.from_numpy(cutoff_np).to(self.device_)
         # each window has its own scaler (fitted up to its cutoff): [chunk, T, C] at a time
@@ -373,7 +373,14 @@ class NeuralForecaster(Forecaster):
                 si, ci = series_idx[lo : lo + chunk], cutoff_idx[lo : lo + chunk]
                 loc, scale = scaler_up_to(panel, si, ci, lay, self.scaler)  # -> (b, 1, C_scaled)
                 batch, _ = inputs.take(plan, slice(lo, lo + chunk))
-                rescale_inputs(batch, loc, scale, lay)
+                from_first = loc - first_values[si.to("cpu")]  # the tensor's loc, float64
+                dtype = panel.data.dtype
+                rescale_inputs(
+                    batch,
+                    from_first.to(self.device_, dtype),
+                    scale.to(self.device_, dtype),
+                    lay,
+                )
                 y_hat = self._network()(**batch).float()  # -> (b, H, C, Q)
                 outputs.append(unscale_quantiles(y_hat, loc, scale))
         y_hat = torch.cat(outputs)

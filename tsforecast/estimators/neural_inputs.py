@@ -12,6 +12,11 @@ only).
 
 `NetworkInputs` turns windows of that tensor into the keyword arguments of a network's forward;
 `split_windows` picks the training and validation windows of a fit.
+
+Scalers are fitted, and values scaled, in float64 from the panel's exact inputs (`host_values`),
+then cast to float32: a series at a level of 1e9 that moves by 1 is below float32's resolution
+there (64), and scaling the panel's float32 copy would lose its movement (a flat forecast, a
+zero-width interval). Scaled, it moves by about 1 around 0, which float32 holds.
 """
 
 from __future__ import annotations
@@ -44,11 +49,14 @@ __all__ = [
     "Layout",
     "NetworkInputs",
     "calendar_names",
+    "fit_host_scaler",
     "future_columns",
     "future_stamps",
+    "host_values",
     "known_future_values",
     "rescale_inputs",
     "scaler_up_to",
+    "series_offsets",
     "split_windows",
     "tail",
     "window_tensor",
@@ -203,23 +211,27 @@ def window_tensor(
     order = [panel.columns.index(c) for c in layout.scaled_cols]
     n_scaled = len(order)
     out = panel.data.new_zeros((int(offsets[-1].item()), layout.n_channels))
-    loc = scaler.loc[:, 0, order].to(out)  # -> (S, C_scaled)
-    scale = scaler.scale[:, 0, order].to(out)
+    # the arithmetic in float64 (see the module doc), where the device has it
+    work = device if device.type in ("cpu", "cuda") else torch.device("cpu")
+    exact = host_values(panel)  # [N_obs, C] float64 on the host
+    loc = scaler.loc[:, 0, order].to(work, torch.float64)  # -> (S, C_scaled)
+    scale = scaler.scale[:, 0, order].to(work, torch.float64)
     # series s's row t sits at panel row offsets[s] + t and at out row offsets[s] + t + s * H
     first_row = panel.offsets[0]
     for a, b in series_blocks(lengths):
         lo, hi = int(panel.offsets[a].item()), int(panel.offsets[b].item())
         series = torch.repeat_interleave(torch.arange(a, b, device=device), lengths[a:b])  # (n,)
-        rows = panel.data[lo:hi][:, order]  # -> (n, C_scaled)
+        at = series.to(work)
+        rows = exact[lo:hi][:, order].to(work)  # -> (n, C_scaled)
         dest = torch.arange(lo, hi, device=device) - first_row + series * horizon
-        out[dest, :n_scaled] = (rows - loc[series]) / scale[series]
+        out[dest, :n_scaled] = ((rows - loc[at]) / scale[at]).to(out)
     # Known-future channels after each series' end; their history stays as scaled above.
     first_future = layout.n_targets + len(layout.past_cols)
     n_known = len(layout.future_cols)
     if n_known and known_future is not None:
         known = slice(n_scaled - n_known, n_scaled)
-        future_values = torch.from_numpy(known_future).to(out)  # -> (S, H, F)
-        future_values = (future_values - loc[:, None, known]) / scale[:, None, known]
+        future_values = torch.from_numpy(known_future).to(work, torch.float64)  # -> (S, H, F)
+        future_values = ((future_values - loc[:, None, known]) / scale[:, None, known]).to(out)
         steps = (offsets[:-1] + lengths)[:, None] + torch.arange(horizon, device=device)
         out[steps.reshape(-1), first_future : first_future + n_known] = future_values.reshape(
             n_series * horizon, n_known
@@ -281,7 +293,7 @@ def future_stamps(panel: Panel, horizon: int) -> pd.Index:
 def known_future_values(
     panel: Panel, future_df: Any, cols: list[str], horizon: int, id_col: str, time_col: str
 ) -> np.ndarray:
-    """[S, H, F] values of the known-future covariates after each series' end."""
+    """[S, H, F] float64 values of the known-future covariates after each series' end."""
     pdf, _ = to_pandas(future_df, "future_df")
     for col in (id_col, time_col, *cols):
         if col not in pdf.columns:
@@ -335,7 +347,8 @@ def known_future_values(
             f"the {horizon} steps after its end."
         )
         raise InputError(msg)
-    return values.reshape(panel.n_series, horizon, len(cols)).astype(np.float32)
+    # float64: `window_tensor` scales them before the float32 cast (see the module doc)
+    return values.reshape(panel.n_series, horizon, len(cols))
 
 
 class NetworkInputs:
@@ -409,19 +422,48 @@ def rescale_inputs(inputs: Inputs, loc: torch.Tensor, scale: torch.Tensor, layou
         inputs["future_features"] = torch.cat([known, future_features[..., n_known:]], dim=-1)
 
 
+def host_values(panel: Panel) -> torch.Tensor:
+    """[N_obs, C] float64 on the host: the panel's exact inputs (its float32 data if unknown),
+    row for row with `panel.data` (no copy of the exact values)."""
+    if panel.exact is not None:
+        return torch.from_numpy(np.ascontiguousarray(panel.exact, dtype=np.float64))
+    return panel.data.detach().to("cpu", torch.float64)
+
+
+def fit_host_scaler(panel: Panel, method: str) -> Scaler:
+    """Every series' scaler [S, 1, C], fitted in float64 on the host from its exact values."""
+    return fit_scaler_ragged(
+        host_values(panel),
+        panel.offsets.to("cpu"),
+        method=method,  # type: ignore[arg-type]
+    )
+
+
+def series_offsets(panel: Panel) -> Scaler:
+    """A "scaler" that only subtracts each series' first value (float64 on the host, scale 1):
+    the window tensor of `predict_cutoffs`, which scales every window by its own scaler later,
+    then holds values near 0 that float32 resolves (see the module doc). The first value is
+    before every cutoff, so it tells nothing of any window's future."""
+    first = host_values(panel)[panel.offsets[:-1].to("cpu")]  # -> (S, C)
+    loc = first[:, None, :].clone()  # -> (S, 1, C)
+    return Scaler("none", loc, torch.ones_like(loc))
+
+
 def scaler_up_to(
     panel: Panel, series_idx: torch.Tensor, cutoff_idx: torch.Tensor, layout: Layout, method: str
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """(loc, scale) [B, 1, C_scaled] in layout order, fitted on the rows up to each cutoff."""
+    """(loc, scale) [B, 1, C_scaled] float64 on the host, in layout order, fitted on the rows
+    up to each cutoff."""
     n_scaled = len(layout.scaled_cols)
     if method == "none":
-        loc = panel.data.new_zeros((len(series_idx), 1, n_scaled))
+        loc = torch.zeros((len(series_idx), 1, n_scaled), dtype=torch.float64)
         return loc, torch.ones_like(loc)
     # each window's series up to its cutoff, padded (a chunk at a time) to the panel's width
-    series_idx = series_idx.to(device=panel.offsets.device, dtype=torch.long)
-    upto = torch.minimum(panel.lengths[series_idx], cutoff_idx.to(series_idx) + 1)  # [B]
-    starts = torch.cat([panel.offsets[series_idx], panel.offsets[-1:]])
-    data, offsets = take_spans(panel.data, starts, torch.zeros_like(upto), upto)
+    offsets_host = panel.offsets.to("cpu")
+    series_idx = series_idx.to(device="cpu", dtype=torch.long)
+    upto = torch.minimum(offsets_host.diff()[series_idx], cutoff_idx.to(series_idx) + 1)  # [B]
+    starts = torch.cat([offsets_host[series_idx], offsets_host[-1:]])
+    data, offsets = take_spans(host_values(panel), starts, torch.zeros_like(upto), upto)
     scaler = fit_scaler_ragged(
         data,
         offsets,

@@ -18,15 +18,19 @@ __all__ = ["quantile_forecast_frame", "unscale_quantiles"]
 
 
 def unscale_quantiles(y_hat: torch.Tensor, loc: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
-    """y_hat [N, H, C, Q] scaled -> in the targets' units, quantiles ascending.
+    """y_hat [N, H, C, Q] scaled -> in the targets' units, float64 on the host, quantiles
+    ascending.
 
     loc, scale: [N, 1, C', ...] with the C targets first (covariates after them are ignored).
+    In float64: a forecast at a level of 1e9 keeps a movement of 1, which float32 would round
+    to its resolution there (64).
     """
     n_targets = y_hat.shape[2]
-    loc = loc[:, :, :n_targets, None].to(y_hat)  # -> (N, 1, C, 1)
-    scale = scale[:, :, :n_targets, None].to(y_hat)
+    loc = loc[:, :, :n_targets, None].to("cpu", torch.float64)  # -> (N, 1, C, 1)
+    scale = scale[:, :, :n_targets, None].to("cpu", torch.float64)
+    values = y_hat.to("cpu", torch.float64)
     # quantiles are learned separately; sorting removes any crossing
-    return torch.sort(y_hat * scale + loc, dim=-1).values
+    return torch.sort(values * scale + loc, dim=-1).values
 
 
 def quantile_forecast_frame(

@@ -88,8 +88,9 @@ def load_neural(
     model.network_ = network.to(resolved_device).eval()
     model.scaler_ = Scaler(
         params.get("scaler", "standard"),
-        tensors["scaler.loc"].to(resolved_device),
-        tensors["scaler.scale"].to(resolved_device),
+        # float64 on the host, as fitted (see neural_inputs); older files hold float32
+        tensors["scaler.loc"].to("cpu", torch.float64),
+        tensors["scaler.scale"].to("cpu", torch.float64),
     )
     model.history_panel_ = panel_from_saved(tensors, config["panel"], "history", resolved_device)
     model.frame_kind_ = config["panel"]["frame_kind"]
