@@ -16,6 +16,8 @@ from tsforecast.estimators.auto_selection import (
     NEURAL_CANDIDATE,
     default_candidates,
     default_time_budget,
+    inner_mase,
+    measured_by_all,
     refit_estimate,
 )
 
@@ -77,6 +79,55 @@ def test_the_refit_estimate_scales_up_a_candidate_the_budget_stopped() -> None:
     assert np.isfinite(refit_estimate(10.0, n_failed=100, n_tasks=100))
 
 
+def _inner_forecasts(model: str, errors: dict[str, float]) -> pd.DataFrame:
+    """One 2-step fold per series at cutoff 0, each series' error `errors[id]` at every step."""
+    rows = [
+        {
+            "unique_id": uid,
+            "ds": step,
+            "target": "y",
+            "cutoff": 0,
+            "y": 10.0,
+            "model": model,
+            "y_hat": 10.0 + error,
+        }
+        for uid, error in errors.items()
+        for step in (1, 2)
+    ]
+    return pd.DataFrame(rows)
+
+
+def test_candidates_are_compared_on_the_folds_every_one_measured_in_time() -> None:
+    # arima's clock ran out before series c and d, which its seasonal-naive fallback forecast
+    # badly: scored on a and b only, both candidates are measured on their own forecasts
+    ids = ["a", "b", "c", "d", "e", "f", "g", "h"]
+    theta = _inner_forecasts("theta", dict.fromkeys(ids, 1.0))
+    arima = _inner_forecasts("arima", {**dict.fromkeys(ids, 0.5), "c": 9.0, "d": 9.0})
+    forecasts = pd.concat([theta, arima], ignore_index=True)
+    scales = pd.DataFrame(
+        {"unique_id": ids, "target": "y", "cutoff": 0, "_mase_scale": 1.0, "_rmsse_scale": 1.0}
+    )
+    cut = pd.DataFrame({"unique_id": ["c", "d"], "target": "y", "cutoff": 0})
+    kept, note = measured_by_all(forecasts, cut)
+    assert set(kept["unique_id"]) == {"a", "b", "e", "f", "g", "h"}
+    assert "6 of 8" in note
+    by_model = {m: inner_mase(f, scales) for m, f in kept.groupby("model")}
+    assert by_model == pytest.approx({"theta": 1.0, "arima": 0.5})
+    # with all folds (the fallbacks scored as arima's) theta would have looked better
+    every = {m: inner_mase(f, scales) for m, f in forecasts.groupby("model")}
+    assert every["arima"] > every["theta"]
+
+
+def test_candidates_are_compared_on_every_fold_when_the_clock_cut_most_of_them() -> None:
+    ids = ["a", "b", "c", "d"]
+    forecasts = _inner_forecasts("arima", dict.fromkeys(ids, 1.0))
+    cut = pd.DataFrame({"unique_id": ["a", "b", "c", "d"], "target": "y", "cutoff": 0})
+    kept, note = measured_by_all(forecasts, cut)
+    assert kept is forecasts and "fallbacks included" in note
+    untouched, none = measured_by_all(forecasts, cut.iloc[:0])
+    assert untouched is forecasts and none == ""
+
+
 def test_the_choice_is_said_on_stderr_and_kept_in_attrs(capsys) -> None:
     frame = make_long_frame({"a": 60, "b": 60})
     fc = tsf.forecast(frame, horizon=4, candidates=["naive", "theta"])
@@ -112,7 +163,7 @@ def test_an_option_whose_refit_would_overrun_the_budget_is_not_chosen(monkeypatc
     )
     options = {("theta",): 0.6, ("theta", "naive"): 0.55, ("theta", "naive", "arima"): 0.4}
     refit_s = {"naive": 0.1, "theta": 0.2, "arima": 1000.0}  # arima: far more than the budget
-    monkeypatch.setattr(model, "_inner_scores", lambda *a: ({}, options, refit_s, {}))
+    monkeypatch.setattr(model, "_inner_scores", lambda *a: ({}, options, refit_s, {}, ""))
     model.fit(frame)
     assert model.selection_.chosen == ["theta", "naive"]
     assert "not median(theta, naive, arima)" in model.selection_.reason
@@ -123,13 +174,13 @@ def test_a_median_within_one_percent_of_the_best_single_model_is_preferred(monke
     model = registry.build("auto", {"candidates": ["naive", "theta", "drift"]}, horizon=4)
     refit_s = {"naive": 0.1, "theta": 0.1, "drift": 0.1}
     close = {("theta",): 0.800, ("theta", "naive"): 0.805, ("theta", "naive", "drift"): 0.95}
-    monkeypatch.setattr(model, "_inner_scores", lambda *a: ({}, close, refit_s, {}))
+    monkeypatch.setattr(model, "_inner_scores", lambda *a: ({}, close, refit_s, {}, ""))
     model.fit(frame)
     assert model.selection_.chosen == ["theta", "naive"]
     assert "a median within 1 %" in model.selection_.reason
     # further than 1 % apart, the best single model stays the choice
     apart = {("theta",): 0.800, ("theta", "naive"): 0.82, ("theta", "naive", "drift"): 0.95}
-    monkeypatch.setattr(model, "_inner_scores", lambda *a: ({}, apart, refit_s, {}))
+    monkeypatch.setattr(model, "_inner_scores", lambda *a: ({}, apart, refit_s, {}, ""))
     model.fit(frame)
     assert model.selection_.chosen == ["theta"]
     assert model.selection_.reason == "lowest inner-backtest MASE"

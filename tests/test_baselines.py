@@ -50,6 +50,27 @@ def test_naive2_reproduces_the_published_m4_hourly_row(m4_arrays) -> None:
     assert abs(mase - 2.395) < 0.05
 
 
+def test_naive2_on_a_series_that_is_not_positive_uses_the_additive_decomposition() -> None:
+    # a monthly series within +-11: the multiplicative index of a moving average near zero
+    # gave forecasts of 1e5 and swapped bounds, and every OWA divided by them was wrong
+    rng = np.random.default_rng(14)
+    t = np.arange(72)
+    y = 10 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 0.5, 72)
+    (out,) = stats.forecast_many("naive2", [y], 12, 12, levels=(80, 95))
+    component = seasonal_decompose(y, model="additive", period=12).seasonal
+    adjusted = y - component
+    np.testing.assert_allclose(out.mean, adjusted[-1] + component[-12:])
+    truth = 10 * np.sin(2 * np.pi * np.arange(72, 84) / 12)
+    assert np.abs(out.mean - truth).mean() < 1.0
+    lo80, lo95 = out.lo
+    hi80, hi95 = out.hi
+    assert np.all((lo95 <= lo80) & (lo80 <= out.mean) & (out.mean <= hi80) & (hi80 <= hi95))
+    # a positive series keeps the multiplicative decomposition of M4's Naive2
+    (shifted,) = stats.forecast_many("naive2", [y + 100.0], 12, 12)
+    index = seasonal_decompose(y + 100.0, model="multiplicative", period=12).seasonal
+    np.testing.assert_allclose(shifted.mean, (y[-1] + 100.0) / index[-1] * index[-12:])
+
+
 def test_seasonality_test_and_decomposition_follow_the_m4_definition(m4_arrays) -> None:
     train, _ = m4_arrays
     for y in train[:5]:

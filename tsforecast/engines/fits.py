@@ -77,7 +77,8 @@ def group_fit(
 
 def candidate_backtest(shared: tuple[Panel, dict[str, Any]], item: tuple[Any, bool]) -> Any:
     """`auto`'s inner backtest of one candidate, in this process (`kwargs` are `backtest`'s):
-    (forecasts, scales, number of failures, seconds, the fitted estimator when asked)."""
+    (forecasts, scales, failures (id, model, target, cutoff, reason), seconds, the fitted
+    estimator when asked)."""
     from tsforecast.backtest import backtest
 
     panel, kwargs = shared
@@ -89,4 +90,4 @@ def candidate_backtest(shared: tuple[Panel, dict[str, Any]], item: tuple[Any, bo
         result = backtest(panel, models=[candidate], engine="local", keep_fitted=keep, **kwargs)
     fitted = result.fitted[candidate.model_name][0] if keep else None
     seconds = time.perf_counter() - started
-    return result.forecasts_pd, result._scales, len(result.failures_pd), seconds, fitted
+    return result.forecasts_pd, result._scales, result.failures_pd, seconds, fitted

@@ -53,6 +53,7 @@ from tsforecast.estimators.auto_selection import (
     choice_message,
     combine_forecasts,
     inner_mase,
+    measured_by_all,
     median_points,
     option_name,
     refit_estimate,
@@ -60,6 +61,7 @@ from tsforecast.estimators.auto_selection import (
 )
 from tsforecast.estimators.base import Capabilities, Forecaster
 from tsforecast.estimators.output import output_schema
+from tsforecast.stats.parallel import TIME_BUDGET_REASON
 
 __all__ = ["AutoForecaster", "AutoSelection"]
 
@@ -269,10 +271,11 @@ class AutoForecaster(Forecaster):
         # a neural fit reused for the final forecast must have seen every series
         reusable = len(long_enough) == panel.n_series
         inner = panel.select(long_enough.tolist())
-        scores, options, refit_s, fitted = self._inner_scores(
+        scores, options, refit_s, fitted, scored_on = self._inner_scores(
             inner, names, season, n_windows, deadline, reusable
         )
         selection.inner_mase = scores
+        selection.scored_on = scored_on
         selection.refit_estimate_s = {n: round(t, 2) for n, t in refit_s.items()}
         # an option whose refit would overrun what is left is not chosen (the measured seconds
         # of its members' inner backtests; reused neural fits cost nothing more)
@@ -309,10 +312,15 @@ class AutoForecaster(Forecaster):
         deadline: float | None,
         reusable: bool,
     ) -> tuple[
-        dict[str, float], dict[tuple[str, ...], float], dict[str, float], dict[str, Forecaster]
+        dict[str, float],
+        dict[tuple[str, ...], float],
+        dict[str, float],
+        dict[str, Forecaster],
+        str,
     ]:
         """Inner MASE of every candidate and option, each statistical candidate's estimated
-        refit seconds, and the neural candidates' fits (when `reusable`)."""
+        refit seconds, the neural candidates' fits (when `reusable`), and which inner folds
+        the scores are taken on (`measured_by_all`; "" for all)."""
         from tsforecast.engines.fits import candidate_backtest
         from tsforecast.estimators import registry
 
@@ -378,10 +386,13 @@ class AutoForecaster(Forecaster):
                         stats_left -= 1
                 item = (self._build(name, season, budget), is_neural[name] and reusable)
                 outcomes.append(candidate_backtest((panel, kwargs), item))
-        for name, (forecasts_pd, inner_scales, n_failed, seconds, model) in zip(
+        timed_out = []
+        for name, (forecasts_pd, inner_scales, failures, seconds, model) in zip(
             order, outcomes, strict=True
         ):
+            n_failed = len(failures)
             refit_s[name] = refit_estimate(seconds, n_failed, panel.n_series * n_windows)
+            timed_out.append(failures.loc[failures["reason"] == TIME_BUDGET_REASON])
             if model is not None:
                 fitted[name] = model
             self._say(f"{name}: {seconds:.1f} s, {n_failed} fallbacks")
@@ -392,6 +403,10 @@ class AutoForecaster(Forecaster):
         forecasts = pd.concat(parts, ignore_index=True).rename(
             columns={panel.id_col: "unique_id", panel.time_col: "ds"}
         )
+        cut = pd.concat(timed_out, ignore_index=True).rename(columns={panel.id_col: "unique_id"})
+        forecasts, scored_on = measured_by_all(forecasts, cut)
+        if scored_on:
+            self._say(scored_on)
         by_model = {str(m): f for m, f in forecasts.groupby("model", sort=False)}
         single = {m: inner_mase(f, scales) for m, f in by_model.items()}
         scores = dict(single)
@@ -402,7 +417,7 @@ class AutoForecaster(Forecaster):
                 members = tuple(ranked[:k])
                 options[members] = inner_mase(median_points([by_model[m] for m in members]), scales)
                 scores["median(" + ", ".join(members) + ")"] = options[members]
-        return scores, options, refit_s, fitted
+        return scores, options, refit_s, fitted, scored_on
 
     def use_engine(self, engine: Any) -> AutoForecaster:
         """Run the candidates' inner backtests as tasks of `engine` ("local", "ray", "dask" or

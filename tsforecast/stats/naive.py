@@ -7,7 +7,11 @@ Models and where their intervals come from (normal quantiles):
 - `naive2`: M4 Naive2. The 90% autocorrelation test at lag m (|acf_m| > 1.645 sqrt((1 + 2
   sum_{k<m} acf_k^2) / n), n >= 3m); if seasonal, classical multiplicative decomposition (as R's
   `decompose`), naive on the seasonally adjusted series, reseasonalised with the last m indices.
-  Intervals: naive intervals of the adjusted series times the seasonal index.
+  Intervals: naive intervals of the adjusted series times the seasonal index. A series that is
+  not strictly positive uses the additive decomposition (subtract, then add back), as theta
+  does: the multiplicative index is not defined for it (a moving average near zero gave indices
+  of +-1e4 and of either sign, forecasts of 1e5 for a series within +-11, and bounds swapped
+  where an index was negative), and every OWA is divided by Naive2's scores.
 
 `_fallback` is what a fitted model is replaced by when it cannot forecast a series.
 """
@@ -100,7 +104,12 @@ def _classical_seasonal_additive(y: np.ndarray, m: int) -> np.ndarray:
 def _naive2(y: np.ndarray, horizon: int, m: int, levels: Sequence[float]) -> SeriesForecast:
     if not seasonality_test(y, m):
         return _naive(y, horizon, levels)
-    seasonal = _classical_seasonal_index(y, m)
+    if not np.all(y > 0):
+        component = _classical_seasonal_additive(y, m)
+        future = np.resize(component[-m:], horizon)
+        base = _naive(y - component, horizon, levels)
+        return SeriesForecast(base.mean + future, base.lo + future, base.hi + future)
+    seasonal = _classical_seasonal_index(y, m)  # > 0 for positive data
     adjusted = y / seasonal
     future_index = np.resize(seasonal[-m:], horizon)
     base = _naive(adjusted, horizon, levels)
