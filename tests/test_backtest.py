@@ -160,6 +160,48 @@ def test_a_failing_series_falls_back_and_is_reported() -> None:
     np.testing.assert_array_equal(flat_fc["y_hat"], 5.0)
 
 
+@pytest.mark.parametrize("fill", ["zero", "ffill", "interpolate"])
+def test_values_made_up_by_fill_are_no_actuals(fill: str) -> None:
+    # 2021-01-28 was never observed and 2021-01-29 was NaN: the models see them filled, but a
+    # forecast is scored against the one actual its fold has (129 on 2021-01-30); scored
+    # against the fill, naive had MAE 85 with zeros and 1 with carried-forward values
+    df = pd.DataFrame(
+        {
+            "unique_id": "a",
+            "ds": pd.date_range("2021-01-01", periods=30, freq="D"),
+            "y": 100.0 + np.arange(30),
+        }
+    )
+    df = df.drop(index=[27])
+    df.loc[28, "y"] = np.nan
+    res = tsf.backtest(
+        df, models=["naive"], horizon=3, n_windows=1, fill=fill, metrics=["mae", "mase"]
+    )
+    assert res.forecasts["y"].isna().tolist() == [True, True, False]
+    assert res.forecasts["y_hat"].tolist() == [126.0, 126.0, 126.0]  # the model's input as before
+    values = res.metrics.set_index("metric")["value"]
+    assert values["mae"] == pytest.approx(3.0)
+    # the scale: the weekly differences of the observed history (all 7 here)
+    assert values["mase"] == pytest.approx(3.0 / 7.0)
+
+
+def test_conformal_scores_skip_the_values_fill_made_up() -> None:
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame(
+        {
+            "unique_id": "a",
+            "ds": pd.date_range("2021-01-01", periods=120, freq="D"),
+            "y": 10 + np.sin(np.arange(120) / 3) + rng.normal(0, 0.2, 120),
+        }
+    )
+    holed = df.copy()
+    holed.loc[[100, 105, 110], "y"] = np.nan  # inside calibration windows
+    fc = tsf.forecast(
+        holed, 3, model="naive", levels=(80,), intervals="conformal", fill="ffill", progress=False
+    )
+    assert np.all(fc["y_lo_80"] < fc["y"]) and np.all(fc["y"] < fc["y_hi_80"])
+
+
 def test_pandas_and_polars_give_the_same_numbers() -> None:
     df = seasonal_frame({"a": 60, "b": 72}, m=12)
     df["ds"] = pd.Timestamp("2024-01-01") + pd.to_timedelta(df["ds"], unit="h")

@@ -100,7 +100,9 @@ def _seasonal_diffs(y_train: Any, season_length: int) -> np.ndarray:
         raise InputError(msg)
     if train.size <= season_length:
         return np.empty(0)
-    return train[season_length:] - train[:-season_length]
+    diffs = train[season_length:] - train[:-season_length]
+    # a missing value (NaN) leaves out the differences it is in, not the whole scale
+    return diffs[~np.isnan(diffs)]
 
 
 def mase_scale(y_train: Any, season_length: int) -> float:

@@ -24,19 +24,27 @@ __all__ = [
 
 
 def actuals_frame(panel: Panel) -> pd.DataFrame:
-    """id, time, target, y: every observation, long (what forecasts are scored against)."""
+    """id, time, target, y: every observation, long (what forecasts are scored against).
+
+    A value `fill` made up (`panel.filled`) is no actual: its y is NaN, and the metrics skip it
+    (scored against a filled 0 or a carried-forward value, a forecast's error was made up too).
+    """
     pdf = panel.to_pandas()
-    parts = [
-        pd.DataFrame(
-            {
-                panel.id_col: pdf[panel.id_col].to_numpy(),
-                panel.time_col: pdf[panel.time_col].to_numpy(),
-                "target": target,
-                "y": pdf[target].to_numpy(dtype=np.float64),
-            }
+    parts = []
+    for t, target in enumerate(panel.target_cols):
+        y = pdf[target].to_numpy(dtype=np.float64)
+        if panel.filled is not None:
+            y = np.where(panel.filled[:, t], np.nan, y)
+        parts.append(
+            pd.DataFrame(
+                {
+                    panel.id_col: pdf[panel.id_col].to_numpy(),
+                    panel.time_col: pdf[panel.time_col].to_numpy(),
+                    "target": target,
+                    "y": y,
+                }
+            )
         )
-        for target in panel.target_cols
-    ]
     return pd.concat(parts, ignore_index=True)
 
 
@@ -89,10 +97,11 @@ def failures_in_series_order(
 
 
 def fold_scales(panel: Panel, plan: FoldPlan, season_length: int) -> pd.DataFrame:
-    """MASE / RMSSE scales per (series, target, cutoff) from each fold's training part."""
+    """MASE / RMSSE scales per (series, target, cutoff) from each fold's training part: the
+    seasonal differences of its observed values (none that `fill` made up)."""
     rows = []
     for s in range(panel.n_series):
-        values = panel.series_values(s)
+        values = panel.observed_values(s)
         for k in range(plan.n_windows):
             a, c = int(plan.start_idx[s, k]), int(plan.cutoff_idx[s, k])
             for t, target in enumerate(panel.target_cols):

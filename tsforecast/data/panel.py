@@ -47,6 +47,9 @@ class Panel:
         the statistical models and the metrics (`data` is float32). None when unknown.
     schema: the input's id and time dtypes, which output frames get back (`id_column`,
         `frames.from_pandas(pdf, panel.frame_kind, schema=panel.schema)`); None when unknown.
+    filled: [N_obs, C] bool on the host, True where `fill` made the value up (a time stamp the
+        input lacked, or a NaN it held); None when nothing was filled. The models see the
+        filled values; a backtest scores only the observed ones (`observed_values`).
     """
 
     data: torch.Tensor
@@ -61,6 +64,7 @@ class Panel:
     frame_kind: FrameKind
     exact: np.ndarray | None = None
     schema: FrameSchema | None = None
+    filled: np.ndarray | None = None
 
     @classmethod
     def from_padded(
@@ -147,6 +151,14 @@ class Panel:
             return self.exact[lo:hi]
         return self.data[lo:hi].detach().to("cpu", torch.float64).numpy()
 
+    def observed_values(self, series: int) -> np.ndarray:
+        """`series_values(series)` with NaN where `fill` made the value up (a copy if so)."""
+        values = self.series_values(series)
+        if self.filled is None:
+            return values
+        lo, hi = self._host_offsets[series], self._host_offsets[series + 1]
+        return np.where(self.filled[lo:hi], np.nan, values)
+
     def to(self, device: str | torch.device) -> Panel:
         target = resolve_device(device)
         return replace(self, data=self.data.to(target), offsets=self.offsets.to(target))
@@ -167,7 +179,8 @@ class Panel:
     def channels(self, n: int) -> Panel:
         """The panel with its first `n` channels only (e.g. the targets)."""
         exact = None if self.exact is None else self.exact[:, :n]
-        return replace(self, data=self.data[:, :n].contiguous(), exact=exact)
+        filled = None if self.filled is None else self.filled[:, :n]
+        return replace(self, data=self.data[:, :n].contiguous(), exact=exact, filled=filled)
 
     def _spans(
         self,
@@ -191,6 +204,15 @@ class Panel:
                 counts.cpu(),
             )
             exact = exact_rows.numpy()
+        filled = None
+        if self.filled is not None:
+            filled_rows, _ = take_spans(
+                torch.from_numpy(np.ascontiguousarray(self.filled)),
+                base.cpu(),
+                start.cpu(),
+                counts.cpu(),
+            )
+            filled = filled_rows.numpy()
         host_start, host_counts = start.cpu().numpy(), counts.cpu().numpy()
         times = self.times
         if series is not None:
@@ -211,7 +233,9 @@ class Panel:
                 ]
             )
         ids = self.ids if series is None else [self.ids[i] for i in series]
-        return replace(self, data=data, offsets=offsets, ids=ids, times=times, exact=exact)
+        return replace(
+            self, data=data, offsets=offsets, ids=ids, times=times, exact=exact, filled=filled
+        )
 
     def id_column(self, series_positions: Any) -> pd.Series:
         """The ids of the series at `series_positions` (one per output row), in the input's dtype.

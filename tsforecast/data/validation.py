@@ -81,7 +81,9 @@ def to_panel(
     bounds = np.r_[starts, len(codes)]
     is_datetime = pd.api.types.is_datetime64_any_dtype(stamps)
     step = infer_step(stamps, bounds, ids, is_datetime, freq, time_col)
-    flat_times, values, bounds = _series_on_grid(stamps, raw, bounds, ids, data_cols, step, fill)
+    flat_times, values, bounds, filled = _series_on_grid(
+        stamps, raw, bounds, ids, data_cols, step, fill
+    )
     target_device = resolve_device(device)
     return Panel(
         data=torch.from_numpy(values.astype(np.float32)).to(target_device),
@@ -96,6 +98,7 @@ def to_panel(
         frame_kind=kind,
         exact=values,
         schema=schema,
+        filled=filled,
     )
 
 
@@ -206,9 +209,10 @@ def _series_on_grid(
     data_cols: list[str],
     step: str | int,
     fill: FillPolicy | None,
-) -> tuple[pd.Index, np.ndarray, np.ndarray]:
+) -> tuple[pd.Index, np.ndarray, np.ndarray, np.ndarray | None]:
     """Every series on the regular grid and filled: (flat stamps, float64 values [N, C],
-    bounds [S + 1]). Regular series without missing values (the usual case) are not copied."""
+    bounds [S + 1], the cells filled [N, C] or None when none). Regular series without missing
+    values (the usual case) are not copied."""
     time_col: Any = stamps.name  # a label: not always a str
     if on_fixed_grid(stamps, bounds, step):
         flat_times = pd.Index(stamps)
@@ -227,13 +231,15 @@ def _series_on_grid(
         bounds = np.r_[0, np.cumsum(lengths)]
         flat_times = series_times[0].append(series_times[1:]) if len(ids) > 1 else series_times[0]
         values = np.concatenate(series_values) if len(ids) > 1 else series_values[0]
+    filled = None
     missing = np.isnan(values).any(axis=1)
     if missing.any():
+        filled = np.isnan(values)  # [N, C]: what the fill below makes up
         # only the series with missing values are filled, one by one (in place: owned)
         for s in np.unique(np.searchsorted(bounds, np.flatnonzero(missing), side="right") - 1):
             lo, hi = bounds[s], bounds[s + 1]
             values[lo:hi] = _fill_missing(values[lo:hi], ids[s], flat_times[lo:hi], data_cols, fill)
-    return flat_times, np.ascontiguousarray(values), bounds
+    return flat_times, np.ascontiguousarray(values), bounds, filled
 
 
 def _target_list(target_col: Any) -> list[Any]:

@@ -114,7 +114,7 @@ def calibration_scores(
     scores = np.full((n_windows, cal.n_series, horizon, cal.n_targets, n_levels), np.nan)
     missing = 0
     flat = np.concatenate(
-        [cal.series_values(s)[:, : cal.n_targets] for s in range(cal.n_series)]
+        [cal.observed_values(s)[:, : cal.n_targets] for s in range(cal.n_series)]
     )  # -> (sum of lengths, C)
     starts = np.r_[0, np.cumsum(cal_lengths)[:-1]].astype(np.int64)
     for g, group in enumerate(plan.fit_groups):
@@ -139,8 +139,8 @@ def calibration_scores(
         at = starts[series_idx] + cutoff_pos + 1 + step_idx
         for t, target in enumerate(cal.target_cols):
             y_hat = predicted[target].to_numpy(dtype=np.float64)
-            actual = flat[at, t]
-            missing += int(np.isnan(actual - y_hat).sum())
+            actual = flat[at, t]  # NaN where `fill` made the value up: no score there
+            missing += int(np.isnan(y_hat).sum())
             if not width:
                 scores[fold_idx, series_idx, step_idx, t, 0] = np.abs(actual - y_hat)
                 continue
@@ -152,8 +152,8 @@ def calibration_scores(
     scores[~counts.T] = np.nan  # counts.T -> (K, S_cal)
     if missing:
         msg = (
-            f"{missing} calibration errors are missing (a forecast or an actual value is NaN); "
-            "fill the gaps (`fill=`) before asking for conformal intervals."
+            f"{missing} calibration forecasts of {model.model_name!r} are NaN; its "
+            "`predict_cutoffs` must forecast every step for conformal intervals."
         )
         raise InputError(msg)
     return scores, calibrated

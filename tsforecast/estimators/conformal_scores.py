@@ -70,7 +70,7 @@ def _naive_scales(panel: Panel) -> np.ndarray:
     0 or undefined: a constant or one-value series)."""
     out = np.ones((panel.n_series, panel.n_targets))
     for s in range(panel.n_series):
-        values = panel.series_values(s)[:, : panel.n_targets]
+        values = panel.observed_values(s)[:, : panel.n_targets]
         if len(values) > 1:
             mae = np.nanmean(np.abs(np.diff(values, axis=0)), axis=0)
             out[s] = np.where(np.isfinite(mae) & (mae > 0), mae, 1.0)
