@@ -218,6 +218,23 @@ def test_series_of_different_frequencies() -> None:
     _raises(r"series have different frequencies", pd.concat([hourly, daily]))
 
 
+def test_integer_series_of_different_steps_are_refused_by_name() -> None:
+    # a gcd over all series put a step-2 and a step-3 series on a step-1 grid: "39 missing
+    # time stamps" for 'a', and with `fill` both forecast off their own grids
+    step2 = pd.DataFrame({"unique_id": "a", "ds": np.arange(0, 80, 2), "y": np.arange(40.0)})
+    step3 = pd.DataFrame({"unique_id": "b", "ds": np.arange(1, 121, 3), "y": np.arange(40.0)})
+    both = pd.concat([step2, step3])
+    _raises(r"different integer time steps: \{2: \['a'\], 3: \['b'\]\}", both)
+    _raises(r"different integer time steps", both, fill="ffill")
+    assert to_panel(step2).freq == 2 and to_panel(step3).freq == 3
+    assert to_panel(pd.concat([step2, step2.assign(unique_id="c")])).freq == 2
+    # an explicit step puts them on one grid, filled
+    assert to_panel(both, freq=1, fill="ffill").freq == 1
+    # a one-stamp series has no step of its own
+    single = pd.DataFrame({"unique_id": "d", "ds": [7], "y": [1.0]})
+    assert to_panel(pd.concat([step2, single])).freq == 2
+
+
 def test_null_ids(small_frame) -> None:
     frame = small_frame.astype({"unique_id": object})
     frame.loc[4, "unique_id"] = None

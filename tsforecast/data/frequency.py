@@ -83,9 +83,7 @@ def infer_step(
                 )
                 raise InputError(msg)
             return int(freq)
-        steps = _steps_inside(times.to_numpy(dtype=np.int64), bounds)
-        # the gcd of all steps is the grid; larger steps are gaps, found by `regularise`
-        return int(np.gcd.reduce(steps)) if len(steps) else 1
+        return _common_integer_step(times.to_numpy(dtype=np.int64), bounds, ids)
     if freq is not None:
         try:
             offset = pd.tseries.frequencies.to_offset(str(freq))
@@ -180,6 +178,30 @@ def _step_of_gappy_series(
         "spaced time stamps); pass `freq`, e.g. freq='h'."
     )
     raise InputError(msg)
+
+
+def _common_integer_step(ticks: np.ndarray, bounds: np.ndarray, ids: list[Any]) -> int:
+    """The step of integer stamps: each series' grid is the gcd of its own steps (a larger
+    step is a gap, found by `regularise`), and the series must share it. A gcd over all series
+    put a step-2 and a step-3 series on a step-1 grid: "missing stamps" that were none, and with
+    `fill` each forecast off its own grid. Series of one stamp have no step and take any."""
+    steps = _steps_inside(ticks, bounds)
+    n_steps = np.diff(bounds) - 1  # [S] steps inside each series
+    has_steps = np.flatnonzero(n_steps > 0)
+    if len(has_steps) == 0:
+        return 1
+    starts = np.r_[0, np.cumsum(n_steps[has_steps])[:-1]]
+    own = np.gcd.reduceat(steps, starts)  # -> [S'] each series' own grid
+    grids = np.unique(own)
+    if len(grids) > 1:
+        described = {int(g): [ids[int(i)] for i in has_steps[own == g][:3]] for g in grids[:5]}
+        msg = (
+            f"series have different integer time steps: {described}; split them into separate "
+            "frames, or pass `freq=` (an integer step) to put them all on one grid (with "
+            "`fill=` for the stamps that grid adds)."
+        )
+        raise InputError(msg)
+    return int(grids[0])
 
 
 def _steps_inside(ticks: np.ndarray, bounds: np.ndarray) -> np.ndarray:
