@@ -163,3 +163,44 @@ def test_unknown_neural_parameter_is_an_input_error(air) -> None:
 def test_numpy_levels_are_accepted(air) -> None:
     fc = tsf.forecast(air, 2, model="naive", levels=np.array([80]))
     assert {"y_lo_80", "y_hi_80"} <= set(fc.columns)
+
+
+def _two_targets() -> pd.DataFrame:
+    t = np.arange(60)
+    return pd.DataFrame(
+        {
+            "unique_id": "a",
+            "ds": t,
+            "y": 100 + 10 * np.sin(2 * np.pi * t / 5),
+            "z": 1e-3 + 1e-5 * t,
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("target_col", ["y", "z"]),  # was: y alone forecast, z taken as a covariate
+        ("season_length", 7),  # was: the object's season (None -> naive) used
+        ("seed", 5),
+        ("id_col", "series"),
+        ("fill", "ffill"),
+        ("time_budget_s", 10.0),
+    ],
+)
+def test_a_call_setting_the_estimator_object_does_not_hold_is_refused(setting, value) -> None:
+    estimator = tsf.models.build("seasonal_naive", {}, horizon=3)
+    with pytest.raises(InputError, match=rf"`{setting}=.*estimator object.*set_params"):
+        tsf.forecast(_two_targets(), 3, model=estimator, **{setting: value})
+
+
+def test_a_call_setting_the_estimator_object_holds_is_accepted() -> None:
+    df = _two_targets()[["unique_id", "ds", "z"]]
+    estimator = tsf.models.build("naive", {}, horizon=3, target_col="z", season_length=5)
+    fc = tsf.forecast(df, 3, model=estimator, target_col="z", season_length=5, progress=False)
+    np.testing.assert_allclose(fc["z"], df["z"].iloc[-1])
+
+
+def test_n_windows_is_refused_for_a_model_other_than_auto() -> None:
+    with pytest.raises(InputError, match=r"`n_windows`.*model='auto'"):
+        tsf.forecast(_two_targets()[["unique_id", "ds", "y"]], 3, model="theta", n_windows=5)

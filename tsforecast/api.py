@@ -113,6 +113,21 @@ def forecast(
     if not isinstance(model, str):
         if conformal:
             model = _conformal(model, conformal, level_list)
+        given = {
+            "id_col": id_col,
+            "time_col": time_col,
+            "target_col": target_col,
+            "season_length": season_length,
+            "freq": freq,
+            "fill": fill,
+            "device": device,
+            "seed": seed,
+            "n_jobs": n_jobs,
+            "time_budget_s": time_budget_s,
+            "candidates": candidates,
+            "n_windows": n_windows,
+        }  # (not `progress`: what an object says on stderr is its own; no number depends on it)
+        _check_call_settings(model, given)
         return _estimator_forecast(model, df, future_df, horizon, level_list, model_params)
     registry.spec(model)  # an unknown name is refused before the frame is read
     shared: dict[str, Any] = {
@@ -212,6 +227,12 @@ def _build(
         if candidates is not None:
             msg = f"`candidates` is for model='auto', got model={model!r}; drop `candidates`."
             raise InputError(msg)
+        if n_windows != _N_WINDOWS_DEFAULT:
+            msg = (
+                f"`n_windows` (the inner backtest's folds) is for model='auto', got "
+                f"model={model!r} with n_windows={n_windows}; drop `n_windows`."
+            )
+            raise InputError(msg)
         return registry.build(model, model_params, **shared)
     from tsforecast.estimators.auto import AutoForecaster
 
@@ -234,6 +255,55 @@ def _build(
             n: p for n, p in given.items() if n not in chosen
         }
     return registry.build("auto", params, **shared)
+
+
+# forecast()'s defaults of the settings an estimator object holds itself
+_N_WINDOWS_DEFAULT = 2
+_CALL_DEFAULTS: dict[str, Any] = {
+    "id_col": "unique_id",
+    "time_col": "ds",
+    "target_col": "y",
+    "season_length": None,
+    "freq": None,
+    "fill": None,
+    "device": "auto",
+    "seed": 0,
+    "n_jobs": None,
+    "time_budget_s": "auto",
+    "candidates": None,
+    "n_windows": _N_WINDOWS_DEFAULT,
+}
+
+
+def _comparable(name: str, value: Any) -> Any:
+    if name in ("target_col", "candidates") and value is not None:
+        return [value] if isinstance(value, str) else list(value)
+    return value
+
+
+def _check_call_settings(estimator: Any, given: dict[str, Any]) -> None:
+    """Refuse a setting given to `forecast()` with an estimator object that the object does not
+    hold with the same value: the object fits with its own settings, so the call's would be
+    ignored (two targets asked for and one forecast, the other taken as a covariate; a
+    season length that never reached the model)."""
+    own = estimator.get_params() if callable(getattr(estimator, "get_params", None)) else {}
+    for name, value in given.items():
+        if _comparable(name, value) == _comparable(name, _CALL_DEFAULTS[name]):
+            continue
+        if name not in own:
+            msg = (
+                f"`{name}={value!r}` was given with an estimator object "
+                f"({type(estimator).__name__}), which has no `{name}` setting: it would be "
+                f"ignored; drop it from the call."
+            )
+            raise InputError(msg)
+        if _comparable(name, own[name]) != _comparable(name, value):
+            msg = (
+                f"`{name}={value!r}` was given with an estimator object that has "
+                f"{name}={own[name]!r}, which its fit uses: set it on the estimator "
+                f"(`set_params({name}={value!r})`) or drop it from the call."
+            )
+            raise InputError(msg)
 
 
 def _estimator_forecast(
