@@ -235,6 +235,13 @@ def test_cutoffs_that_no_series_holds_are_refused_with_what_was_given_and_the_ra
         r"2020-01-10 00:00:00",
     ):
         model.predict_cutoffs(frame, ["2021-01-01"])
+    # a frame of exact pairs: an unknown id is named (the old message blamed the time stamp,
+    # which lies inside the range), and so is a pair its series does not hold
     pairs = pd.DataFrame({"unique_id": ["zz"], "cutoff": [pd.Timestamp("2020-01-05")]})
-    with pytest.raises(InputError, match=r"got \[Timestamp\('2020-01-05 00:00:00'\)\]"):
+    with pytest.raises(InputError, match=r"the ids \['zz'\] of the `cutoffs` frame are not"):
+        model.predict_cutoffs(frame, pairs)
+    pairs = pd.DataFrame(
+        {"unique_id": ["a", "a"], "cutoff": pd.to_datetime(["2020-01-05", "2020-03-01"])}
+    )
+    with pytest.raises(InputError, match=r"1 \(id, cutoff\) pairs .*\('a', Timestamp\('2020-03"):
         model.predict_cutoffs(frame, pairs)

@@ -113,6 +113,26 @@ def cutoff_positions(panel: Panel, cutoffs: Any) -> tuple[np.ndarray, np.ndarray
         if len(wanted) and len(obs):
             wanted["_time"] = wanted["_time"].astype(obs["_time"].dtype)
         found = obs.merge(wanted, on=["_id", "_time"], how="inner")
+        if len(found) < len(wanted):  # exact pairs: every one must be in `df`
+            known = set(obs["_id"].unique())
+            unknown = [i for i in wanted["_id"].unique() if i not in known]
+            if unknown:
+                msg = (
+                    f"the ids {unknown[:5]}{' ...' if len(unknown) > 5 else ''} of the "
+                    f"`cutoffs` frame are not series of `df` (its ids: "
+                    f"{list(panel.ids[:5])}{' ...' if panel.n_series > 5 else ''})."
+                )
+                raise InputError(msg)
+            missed = wanted.merge(
+                found[["_id", "_time"]], on=["_id", "_time"], how="left", indicator=True
+            )
+            missed = missed[missed["_merge"] == "left_only"]
+            shown = list(zip(missed["_id"], missed["_time"], strict=True))[:3]
+            msg = (
+                f"{len(missed)} (id, cutoff) pairs of the `cutoffs` frame are not observations "
+                f"of `df` (first: {shown}); a cutoff is a time stamp its series holds."
+            )
+            raise InputError(msg)
     else:
         if isinstance(cutoffs, (str, bytes)) or not isinstance(cutoffs, (Sequence, np.ndarray)):
             cutoffs = [cutoffs]
