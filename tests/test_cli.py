@@ -4,6 +4,7 @@ same arguments and the same reading of the data as the Python API."""
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import subprocess
@@ -351,3 +352,32 @@ def test_output_paths_that_cannot_be_written_are_refused_before_the_backtest(
     assert run_cli(tmp_path, "backtest", str(config)) == 2
     err = capsys.readouterr().err
     assert err.startswith("tsforecast: error: ") and str(blocker) in err
+
+
+def test_forecast_command_chooses_the_covariates_of_a_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a file's other numeric and boolean columns are covariates, which a statistical model
+    # refuses; `--covariates` with no names leaves them out, with names keeps those only
+    days = pd.date_range("2020-01-01", periods=40, freq="D")
+    data = tmp_path / "sales.csv"
+    pd.DataFrame(
+        {
+            "store": "a",
+            "date": days,
+            "sales": 100 + np.sin(np.arange(40.0)),
+            "rate": np.arange(40.0),
+            "promo": np.arange(40) % 7 == 0,
+        }
+    ).to_csv(data, index=False)
+    base = ["forecast", str(data), "--id-col", "store", "--time-col", "date"]
+    base += ["--target-col", "sales", "-H", "3", "-m", "naive"]
+    assert main(base) == 2
+    assert "--covariates" in capsys.readouterr().err
+    assert main([*base, "--covariates"]) == 0
+    out = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert list(out.columns) == ["store", "date", "sales"]
+    np.testing.assert_allclose(out["sales"], 100 + np.sin(39.0))
+    assert main([*base, "--covariates", "rate"]) == 2  # naive uses none: still refused
+    assert main([*base, "--covariates", "price"]) == 2
+    assert "['price'], which the data lack" in capsys.readouterr().err

@@ -97,6 +97,8 @@ def cmd_forecast(args: argparse.Namespace) -> int:
             raise InputError(msg)
     kwargs = forecast_kwargs(args)
     frame, id_col, time_col, targets, season = _forecast_data(args)
+    if args.covariates is not None:
+        frame = _with_covariates(frame, [id_col, time_col, *targets], args.covariates)
     if kwargs["season_length"] is None:
         kwargs["season_length"] = season
     kwargs.update(
@@ -126,6 +128,24 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     )
     print(f"forecasts: {args.out}")
     return 0
+
+
+def _with_covariates(frame: pd.DataFrame, keys: list[str], covariates: list[str]) -> pd.DataFrame:
+    """`frame` cut to its id, time and target columns and the `--covariates` named (none when
+    none are): a file's other columns are covariates by default, which a statistical model
+    refuses, and the command line has no other way to leave them out."""
+    missing = [c for c in (*keys, *covariates) if c not in frame.columns]
+    if missing:
+        msg = (
+            f"`--covariates` / `--target-col` name the columns {missing}, which the data lack "
+            f"(its columns: {list(frame.columns)})."
+        )
+        raise InputError(msg)
+    doubled = [c for c in covariates if c in keys]
+    if doubled:
+        msg = f"`--covariates` names {doubled}, which are the id, time or target columns."
+        raise InputError(msg)
+    return frame[[*keys, *covariates]]
 
 
 def _forecast_data(

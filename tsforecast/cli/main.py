@@ -100,6 +100,13 @@ def _add_forecast(commands: argparse._SubParsersAction) -> None:
     fc.add_argument("--id-col", help="series id column (default: unique_id)")
     fc.add_argument("--time-col", help="time column (default: ds)")
     fc.add_argument("--target-col", nargs="+", help="target column(s) (default: y)")
+    fc.add_argument(
+        "--covariates",
+        nargs="*",
+        metavar="COL",
+        help="the covariate columns to use; with no names, none (default: every other numeric "
+        "or boolean column, which a statistical model refuses)",
+    )
     fc.add_argument("--season-length", type=int, help="seasonal period (default: from the data)")
     fc.add_argument(
         "--fill",
