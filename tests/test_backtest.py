@@ -270,6 +270,32 @@ def test_metrics_views_and_leaderboard() -> None:
         res.metrics_by("model")
 
 
+def test_the_leaderboard_of_several_targets_averages_only_unit_free_metrics() -> None:
+    # sales ~1e6 and a rate ~1e-3: an average of their MAE is the sales' alone
+    t = np.arange(80)
+    df = pd.DataFrame(
+        {
+            "unique_id": "a",
+            "ds": pd.date_range("2020-01-01", periods=80, freq="D"),
+            "sales": 1e6 + 1e4 * np.sin(t / 3),
+            "rate": 1e-3 + 1e-4 * np.cos(t / 5),
+        }
+    )
+    res = tsf.backtest(
+        df, models=["naive", "theta"], horizon=7, n_windows=2, target_col=["sales", "rate"]
+    )
+    board = res.leaderboard()
+    assert "mae" not in board.columns and "rmse" not in board.columns
+    m = res.metrics
+    mase = m[m["metric"] == "mase"].groupby("model")["value"].mean()
+    assert board.set_index("model")["mase"].to_dict() == pytest.approx(mase.to_dict())
+    rate = res.leaderboard(target="rate").set_index("model")
+    want = m[(m["metric"] == "mae") & (m["target"] == "rate")].set_index("model")["value"]
+    assert rate["mae"].to_dict() == pytest.approx(want.to_dict())
+    with pytest.raises(InputError, match="`target` must be one of"):
+        res.leaderboard(target="price")
+
+
 def test_m4_hourly_golden_through_the_backtest() -> None:
     ds = datasets.load("m4_hourly")
     assert isinstance(ds, datasets.ForecastingDataset)

@@ -14,6 +14,8 @@ from tsforecast.metrics import evaluate_pandas
 __all__ = ["BacktestResult"]
 
 _BY = ("unique_id", "horizon", "cutoff")
+# metrics in the targets' own units, which are not averaged over several targets
+_IN_TARGET_UNITS = ("mae", "rmse", "pinball")
 
 
 @dataclass
@@ -70,14 +72,28 @@ class BacktestResult:
             out = out.rename(columns={"unique_id": id_col})
         return from_pandas(out.reset_index(drop=True), self.frame_kind)
 
-    def leaderboard(self, metric: str | None = None) -> Any:
-        """One row per model (metrics averaged over targets), sorted by `metric` (default: the
-        first metric of the metrics frame), best first."""
+    def leaderboard(self, metric: str | None = None, target: str | None = None) -> Any:
+        """One row per model, sorted by `metric` (default: the first metric of the metrics
+        frame), best first: the metrics of `target`, or averaged over the targets.
+
+        Averaged over several targets, the metrics in the targets' units (mae, rmse, pinball)
+        are left out: an average of sales around 1e6 and a rate around 1e-3 is the sales' alone
+        and would rank the models by it; `target=` gives one target's board with all of them.
+        """
+        metrics = self.metrics_pd
+        targets = list(dict.fromkeys(metrics["target"])) if "target" in metrics else []
+        if target is not None:
+            if target not in targets:
+                msg = f"`target` must be one of {targets}, got {target!r}."
+                raise InputError(msg)
+            metrics = metrics[metrics["target"] == target]
+        elif len(targets) > 1:
+            metrics = metrics[~metrics["metric"].isin(_IN_TARGET_UNITS)]
         wide = (
-            self.metrics_pd.pivot_table(
+            metrics.pivot_table(
                 index="model", columns="metric", values="value", aggfunc="mean", sort=False
             )
-            .reindex(columns=list(dict.fromkeys(self.metrics_pd["metric"])))
+            .reindex(columns=list(dict.fromkeys(metrics["metric"])))
             .reset_index()
         )
         if wide.empty:
