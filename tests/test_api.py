@@ -204,3 +204,12 @@ def test_a_call_setting_the_estimator_object_holds_is_accepted() -> None:
 def test_n_windows_is_refused_for_a_model_other_than_auto() -> None:
     with pytest.raises(InputError, match=r"`n_windows`.*model='auto'"):
         tsf.forecast(_two_targets()[["unique_id", "ds", "y"]], 3, model="theta", n_windows=5)
+
+
+def test_call_settings_are_checked_against_the_model_inside_a_conformal_wrapper() -> None:
+    df = _two_targets()[["unique_id", "ds", "z"]]
+    estimator = tsf.models.build("naive", {}, horizon=3, target_col="z")
+    fc = tsf.forecast(df, 3, model=estimator, target_col="z", intervals="conformal", levels=(80,))
+    assert {"z", "z_lo_80", "z_hi_80"} <= set(fc.columns)
+    with pytest.raises(InputError, match="`season_length=3`"):
+        tsf.forecast(df, 3, model=estimator, season_length=3, intervals="conformal", levels=(80,))

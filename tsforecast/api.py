@@ -111,8 +111,6 @@ def forecast(
     target_cols = [target_col] if isinstance(target_col, str) else list(target_col)
     conformal = _check_conformal(intervals, level_list)
     if not isinstance(model, str):
-        if conformal:
-            model = _conformal(model, conformal, level_list)
         given = {
             "id_col": id_col,
             "time_col": time_col,
@@ -127,7 +125,9 @@ def forecast(
             "candidates": candidates,
             "n_windows": n_windows,
         }  # (not `progress`: what an object says on stderr is its own; no number depends on it)
-        _check_call_settings(model, given)
+        _check_call_settings(model, given)  # the object's own settings, before any wrapper
+        if conformal:
+            model = _conformal(model, conformal, level_list)
         return _estimator_forecast(model, df, future_df, horizon, level_list, model_params)
     registry.spec(model)  # an unknown name is refused before the frame is read
     shared: dict[str, Any] = {
@@ -287,6 +287,9 @@ def _check_call_settings(estimator: Any, given: dict[str, Any]) -> None:
     ignored (two targets asked for and one forecast, the other taken as a covariate; a
     season length that never reached the model)."""
     own = estimator.get_params() if callable(getattr(estimator, "get_params", None)) else {}
+    base: Any = own.get("base")  # a wrapper (conformal intervals): the settings are its model's
+    if callable(getattr(base, "get_params", None)):
+        own = {**base.get_params(), **{k: v for k, v in own.items() if k != "base"}}
     for name, value in given.items():
         if _comparable(name, value) == _comparable(name, _CALL_DEFAULTS[name]):
             continue
