@@ -278,3 +278,36 @@ def test_a_neural_candidate_that_reaches_its_step_cap_does_not_depend_on_the_bud
     first, second = (fc.attrs["auto_selection"] for fc in runs)
     assert first.inner_mase == second.inner_mase and first.chosen == second.chosen
     pd.testing.assert_frame_equal(runs[0], runs[1])
+
+
+def test_timed_out_folds_of_object_dtype_match_the_forecasts_datetime_cutoffs() -> None:
+    # the candidates the clock did not cut give empty failure frames; concatenated with a cut
+    # one, the cutoffs became object and the merge raised ("merge on object and datetime64")
+    ids = ["a", "b", "c", "d"]
+    forecasts = _inner_forecasts("arima", dict.fromkeys(ids, 1.0))
+    forecasts["cutoff"] = pd.Timestamp("2021-01-10")
+    cut = pd.DataFrame(
+        {"unique_id": ["a"], "target": ["y"], "cutoff": [pd.Timestamp("2021-01-10")]},
+    ).astype({"cutoff": object})
+    kept, note = measured_by_all(forecasts, cut)
+    assert set(kept["unique_id"]) == {"b", "c", "d"} and "3 of 4" in note
+
+
+def test_auto_runs_with_an_id_column_of_another_name() -> None:
+    # the inner backtest of a validated panel renamed and scored a "unique_id" column that a
+    # panel of id_col="store" has not: KeyError in forecast, backtest, CLI and configs
+    t = np.arange(40)
+    df = pd.DataFrame(
+        {
+            "store": np.repeat(["a", "b"], 40),
+            "day": np.tile(pd.date_range("2021-01-01", periods=40, freq="D"), 2),
+            "sales": np.tile(100 + 10 * np.sin(2 * np.pi * t / 7), 2),
+        }
+    )
+    columns = {"id_col": "store", "time_col": "day", "target_col": "sales"}
+    fc = tsf.forecast(df, 4, candidates=["naive", "theta"], progress=False, **columns)
+    assert list(fc.columns) == ["store", "day", "sales"] and len(fc) == 8
+    res = tsf.backtest(
+        df, [("auto", {"candidates": ["naive", "theta"]})], horizon=4, n_windows=2, **columns
+    )
+    assert res.leaderboard()["model"].tolist() == ["auto"]

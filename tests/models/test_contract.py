@@ -249,3 +249,23 @@ def test_defaults_follow_the_data() -> None:
     assert params["input_size"] >= 8  # two horizons at least, within the series' length
     assert params["hidden_size"] == 32  # little data -> a small network
     assert params["input_size"] % params["patch_size"] == 0 or params["patch_size"] == 1
+
+
+def test_neural_fits_on_two_threads_at_once_give_the_forecasts_of_one_at_a_time() -> None:
+    # a fit seeds torch's process-wide random state: two threads fitting at once (a Dask
+    # worker with two threads) interleaved it, and the forecasts moved by up to 3 on series
+    # of level 100-300; fits take turns, so the numbers are those of sequential fits
+    from concurrent.futures import ThreadPoolExecutor
+
+    df = make_long_frame({"a": 60, "b": 50}, seed=3)
+    params = {**TINY, "dropout": 0.1, "max_steps": 8}
+
+    def forecast(seed: int) -> np.ndarray:
+        model = tm.build("lstm", horizon=4, seed=seed, **params).fit(df)
+        return model.predict()["y"].to_numpy()
+
+    alone = [forecast(seed) for seed in (0, 1, 0, 1)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        together = list(pool.map(forecast, (0, 1, 0, 1)))
+    for a, b in zip(alone, together, strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -124,6 +124,12 @@ def backtest(
     check_fill(fill)
     resolve_device(device)
     runner = resolve_engine(engine)
+    if isinstance(df, Panel):
+        # internal callers (auto's inner backtest) pass the Panel they validated already: its
+        # columns are the run's (a call's defaults would rename and score a "unique_id" that a
+        # panel of `id_col="store"` does not have)
+        id_col, time_col = df.id_col, df.time_col
+        target_col = df.target_cols[0] if len(df.target_cols) == 1 else list(df.target_cols)
     settings = BacktestSettings(
         horizon=horizon,
         n_windows=positive_int("n_windows", n_windows),
@@ -148,7 +154,6 @@ def backtest(
     )
     runs = resolve_models(models, settings.shared())
     settings.intervals = interval_modes(intervals, runs, settings.levels)
-    # internal callers (auto's inner backtest) pass the Panel they validated already
     panel = df if isinstance(df, Panel) else _validated(df, settings)
     _check_requests(runs, panel, settings.levels)
     panel = _drop_short(

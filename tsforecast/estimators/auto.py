@@ -403,7 +403,14 @@ class AutoForecaster(Forecaster):
         forecasts = pd.concat(parts, ignore_index=True).rename(
             columns={panel.id_col: "unique_id", panel.time_col: "ds"}
         )
-        cut = pd.concat(timed_out, ignore_index=True).rename(columns={panel.id_col: "unique_id"})
+        # (the candidates the clock did not cut add empty frames, whose object columns would
+        # turn the cutoffs' dtype into object: only the non-empty ones)
+        cut_parts = [part for part in timed_out if len(part)]
+        cut = (
+            pd.concat(cut_parts, ignore_index=True).rename(columns={panel.id_col: "unique_id"})
+            if cut_parts
+            else pd.DataFrame(columns=["unique_id", "target", "cutoff"])
+        )
         forecasts, scored_on = measured_by_all(forecasts, cut)
         if scored_on:
             self._say(scored_on)

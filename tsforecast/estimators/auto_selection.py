@@ -182,7 +182,10 @@ def measured_by_all(forecasts: pd.DataFrame, timed_out: pd.DataFrame) -> tuple[p
         return forecasts, ""
     keys = ["unique_id", "target", "cutoff"]
     folds = forecasts[keys].drop_duplicates()
-    cut = timed_out[keys].drop_duplicates().merge(folds, on=keys)  # -> the folds cut
+    cut = timed_out[keys].drop_duplicates()
+    # the same key types as the forecasts' (a failures frame may hold other ones)
+    cut = cut.astype({k: folds[k].dtype for k in keys}, errors="ignore")
+    cut = cut.merge(folds, on=keys)  # -> the folds cut
     share = 1.0 - len(cut) / max(len(folds), 1)
     if share < MIN_MEASURED_SHARE:
         note = (
