@@ -269,3 +269,55 @@ def test_neural_fits_on_two_threads_at_once_give_the_forecasts_of_one_at_a_time(
         together = list(pool.map(forecast, (0, 1, 0, 1)))
     for a, b in zip(alone, together, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("name", ["lstm", "theta", "naive"])
+def test_a_history_of_another_grid_is_refused_and_one_row_needs_no_freq(name: str) -> None:
+    # a daily model forecast an hourly or an integer-time history without a word (its season
+    # and calendar features describe neither); a one-row history asked for `freq`
+    t = np.arange(60)
+    df = pd.DataFrame(
+        {
+            "unique_id": "a",
+            "ds": pd.date_range("2021-01-01", periods=60, freq="D"),
+            "y": 100 + 10 * np.sin(2 * np.pi * t / 7),
+        }
+    )
+    params = {**TINY, "calendar": True} if tm.spec(name).kind == "neural" else {}
+    model = tm.build(name, params, horizon=4).fit(df)
+    hourly = df.assign(ds=pd.date_range("2021-01-01", periods=60, freq="h"))
+    with pytest.raises(InputError, match=r"fitted on \(datetime \('D'\)"):
+        model.predict(history_df=hourly)
+    with pytest.raises(InputError, match="fitted on"):
+        model.predict(history_df=df.assign(ds=t))
+    one_row = model.predict(history_df=df.tail(1))
+    assert one_row["ds"].tolist() == list(pd.date_range("2021-03-02", periods=4, freq="D"))
+
+
+def test_a_future_df_the_fit_did_not_use_is_refused_at_predict() -> None:
+    # fitted without `future_df`, `k` is a past covariate: a `future_df` of k = 1000 at
+    # predict changed nothing, without a word
+    t = np.arange(60)
+    df = pd.DataFrame(
+        {
+            "unique_id": "a",
+            "ds": pd.date_range("2021-01-01", periods=60, freq="D"),
+            "y": 100 + 10 * np.sin(2 * np.pi * t / 7),
+            "k": (t % 7 == 0) * 1.0,
+            "j": t * 1.0,
+        }
+    )
+    future = pd.DataFrame(
+        {
+            "unique_id": "a",
+            "ds": pd.date_range("2021-03-02", periods=4, freq="D"),
+            "k": [1000.0, 0.0, 0.0, 0.0],
+        }
+    )
+    plain = tm.build("lstm", horizon=4, **TINY).fit(df)
+    with pytest.raises(InputError, match=r"holds \['k'\].*fitted with none"):
+        plain.predict(future_df=future)
+    known = tm.build("lstm", horizon=4, **TINY).fit(df, future_df=future)
+    assert len(known.predict(future_df=future)) == 4
+    with pytest.raises(InputError, match=r"holds \['j'\].*fitted with \['k'\]"):
+        known.predict(future_df=future.assign(j=1.0))

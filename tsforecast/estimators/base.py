@@ -144,28 +144,53 @@ class Forecaster(BaseEstimator):
     def save(self, path: str | os.PathLike[str]) -> None:
         raise NotImplementedError
 
-    def _read(self, df: Any, what: str, device: Any = "cpu") -> Any:
+    def _read(self, df: Any, what: str, device: Any = "cpu", like_fit: bool = False) -> Any:
         """`df` as a validated `Panel` read with this model's column settings (`id_col`,
         `time_col`, `target_col`, `freq`, `fill`); a `Panel` (validated by an entry point
-        already) passes through. Errors name the argument (`what`) they come from."""
+        already) passes through. Errors name the argument (`what`) they come from.
+
+        `like_fit` (a history to forecast from, after `fit`): the frame is read on the grid the
+        model was fitted on (so a history of one row needs no `freq`), and one of another
+        frequency or time type is refused: a daily model's season and calendar features do not
+        describe hourly data, nor integer time."""
         from tsforecast.data.panel import Panel
         from tsforecast.data.validation import to_panel
 
+        fitted = getattr(self, "history_panel_", None) if like_fit else None
         if isinstance(df, Panel):
-            return df if device == "cpu" else df.to(device)
-        try:
-            return to_panel(
-                df,
-                id_col=getattr(self, "id_col", "unique_id"),
-                time_col=getattr(self, "time_col", "ds"),
-                target_col=getattr(self, "target_col", "y"),
-                freq=getattr(self, "freq", None),
-                fill=getattr(self, "fill", None),
-                device=device,
+            panel = df if device == "cpu" else df.to(device)
+        else:
+            freq = getattr(self, "freq", None)
+            if freq is None and fitted is not None:
+                freq = fitted.freq
+            try:
+                panel = to_panel(
+                    df,
+                    id_col=getattr(self, "id_col", "unique_id"),
+                    time_col=getattr(self, "time_col", "ds"),
+                    target_col=getattr(self, "target_col", "y"),
+                    freq=freq,
+                    fill=getattr(self, "fill", None),
+                    device=device,
+                )
+            except InputError as error:
+                msg = f"in `{what}`: {error}"
+                if fitted is not None:
+                    msg = (
+                        f"in `{what}`, read on the grid the model was fitted on "
+                        f"({_grid(fitted)} time stamps): {error}"
+                    )
+                raise InputError(msg) from error
+        if fitted is not None and (
+            panel.is_datetime != fitted.is_datetime or panel.freq != fitted.freq
+        ):
+            msg = (
+                f"`{what}` has {_grid(panel)} time stamps, but the model was fitted on "
+                f"{_grid(fitted)} ones; forecast a history of the fitted frequency, or fit a "
+                "model on this one."
             )
-        except InputError as error:
-            msg = f"in `{what}`: {error}"
-            raise InputError(msg) from error
+            raise InputError(msg)
+        return panel
 
     @classmethod
     def _load(cls, folder: Path, device: Any) -> Forecaster:
@@ -231,3 +256,10 @@ def _same(a: Any, b: Any) -> bool:
         return bool(a == b) and type(a) is type(b)
     except Exception:  # arrays and the like: show them
         return False
+
+
+def _grid(panel: Any) -> str:
+    """'daily ("D")'-like words for a panel's time grid, for messages."""
+    if panel.is_datetime:
+        return f"datetime ({panel.freq!r})"
+    return f"integer (step {panel.freq})"

@@ -296,7 +296,22 @@ class NeuralForecaster(Forecaster):
     def _known_future(
         self, panel: Panel, layout: Layout, future_df: Any | None, required: bool
     ) -> np.ndarray | None:
-        """[S, H, F] known-future values after each series' end (None when none are used)."""
+        """[S, H, F] known-future values after each series' end (None when none are used).
+
+        After `fit`, a `future_df` must hold the known-future covariates the fit used, and no
+        others: one given to a model fitted without any, or with columns the fit did not see,
+        would be dropped without a word (a covariate of 1000 changed nothing)."""
+        if future_df is not None and hasattr(self, "layout_"):
+            given = future_columns(future_df, panel, self.id_col, self.time_col)
+            unused = [c for c in given if c not in layout.future_cols]
+            if unused:
+                msg = (
+                    f"`future_df` holds {unused}, which this model does not use as known-future "
+                    f"covariates (it was fitted with {layout.future_cols or 'none'}: a column "
+                    "is one when `fit` is given a `future_df` holding it); drop them, or fit "
+                    "with that `future_df`."
+                )
+                raise InputError(msg)
         if not layout.future_cols or (future_df is None and not required):
             return None
         if future_df is None:
@@ -406,7 +421,7 @@ class NeuralForecaster(Forecaster):
 
     def _history_panel(self, history_df: Any) -> Panel:
         lay = self.layout_
-        panel: Panel = self._read(history_df, "history_df", self.device_)
+        panel: Panel = self._read(history_df, "history_df", self.device_, like_fit=True)
         missing = [c for c in (*lay.past_cols, *lay.future_cols) if c not in panel.columns]
         if missing or panel.target_cols != lay.target_cols:
             msg = (

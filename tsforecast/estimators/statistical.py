@@ -117,9 +117,9 @@ class StatisticalForecaster(Forecaster):
         resolve_device(self.device)
 
     # ------------------------------------------------------------------ data
-    def _panel(self, df: Any, future_df: Any | None, what: str) -> Panel:
+    def _panel(self, df: Any, future_df: Any | None, what: str, like_fit: bool = False) -> Panel:
         self.check_request(future_df=future_df is not None, label=self.method)
-        panel = self._read(df, what)
+        panel = self._read(df, what, like_fit=like_fit)
         self.check_request(
             target_cols=panel.target_cols, past_covariates=panel.covariate_cols, label=self.method
         )
@@ -168,7 +168,7 @@ class StatisticalForecaster(Forecaster):
             series_idx = np.arange(panel.n_series)
             cutoff_idx = panel.lengths.numpy() - 1
         else:
-            panel = self._panel(history_df, future_df, "history_df")
+            panel = self._panel(history_df, future_df, "history_df", like_fit=True)
             series_idx = np.arange(panel.n_series)
             cutoff_idx = panel.lengths.numpy() - 1
             forecasts = self._run(panel, series_idx, cutoff_idx, fitting=False)
@@ -177,7 +177,7 @@ class StatisticalForecaster(Forecaster):
     def predict_cutoffs(self, df: Any, cutoffs: Any, future_df: Any | None = None) -> Any:
         """`horizon` steps after each cutoff of each series, from the rows up to it only."""
         self._check_fitted()
-        panel = self._panel(df, future_df, "df")
+        panel = self._panel(df, future_df, "df", like_fit=True)
         series_idx, cutoff_idx = cutoff_positions(panel, cutoffs)
         forecasts = self._run(panel, series_idx, cutoff_idx, fitting=False)
         return forecast_frame(panel, series_idx, cutoff_idx, *forecasts, self.levels_, True)
