@@ -315,3 +315,29 @@ def test_bad_fill_and_freq_are_refused(tmp_path: Path, line: str, expected: str)
     path = write(tmp_path, GOOD.replace("[data]", f"[data]\n{line}"))
     with pytest.raises(ConfigError, match=expected):
         load_config(path)
+
+
+def test_data_covariates_choose_the_covariate_columns_of_a_file(tmp_path: Path) -> None:
+    # a file's other numeric columns are covariates, which a statistical model refuses; a
+    # config had no way to leave them out but editing the file
+    import numpy as np
+    import pandas as pd
+
+    from tsforecast.cli.data import load_data
+
+    days = pd.date_range("2020-01-01", periods=30, freq="D")
+    pd.DataFrame(
+        {"store": "a", "date": days, "sales": np.arange(30.0), "rate": 1.0, "promo": True}
+    ).to_csv(tmp_path / "sales.csv", index=False)
+    head = '[data]\npath = "sales.csv"\nid_col = "store"\ntime_col = "date"\n'
+    head += 'target_col = "sales"\n'
+    tail = "[backtest]\nhorizon = 4\n[models.naive]\n"
+    for covariates, kept in (("[]", []), ('["rate"]', ["rate"])):
+        config = load_config(write(tmp_path, f"{head}covariates = {covariates}\n{tail}"))
+        assert list(load_data(config).frame.columns) == ["store", "date", "sales", *kept]
+    everything = load_config(write(tmp_path, head + tail))
+    assert list(load_data(everything).frame.columns)[3:] == ["rate", "promo"]
+    with pytest.raises(ConfigError, match="no column 'price'"):
+        load_data(load_config(write(tmp_path, f'{head}covariates = ["price"]\n{tail}')))
+    with pytest.raises(ConfigError, match=r"`data\.covariates` must be a list"):
+        load_config(write(tmp_path, f'{head}covariates = "rate"\n{tail}'))

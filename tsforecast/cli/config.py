@@ -13,6 +13,8 @@ A config names the data, the backtest and the models::
     # id_col = "unique_id"           # with its column names
     # time_col = "ds"
     # target_col = "y"               # or a list of targets
+    # covariates = ["price"]         # the covariate columns to keep ([] for none; default:
+    #                                # every other numeric or boolean column)
     # fill = "ffill"                 # gaps and missing values: "ffill" | "interpolate" | "zero"
     # freq = "h"                     # the time step (a pandas alias, or an integer step)
 
@@ -79,6 +81,8 @@ class DataConfig:
     id_col: str = "unique_id"
     time_col: str = "ds"
     target_col: str | list[str] = "y"
+    # the covariate columns kept (None: every other numeric or boolean column; []: none)
+    covariates: list[str] | None = None
     fill: str | None = None  # as `backtest(fill=...)`: None refuses gaps and missing values
     freq: str | int | None = None  # as `backtest(freq=...)`: None infers it
 
@@ -189,7 +193,17 @@ def parse_config(raw: Mapping[str, Any], source: str | Path) -> ExperimentConfig
 
 # --------------------------------------------------------------------------- sections
 _TOP_KEYS = ("name", "description", "seed", "device", "engine", "data", "backtest", "models")
-_DATA_KEYS = ("dataset", "path", "part", "id_col", "time_col", "target_col", "fill", "freq")
+_DATA_KEYS = (
+    "dataset",
+    "path",
+    "part",
+    "id_col",
+    "time_col",
+    "target_col",
+    "covariates",
+    "fill",
+    "freq",
+)
 _BACKTEST_KEYS = (
     "horizon",
     "n_windows",
@@ -221,6 +235,11 @@ def _data(check: Checker, raw: Any) -> DataConfig:
     target_col = table.value(
         "target_col", is_.is_str_or_str_list, "a column name or a list of column names"
     )
+    covariates = table.value(
+        "covariates",
+        lambda v: isinstance(v, list) and all(isinstance(c, str) for c in v),
+        'a list of column names (`[]` for none), e.g. ["price", "promo"]',
+    )
     path = None
     if dataset is not None:
         from tsforecast import datasets
@@ -236,6 +255,7 @@ def _data(check: Checker, raw: Any) -> DataConfig:
         id_col=id_col or "unique_id",
         time_col=time_col or "ds",
         target_col=target_col if target_col is not None else "y",
+        covariates=covariates,
         fill=table.checked("fill", check_fill),
         freq=table.checked("freq", check_freq),
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -99,14 +99,23 @@ def load_data(config: ExperimentConfig) -> LoadedData:
             file_sha256=hashlib.sha256(spec.path.read_bytes()).hexdigest(),
         )
     columns = [data.id_col, data.time_col, *data.target_cols]
-    missing = [c for c in columns if c not in data.frame.columns]
+    missing = [c for c in [*columns, *(spec.covariates or [])] if c not in data.frame.columns]
     if missing:
         msg = (
             f"{config.source}: the data ({data.source}) has no column {missing[0]!r} "
-            f"(found: {list(data.frame.columns)}); set `data.id_col`, `data.time_col` or "
-            "`data.target_col` to the right names."
+            f"(found: {list(data.frame.columns)}); set `data.id_col`, `data.time_col`, "
+            "`data.target_col` or `data.covariates` to the right names."
         )
         raise ConfigError(msg)
+    if spec.covariates is not None:
+        doubled = [c for c in spec.covariates if c in columns]
+        if doubled:
+            msg = (
+                f"{config.source}: `data.covariates` names {doubled}, which are the id, time "
+                "or target columns."
+            )
+            raise ConfigError(msg)
+        data = replace(data, frame=data.frame[[*columns, *spec.covariates]])
     return data
 
 

@@ -231,8 +231,9 @@ class Forecaster(BaseEstimator):
             msg = (
                 f"model {name!r} uses no covariates, but the frame has the numeric or boolean "
                 f"columns {list(past_covariates)} besides the targets; drop them (or select the "
-                "target columns; `tsforecast forecast ... --covariates` with no names) or "
-                "choose a model that uses covariates (lstm, bilstm, seq2seq)."
+                "target columns; `tsforecast forecast ... --covariates` with no names, "
+                "`covariates = []` in a config's [data]) or choose a model that uses "
+                "covariates (lstm, bilstm, seq2seq)."
             )
             raise InputError(msg)
         if levels and not caps.levels:
