@@ -183,6 +183,10 @@ def test_values_made_up_by_fill_are_no_actuals(fill: str) -> None:
     assert values["mae"] == pytest.approx(3.0)
     # the scale: the weekly differences of the observed history (all 7 here)
     assert values["mase"] == pytest.approx(3.0 / 7.0)
+    by_step = res.metrics_by("horizon")
+    by_step = by_step[by_step["metric"] == "mae"]
+    assert by_step["horizon"].tolist() == [3]  # the third step's error, under step 3
+    assert by_step["value"].tolist() == pytest.approx([3.0])
 
 
 def test_conformal_scores_skip_the_values_fill_made_up() -> None:
@@ -194,12 +198,16 @@ def test_conformal_scores_skip_the_values_fill_made_up() -> None:
             "y": 10 + np.sin(np.arange(120) / 3) + rng.normal(0, 0.2, 120),
         }
     )
-    holed = df.copy()
-    holed.loc[[100, 105, 110], "y"] = np.nan  # inside calibration windows
-    fc = tsf.forecast(
-        holed, 3, model="naive", levels=(80,), intervals="conformal", fill="ffill", progress=False
-    )
-    assert np.all(fc["y_lo_80"] < fc["y"]) and np.all(fc["y"] < fc["y_hi_80"])
+    holed = df.drop(index=[110])  # a stamp inside the calibration windows, filled
+    fc = tsf.forecast(holed, 3, model="naive", levels=(80, 95), intervals="conformal", fill="ffill")
+    for level in ("80", "95"):  # 95 % took the 20th of 20 scores: a NaN before the fix
+        assert np.all(fc[f"y_lo_{level}"] < fc["y"]) and np.all(fc["y"] < fc[f"y_hi_{level}"])
+    from tsforecast.estimators.conformal_scores import conformal_half_widths
+
+    # a NaN score is a window left out: the rank is taken among the finite ones
+    scores = np.array([[1.0], [3.0], [np.nan], [2.0]])  # -> (n=4, 1 cell)
+    assert conformal_half_widths(scores, [50.0]).tolist() == [[2.0]]  # ceil(4 * .5) = 2nd of 3
+    assert conformal_half_widths(scores, [95.0]).tolist() == [[3.0]]  # rank 4 > 3: the largest
 
 
 def test_pandas_and_polars_give_the_same_numbers() -> None:
@@ -271,6 +279,7 @@ def test_metrics_views_and_leaderboard() -> None:
 
 
 def test_the_leaderboard_of_several_targets_averages_only_unit_free_metrics() -> None:
+    # (the metrics in the targets' units get a column per target)
     # sales ~1e6 and a rate ~1e-3: an average of their MAE is the sales' alone
     t = np.arange(80)
     df = pd.DataFrame(
@@ -286,6 +295,9 @@ def test_the_leaderboard_of_several_targets_averages_only_unit_free_metrics() ->
     )
     board = res.leaderboard()
     assert "mae" not in board.columns and "rmse" not in board.columns
+    assert {"mae[sales]", "mae[rate]", "rmse[rate]"} <= set(board.columns)
+    with pytest.raises(InputError, match=r"'mae\[sales\]', or pass `target=`"):
+        res.leaderboard(metric="mae")
     m = res.metrics
     mase = m[m["metric"] == "mase"].groupby("model")["value"].mean()
     assert board.set_index("model")["mase"].to_dict() == pytest.approx(mase.to_dict())

@@ -278,14 +278,16 @@ def evaluate_pandas(
     fc = forecasts.reset_index(drop=True)
     if scales is not None:
         fc = fc.merge(scales, on=["unique_id", "target", "cutoff"], how="left")
-    fc = fc[fc["y"].notna()].reset_index(drop=True)
-    levels = _levels_in(list(fc.columns))
-    terms = _point_terms(fc, levels)
     unit = ["model", "target", "unique_id", "cutoff"]
     if by == "horizon":
+        # numbered before the rows without an actual are dropped: step 2 stays step 2 when
+        # step 1's actual is missing (a value `fill` made up)
         step = fc.groupby(unit, sort=False)["ds"].rank(method="first").astype(np.int64)
         unit = [*unit, "horizon"]
         fc = fc.assign(horizon=step)
+    fc = fc[fc["y"].notna()].reset_index(drop=True)
+    levels = _levels_in(list(fc.columns))
+    terms = _point_terms(fc, levels)
     per_unit = terms.assign(**{k: fc[k] for k in unit}).groupby(unit, sort=False).mean()
     # Root after the per-forecast mean: RMSE/RMSSE of a forecast, then averaged over forecasts.
     per_unit["rmse"] = np.sqrt(per_unit.pop("sq"))

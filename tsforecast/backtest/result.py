@@ -76,9 +76,10 @@ class BacktestResult:
         """One row per model, sorted by `metric` (default: the first metric of the metrics
         frame), best first: the metrics of `target`, or averaged over the targets.
 
-        Averaged over several targets, the metrics in the targets' units (mae, rmse, pinball)
-        are left out: an average of sales around 1e6 and a rate around 1e-3 is the sales' alone
-        and would rank the models by it; `target=` gives one target's board with all of them.
+        Over several targets, the metrics in the targets' units (mae, rmse, pinball) are not
+        averaged (an average of sales around 1e6 and a rate around 1e-3 is the sales' alone, and
+        would rank the models by it): each target gets its own column, `mae[sales]`;
+        `target=` gives one target's board.
         """
         metrics = self.metrics_pd
         targets = list(dict.fromkeys(metrics["target"])) if "target" in metrics else []
@@ -88,7 +89,11 @@ class BacktestResult:
                 raise InputError(msg)
             metrics = metrics[metrics["target"] == target]
         elif len(targets) > 1:
-            metrics = metrics[~metrics["metric"].isin(_IN_TARGET_UNITS)]
+            in_units = metrics["metric"].isin(_IN_TARGET_UNITS)
+            per_target = metrics[in_units].assign(
+                metric=metrics.loc[in_units, "metric"] + "[" + metrics.loc[in_units, "target"] + "]"
+            )
+            metrics = pd.concat([metrics[~in_units], per_target], ignore_index=True)
         wide = (
             metrics.pivot_table(
                 index="model", columns="metric", values="value", aggfunc="mean", sort=False
@@ -101,6 +106,8 @@ class BacktestResult:
         key = metric if metric is not None else str(wide.columns[1])
         if key not in wide.columns:
             msg = f"`metric` must be one of {list(wide.columns[1:])}, got {metric!r}."
+            if key in _IN_TARGET_UNITS and len(targets) > 1:
+                msg += f" (over several targets: '{key}[{targets[0]}]', or pass `target=`)"
             raise InputError(msg)
         # coverage is best near its nominal level, every other metric is best when smallest
         if key.startswith("coverage_"):

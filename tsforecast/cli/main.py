@@ -105,7 +105,8 @@ def _add_forecast(commands: argparse._SubParsersAction) -> None:
         nargs="*",
         metavar="COL",
         help="the covariate columns to use; with no names, none (default: every other numeric "
-        "or boolean column, which a statistical model refuses)",
+        "or boolean column, which a statistical model refuses); it takes the names after it, "
+        "so put it after DATA",
     )
     fc.add_argument("--season-length", type=int, help="seasonal period (default: from the data)")
     fc.add_argument(

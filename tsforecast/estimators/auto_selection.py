@@ -145,6 +145,9 @@ class SelectionRecord(dict[str, Any]):
             keys = list(self)
             raise AttributeError(f"no {name!r} in the auto selection; it has {keys}") from None
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        self[name] = value  # the dict is the record (what parquet writes)
+
     @classmethod
     def of(cls, selection: AutoSelection) -> SelectionRecord:
         from tsforecast.json_values import json_values

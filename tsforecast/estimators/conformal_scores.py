@@ -142,12 +142,18 @@ def conformal_rank(n_scores: int, level: float) -> int:
 def conformal_half_widths(scores: np.ndarray, levels: Sequence[float]) -> np.ndarray:
     """scores: (n, ...) absolute errors, the calibration windows first -> (..., L) half-widths.
 
-    The half-width at level l is the conformal_rank(n, l)-th smallest score; when that rank
-    exceeds n, the largest score (see the module docstring; the caller warns).
+    The half-width at level l is the conformal_rank(n_c, l)-th smallest of the n_c finite
+    scores of its cell (a NaN score is a window left out: an actual that `fill` made up);
+    when that rank exceeds n_c, the largest (see the module docstring; the caller warns).
     """
     n = scores.shape[0]
-    ordered = np.sort(scores, axis=0)  # -> (n, ...)
-    out = [ordered[min(conformal_rank(n, level), n) - 1] for level in levels]
+    ordered = np.sort(scores, axis=0)  # NaN last -> (n, ...)
+    counts = np.isfinite(ordered).sum(axis=0)  # -> (...)
+    out = []
+    for level in levels:
+        rank_of = np.array([min(conformal_rank(k, level), k) for k in range(n + 1)])
+        index = np.maximum(rank_of[counts] - 1, 0)[None]  # -> (1, ...)
+        out.append(np.take_along_axis(ordered, index, axis=0)[0])
     return np.stack(out, axis=-1)  # -> (..., L)
 
 

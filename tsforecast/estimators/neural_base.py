@@ -404,8 +404,8 @@ class NeuralForecaster(Forecaster):
                 dtype = panel.data.dtype
                 rescale_inputs(
                     batch,
-                    from_first.to(self.device_, dtype),
-                    scale.to(self.device_, dtype),
+                    from_first.to(dtype).to(self.device_),  # cast on the host (MPS)
+                    scale.to(dtype).to(self.device_),
                     lay,
                 )
                 y_hat = self._network()(**batch).float()  # -> (b, H, C, Q)

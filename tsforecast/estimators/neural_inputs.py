@@ -214,8 +214,9 @@ def window_tensor(
     # the arithmetic in float64 (see the module doc), where the device has it
     work = device if device.type in ("cpu", "cuda") else torch.device("cpu")
     exact = host_values(panel)  # [N_obs, C] float64 on the host
-    loc = scaler.loc[:, 0, order].to(work, torch.float64)  # -> (S, C_scaled)
-    scale = scaler.scale[:, 0, order].to(work, torch.float64)
+    # (device first, then dtype: MPS holds no float64, and a copy off it cannot cast to it)
+    loc = scaler.loc[:, 0, order].to(work).to(torch.float64)  # -> (S, C_scaled)
+    scale = scaler.scale[:, 0, order].to(work).to(torch.float64)
     # series s's row t sits at panel row offsets[s] + t and at out row offsets[s] + t + s * H
     first_row = panel.offsets[0]
     for a, b in series_blocks(lengths):
@@ -224,14 +225,15 @@ def window_tensor(
         at = series.to(work)
         rows = exact[lo:hi][:, order].to(work)  # -> (n, C_scaled)
         dest = torch.arange(lo, hi, device=device) - first_row + series * horizon
-        out[dest, :n_scaled] = ((rows - loc[at]) / scale[at]).to(out)
+        out[dest, :n_scaled] = ((rows - loc[at]) / scale[at]).to(out.dtype).to(out.device)
     # Known-future channels after each series' end; their history stays as scaled above.
     first_future = layout.n_targets + len(layout.past_cols)
     n_known = len(layout.future_cols)
     if n_known and known_future is not None:
         known = slice(n_scaled - n_known, n_scaled)
-        future_values = torch.from_numpy(known_future).to(work, torch.float64)  # -> (S, H, F)
-        future_values = ((future_values - loc[:, None, known]) / scale[:, None, known]).to(out)
+        future_values = torch.from_numpy(known_future).to(work).to(torch.float64)  # (S, H, F)
+        future_values = (future_values - loc[:, None, known]) / scale[:, None, known]
+        future_values = future_values.to(out.dtype).to(out.device)
         steps = (offsets[:-1] + lengths)[:, None] + torch.arange(horizon, device=device)
         out[steps.reshape(-1), first_future : first_future + n_known] = future_values.reshape(
             n_series * horizon, n_known
@@ -427,7 +429,7 @@ def host_values(panel: Panel) -> torch.Tensor:
     row for row with `panel.data` (no copy of the exact values)."""
     if panel.exact is not None:
         return torch.from_numpy(np.ascontiguousarray(panel.exact, dtype=np.float64))
-    return panel.data.detach().to("cpu", torch.float64)
+    return panel.data.detach().to("cpu").to(torch.float64)  # (MPS: device, then dtype)
 
 
 def fit_host_scaler(panel: Panel, method: str) -> Scaler:

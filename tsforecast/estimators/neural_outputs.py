@@ -26,9 +26,10 @@ def unscale_quantiles(y_hat: torch.Tensor, loc: torch.Tensor, scale: torch.Tenso
     to its resolution there (64).
     """
     n_targets = y_hat.shape[2]
-    loc = loc[:, :, :n_targets, None].to("cpu", torch.float64)  # -> (N, 1, C, 1)
-    scale = scale[:, :, :n_targets, None].to("cpu", torch.float64)
-    values = y_hat.to("cpu", torch.float64)
+    # to the host, then to float64: a copy off MPS (no float64 there) cannot cast on the way
+    loc = loc[:, :, :n_targets, None].to("cpu").to(torch.float64)  # -> (N, 1, C, 1)
+    scale = scale[:, :, :n_targets, None].to("cpu").to(torch.float64)
+    values = y_hat.to("cpu").to(torch.float64)
     # quantiles are learned separately; sorting removes any crossing
     return torch.sort(values * scale + loc, dim=-1).values
 
