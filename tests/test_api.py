@@ -213,3 +213,16 @@ def test_call_settings_are_checked_against_the_model_inside_a_conformal_wrapper(
     assert {"z", "z_lo_80", "z_hi_80"} <= set(fc.columns)
     with pytest.raises(InputError, match="`season_length=3`"):
         tsf.forecast(df, 3, model=estimator, season_length=3, intervals="conformal", levels=(80,))
+
+
+@pytest.mark.parametrize("model", ["theta", "auto"])
+def test_attrs_record_the_season_the_model_used(model: str, air) -> None:
+    inferred = tsf.forecast(air, 3, model=model, progress=False)
+    assert inferred.attrs["settings"]["season_length"] == 12  # monthly: inferred
+    given = tsf.forecast(air, 3, model=model, season_length=4, progress=False)
+    assert given.attrs["settings"]["season_length"] == 4
+
+
+def test_a_metric_named_twice_is_refused() -> None:
+    with pytest.raises(InputError, match=r"names \['mae'\] more than once"):
+        tsf.backtest(make_long_frame({"a": 40}), ["naive"], horizon=3, metrics=["mae", "mae"])

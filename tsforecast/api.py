@@ -350,6 +350,19 @@ def _estimator_forecast(
     return estimator.predict(future_df=future_df)
 
 
+def _season_used(estimator: Any) -> int | None:
+    """The season the model used: its own, or the one it inferred from the data."""
+    base = getattr(estimator, "base", estimator)  # a conformal wrapper: its model's
+    for source in (base, estimator):
+        fitted = getattr(source, "season_length_", None)
+        if fitted is None:
+            fitted = (getattr(source, "params_", None) or {}).get("season_length")
+        if fitted is not None:
+            return int(fitted)
+    given = getattr(base, "season_length", None)
+    return None if given is None else int(given)
+
+
 def _interval_mode(estimator: Any) -> str:
     from tsforecast.estimators.conformal import ConformalForecaster
 
@@ -391,6 +404,7 @@ def _annotate(
         "id_col": getattr(estimator, "id_col", "unique_id"),
         "time_col": getattr(estimator, "time_col", "ds"),
         "target_cols": [target] if isinstance(target, str) else list(target),
+        "season_length": _season_used(estimator),
         "time_budget_s": getattr(estimator, "time_budget_s", None),
         "intervals": _interval_mode(estimator),
         "seconds": seconds,

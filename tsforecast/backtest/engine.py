@@ -72,6 +72,10 @@ def _check_metrics(metrics: Sequence[str] | None) -> list[str]:
             f"`levels` are given), got {metrics!r}."
         )
         raise InputError(msg)
+    doubled = sorted({m for m in metric_list if metric_list.count(m) > 1})
+    if doubled:  # each would be reported twice
+        msg = f"`metrics` names {doubled} more than once, got {metrics!r}; name each once."
+        raise InputError(msg)
     return metric_list
 
 
