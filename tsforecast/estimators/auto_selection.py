@@ -39,7 +39,7 @@ NEURAL_MIN_MEDIAN_LENGTH = 300
 # Share of the whole budget for the neural candidate's one training run (the inner backtest's
 # fit is reused for the final forecast), and the least training time worth spending. Measured on
 # 2 CPU cores with the default budget (240 s, so 108 s for the neural fit, its preparation
-# included): M4 Hourly chose bilstm, OWA 0.468 to 0.480 in four runs of ~175 s (arima alone:
+# included): M4 Hourly chose bilstm, OWA 0.468 to 0.496 in seven runs of ~176 s (arima alone:
 # 0.511); M4 Weekly chose bilstm, OWA 0.763 to 0.844 in ~222 s. With 195 s (1e-4 s per observation
 # below) the same code gave 0.496-0.501 on Hourly and 0.826 on Weekly: since ets combines its
 # forms (21 s of the inner backtest on M4 Hourly) arima was cut short on ~45 % of its fits.
