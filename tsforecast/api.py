@@ -33,6 +33,7 @@ from tsforecast.checks import (
     check_time_budget,
     positive_int,
 )
+from tsforecast.data.frequency import infer_season_length
 from tsforecast.data.validation import to_panel
 from tsforecast.deadline import within_deadline
 from tsforecast.devices import resolve_device
@@ -177,7 +178,11 @@ def forecast(
     if not runner.is_local and fans_out(estimator):
         out, failures = fan_out_forecast(runner, estimator, panel)
         seconds = time.perf_counter() - started
-        return _annotate(out, estimator, model, horizon, seconds, failures=failures)
+        # the estimator here is not fitted: the season is the one the chunks were given
+        season_used = estimator.season_length or infer_season_length(panel)
+        return _annotate(
+            out, estimator, model, horizon, seconds, failures=failures, season=season_used
+        )
     # the budget bounds the whole call: what reading and checking the frame took is spent
     # from it, and every step inside reads what is left (`tsforecast.deadline`)
     with within_deadline(getattr(estimator, "time_budget_s", None), started):
@@ -381,6 +386,7 @@ def _annotate(
     horizon: int,
     seconds: float,
     failures: pd.DataFrame | None = None,
+    season: int | None = None,
 ) -> Any:
     """Warn about fallbacks; say in `out.attrs` how the forecast was made (see the module doc).
 
@@ -404,7 +410,7 @@ def _annotate(
         "id_col": getattr(estimator, "id_col", "unique_id"),
         "time_col": getattr(estimator, "time_col", "ds"),
         "target_cols": [target] if isinstance(target, str) else list(target),
-        "season_length": _season_used(estimator),
+        "season_length": _season_used(estimator) if season is None else int(season),
         "time_budget_s": getattr(estimator, "time_budget_s", None),
         "intervals": _interval_mode(estimator),
         "seconds": seconds,
