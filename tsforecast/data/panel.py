@@ -195,24 +195,17 @@ class Panel:
         # take_spans reads where each series starts (`base[:-1]`) only
         base = torch.cat([self.offsets[:-1][positions], self.offsets[-1:]])
         data, offsets = take_spans(self.data, base, start, counts)
-        exact = None
-        if self.exact is not None:
-            exact_rows, _ = take_spans(
-                torch.from_numpy(np.ascontiguousarray(self.exact)),
-                base.cpu(),
-                start.cpu(),
-                counts.cpu(),
+
+        def host_spans(rows: np.ndarray | None) -> np.ndarray | None:
+            """The same spans of a host array with the panel's rows (exact values, filled)."""
+            if rows is None:
+                return None
+            taken, _ = take_spans(
+                torch.from_numpy(np.ascontiguousarray(rows)), base.cpu(), start.cpu(), counts.cpu()
             )
-            exact = exact_rows.numpy()
-        filled = None
-        if self.filled is not None:
-            filled_rows, _ = take_spans(
-                torch.from_numpy(np.ascontiguousarray(self.filled)),
-                base.cpu(),
-                start.cpu(),
-                counts.cpu(),
-            )
-            filled = filled_rows.numpy()
+            return taken.numpy()
+
+        exact, filled = host_spans(self.exact), host_spans(self.filled)
         host_start, host_counts = start.cpu().numpy(), counts.cpu().numpy()
         times = self.times
         if series is not None:
