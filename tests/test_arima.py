@@ -152,3 +152,25 @@ def test_arima_does_not_look_past_the_cutoff_when_it_fits_or_reuses_a_model() ->
         pd.testing.assert_frame_equal(
             fold[0].reset_index(drop=True), fold[1].reset_index(drop=True)
         )
+
+
+def test_reapplying_fitted_specs_is_not_cut_by_a_deadline() -> None:
+    # a backtest's later folds reapply the first fold's fits: a filter pass per series, which
+    # a deadline the fit used up must not turn into fallbacks
+    import time
+
+    rng = np.random.default_rng(11)
+    series = [np.cumsum(rng.normal(0.2, 1.0, 120)) for _ in range(3)]
+    fits = stats.forecast_many("arima", series, 6, n_jobs=1)
+    specs = [f.spec for f in fits]
+    longer = [np.concatenate([y, rng.normal(y[-1], 1.0, 6)]) for y in series]
+    free = stats.forecast_many("arima", longer, 6, specs=specs, n_jobs=1)
+    late = stats.forecast_many("arima", longer, 6, specs=specs, n_jobs=1, deadline=time.time() - 1)
+    for a, b in zip(free, late, strict=True):
+        assert not b.fallback
+        np.testing.assert_allclose(a.mean, b.mean)
+    # a series still to be fitted keeps the deadline
+    mixed = stats.forecast_many(
+        "arima", longer, 6, specs=[specs[0], None, None], n_jobs=1, deadline=time.time() - 1
+    )
+    assert [bool(f.fallback) for f in mixed] == [False, True, True]

@@ -311,3 +311,57 @@ def test_auto_runs_with_an_id_column_of_another_name() -> None:
         df, [("auto", {"candidates": ["naive", "theta"]})], horizon=4, n_windows=2, **columns
     )
     assert res.leaderboard()["model"].tolist() == ["auto"]
+
+
+def test_a_candidate_whose_refit_cannot_fit_what_is_left_is_left_out_before_scoring() -> None:
+    import time
+
+    from tsforecast.estimators.auto import _out_of_time
+
+    soon = time.perf_counter() + 10.0  # 8.5 s for a refit (85 % of what is left)
+    refit_s = {"seasonal_naive": 0.1, "theta": 0.5, "ets": 5.0, "arima": 50.0}
+    assert _out_of_time(refit_s, {}, soon) == ["arima"]
+    assert _out_of_time(refit_s, {}, None) == []  # no budget: every candidate is scored
+    # a reused neural fit costs nothing to refit; when every candidate overruns, none is left
+    # out (the cheapest is then taken, its fallbacks recorded)
+    assert _out_of_time({"bilstm": 100.0, "arima": 50.0}, {"bilstm": object()}, soon) == ["arima"]
+    assert _out_of_time({"ets": 50.0, "arima": 60.0}, {}, soon) == []
+
+
+def test_the_left_out_candidate_is_said_and_the_others_are_compared_on_every_fold(
+    capsys,
+) -> None:
+    frame = make_long_frame({"a": 80, "b": 90, "c": 70})
+    model = registry.build(
+        "auto", {"candidates": ["naive", "theta"], "time_budget_s": 60, "progress": True}, horizon=4
+    )
+    model.fit(frame)
+    assert model.selection_.scored_on == ""  # nothing was cut, nothing left out
+    assert "left out of the choice" not in capsys.readouterr().err
+
+
+def test_the_refits_share_what_is_left_in_proportion_to_their_estimates(monkeypatch) -> None:
+    frame = make_long_frame({"a": 60})
+    model = registry.build(
+        "auto", {"candidates": ["naive", "theta", "ets"], "time_budget_s": 100}, horizon=4
+    )
+    options = {("ets",): 0.9, ("ets", "theta"): 0.5, ("ets", "theta", "naive"): 0.7}
+    refit_s = {"naive": 0.1, "theta": 1.0, "ets": 9.0}
+    monkeypatch.setattr(model, "_inner_scores", lambda *a: ({}, options, refit_s, {}, ""))
+    budgets: list[tuple[str, float]] = []
+    build = model._build
+
+    def recording(name, season, budget):  # type: ignore[no-untyped-def]
+        budgets.append((name, budget))
+        return build(name, season, budget)
+
+    monkeypatch.setattr(model, "_build", recording)
+    model.fit(frame)
+    assert model.selection_.chosen == ["ets", "theta"]
+    assert [name for name, _ in budgets] == ["theta", "ets"]  # the cheaper one first
+    (_, theta_budget), (_, ets_budget) = budgets
+    # theta gets a tenth of 85 % of what is left, and ets most of the rest (not half each)
+    assert 5.0 < theta_budget < 10.0
+    assert ets_budget > 60.0
+    # the members stay in the order of the choice
+    assert [m.model_name for m in model.members_] == ["ets", "theta"]

@@ -250,9 +250,8 @@ def test_batched_nelder_mead_minimises_each_problem_inside_its_box() -> None:
     assert opt.converged.all()
 
 
-def test_ets_with_a_deadline_fits_in_rounds_with_the_same_forecasts() -> None:
-    # a deadline makes ETS go in rounds (a measuring round of the longest series, then what
-    # fits): the fitted series get the forecasts they get in one round, none falls back
+def test_ets_with_a_far_deadline_gives_the_forecasts_it_gives_without_one() -> None:
+    # a deadline that the optimisers never reach changes nothing, and no series falls back
     import time
 
     from tsforecast.stats import forecast_many
@@ -260,10 +259,41 @@ def test_ets_with_a_deadline_fits_in_rounds_with_the_same_forecasts() -> None:
     rng = np.random.default_rng(4)
     series = [50 + np.cumsum(rng.normal(0, 1, int(n))) for n in rng.integers(30, 60, size=40)]
     at_once = forecast_many("ets", series, 6, n_jobs=1)
-    in_rounds = forecast_many("ets", series, 6, n_jobs=1, deadline=time.time() + 1e6)
-    for a, b in zip(at_once, in_rounds, strict=True):
+    bounded = forecast_many("ets", series, 6, n_jobs=1, deadline=time.time() + 1e6)
+    for a, b in zip(at_once, bounded, strict=True):
         assert not b.fallback
         np.testing.assert_allclose(a.mean, b.mean, rtol=1e-9)
+
+
+def test_ets_stopped_by_its_deadline_keeps_the_best_parameters_found_not_a_fallback() -> None:
+    # the optimisers end at the deadline (here: before their first round) and every series
+    # still gets an ETS fit: the forecasts differ from the converged ones, none is a fallback
+    from tsforecast.stats.ets import ets_many
+
+    rng = np.random.default_rng(6)
+    series = [50 + np.cumsum(rng.normal(0.3, 1, 60)) for _ in range(8)]
+    converged = ets_many(series, 6, 1, ())
+    stopped = ets_many(series, 6, 1, (), stop_at=time.time() - 1.0)
+    for _, b in zip(converged, stopped, strict=True):
+        assert not isinstance(b, Exception) and not b.fallback
+        assert np.isfinite(b.mean).all() and b.spec
+    assert any(not np.allclose(a.mean, b.mean) for a, b in zip(converged, stopped, strict=True))
+
+
+def test_the_optimiser_stops_at_its_deadline_with_the_best_point_evaluated() -> None:
+    centres = np.array([[0.3, 0.7]])
+    calls = []
+
+    def evaluate(requests):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return [((x - centres[idx]) ** 2).sum(axis=1) for idx, x in requests]
+
+    opt = BatchedNelderMead(np.full((1, 2), 0.1), np.array([0.2, 0.2]), np.zeros(2), np.ones(2))
+    minimise_all([opt], evaluate, stop_at=time.time() - 1.0)
+    assert calls == [] and not opt.done
+    np.testing.assert_allclose(opt.x, [[0.1, 0.1]])  # its start: nothing evaluated
+    minimise_all([opt], evaluate)  # resumed without a deadline, it converges
+    np.testing.assert_allclose(opt.x, centres, atol=1e-3)
 
 
 def test_ets_past_its_deadline_gives_every_series_the_time_budget_fallback() -> None:

@@ -144,13 +144,16 @@ def ets_many(
     levels: Sequence[float],
     specs: Sequence[dict[str, Any] | None] | None = None,
     combine: str | None = None,
+    stop_at: float | None = None,
 ) -> list[SeriesForecast | _Fallback]:
     """ETS on every series (1-d, oldest first, at least 10 values, not constant).
 
     combine: "holdout", "aicc" or "select" (see the module docstring); None is
     `DEFAULT_COMBINE`. With a spec (from an earlier result) a series is not re-estimated: its
     forms, parameters and weights are applied to its (longer) history. A series no candidate
-    can forecast gets a `_Fallback` (the reason) in its place.
+    can forecast gets a `_Fallback` (the reason) in its place. `stop_at` (a `time.time()`
+    value) ends the estimation there, every series with the best parameters found by then
+    (a deadline's anytime answer: a fit, not a fallback).
     """
     rule = DEFAULT_COMBINE if combine is None else combine
     if rule not in COMBINE:
@@ -187,6 +190,7 @@ def ets_many(
         m,
         cand_lists + inner_cands,
         fixed + [None] * len(held),
+        stop_at,
     )
     fitted, inner_fits = (
         everything[: len(arrs)],

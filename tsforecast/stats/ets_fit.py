@@ -358,9 +358,12 @@ def _run(
 
 
 def _fit(
-    tables: dict[str | None, _Table], to_fit: Sequence[list[tuple[str | None, int]]]
+    tables: dict[str | None, _Table],
+    to_fit: Sequence[list[tuple[str | None, int]]],
+    stop_at: float | None = None,
 ) -> dict[tuple[str | None, int], np.ndarray]:
-    """Maximum-likelihood internal parameters of the given entries.
+    """Maximum-likelihood internal parameters of the given entries (the optimisers stop at
+    `stop_at`, a `time.time()` value, with the best points found by then: `minimise_all`).
 
     to_fit: per series, its (season, entry) pairs. Returns {(season, entry): params [4]}. One
     optimiser per form (trend, damped, season): the same free parameters; the forms' points
@@ -410,7 +413,7 @@ def _fit(
                 out[j] = values[a:b]
         return out
 
-    minimise_all(optimisers, evaluate)
+    minimise_all(optimisers, evaluate, stop_at=stop_at)
     fitted = {}
     for key, opt in zip(keys, optimisers, strict=True):
         best = opt.x
@@ -512,15 +515,17 @@ def fit_candidates(
     m: int,
     cand_lists: Sequence[Sequence[Candidate]],
     fixed: Sequence[Sequence[np.ndarray] | None],
+    stop_at: float | None = None,
 ) -> list[list[_Fitted]]:
     """Every candidate of every series, in one batch: per series, its `_Fitted` in the order of
     its candidates. `fixed[i]` is None (estimate series i's candidates by maximum likelihood)
-    or the internal parameters [4] of each of its candidates (evaluate them there, no fit)."""
+    or the internal parameters [4] of each of its candidates (evaluate them there, no fit).
+    `stop_at` (a `time.time()` value) ends the estimation there with the best parameters found."""
     tables, keys = _tables(arrs, m, cand_lists)
     cands = {
         k: c for ks, cs in zip(keys, cand_lists, strict=True) for k, c in zip(ks, cs, strict=True)
     }
-    params = _fit(tables, [ks for ks, f in zip(keys, fixed, strict=True) if f is None])
+    params = _fit(tables, [ks for ks, f in zip(keys, fixed, strict=True) if f is None], stop_at)
     for ks, f in zip(keys, fixed, strict=True):
         if f is not None:
             params.update(zip(ks, f, strict=True))

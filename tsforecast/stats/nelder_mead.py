@@ -15,6 +15,7 @@ one, or after `max_iter` iterations.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import numpy as np
@@ -245,16 +246,21 @@ Requests = list[tuple[np.ndarray, np.ndarray]]
 
 
 def minimise_all(
-    optimisers: list[BatchedNelderMead], evaluate: Callable[[Requests], list[np.ndarray]]
+    optimisers: list[BatchedNelderMead],
+    evaluate: Callable[[Requests], list[np.ndarray]],
+    stop_at: float | None = None,
 ) -> None:
     """Run every optimiser to its end, evaluating all their asked points in one call per round.
 
     `evaluate(requests)` gets one (problem index [K], point [K, d]) pair per optimiser still
     running (in the order of `optimisers`) and returns one array of values per pair.
+    `stop_at` (a `time.time()` value) ends every optimiser at the first round that starts
+    after it: each keeps the best point it has evaluated (its start before any), an anytime
+    answer where a deadline would otherwise leave the problems without one.
     """
     while True:
         running = [opt for opt in optimisers if not opt.done]
-        if not running:
+        if not running or (stop_at is not None and time.time() >= stop_at):
             return
         requests = [opt.ask() for opt in running]
         for opt, f in zip(running, evaluate(requests), strict=True):
