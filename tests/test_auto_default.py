@@ -365,3 +365,42 @@ def test_the_refits_share_what_is_left_in_proportion_to_their_estimates(monkeypa
     assert ets_budget > 60.0
     # the members stay in the order of the choice
     assert [m.model_name for m in model.members_] == ["ets", "theta"]
+
+
+def _positive(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.assign(y=np.exp(frame["y"] / 10.0))
+
+
+def test_a_neural_candidate_learns_log_values_of_strictly_positive_data(capsys) -> None:
+    frame = _positive(make_long_frame({"a": 80, "b": 90}))
+    model = registry.build(
+        "auto", {"candidates": ["lstm"], "candidate_params": TINY_LSTM}, horizon=4
+    ).fit(frame)
+    assert model.members_[0].get_params()["target_transform"] == "log"
+    assert "lstm learns log values (every target value > 0)" in model.selection_.message
+    assert "lstm learns log values" in capsys.readouterr().err
+    assert (model.predict()["y"] > 0).all()
+
+
+def test_a_neural_candidate_learns_raw_values_when_a_value_is_not_positive() -> None:
+    frame = _positive(make_long_frame({"a": 80, "b": 90}))
+    frame.loc[3, "y"] = 0.0
+    model = registry.build(
+        "auto",
+        {"candidates": ["lstm"], "candidate_params": TINY_LSTM, "progress": False},
+        horizon=4,
+    ).fit(frame)
+    assert model.members_[0].get_params()["target_transform"] == "none"
+    assert "log values" not in model.selection_.message
+
+
+def test_candidate_params_choose_the_neural_transform_over_auto() -> None:
+    frame = _positive(make_long_frame({"a": 80, "b": 90}))
+    params = {"lstm": {**TINY_LSTM["lstm"], "target_transform": "none"}}
+    model = registry.build(
+        "auto",
+        {"candidates": ["lstm"], "candidate_params": params, "progress": False},
+        horizon=4,
+    ).fit(frame)
+    assert model.members_[0].get_params()["target_transform"] == "none"
+    assert "log values" not in model.selection_.message

@@ -45,6 +45,7 @@ CANDIDATE_VALUES: dict[str, list[Any]] = {
     "patch_size": [2],
     "loss": ["mse"],
     "scaler": ["robust"],
+    "target_transform": ["log"],
     "calendar": [True],
     "season_length": [5],
     "max_steps": [2],

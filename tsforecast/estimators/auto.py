@@ -63,6 +63,7 @@ from tsforecast.estimators.auto_selection import (
     runnable_candidates,
 )
 from tsforecast.estimators.base import Capabilities, Forecaster
+from tsforecast.estimators.neural_transform import positive_targets
 from tsforecast.estimators.output import output_schema
 from tsforecast.stats.parallel import TIME_BUDGET_REASON
 
@@ -165,6 +166,8 @@ class AutoForecaster(Forecaster):
         from tsforecast.estimators import registry
 
         params = dict((self.candidate_params or {}).get(name, {}))
+        if _is_neural(name) and "target_transform" not in params:
+            params["target_transform"] = getattr(self, "neural_transform_", "none")
         shared: dict[str, Any] = {
             "horizon": int(self.horizon),
             "levels": check_levels(self.levels) or None,
@@ -202,6 +205,18 @@ class AutoForecaster(Forecaster):
         panel = self._read(df, "df")
         season = int(self.season_length or infer_season_length(panel))
         names, skipped, sizing = self._candidates(future_df, panel)
+        # A neural candidate learns the log of strictly positive data (unless
+        # `candidate_params` sets its `target_transform`): the loss then weighs relative errors
+        # alike at a series' peaks and troughs. bilstm alone, as auto trains it (108 s, 2
+        # cores): M4 Hourly OWA 0.4412 against 0.4591 on the raw values, M4 Weekly 0.7596
+        # against 0.7719.
+        self.neural_transform_ = "log" if positive_targets(panel) else "none"
+        given = self.candidate_params or {}
+        logged = [n for n in names if _is_neural(n) and "target_transform" not in given.get(n, {})]
+        if self.neural_transform_ == "log" and logged:
+            verb = "learns" if len(logged) == 1 else "learn"
+            note = f"{', '.join(logged)} {verb} log values (every target value > 0)"
+            sizing = f"{sizing}; {note}" if sizing else note
         selection, fitted = self._select(panel, names, season, deadline)
         selection.skipped.update(skipped)
         selection.budget_s = None if self.time_budget_s is None else float(self.time_budget_s)
@@ -560,6 +575,12 @@ def _out_of_time(
     limit = max(_REFIT_FITS * (deadline - time.perf_counter()), 1.0)
     over = [n for n in refit_s if _least_refit(n, refit_s, fitted) > limit]
     return [] if len(over) == len(refit_s) else over
+
+
+def _is_neural(name: str) -> bool:
+    from tsforecast.estimators import registry
+
+    return registry.spec(name).kind == "neural"
 
 
 def _targets_only(panel: Panel) -> Panel:

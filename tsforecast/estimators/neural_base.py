@@ -57,6 +57,11 @@ from tsforecast.estimators.neural_training import (
     fit_network,
     training_config,
 )
+from tsforecast.estimators.neural_transform import (
+    check_target_transform,
+    from_model_space,
+    to_model_space,
+)
 from tsforecast.estimators.output import cutoff_positions
 from tsforecast.training.distributed import (
     DistributedRun,
@@ -109,6 +114,7 @@ class NeuralForecaster(Forecaster):
         window_norm: bool = True,
         highway: bool = True,
         scaler: str = "standard",
+        target_transform: str = "none",
         calendar: bool | Sequence[str] = False,
         season_length: int | None = None,
         max_steps: int | None = None,
@@ -145,6 +151,7 @@ class NeuralForecaster(Forecaster):
         self.window_norm = window_norm
         self.highway = highway
         self.scaler = scaler
+        self.target_transform = target_transform
         self.calendar = calendar
         self.season_length = season_length
         self.max_steps = max_steps
@@ -169,6 +176,7 @@ class NeuralForecaster(Forecaster):
 
     def _check_params(self) -> None:
         check_params(self.get_params())
+        check_target_transform(self.target_transform)
         check_distributed(self.distributed)
 
     # ------------------------------------------------------------------ network (subclasses)
@@ -208,7 +216,7 @@ class NeuralForecaster(Forecaster):
         distributed = join_process_group(self.distributed, device)
         if distributed is not None:
             device = distributed.device
-        panel: Panel = self._read(df, "df", device)
+        panel = to_model_space(self._read(df, "df", device), self.target_transform, "df")
         layout, params = self._layout(panel, future_df)
         scaler = fit_host_scaler(panel, self.scaler)
         known = self._known_future(panel, layout, future_df, required=True)
@@ -354,6 +362,7 @@ class NeuralForecaster(Forecaster):
                 outputs.append(self._network()(**batch).float())
         # -> (S, H, C, Q), each target in its own units
         y_hat = unscale_quantiles(torch.cat(outputs), scaler.loc, scaler.scale)
+        y_hat = from_model_space(y_hat, self.target_transform)
         return quantile_forecast_frame(
             panel, series_idx, cutoff_idx, y_hat, self.quantiles_, check_levels(self.levels), False
         )
@@ -410,7 +419,7 @@ class NeuralForecaster(Forecaster):
                 )
                 y_hat = self._network()(**batch).float()  # -> (b, H, C, Q)
                 outputs.append(unscale_quantiles(y_hat, loc, scale))
-        y_hat = torch.cat(outputs)
+        y_hat = from_model_space(torch.cat(outputs), self.target_transform)
         return quantile_forecast_frame(
             panel, series_idx, cutoff_idx, y_hat, self.quantiles_, check_levels(self.levels), True
         )
@@ -430,7 +439,8 @@ class NeuralForecaster(Forecaster):
                 f"missing: {missing or panel.target_cols}."
             )
             raise InputError(msg)
-        return panel
+        # the network's space: the history must be one the transform can take (log: > 0)
+        return to_model_space(panel, self.target_transform, "history_df")
 
     # ------------------------------------------------------------------ save / load
     def save(self, path: str | os.PathLike[str]) -> None:

@@ -134,7 +134,9 @@ def cutoff_positions(panel: Panel, cutoffs: Any) -> tuple[np.ndarray, np.ndarray
             )
             raise InputError(msg)
     else:
-        if isinstance(cutoffs, (str, bytes)) or not isinstance(cutoffs, (Sequence, np.ndarray)):
+        # (a pandas Index or Series of stamps is a collection too, not one stamp)
+        collections = (Sequence, np.ndarray, pd.Index, pd.Series)
+        if isinstance(cutoffs, (str, bytes)) or not isinstance(cutoffs, collections):
             cutoffs = [cutoffs]
         stamps = pd.Index(list(cutoffs))
         if panel.is_datetime and len(obs):

@@ -48,6 +48,7 @@ class Seq2SeqForecaster(NeuralForecaster):
         window_norm: bool = True,
         highway: bool = True,
         scaler: str = "standard",
+        target_transform: str = "none",
         calendar: bool | Sequence[str] = False,
         season_length: int | None = None,
         max_steps: int | None = None,
