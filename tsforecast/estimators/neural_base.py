@@ -360,7 +360,7 @@ class NeuralForecaster(Forecaster):
             for lo in range(0, panel.n_series, _INFERENCE_BATCH):
                 batch, _ = inputs.take(plan, slice(lo, lo + _INFERENCE_BATCH))
                 outputs.append(self._network()(**batch).float())
-        # -> (S, H, C, Q), each target in its own units
+        # -> (S, H, C, Q): scaled back (in the network's space), then in the targets' units
         y_hat = unscale_quantiles(torch.cat(outputs), scaler.loc, scaler.scale)
         y_hat = from_model_space(y_hat, self.target_transform)
         return quantile_forecast_frame(
