@@ -31,10 +31,37 @@ def _params(**given: object) -> dict[str, object]:
 
 
 def test_cpu_keeps_the_cpu_sized_batch_step_cap_and_base_learning_rate() -> None:
-    sizes = nd.training_sizes(1_000_000, "cpu", _params(time_budget_s=60.0))
+    sizes = nd.training_sizes(1_000_000, "cpu", _params(time_budget_s=None))
     assert sizes["batch_size"] == 256
     assert sizes["max_steps"] == 1500
     assert sizes["learning_rate"] == pytest.approx(3e-3)
+
+
+def test_cpu_with_a_time_budget_trains_up_to_twenty_passes_instead_of_1500_steps() -> None:
+    budgeted = nd.training_sizes(1_000_000, "cpu", _params(time_budget_s=60.0))
+    assert budgeted["max_steps"] == 20 * (1_000_000 // 256)  # the budget ends it first
+    # small data: the same 20 passes (at least 200 steps) with or without a budget
+    small = [nd.training_sizes(3_000, "cpu", _params(time_budget_s=b)) for b in (60.0, None)]
+    assert small[0]["max_steps"] == small[1]["max_steps"] == 20 * (3_000 // 256)
+
+
+def test_default_width_grows_with_the_data_but_stays_64_on_a_budgeted_cpu_run() -> None:
+    assert nd.default_hidden_size(1_000, "cpu", budgeted=True) == 32
+    assert nd.default_hidden_size(10_000, "cpu", budgeted=False) == 64
+    assert nd.default_hidden_size(100_000, "cpu", budgeted=False) == 128
+    assert nd.default_hidden_size(100_000, "cpu", budgeted=True) == 64
+    assert nd.default_hidden_size(100_000, "cuda", budgeted=True) == 128
+
+
+def test_a_fitted_model_records_the_budgeted_cpu_width_and_a_given_width_is_kept() -> None:
+    long = make_long_frame({"a": 12_000, "b": 12_000})  # > 20,000 training windows
+    fast = {"max_steps": 1, "input_size": 8, "patch_size": 8, "device": "cpu"}
+    budgeted = LSTMForecaster(horizon=4, time_budget_s=30.0, **fast).fit(long)
+    assert budgeted.params_["hidden_size"] == 64
+    unbounded = LSTMForecaster(horizon=4, **fast).fit(long)
+    assert unbounded.params_["hidden_size"] == 128
+    given = LSTMForecaster(horizon=4, time_budget_s=30.0, hidden_size=128, **fast).fit(long)
+    assert given.params_["hidden_size"] == 128
 
 
 def test_cuda_takes_a_batch_of_up_to_4096_windows_and_scales_the_learning_rate() -> None:
