@@ -3,6 +3,8 @@ budget, a neural fit trained once and reused, and what was chosen said on stderr
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -18,6 +20,7 @@ from tsforecast.estimators.auto_selection import (
     default_time_budget,
     inner_mase,
     measured_by_all,
+    option_name,
     refit_estimate,
 )
 
@@ -135,7 +138,7 @@ def test_the_choice_is_said_on_stderr_and_kept_in_attrs(capsys) -> None:
     said = capsys.readouterr().err
     assert said.strip() == selection.message
     assert 1 <= len(said.strip().splitlines()) <= 2
-    chosen = selection.chosen[0] if len(selection.chosen) == 1 else "median("
+    chosen = option_name(selection.chosen, selection.weights)
     assert f"auto chose {chosen}" in said
     assert "for 2 series" in said and "naive" in said and "theta" in said  # the measured MASE
     assert "s budget" in said  # the default call runs under a budget
@@ -156,14 +159,26 @@ def test_the_default_message_says_why_the_neural_candidate_was_left_out(capsys) 
     assert NEURAL_CANDIDATE not in fc.attrs["auto_selection"].candidates
 
 
+def _options(by_members: dict[tuple[str, ...], float]) -> dict[Any, float]:
+    """Inner scores of options given by their members (each a median: no weights)."""
+    return {(members, ()): v for members, v in by_members.items()}
+
+
+def _scores(options: dict[Any, float], refit_s: dict[str, float]) -> Any:
+    """A stand-in for `_inner_scores` that returns these option scores (MASE criterion)."""
+    return lambda *a: ({}, {}, "", options, refit_s, {}, "")
+
+
 def test_an_option_whose_refit_would_overrun_the_budget_is_not_chosen(monkeypatch) -> None:
     frame = make_long_frame({"a": 60})
     model = registry.build(
         "auto", {"candidates": ["naive", "theta", "arima"], "time_budget_s": 60}, horizon=4
     )
-    options = {("theta",): 0.6, ("theta", "naive"): 0.55, ("theta", "naive", "arima"): 0.4}
+    options = _options(
+        {("theta",): 0.6, ("theta", "naive"): 0.55, ("theta", "naive", "arima"): 0.4}
+    )
     refit_s = {"naive": 0.1, "theta": 0.2, "arima": 1000.0}  # arima: far more than the budget
-    monkeypatch.setattr(model, "_inner_scores", lambda *a: ({}, options, refit_s, {}, ""))
+    monkeypatch.setattr(model, "_inner_scores", _scores(options, refit_s))
     model.fit(frame)
     assert model.selection_.chosen == ["theta", "naive"]
     assert "not median(theta, naive, arima)" in model.selection_.reason
@@ -173,14 +188,18 @@ def test_a_median_within_one_percent_of_the_best_single_model_is_preferred(monke
     frame = make_long_frame({"a": 60})
     model = registry.build("auto", {"candidates": ["naive", "theta", "drift"]}, horizon=4)
     refit_s = {"naive": 0.1, "theta": 0.1, "drift": 0.1}
-    close = {("theta",): 0.800, ("theta", "naive"): 0.805, ("theta", "naive", "drift"): 0.95}
-    monkeypatch.setattr(model, "_inner_scores", lambda *a: ({}, close, refit_s, {}, ""))
+    close = _options(
+        {("theta",): 0.800, ("theta", "naive"): 0.805, ("theta", "naive", "drift"): 0.95}
+    )
+    monkeypatch.setattr(model, "_inner_scores", _scores(close, refit_s))
     model.fit(frame)
     assert model.selection_.chosen == ["theta", "naive"]
-    assert "a median within 1 %" in model.selection_.reason
+    assert "a combination within 1 %" in model.selection_.reason
     # further than 1 % apart, the best single model stays the choice
-    apart = {("theta",): 0.800, ("theta", "naive"): 0.82, ("theta", "naive", "drift"): 0.95}
-    monkeypatch.setattr(model, "_inner_scores", lambda *a: ({}, apart, refit_s, {}, ""))
+    apart = _options(
+        {("theta",): 0.800, ("theta", "naive"): 0.82, ("theta", "naive", "drift"): 0.95}
+    )
+    monkeypatch.setattr(model, "_inner_scores", _scores(apart, refit_s))
     model.fit(frame)
     assert model.selection_.chosen == ["theta"]
     assert model.selection_.reason == "lowest inner-backtest MASE"
@@ -345,9 +364,9 @@ def test_the_refits_share_what_is_left_in_proportion_to_their_estimates(monkeypa
     model = registry.build(
         "auto", {"candidates": ["naive", "theta", "ets"], "time_budget_s": 100}, horizon=4
     )
-    options = {("ets",): 0.9, ("ets", "theta"): 0.5, ("ets", "theta", "naive"): 0.7}
+    options = _options({("ets",): 0.9, ("ets", "theta"): 0.5, ("ets", "theta", "naive"): 0.7})
     refit_s = {"naive": 0.1, "theta": 1.0, "ets": 9.0}
-    monkeypatch.setattr(model, "_inner_scores", lambda *a: ({}, options, refit_s, {}, ""))
+    monkeypatch.setattr(model, "_inner_scores", _scores(options, refit_s))
     budgets: list[tuple[str, float]] = []
     build = model._build
 

@@ -27,6 +27,7 @@ from tests.browser import Browser
 from tsforecast import datasets
 from tsforecast.cli.main import main
 from tsforecast.errors import InputError
+from tsforecast.estimators.auto_selection import option_name
 from tsforecast.report import render, report
 
 SERIES = ["H1", "H2", "H150", "H300"]
@@ -146,14 +147,16 @@ def test_the_page_inlines_its_packaged_assets(auto_fc: pd.DataFrame) -> None:
 def test_the_page_says_what_auto_chose_and_why(hourly: pd.DataFrame, auto_fc: pd.DataFrame) -> None:
     selection = auto_fc.attrs["auto_selection"]
     page = render(auto_fc, history_df=hourly)
-    chosen = " + ".join(selection.chosen)
+    chosen = option_name(selection.chosen, selection.get("weights", []))
     assert f'<b id="tsf-chosen">{chosen}</b>' in page
     assert _meta(page)["model"] == f"auto ({chosen})"
     table = re.search(r'<table class="board" id="tsf-candidates">(.*?)</table>', page)
     assert table is not None
-    for name, value in selection.inner_mase.items():  # each candidate and combination
+    shown = selection.inner_owa if selection.criterion == "owa" else selection.inner_mase
+    for name, value in shown.items():  # each candidate and combination
         assert re.search(rf"<td>{re.escape(name)}</td><td class=\"num\">{value:.4g}</td>", page)
-    assert len(selection.inner_mase) == 3  # naive, seasonal_naive, median(both)
+    # naive, seasonal_naive, their median and their weighted means 0.75 / 0.25 either way
+    assert len(selection.inner_mase) == 5
     assert "Time budget: 60 s" in page and selection.reason in page
     assert "Every series took part in the choice." in page
 
@@ -345,7 +348,8 @@ def test_forecast_page_in_headless_chromium(
             )
 
         first = plotted()
-        chosen = " + ".join(auto_fc.attrs["auto_selection"].chosen)
+        selection = auto_fc.attrs["auto_selection"]
+        chosen = option_name(selection.chosen, selection.get("weights", []))
         assert first["series"] == "H1" and first["options"] == ["H1", "H2"]
         assert "4 of 4 series (listing 1–2" in first["count"]
         assert first["names"] == [

@@ -34,6 +34,7 @@ from baselines import monthly_like_panel  # noqa: E402
 
 import tsforecast as tsf  # noqa: E402
 from tsforecast.errors import TsforecastWarning  # noqa: E402
+from tsforecast.estimators.auto_selection import option_name  # noqa: E402
 from tsforecast.metrics import mase, owa, smape  # noqa: E402
 
 DATASETS = ["air_passengers", "monthly_like", "m4_hourly", "m4_weekly"]
@@ -94,9 +95,12 @@ def bench(name: str) -> dict[str, Any]:
         "naive2_smape": round(ref_smape, 3),
         "naive2_mase": round(ref_mase, 3),
         "chosen": list(selection.chosen),
+        "weights": list(selection.get("weights", [])),
         "candidates": list(selection.candidates),
         "reason": selection.reason,
         "inner_mase": {k: round(v, 4) for k, v in selection.inner_mase.items()},
+        "inner_owa": {k: round(v, 4) for k, v in selection.get("inner_owa", {}).items()},
+        "owa_reference": selection.get("owa_reference", ""),
         "n_failures": len(fc.attrs.get("failures", [])),
     }
     goal_s, goal_owa = GOALS[name]
@@ -139,11 +143,13 @@ def main() -> None:
         print(
             f"{name}: {r['n_series']} series  {r['seconds']} s  sMAPE {r['smape']}  "
             f"MASE {r['mase']}  OWA {r['owa']} (Naive2 same run: sMAPE {r['naive2_smape']} "
-            f"MASE {r['naive2_mase']})  chose {' + '.join(r['chosen'])}  "
+            f"MASE {r['naive2_mase']})  chose {option_name(r['chosen'], r['weights'])}  "
             f"fallbacks {r['n_failures']}  goal {' and '.join(goal)}: "
             f"{'met' if r['goal_met'] else 'NOT met'}"
         )
         print(f"  inner MASE {r['inner_mase']}")
+        if r["inner_owa"]:
+            print(f"  inner OWA vs {r['owa_reference']} {r['inner_owa']}")
     print(json.dumps({"benchmark": "default_forecast", "results": results}))
 
 

@@ -22,12 +22,15 @@ __all__ = [
     "default_candidates",
     "default_time_budget",
     "inner_mase",
+    "inner_metrics",
     "measured_by_all",
     "median_points",
     "neural_worth_it",
     "option_name",
+    "owa_ratio",
     "refit_estimate",
     "runnable_candidates",
+    "weighted_points",
 ]
 
 # Sizing the default to the data. A global neural model pays off on many long series (M4
@@ -130,6 +133,13 @@ class AutoSelection:
     message: str = ""
     # which inner (series, fold)s the scores are taken on (`measured_by_all`); "" for all
     scored_on: str = ""
+    # the chosen members' weights in the forecast (a weighted mean); empty: their median
+    weights: list[float] = field(default_factory=list)
+    # what the choice minimised: "mase", or "owa" (the mean of the MASE and sMAPE ratios to
+    # `owa_reference`'s on the same folds) when every target value is > 0; `inner_owa` by option
+    criterion: str = "mase"
+    owa_reference: str = ""
+    inner_owa: dict[str, float] = field(default_factory=dict)
 
 
 class SelectionRecord(dict[str, Any]):
@@ -157,11 +167,32 @@ class SelectionRecord(dict[str, Any]):
 
 def inner_mase(forecasts: pd.DataFrame, scales: pd.DataFrame) -> float:
     """MASE of one model's inner-backtest forecasts (mean over series, targets and folds)."""
+    return inner_metrics(forecasts, scales, ("mase",))["mase"]
+
+
+def inner_metrics(
+    forecasts: pd.DataFrame, scales: pd.DataFrame, names: tuple[str, ...] = ("mase", "smape")
+) -> dict[str, float]:
+    """Each metric of `names` on one model's inner-backtest forecasts (mean over series,
+    targets and folds; inf when none could be scored)."""
     from tsforecast.metrics import evaluate_pandas
 
-    metrics = evaluate_pandas(forecasts.assign(model="candidate"), scales=scales, metrics=["mase"])
-    values = metrics.loc[metrics["metric"] == "mase", "value"]
-    return float(values.mean()) if len(values) else math.inf
+    metrics = evaluate_pandas(
+        forecasts.assign(model="candidate"), scales=scales, metrics=list(names)
+    )
+    out = {}
+    for name in names:
+        values = metrics.loc[metrics["metric"] == name, "value"]
+        mean = float(values.mean()) if len(values) else math.inf
+        out[name] = mean if math.isfinite(mean) else math.inf
+    return out
+
+
+def owa_ratio(scores: dict[str, float], reference: dict[str, float]) -> float:
+    """M4's OWA with `reference` in place of Naive2: the mean of the MASE and sMAPE ratios."""
+    if not all(reference[k] > 0 and math.isfinite(reference[k]) for k in ("mase", "smape")):
+        return scores["mase"]
+    return 0.5 * (scores["mase"] / reference["mase"] + scores["smape"] / reference["smape"])
 
 
 # Below this share of the inner (series, target, fold)s that every candidate measured, the
@@ -215,10 +246,24 @@ def median_points(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return combined
 
 
-def combine_forecasts(outputs: list[Any], schema: Any) -> Any:
-    """The element-wise median of the members' forecast frames (same rows, same columns)."""
+def weighted_points(frames: list[pd.DataFrame], weights: tuple[float, ...]) -> pd.DataFrame:
+    """The weighted mean of several models' point forecasts on the same folds."""
+    keys = ["unique_id", "ds", "target", "cutoff"]
+    ordered = [f.sort_values(keys, kind="stable") for f in frames]
+    stacked = np.stack([f["y_hat"].to_numpy(dtype=np.float64) for f in ordered])  # -> (k, N)
+    combined = ordered[0].reset_index(drop=True)
+    combined["y_hat"] = np.asarray(weights, dtype=np.float64) @ stacked  # -> (N,)
+    return combined
+
+
+def combine_forecasts(outputs: list[Any], schema: Any, weights: list[float] | None = None) -> Any:
+    """The element-wise median of the members' forecast frames (same rows, same columns), or
+    with `weights` their weighted mean: point and every interval bound (a bound missing in a
+    member, the others' weighted mean)."""
     if len(outputs) == 1:
         return outputs[0]
+    if weights:
+        return _weighted_frames(outputs, schema, weights)
     frames = [to_pandas(o, "forecast")[0] for o in outputs]
     kind = to_pandas(outputs[0], "forecast")[1]
     first = frames[0]
@@ -235,19 +280,49 @@ def combine_forecasts(outputs: list[Any], schema: Any) -> Any:
     return from_pandas(out, kind, schema=schema)
 
 
-def option_name(members: Any) -> str:
-    """ "theta" for one member, "median(theta, ets)" for several."""
-    return members[0] if len(members) == 1 else "median(" + ", ".join(members) + ")"
+def _weighted_frames(outputs: list[Any], schema: Any, weights: list[float]) -> Any:
+    frames = [to_pandas(o, "forecast")[0] for o in outputs]
+    kind = to_pandas(outputs[0], "forecast")[1]
+    first = frames[0]
+    value_cols = [c for c in first.columns if pd.api.types.is_float_dtype(first[c])]
+    out = first.copy()
+    w = np.asarray(weights, dtype=np.float64)[:, None]  # -> (k, 1)
+    for col in value_cols:
+        stacked = np.stack(
+            [
+                f[col].to_numpy(dtype=np.float64) if col in f else np.full(len(first), np.nan)
+                for f in frames
+            ]
+        )  # -> (k, N)
+        present = np.isfinite(stacked)
+        total = (w * present).sum(axis=0)  # -> (N,)
+        mixed = (w * np.where(present, stacked, 0.0)).sum(axis=0)
+        out[col] = np.where(total > 0, mixed / np.where(total > 0, total, 1.0), np.nan)
+    return from_pandas(out, kind, schema=schema)
+
+
+def option_name(members: Any, weights: Any = ()) -> str:
+    """ "theta" for one member, "median(theta, ets)" for a median (or two equal weights),
+    "0.75 bilstm + 0.25 arima" for a weighted mean."""
+    if len(members) == 1:
+        return str(members[0])
+    if weights and len(set(weights)) > 1:
+        return " + ".join(f"{w:g} {m}" for w, m in zip(weights, members, strict=True))
+    return "median(" + ", ".join(members) + ")"
 
 
 def choice_message(selection: AutoSelection, n_series: int, sizing: str) -> str:
     """One or two lines for stderr: what was chosen, on what measurement, and the sizing."""
-    chosen = option_name(selection.chosen)
-    scores = ", ".join(f"{k} {v:.3f}" for k, v in selection.inner_mase.items())
+    chosen = option_name(selection.chosen, selection.weights)
+    if selection.criterion == "owa":
+        shown, label = selection.inner_owa, f"inner OWA vs {selection.owa_reference}"
+    else:
+        shown, label = selection.inner_mase, "inner MASE"
+    scores = ", ".join(f"{k} {v:.3f}" for k, v in shown.items())
     budget = "" if selection.budget_s is None else f" of a {selection.budget_s:.0f} s budget"
     first = (
         f"[tsforecast] auto chose {chosen} for {n_series} series in {selection.seconds:.0f} s"
-        f"{budget}: {selection.reason}" + (f" (inner MASE: {scores})" if scores else "")
+        f"{budget}: {selection.reason}" + (f" ({label}: {scores})" if scores else "")
     )
     notes = [sizing] if sizing else []
     if selection.reused:

@@ -81,7 +81,11 @@ def forecast_data(
     selection = _selection(attrs.get("auto_selection"))
     model = str(settings.get("model") or "forecast")
     if selection and selection.get("chosen"):
-        model += f" ({' + '.join(str(m) for m in selection['chosen'])})"  # auto (theta + ets)
+        from tsforecast.estimators.auto_selection import option_name
+
+        chosen = [str(m) for m in selection["chosen"]]
+        weights = [float(w) for w in selection.get("weights") or []]
+        model += f" ({option_name(chosen, weights)})"  # auto (median(theta, ets))
     horizon = int(fc.groupby("unique_id", sort=False, observed=True).size().max())
     n_series = int(fc["unique_id"].nunique())
     kept = _history_kept(max_history, n_series, len(targets), horizon, len(levels))

@@ -100,9 +100,14 @@ def _model_html(data: dict[str, Any]) -> str:
 
 
 def _selection_html(selection: dict[str, Any], settings: dict[str, Any]) -> str:
+    from tsforecast.estimators.auto_selection import option_name
+
     chosen = [str(m) for m in selection.get("chosen") or []]
-    chosen_key = chosen[0] if len(chosen) == 1 else f"median({', '.join(chosen)})"
-    scores: dict[str, Any] = dict(selection.get("inner_mase") or {})
+    weights = [float(w) for w in selection.get("weights") or []]
+    chosen_key = option_name(chosen, weights) if chosen else "nothing"
+    by_owa = selection.get("criterion") == "owa" and bool(selection.get("inner_owa"))
+    measure = f"inner OWA vs {selection.get('owa_reference')}" if by_owa else "inner MASE"
+    scores: dict[str, Any] = dict(selection.get("inner_owa" if by_owa else "inner_mase") or {})
     skipped: dict[str, Any] = dict(selection.get("skipped") or {})
     names = list(scores) + [
         str(c) for c in selection.get("candidates") or [] if str(c) not in scores
@@ -120,14 +125,17 @@ def _selection_html(selection: dict[str, Any], settings: dict[str, Any]) -> str:
             f'<td class="num">{format_number(scores.get(name))}</td><td>{note}</td></tr>'
         )
     parts = [
-        f'<p>auto chose <b id="tsf-chosen">{html.escape(" + ".join(chosen) or "nothing")}</b>'
-        f"{' (the median of their forecasts)' if len(chosen) > 1 else ''}: "
+        f'<p>auto chose <b id="tsf-chosen">{html.escape(chosen_key)}</b>'
+        f"{' (the median of their forecasts)' if len(chosen) > 1 and not weights else ''}"
+        f"{' (the weighted mean of their forecasts)' if weights else ''}: "
         f"{html.escape(str(selection.get('reason') or 'no reason recorded'))}.</p>",
         '<table class="board" id="tsf-candidates"><thead><tr><th>candidate or combination</th>'
-        f"<th>inner MASE</th><th></th></tr></thead><tbody>{''.join(rows)}</tbody></table>",
+        f"<th>{html.escape(measure)}</th><th></th></tr></thead><tbody>{''.join(rows)}</tbody>"
+        "</table>",
         '<p class="muted small">Inner MASE: each candidate\'s mean MASE over a rolling-origin '
-        "backtest on the end of the training data; median(a, b) combines the best ones on the "
-        "same folds. The lowest is chosen.</p>",
+        "backtest on the end of the training data; inner OWA (when every value is > 0): the mean "
+        "of its MASE and sMAPE ratios to the candidate of lowest MASE; median(a, b) and "
+        "0.75 a + 0.25 b combine the best ones on the same folds. The lowest is chosen.</p>",
     ]
     budget = settings.get("time_budget_s")
     parts.append(
