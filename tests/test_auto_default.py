@@ -423,3 +423,110 @@ def test_candidate_params_choose_the_neural_transform_over_auto() -> None:
     ).fit(frame)
     assert model.members_[0].get_params()["target_transform"] == "none"
     assert "log values" not in model.selection_.message
+
+
+def test_positive_data_are_scored_by_owa_against_the_candidate_of_lowest_inner_mase() -> None:
+    frame = _positive(make_long_frame({"a": 80, "b": 90, "c": 70}))
+    model = registry.build(
+        "auto", {"candidates": ["naive", "seasonal_naive", "theta"], "progress": False}, horizon=4
+    ).fit(frame)
+    selection = model.selection_
+    assert selection.criterion == "owa"
+    singles = {n: selection.inner_mase[n] for n in ("naive", "seasonal_naive", "theta")}
+    reference = min(singles, key=singles.__getitem__)
+    assert selection.owa_reference == reference
+    assert selection.inner_owa[reference] == pytest.approx(1.0)  # its own ratios are 1
+    assert set(selection.inner_owa) == set(selection.inner_mase)  # every option scored both ways
+    assert "lowest inner-backtest OWA" in selection.reason or "within 1 %" in selection.reason
+    assert f"inner OWA vs {reference}" in selection.message
+
+
+def test_data_with_a_value_not_above_zero_are_scored_by_mase_alone() -> None:
+    frame = make_long_frame({"a": 80, "b": 90})  # random walks through zero
+    assert (frame["y"] <= 0).any()
+    model = registry.build(
+        "auto", {"candidates": ["naive", "theta"], "progress": False}, horizon=4
+    ).fit(frame)
+    assert model.selection_.criterion == "mase" and model.selection_.inner_owa == {}
+    assert "inner MASE" in model.selection_.message
+
+
+def test_the_best_two_are_also_scored_as_weighted_means_either_way() -> None:
+    frame = _positive(make_long_frame({"a": 80, "b": 90}))
+    model = registry.build(
+        "auto", {"candidates": ["naive", "theta"], "progress": False}, horizon=4
+    ).fit(frame)
+    scores = model.selection_.inner_owa
+    best, second = sorted(["naive", "theta"], key=scores.__getitem__)
+    for name in (
+        f"median({best}, {second})",
+        f"0.75 {best} + 0.25 {second}",
+        f"0.25 {best} + 0.75 {second}",
+    ):
+        assert name in scores and name in model.selection_.inner_mase
+
+
+def test_a_weighted_choice_forecasts_the_weighted_mean_of_its_members(  # type: ignore[no-untyped-def]
+    monkeypatch, tmp_path
+):
+    frame = _positive(make_long_frame({"a": 80, "b": 90}))
+    model = registry.build(
+        "auto",
+        {"candidates": ["naive", "theta"], "progress": False},
+        horizon=4,
+        levels=[80],
+    )
+    options = {
+        (("theta",), ()): 0.9,
+        (("theta", "naive"), ()): 0.8,
+        (("theta", "naive"), (0.75, 0.25)): 0.5,
+    }
+    monkeypatch.setattr(model, "_inner_scores", _scores(options, {"naive": 0.1, "theta": 0.1}))
+    model.fit(frame)
+    assert model.selection_.chosen == ["theta", "naive"]
+    assert model.selection_.weights == [0.75, 0.25]
+    assert "auto chose 0.75 theta + 0.25 naive" in model.selection_.message
+    theta, naive = (m.predict() for m in model.members_)
+    fc = model.predict()
+    for col in ("y", "y_lo_80", "y_hi_80"):  # the point and every bound
+        want = 0.75 * theta[col].to_numpy() + 0.25 * naive[col].to_numpy()
+        np.testing.assert_allclose(fc[col].to_numpy(), want)
+    model.save(tmp_path / "auto")
+    loaded = registry.load(tmp_path / "auto")
+    assert loaded.selection_.weights == [0.75, 0.25]
+    pd.testing.assert_frame_equal(loaded.predict(), fc)
+
+
+def test_option_names_say_a_median_or_the_weights() -> None:
+    assert option_name(["theta"]) == "theta"
+    assert option_name(["theta", "ets"]) == "median(theta, ets)"
+    assert option_name(["theta", "ets"], [0.5, 0.5]) == "median(theta, ets)"
+    assert option_name(["bilstm", "arima"], [0.75, 0.25]) == "0.75 bilstm + 0.25 arima"
+
+
+def test_a_refitted_neural_member_goes_last_and_is_planned_at_the_least_it_needs(
+    monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    frame = make_long_frame({"a": 80, "b": 90})
+    model = registry.build(
+        "auto",
+        {"candidates": ["lstm", "theta"], "candidate_params": TINY_LSTM, "time_budget_s": 100},
+        horizon=4,
+    )
+    options = {(("lstm", "theta"), ()): 0.5, (("lstm",), ()): 0.9}
+    refit_s = {"lstm": 100.0, "theta": 5.0}  # the lstm's inner fit took 100 s: not reused here
+    monkeypatch.setattr(model, "_inner_scores", _scores(options, refit_s))
+    budgets: list[tuple[str, float]] = []
+    build = model._build
+
+    def recording(name, season, budget):  # type: ignore[no-untyped-def]
+        budgets.append((name, budget))
+        return build(name, season, budget)
+
+    monkeypatch.setattr(model, "_build", recording)
+    model.fit(frame)
+    assert [name for name, _ in budgets] == ["theta", "lstm"]  # the neural one last
+    (_, theta_budget), (_, lstm_budget) = budgets
+    # theta: 5 / (5 + 30) of 85 % of ~100 s (planned against the lstm's 100 s: ~4 s)
+    assert 10.0 < theta_budget < 13.0
+    assert lstm_budget > 60.0  # the lstm trains in all that is left
