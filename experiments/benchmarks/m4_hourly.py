@@ -128,7 +128,7 @@ def main() -> None:
             f"auto     budget {args.auto_budget:5.0f}s  sMAPE {auto['smape']:7.3f}  "
             f"MASE {auto['mase']:6.3f}  OWA {auto['owa']:.4f}  cov80 {auto['coverage_80']:.3f}  "
             f"cov95 {auto['coverage_95']:.3f}  wall {auto['wall_s']:6.1f}s  "
-            f"chose {' + '.join(auto['chosen'])}",
+            f"chose {auto['choice']}",
             flush=True,
         )
     if best is None:

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 import tsforecast as tsf
+from tsforecast.estimators.auto_selection import option_name
 from tsforecast.metrics import coverage, mase, owa, smape
 
 NAIVE2_SMAPE, NAIVE2_MASE, SEASON, HORIZON = 18.383, 2.395, 24, 48
@@ -54,6 +55,7 @@ def run(time_budget_s: float) -> dict:
         "wall_s": round(wall_s, 1),
         "time_budget_s": time_budget_s,
         "chosen": selection.chosen,
+        "choice": option_name(selection.chosen, selection.get("weights", [])),
         "inner_mase": {k: round(v, 4) for k, v in selection.inner_mase.items()},
     }
 
@@ -70,7 +72,7 @@ def main() -> None:
     print(
         f"auto on M4 Hourly: sMAPE {result['smape']}  MASE {result['mase']}  OWA {result['owa']}"
         f"  coverage 80/95 {result['coverage_80']}/{result['coverage_95']}"
-        f"  in {result['wall_s']} s  chose {' + '.join(result['chosen'])}"
+        f"  in {result['wall_s']} s  chose {result['choice']}"
     )
     print(f"inner-backtest MASE: {result['inner_mase']}")
     goal_met = result["owa"] <= 0.55 and result["wall_s"] <= 900

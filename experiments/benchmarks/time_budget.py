@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 import tsforecast as tsf
+from tsforecast.estimators.auto_selection import option_name
 
 
 def monthly_panel(n_series: int, seed: int = 0) -> pd.DataFrame:
@@ -72,6 +73,7 @@ def main() -> None:
             wall = time.perf_counter() - started
             selection = fc.attrs.get("auto_selection")
             chosen = list(selection.chosen) if selection is not None else [kwargs["model"]]
+            weights = list(selection.get("weights", [])) if selection is not None else []
             failures = pd.DataFrame(fc.attrs.get("failures", []))
             reasons = failures.get("reason", pd.Series(dtype=str))
             n_budget = int((reasons == "time budget reached").sum())
@@ -82,7 +84,8 @@ def main() -> None:
                 f"overshoot {overshoot:+6.1f} s (goal <= {goal:.1f} s: "
                 f"{'met' if overshoot <= goal else 'NOT met'}"
                 ")"
-                f"; chose {' + '.join(chosen)}; {n_budget} series fell back at the deadline"
+                f"; chose {option_name(chosen, weights)}; {n_budget} series fell back at the "
+                "deadline"
             )
             rows.append(
                 {
