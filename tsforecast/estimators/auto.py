@@ -25,9 +25,9 @@ statistical members are refitted on all the data with the rest, in proportion to
 estimated refit seconds. A candidate whose refit alone would not fit in what is left is left
 out before the scoring, so that its cut folds do not shrink the others' comparison.
 On an engine (`use_engine`), the candidates' inner backtests are independent tasks
-that run at once, each with the share it would have had first. An option (a single model or a
-median) whose refit would not fit in what is left, by the seconds its inner backtest took, is
-not chosen.
+that run at once, each with the share it would have had first. An option (a single model, a
+median or a weighted mean) whose refit would not fit in what is left, by the seconds its inner
+backtest took, is not chosen.
 
 What was chosen and why is said on stderr in one or two lines (`progress=False` silences it;
 `progress=True` also reports every step) and kept in `selection_.message`.
@@ -64,6 +64,7 @@ from tsforecast.estimators.auto_selection import (
     measured_by_all,
     median_points,
     option_name,
+    owa_defined,
     owa_ratio,
     refit_estimate,
     runnable_candidates,
@@ -261,12 +262,13 @@ class AutoForecaster(Forecaster):
         deadline: float | None,
         future_df: Any | None,
     ) -> dict[str, Forecaster]:
-        """The chosen statistical members fitted on all the data (a reused neural fit is not
-        refitted), cheapest first, each with a part of what is left in proportion to its
-        estimated refit seconds (`selection.refit_estimate_s`). An equal part for each, as
-        before, gave ets 12 s of the 35 s left on 1,000 monthly series next to theta (0.8 s):
-        its refit needs ~14 s, 674 series fell back to seasonal naive (OWA 0.974) and 22 s of
-        the budget went unused."""
+        """The chosen members fitted on all the data (a reused neural fit is not refitted):
+        the statistical ones cheapest first, then a neural one that must be refitted, each with
+        a part of what is left in proportion to its estimated refit seconds
+        (`selection.refit_estimate_s`; a neural one counted at NEURAL_MIN_REFIT_S). An equal
+        part for each, as before, gave ets 12 s of the 35 s left on 1,000 monthly series next to
+        theta (0.8 s): its refit needs ~14 s, 674 series fell back to seasonal naive (OWA 0.974)
+        and 22 s of the budget went unused."""
         # A neural member that must be refitted goes last, planned at the least it needs
         # (NEURAL_MIN_REFIT_S, as the choice counted it), and trains in all that is left: its
         # training ends at its budget, while a statistical member needs its estimate to reach
@@ -358,7 +360,7 @@ class AutoForecaster(Forecaster):
         measure = "OWA" if selection.criterion == "owa" else "MASE"
         selection.reason = f"lowest inner-backtest {measure}"
         near = [o for o in feasible if len(o[0]) > 1 and feasible[o] <= feasible[best] * _NEAR]
-        if len(best[0]) == 1 and near:
+        if len(best[0]) == 1 and near and math.isfinite(feasible[best]):
             # a combination whose inner score is within 1 % of the best single model's: two
             # folds cannot tell them apart, and the combination is the more robust forecast
             # (M4 Hourly, same run: bilstm alone 0.8415 inner MASE, median(bilstm, arima) 0.8442)
@@ -522,7 +524,9 @@ class AutoForecaster(Forecaster):
         names_scored = ("mase", "smape") if criterion == "owa" else ("mase",)
         metrics = {m: inner_metrics(f, scales, names_scored) for m, f in by_model.items()}
         reference = min(metrics, key=lambda m: metrics[m]["mase"])
-        use_owa = criterion == "owa" and math.isfinite(metrics[reference]["smape"])
+        # OWA needs a reference with a finite, positive MASE and sMAPE (constant series have
+        # no finite MASE); otherwise every option is scored by MASE, and said so
+        use_owa = criterion == "owa" and owa_defined(metrics[reference])
 
         def score(values: dict[str, float]) -> float:
             return owa_ratio(values, metrics[reference]) if use_owa else values["mase"]
@@ -562,7 +566,8 @@ class AutoForecaster(Forecaster):
 
     # ------------------------------------------------------------------ predict
     def predict(self, history_df: Any | None = None, future_df: Any | None = None) -> Any:
-        """The median of the chosen members' forecasts (one member: its forecasts)."""
+        """The chosen members' forecasts combined: their median, or their weighted mean with
+        `selection_.weights` (one member: its forecasts)."""
         self._check_fitted()
         outputs = []
         for name, member in zip(self.selection_.chosen, self.members_, strict=True):
@@ -576,7 +581,7 @@ class AutoForecaster(Forecaster):
         return combine_forecasts(outputs, self.schema_, self.selection_.weights)
 
     def predict_cutoffs(self, df: Any, cutoffs: Any, future_df: Any | None = None) -> Any:
-        """The median of the chosen members' `predict_cutoffs`."""
+        """The chosen members' `predict_cutoffs`, combined as in `predict`."""
         self._check_fitted()
         panel = self._read(df, "df")
         outputs = []

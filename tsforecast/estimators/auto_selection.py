@@ -27,6 +27,7 @@ __all__ = [
     "median_points",
     "neural_worth_it",
     "option_name",
+    "owa_defined",
     "owa_ratio",
     "refit_estimate",
     "runnable_candidates",
@@ -188,10 +189,14 @@ def inner_metrics(
     return out
 
 
+def owa_defined(reference: dict[str, float]) -> bool:
+    """Whether `reference`'s MASE and sMAPE can divide: both finite and positive."""
+    return all(0 < reference.get(k, math.inf) < math.inf for k in ("mase", "smape"))
+
+
 def owa_ratio(scores: dict[str, float], reference: dict[str, float]) -> float:
-    """M4's OWA with `reference` in place of Naive2: the mean of the MASE and sMAPE ratios."""
-    if not all(reference[k] > 0 and math.isfinite(reference[k]) for k in ("mase", "smape")):
-        return scores["mase"]
+    """M4's OWA with `reference` in place of Naive2: the mean of the MASE and sMAPE ratios
+    (`owa_defined(reference)` must hold)."""
     return 0.5 * (scores["mase"] / reference["mase"] + scores["smape"] / reference["smape"])
 
 
@@ -238,22 +243,40 @@ def measured_by_all(forecasts: pd.DataFrame, timed_out: pd.DataFrame) -> tuple[p
 
 def median_points(frames: list[pd.DataFrame]) -> pd.DataFrame:
     """The median of several models' point forecasts on the same folds."""
-    keys = ["unique_id", "ds", "target", "cutoff"]
-    ordered = [f.sort_values(keys, kind="stable") for f in frames]
-    stacked = np.stack([f["y_hat"].to_numpy(dtype=np.float64) for f in ordered])  # -> (k, N)
-    combined = ordered[0].reset_index(drop=True)
+    combined, stacked = _stacked_points(frames)
     combined["y_hat"] = np.median(stacked, axis=0)
     return combined
 
 
 def weighted_points(frames: list[pd.DataFrame], weights: tuple[float, ...]) -> pd.DataFrame:
-    """The weighted mean of several models' point forecasts on the same folds."""
-    keys = ["unique_id", "ds", "target", "cutoff"]
-    ordered = [f.sort_values(keys, kind="stable") for f in frames]
-    stacked = np.stack([f["y_hat"].to_numpy(dtype=np.float64) for f in ordered])  # -> (k, N)
-    combined = ordered[0].reset_index(drop=True)
-    combined["y_hat"] = np.asarray(weights, dtype=np.float64) @ stacked  # -> (N,)
+    """The weighted mean of several models' point forecasts on the same folds (a value missing
+    in a member: the others', as `combine_forecasts` does)."""
+    combined, stacked = _stacked_points(frames)
+    combined["y_hat"] = _weighted_mean(stacked, weights)
     return combined
+
+
+def _stacked_points(frames: list[pd.DataFrame]) -> tuple[pd.DataFrame, np.ndarray]:
+    """The first frame's rows in key order and every frame's `y_hat` in that order (k, N);
+    refuses frames whose rows are not the same (series, time, target, cutoff)s."""
+    keys = ["unique_id", "ds", "target", "cutoff"]
+    ordered = [f.sort_values(keys, kind="stable").reset_index(drop=True) for f in frames]
+    for other in ordered[1:]:
+        if len(other) != len(ordered[0]) or not other[keys].equals(ordered[0][keys]):
+            msg = "auto: the candidates' inner forecasts are not on the same rows"
+            raise RuntimeError(msg)
+    stacked = np.stack([f["y_hat"].to_numpy(dtype=np.float64) for f in ordered])  # -> (k, N)
+    return ordered[0].copy(), stacked
+
+
+def _weighted_mean(stacked: np.ndarray, weights: Any) -> np.ndarray:
+    """Weighted mean over members (axis 0) of (k, N) values, NaN left out and the weights of
+    the others renormalised; NaN where every member is NaN."""
+    w = np.asarray(weights, dtype=np.float64)[:, None]  # -> (k, 1)
+    present = ~np.isnan(stacked)
+    total = (w * present).sum(axis=0)  # -> (N,)
+    mixed = (w * np.where(present, stacked, 0.0)).sum(axis=0)
+    return np.where(total > 0, mixed / np.where(total > 0, total, 1.0), np.nan)
 
 
 def combine_forecasts(outputs: list[Any], schema: Any, weights: list[float] | None = None) -> Any:
@@ -284,9 +307,11 @@ def _weighted_frames(outputs: list[Any], schema: Any, weights: list[float]) -> A
     frames = [to_pandas(o, "forecast")[0] for o in outputs]
     kind = to_pandas(outputs[0], "forecast")[1]
     first = frames[0]
-    value_cols = [c for c in first.columns if pd.api.types.is_float_dtype(first[c])]
+    # every member's value columns (a bound only one member gives is that member's)
+    value_cols = list(
+        dict.fromkeys(c for f in frames for c in f.columns if pd.api.types.is_float_dtype(f[c]))
+    )
     out = first.copy()
-    w = np.asarray(weights, dtype=np.float64)[:, None]  # -> (k, 1)
     for col in value_cols:
         stacked = np.stack(
             [
@@ -294,10 +319,7 @@ def _weighted_frames(outputs: list[Any], schema: Any, weights: list[float]) -> A
                 for f in frames
             ]
         )  # -> (k, N)
-        present = np.isfinite(stacked)
-        total = (w * present).sum(axis=0)  # -> (N,)
-        mixed = (w * np.where(present, stacked, 0.0)).sum(axis=0)
-        out[col] = np.where(total > 0, mixed / np.where(total > 0, total, 1.0), np.nan)
+        out[col] = _weighted_mean(stacked, weights)
     return from_pandas(out, kind, schema=schema)
 
 

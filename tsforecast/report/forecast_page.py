@@ -155,6 +155,7 @@ def _selection_html(selection: dict[str, Any], settings: dict[str, Any]) -> str:
     else:
         parts.append('<p id="tsf-excluded">Every series took part in the choice.</p>')
     known = {"chosen", "inner_mase", "candidates", "skipped", "excluded", "reason", "seconds"}
+    known |= {"weights", "criterion", "owa_reference", "inner_owa"}
     other = {k: v for k, v in selection.items() if k not in known}
     if other:  # what a later version of the record holds, shown as it is
         parts.append(settings_html(other))
