@@ -360,14 +360,8 @@ def test_the_left_out_candidate_is_said_and_the_others_are_compared_on_every_fol
     assert "left out of the choice" not in capsys.readouterr().err
 
 
-def test_the_refits_share_what_is_left_in_proportion_to_their_estimates(monkeypatch) -> None:
-    frame = make_long_frame({"a": 60})
-    model = registry.build(
-        "auto", {"candidates": ["naive", "theta", "ets"], "time_budget_s": 100}, horizon=4
-    )
-    options = _options({("ets",): 0.9, ("ets", "theta"): 0.5, ("ets", "theta", "naive"): 0.7})
-    refit_s = {"naive": 0.1, "theta": 1.0, "ets": 9.0}
-    monkeypatch.setattr(model, "_inner_scores", _scores(options, refit_s))
+def _record_builds(monkeypatch: Any, model: Any) -> list[tuple[str, float]]:
+    """The (name, budget) of every member `model` builds from now on, in order."""
     budgets: list[tuple[str, float]] = []
     build = model._build
 
@@ -376,6 +370,18 @@ def test_the_refits_share_what_is_left_in_proportion_to_their_estimates(monkeypa
         return build(name, season, budget)
 
     monkeypatch.setattr(model, "_build", recording)
+    return budgets
+
+
+def test_the_refits_share_what_is_left_in_proportion_to_their_estimates(monkeypatch) -> None:
+    frame = make_long_frame({"a": 60})
+    model = registry.build(
+        "auto", {"candidates": ["naive", "theta", "ets"], "time_budget_s": 100}, horizon=4
+    )
+    options = _options({("ets",): 0.9, ("ets", "theta"): 0.5, ("ets", "theta", "naive"): 0.7})
+    refit_s = {"naive": 0.1, "theta": 1.0, "ets": 9.0}
+    monkeypatch.setattr(model, "_inner_scores", _scores(options, refit_s))
+    budgets = _record_builds(monkeypatch, model)
     model.fit(frame)
     assert model.selection_.chosen == ["ets", "theta"]
     assert [name for name, _ in budgets] == ["theta", "ets"]  # the cheaper one first
@@ -560,14 +566,7 @@ def test_a_refitted_neural_member_goes_last_and_is_planned_at_the_least_it_needs
     options = {(("lstm", "theta"), ()): 0.5, (("lstm",), ()): 0.9}
     refit_s = {"lstm": 100.0, "theta": 5.0}  # the lstm's inner fit took 100 s: not reused here
     monkeypatch.setattr(model, "_inner_scores", _scores(options, refit_s))
-    budgets: list[tuple[str, float]] = []
-    build = model._build
-
-    def recording(name, season, budget):  # type: ignore[no-untyped-def]
-        budgets.append((name, budget))
-        return build(name, season, budget)
-
-    monkeypatch.setattr(model, "_build", recording)
+    budgets = _record_builds(monkeypatch, model)
     model.fit(frame)
     assert [name for name, _ in budgets] == ["theta", "lstm"]  # the neural one last
     (_, theta_budget), (_, lstm_budget) = budgets

@@ -280,34 +280,14 @@ def _weighted_mean(stacked: np.ndarray, weights: Any) -> np.ndarray:
 
 
 def combine_forecasts(outputs: list[Any], schema: Any, weights: list[float] | None = None) -> Any:
-    """The element-wise median of the members' forecast frames (same rows, same columns), or
-    with `weights` their weighted mean: point and every interval bound (a bound missing in a
-    member, the others' weighted mean)."""
+    """The element-wise median of the members' forecast frames (same rows), or with `weights`
+    their weighted mean, of the point and every interval bound. A value a member lacks (a
+    column it does not give, or NaN) is left out: the others' median or weighted mean."""
     if len(outputs) == 1:
         return outputs[0]
-    if weights:
-        return _weighted_frames(outputs, schema, weights)
     frames = [to_pandas(o, "forecast")[0] for o in outputs]
     kind = to_pandas(outputs[0], "forecast")[1]
     first = frames[0]
-    value_cols = [c for c in first.columns if pd.api.types.is_float_dtype(first[c])]
-    out = first.copy()
-    for col in value_cols:
-        stacked = np.stack(
-            [
-                f[col].to_numpy(dtype=np.float64) if col in f else np.full(len(first), np.nan)
-                for f in frames
-            ]
-        )  # -> (k, N)
-        out[col] = np.nanmedian(stacked, axis=0)
-    return from_pandas(out, kind, schema=schema)
-
-
-def _weighted_frames(outputs: list[Any], schema: Any, weights: list[float]) -> Any:
-    frames = [to_pandas(o, "forecast")[0] for o in outputs]
-    kind = to_pandas(outputs[0], "forecast")[1]
-    first = frames[0]
-    # every member's value columns (a bound only one member gives is that member's)
     value_cols = list(
         dict.fromkeys(c for f in frames for c in f.columns if pd.api.types.is_float_dtype(f[c]))
     )
@@ -319,7 +299,7 @@ def _weighted_frames(outputs: list[Any], schema: Any, weights: list[float]) -> A
                 for f in frames
             ]
         )  # -> (k, N)
-        out[col] = _weighted_mean(stacked, weights)
+        out[col] = _weighted_mean(stacked, weights) if weights else np.nanmedian(stacked, axis=0)
     return from_pandas(out, kind, schema=schema)
 
 
