@@ -547,6 +547,55 @@ def test_a_weighted_choice_forecasts_the_weighted_mean_of_its_members(  # type: 
     pd.testing.assert_frame_equal(loaded.predict(), fc)
 
 
+def _saved_auto(tmp_path: Any) -> tuple[Any, pd.DataFrame, Any]:
+    """A fitted two-member auto saved to tmp_path / "auto": (folder, its forecast, config)."""
+    import json
+
+    frame = _positive(make_long_frame({"a": 80, "b": 90}))
+    model = registry.build(
+        "auto", {"candidates": ["naive", "theta"], "progress": False}, horizon=4
+    ).fit(frame)
+    folder = tmp_path / "auto"
+    model.save(folder)
+    return folder, model.predict(), json.loads((folder / "config.json").read_text())
+
+
+def test_an_auto_folder_is_format_3_and_a_format_2_folder_still_loads(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from tsforecast.estimators.auto_persistence import AUTO_FORMAT_VERSION
+
+    folder, fc, config = _saved_auto(tmp_path)
+    assert config["format_version"] == AUTO_FORMAT_VERSION == 3
+    pd.testing.assert_frame_equal(registry.load(folder).predict(), fc)
+    # a folder written before the weighted means: format 2, no such fields (a median or one model)
+    old = dict(config["selection"])
+    for name in ("weights", "criterion", "owa_reference", "inner_owa"):
+        old.pop(name)
+    config = {**config, "format_version": 2, "selection": old}
+    (folder / "config.json").write_text(json.dumps(config))
+    loaded = registry.load(folder)
+    assert loaded.selection_.weights == [] and loaded.selection_.criterion == "mase"
+    assert loaded.selection_.chosen == config["selection"]["chosen"]
+    members = [m.predict()["y"].to_numpy() for m in loaded.members_]
+    np.testing.assert_allclose(loaded.predict()["y"], np.median(members, axis=0))
+
+
+def test_an_auto_folder_from_a_newer_version_is_refused_by_name(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    folder, _, config = _saved_auto(tmp_path)
+    config["selection"]["calibration"] = {"a": 1}
+    (folder / "config.json").write_text(json.dumps(config))
+    with pytest.raises(InputError, match=r"does not know: \['calibration'\].*newer tsforecast"):
+        registry.load(folder)
+    (folder / "config.json").write_text(json.dumps({**config, "format_version": 4}))
+    with pytest.raises(
+        InputError, match="format version 4; this version of tsforecast reads format 2 or 3"
+    ):
+        registry.load(folder)
+
+
 def test_option_names_say_a_median_or_the_weights() -> None:
     assert option_name(["theta"]) == "theta"
     assert option_name(["theta", "ets"]) == "median(theta, ets)"

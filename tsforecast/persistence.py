@@ -50,20 +50,26 @@ def read_model_folder(
 
 
 def check_saved_format(
-    path: str | os.PathLike[str], config: dict[str, Any], class_name: str, format_version: int
+    path: str | os.PathLike[str],
+    config: dict[str, Any],
+    class_name: str,
+    format_version: int | tuple[int, ...],
 ) -> None:
-    """Refuse a saved folder of another class or of another format version, saying which."""
+    """Refuse a saved folder of another class or of a format version this code cannot read
+    (`format_version`: the one version it writes, or every version it reads), saying which."""
     if config.get("class") != class_name:
         msg = (
             f"{str(path)!r} holds a saved {config.get('class')!r}, not a {class_name}; "
             "load it with the loader of its own class (`tsforecast.models.load` for forecasters)."
         )
         raise InputError(msg)
+    readable = (format_version,) if isinstance(format_version, int) else format_version
     version = config.get("format_version")
-    if version != format_version:
+    if version not in readable:
+        formats = " or ".join(str(v) for v in readable)
         msg = (
             f"{str(path)!r} holds a {class_name} saved in format version {version!r}; this "
-            f"version of tsforecast reads format {format_version} only. Fit the model again "
+            f"version of tsforecast reads format {formats} only. Fit the model again "
             "and save it with this version."
         )
         raise InputError(msg)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,13 +14,22 @@ import numpy as np
 import pandas as pd
 import torch
 
+from tsforecast.errors import InputError
 from tsforecast.estimators.auto_selection import AutoSelection
 from tsforecast.estimators.base import FORMAT_VERSION, Forecaster
 
 if TYPE_CHECKING:
     from tsforecast.estimators.auto import AutoForecaster
 
-__all__ = ["load_auto", "member_failures", "save_auto"]
+__all__ = ["AUTO_FORMAT_VERSION", "load_auto", "member_failures", "save_auto"]
+
+# The format of an `auto` folder. 3: the selection holds the weighted-mean and OWA fields
+# (`weights`, `criterion`, `owa_reference`, `inner_owa`); a tsforecast that reads format 2 only
+# refuses it with a clear message instead of failing on fields it does not know. Format 2
+# folders (no such fields: a median or one model, chosen by MASE) are still read. The members
+# inside keep the estimators' `FORMAT_VERSION`.
+AUTO_FORMAT_VERSION = 3
+_AUTO_FORMATS_READ = (FORMAT_VERSION, AUTO_FORMAT_VERSION)
 
 
 def save_auto(model: AutoForecaster, path: str | os.PathLike[str]) -> None:
@@ -33,7 +42,7 @@ def save_auto(model: AutoForecaster, path: str | os.PathLike[str]) -> None:
     from tsforecast.persistence import CONFIG_FILE, WEIGHTS_FILE
 
     config = {
-        "format_version": FORMAT_VERSION,
+        "format_version": AUTO_FORMAT_VERSION,
         "class": type(model).__name__,
         "params": _jsonable(model.get_params()),
         "selection": _jsonable(asdict(model.selection_)),
@@ -58,10 +67,10 @@ def load_auto(cls: type[AutoForecaster], folder: Path, device: Any) -> AutoForec
     from tsforecast.persistence import check_saved_format, read_model_folder
 
     config, tensors = read_model_folder(folder, "tsforecast model")
-    check_saved_format(folder, config, cls.__name__, FORMAT_VERSION)
+    check_saved_format(folder, config, cls.__name__, _AUTO_FORMATS_READ)
     model = cls(**config["params"])
     model.members_ = [registry.load(folder / name, device) for name in config["members"]]
-    model.selection_ = AutoSelection(**config["selection"])
+    model.selection_ = _selection_from_saved(folder, config["selection"])
     model.season_length_ = int(config["season_length"])
     model.frame_kind_ = config["frame_kind"]
     model.schema_ = getattr(model.members_[0], "schema_", None)
@@ -71,6 +80,21 @@ def load_auto(cls: type[AutoForecaster], folder: Path, device: Any) -> AutoForec
         cpu = torch.device("cpu")
         model.history_panel_ = panel_from_saved(tensors, config["history"], "history", cpu)
     return model
+
+
+def _selection_from_saved(folder: Path, saved: dict[str, Any]) -> AutoSelection:
+    """The saved selection; a field this version does not know (a folder written by a newer
+    tsforecast under the same format number) is refused by name, not a TypeError."""
+    known = {f.name for f in fields(AutoSelection)}
+    unknown = sorted(set(saved) - known)
+    if unknown:
+        msg = (
+            f"{str(folder)!r} holds an auto selection with fields this version of tsforecast "
+            f"does not know: {unknown}. It was saved by a newer tsforecast: load it with that "
+            "version, or fit the model again and save it with this one."
+        )
+        raise InputError(msg)
+    return AutoSelection(**saved)
 
 
 def member_failures(members: list[Forecaster]) -> pd.DataFrame:
