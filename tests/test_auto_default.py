@@ -622,3 +622,26 @@ def test_a_refitted_neural_member_goes_last_and_is_planned_at_the_least_it_needs
     # theta: 5 / (5 + 30) of 85 % of ~100 s (planned against the lstm's 100 s: ~4 s)
     assert 10.0 < theta_budget < 13.0
     assert lstm_budget > 60.0  # the lstm trains in all that is left
+
+
+def test_statistical_candidates_next_to_a_neural_one_forecast_the_targets_alone(capsys) -> None:  # type: ignore[no-untyped-def]
+    # as in a backtest, each candidate gets the inputs it can use: the lstm reads the
+    # covariate, theta forecasts the target alone (before, the inner backtest refused theta)
+    frame = _positive(make_long_frame({"a": 80, "b": 90}, n_covariates=1))
+    model = registry.build(
+        "auto",
+        {"candidates": ["lstm", "theta"], "candidate_params": TINY_LSTM, "progress": True},
+        horizon=4,
+    ).fit(frame)
+    assert set(model.selection_.inner_mase) >= {"lstm", "theta"}
+    assert "theta uses no covariates and forecasts the targets alone; lstm reads ['x0']" in (
+        capsys.readouterr().err
+    )
+    theta_alone = registry.build("theta", {}, horizon=4).fit(frame.drop(columns="x0")).predict()
+    assert "theta" in model.selection_.chosen  # (0.75 theta + 0.25 lstm with these seeds)
+    member = model.members_[model.selection_.chosen.index("theta")]
+    pd.testing.assert_frame_equal(member.predict(), theta_alone)
+    assert len(model.predict()) == 8
+    # with no neural candidate the covariates would be read by nobody: refused, not ignored
+    with pytest.raises(InputError, match="none of the candidates"):
+        registry.build("auto", {"candidates": ["theta"]}, horizon=4).fit(frame)

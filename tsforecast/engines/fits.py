@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 
 from tsforecast.backtest.engine import model_parts
-from tsforecast.backtest.folds import FoldPlan
+from tsforecast.backtest.folds import FoldPlan, targets_only
 from tsforecast.backtest.models import ModelRun
 from tsforecast.data.panel import Panel
 from tsforecast.errors import TsforecastWarning
@@ -84,6 +84,10 @@ def candidate_backtest(shared: tuple[Panel, dict[str, Any]], item: tuple[Any, bo
     panel, kwargs = shared
     panel = writable(panel)
     candidate, keep = item
+    if panel.covariate_cols and not candidate.capabilities.past_covariates:
+        # a statistical candidate among neural ones forecasts the targets alone, as its
+        # refit does: the comparison is of each candidate with the inputs it can use
+        panel = targets_only(panel)
     started = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", TsforecastWarning)

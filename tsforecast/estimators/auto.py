@@ -232,6 +232,19 @@ class AutoForecaster(Forecaster):
             verb = "learns" if len(logged) == 1 else "learn"
             note = f"{', '.join(logged)} {verb} log values (every target value > 0)"
             sizing = f"{sizing}; {note}" if sizing else note
+        from tsforecast.estimators import registry
+
+        alone = [n for n in names if not registry.spec(n).capabilities.past_covariates]
+        if panel.covariate_cols and alone:
+            # each candidate is scored and refitted with the inputs it can use: said, not hidden
+            readers = [n for n in names if n not in alone]
+            use, forecast = ("uses", "forecasts") if len(alone) == 1 else ("use", "forecast")
+            note = (
+                f"{', '.join(alone)} {use} no covariates and {forecast} the targets alone; "
+                f"{', '.join(readers)} {'reads' if len(readers) == 1 else 'read'} "
+                f"{list(panel.covariate_cols)}"
+            )
+            sizing = f"{sizing}; {note}" if sizing else note
         criterion = "owa" if positive_targets(panel) else "mase"
         selection, fitted = self._select(panel, names, season, deadline, criterion)
         selection.skipped.update(skipped)
