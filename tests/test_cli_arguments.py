@@ -127,6 +127,49 @@ def test_the_time_budget_takes_seconds_auto_or_none_and_refuses_anything_else(
     assert len(seen) == 3  # refused before the forecast
 
 
+def test_param_passes_model_parameters_read_as_toml_values_else_as_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seen: list[dict[str, Any]] = []
+    monkeypatch.setattr(
+        api_module,
+        "forecast",
+        lambda df, h, **kw: seen.append(kw) or pd.DataFrame({"unique_id": [], "ds": [], "y": []}),
+    )
+    data = write(tmp_path / "sales.csv", every_other_day())
+    base = ["forecast", str(data), "-H", "2", "--out", str(tmp_path / "f.csv")]
+    params = ["--param", "hidden_size=32", "-p", "dropout=0.1", "-p", "bidirectional=true"]
+    params += ["-p", 'candidates=["theta", "ets"]', "-p", "target_transform=log"]
+    assert main([*base, *params]) == 0
+    flags = set(cli_forecast._FLAG_OF)
+    assert {k: v for k, v in seen[0].items() if k not in flags} == {
+        "hidden_size": 32,
+        "dropout": 0.1,
+        "bidirectional": True,
+        "candidates": ["theta", "ets"],
+        "target_transform": "log",
+    }
+    for bad, says in (
+        ("hidden_size", "takes NAME=VALUE"),
+        ("=3", "takes NAME=VALUE"),
+        ("seed=3", "set it with `--seed` instead"),
+        ("levels=[80]", "set it with `--levels` instead"),
+    ):
+        assert main([*base, "--param", bad]) == 2
+        assert says in capsys.readouterr().err
+    assert main([*base, "-p", "dropout=0.1", "-p", "dropout=0.2"]) == 2
+    assert "given twice" in capsys.readouterr().err
+    assert len(seen) == 1  # refused before the forecast
+
+
+def test_an_unknown_param_is_refused_with_the_known_ones(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["forecast", "air_passengers", "-H", "3", "-m", "theta", "-p", "hiden=3"]) == 2
+    err = capsys.readouterr().err
+    assert "model 'theta' has no parameter 'hiden'" in err and "Traceback" not in err
+
+
 def test_an_integer_freq_is_an_integer_step(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -24,7 +24,7 @@ from tsforecast.errors import InputError
 from tsforecast.estimators import registry
 from tsforecast.estimators.conformal import check_intervals
 
-__all__ = ["cmd_forecast", "forecast_kwargs"]
+__all__ = ["cmd_forecast", "forecast_kwargs", "model_params"]
 
 
 def forecast_kwargs(args: argparse.Namespace) -> dict[str, Any]:
@@ -59,7 +59,54 @@ def forecast_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     budget = getattr(args, "time_budget_s", None)
     if budget is not None:  # not given: forecast()'s own default ("auto")
         kwargs["time_budget_s"] = _time_budget(budget)
+    kwargs.update(model_params(getattr(args, "param", None) or []))
     return kwargs
+
+
+# the settings of the call that have flags of their own: `--param` does not set them
+_FLAG_OF = {
+    "model": "--model",
+    "levels": "--levels",
+    "season_length": "--season-length",
+    "fill": "--fill",
+    "freq": "--freq",
+    "device": "--device",
+    "seed": "--seed",
+    "engine": "--engine",
+    "intervals": "--intervals",
+    "time_budget_s": "--time-budget-s",
+    "id_col": "--id-col",
+    "time_col": "--time-col",
+    "target_col": "--target-col",
+    "horizon": "--horizon",
+    "df": "DATA",
+    "future_df": "DATA",
+}
+
+
+def model_params(items: list[str]) -> dict[str, Any]:
+    """`--param NAME=VALUE` items as keyword arguments: VALUE read as a TOML value (numbers,
+    booleans, strings in quotes, arrays, inline tables), else kept as text (`log`)."""
+    import tomllib
+
+    params: dict[str, Any] = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        name = name.strip()
+        if not sep or not name.isidentifier():
+            msg = f"`--param` takes NAME=VALUE (e.g. --param hidden_size=32), got {item!r}."
+            raise InputError(msg)
+        if name in _FLAG_OF:
+            msg = f"`--param {name}=...`: set it with `{_FLAG_OF[name]}` instead."
+            raise InputError(msg)
+        if name in params:
+            msg = f"`--param {name}` is given twice ({params[name]!r} and {text!r})."
+            raise InputError(msg)
+        try:
+            params[name] = tomllib.loads(f"value = {text}")["value"]
+        except tomllib.TOMLDecodeError:
+            params[name] = text.strip()
+    return params
 
 
 def _time_budget(text: str) -> float | str | None:

@@ -142,6 +142,16 @@ def _add_forecast(commands: argparse._SubParsersAction) -> None:
         help="bound the whole call to SECONDS, or `none` for no bound (default: auto, a "
         "budget sized to the data for --model auto, none for the other models)",
     )
+    fc.add_argument(
+        "--param",
+        "-p",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a parameter of the model, as forecast(model, NAME=VALUE) takes it; repeat it for "
+        'more. VALUE is read as TOML (32, 0.5, true, ["theta", "ets"]), else as text: '
+        "--param hidden_size=32 --param target_transform=log",
+    )
     fc.set_defaults(run=_run_forecast)
 
 
