@@ -645,3 +645,20 @@ def test_statistical_candidates_next_to_a_neural_one_forecast_the_targets_alone(
     # with no neural candidate the covariates would be read by nobody: refused, not ignored
     with pytest.raises(InputError, match="none of the candidates"):
         registry.build("auto", {"candidates": ["theta"]}, horizon=4).fit(frame)
+
+
+def test_neural_candidates_with_a_future_df_are_fitted_again_with_it(capsys) -> None:  # type: ignore[no-untyped-def]
+    # was: the lstm's inner fit (the covariate read as a past one) was reused, and its
+    # predict refused the future_df it had never learned: auto failed on its own advice
+    n = 60
+    ds = pd.date_range("2021-01-01", periods=n + 4, freq="D")
+    x = np.arange(n + 4, dtype=float)
+    frame = pd.DataFrame({"unique_id": "a", "ds": ds[:n], "y": 10 + np.sin(x[:n]), "x": x[:n]})
+    future = pd.DataFrame({"unique_id": "a", "ds": ds[n:], "x": x[n:]})
+    params = {"candidates": ["lstm"], "candidate_params": TINY_LSTM, "progress": True}
+    model = registry.build("auto", params, horizon=4).fit(frame, future_df=future)
+    assert model.selection_.chosen == ["lstm"] and model.selection_.reused == []
+    assert model.members_[0].layout_.future_cols == ["x"]  # the refit learned x as known future
+    assert "without the known future" in capsys.readouterr().err
+    fc = model.predict(future_df=future)
+    assert fc["ds"].tolist() == list(ds[n:]) and np.isfinite(fc["y"]).all()

@@ -246,7 +246,18 @@ class AutoForecaster(Forecaster):
             )
             sizing = f"{sizing}; {note}" if sizing else note
         criterion = "owa" if positive_targets(panel) else "mase"
-        selection, fitted = self._select(panel, names, season, deadline, criterion)
+        if future_df is not None:
+            # the inner backtest has no known future: there the candidates read `future_df`'s
+            # columns as past covariates, and an inner fit, which never learned them as known
+            # future, cannot be reused; each chosen member is fitted again with `future_df`
+            note = (
+                "the inner backtest scores the candidates without the known future (future_df's "
+                "columns as past covariates); the chosen ones are fitted again with it"
+            )
+            sizing = f"{sizing}; {note}" if sizing else note
+        selection, fitted = self._select(
+            panel, names, season, deadline, criterion, reuse=future_df is None
+        )
         selection.skipped.update(skipped)
         selection.budget_s = None if self.time_budget_s is None else float(self.time_budget_s)
         refitted = self._refit(panel, selection, fitted, season, deadline, future_df)
@@ -313,9 +324,16 @@ class AutoForecaster(Forecaster):
         return refitted
 
     def _select(
-        self, panel: Panel, names: list[str], season: int, deadline: float | None, criterion: str
+        self,
+        panel: Panel,
+        names: list[str],
+        season: int,
+        deadline: float | None,
+        criterion: str,
+        reuse: bool = True,
     ) -> tuple[AutoSelection, dict[str, Forecaster]]:
-        """What to forecast with, and the neural candidates' inner fits (reusable)."""
+        """What to forecast with, and the neural candidates' inner fits (reusable; none when
+        not `reuse`)."""
         selection = AutoSelection(chosen=[], candidates=list(names))
         fallback = "seasonal_naive" if season > 1 else "naive"
         if not names:
@@ -350,7 +368,7 @@ class AutoForecaster(Forecaster):
                 stacklevel=3,
             )
         # a neural fit reused for the final forecast must have seen every series
-        reusable = len(long_enough) == panel.n_series
+        reusable = reuse and len(long_enough) == panel.n_series
         inner = panel.select(long_enough.tolist())
         scores, owa, reference, options, refit_s, fitted, scored_on = self._inner_scores(
             inner, names, season, n_windows, deadline, reusable, criterion

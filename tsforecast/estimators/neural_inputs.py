@@ -231,7 +231,8 @@ def window_tensor(
     n_known = len(layout.future_cols)
     if n_known and known_future is not None:
         known = slice(n_scaled - n_known, n_scaled)
-        future_values = torch.from_numpy(known_future).to(work).to(torch.float64)  # (S, H, F)
+        # (a copy: the array may be a read-only view of the caller's frame, which torch warns of)
+        future_values = torch.tensor(known_future, dtype=torch.float64, device=work)  # (S, H, F)
         future_values = (future_values - loc[:, None, known]) / scale[:, None, known]
         future_values = future_values.to(out.dtype).to(out.device)
         steps = (offsets[:-1] + lengths)[:, None] + torch.arange(horizon, device=device)
