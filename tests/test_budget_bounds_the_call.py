@@ -206,11 +206,11 @@ def test_auto_ends_by_the_calls_deadline(monkeypatch: pytest.MonkeyPatch) -> Non
     select = auto.AutoForecaster._select
 
     def recording_select(
-        self: Any, panel: Any, names: Any, season: Any, end: Any, criterion: Any
+        self: Any, panel: Any, names: Any, season: Any, end: Any, criterion: Any, **kw: Any
     ) -> Any:
         seen["deadline"] = end
         seen["call_deadline"] = deadline.call_deadline()
-        return select(self, panel, names, season, end, criterion)
+        return select(self, panel, names, season, end, criterion, **kw)
 
     monkeypatch.setattr(api, "to_panel", _slow(api.to_panel))
     monkeypatch.setattr(auto.AutoForecaster, "_select", recording_select)
