@@ -310,6 +310,33 @@ def test_season_length_follows_the_frequency(freq: str, season: int) -> None:
     assert infer_season_length(to_panel(frame)) == season
 
 
+@pytest.mark.parametrize(
+    ("freq", "season"),
+    [
+        ("BMS", 12),  # business-month stamps are monthly data
+        ("BME", 12),
+        ("BQE", 4),
+        ("B", 5),
+        ("2MS", 6),  # a multiple divides the unit's cycle
+        ("3MS", 4),
+        ("2W", 26),
+        ("2h", 12),
+        ("5MS", 1),  # ... or no whole number of steps spans it: no season
+        ("5h", 1),
+        ("2D", 1),
+        ("YS", 1),
+    ],
+)
+def test_season_length_of_business_calendars_and_multiples(freq: str, season: int) -> None:
+    from tsforecast.data.frequency import infer_season_length
+
+    frame = pd.DataFrame(
+        {"unique_id": "s", "ds": pd.date_range("2020-01-06", periods=30, freq=freq), "y": 1.0}
+    )
+    panel = to_panel(frame, freq=freq)
+    assert infer_season_length(panel) == season
+
+
 def test_season_length_of_integer_time_comes_from_the_autocorrelation() -> None:
     from tsforecast.data.frequency import infer_season_length
 

@@ -21,12 +21,43 @@ __all__ = [
     "infer_step",
     "on_fixed_grid",
     "regularise",
+    "season_of_frequency",
 ]
 
 # filling gaps may grow a series to this many stamps (or to 100 times its length)
 MAX_FILLED_STEPS = 10_000_000
-# the seasonal period of calendar frequencies (by pandas rule code, anchors dropped)
-_SEASONS = {"D": 7, "B": 5, "W": 52, "MS": 12, "ME": 12, "M": 12, "QS": 4, "QE": 4, "Q": 4}
+# the seasonal period, in steps of one unit, of calendar frequencies (by pandas rule code,
+# anchors dropped): the weekly cycle of days, the yearly cycle of weeks, months and quarters;
+# business and semi-month calendars included (pandas 2 and 3 spellings)
+_SEASONS = {
+    "D": 7,
+    "B": 5,
+    "C": 5,
+    "W": 52,
+    **dict.fromkeys(("MS", "ME", "M", "BMS", "BME", "BM", "CBMS", "CBME", "CBM"), 12),
+    **dict.fromkeys(("SMS", "SME", "SM"), 24),
+    **dict.fromkeys(("QS", "QE", "Q", "BQS", "BQE", "BQ"), 4),
+}
+
+
+def season_of_frequency(freq: str) -> int:
+    """The seasonal period, in steps, of a pandas frequency (1: none).
+
+    A multiple of a unit divides the unit's period ("2MS": 6, "2h": 12); where it does not
+    divide it ("5h", "2D", "3W") no whole number of steps spans the cycle, and the period is 1,
+    as in GluonTS: a season of 4 for 5-hourly data would compare 20 hours apart, not the same
+    hour of the day.
+    """
+    offset = pd.tseries.frequencies.to_offset(freq)
+    if isinstance(offset, pd.offsets.Tick):
+        # sub-daily steps follow the daily cycle, steps of a day or more the weekly one
+        # (pandas 2 counts "D" as a Tick, pandas 3 does not: both give 7)
+        seconds = round(pd.Timedelta(offset).total_seconds())
+        cycle = 86400 if seconds < 86400 else 7 * 86400
+        return cycle // seconds if seconds > 0 and cycle % seconds == 0 else 1
+    base = _SEASONS.get(offset.rule_code.split("-")[0], 1)
+    multiple = abs(int(offset.n)) or 1
+    return base // multiple if base % multiple == 0 else 1
 
 
 def infer_season_length(panel: Panel, lengths: torch.Tensor | None = None) -> int:
@@ -38,13 +69,7 @@ def infer_season_length(panel: Panel, lengths: torch.Tensor | None = None) -> in
     `lengths[s]` observations of each series (default: all of them).
     """
     if isinstance(panel.freq, str):
-        offset = pd.tseries.frequencies.to_offset(panel.freq)
-        if isinstance(offset, pd.offsets.Tick):
-            seconds = pd.Timedelta(offset).total_seconds()
-            if seconds < 86400:
-                return max(1, int(86400 // seconds))  # the daily cycle
-            return max(1, int(7 * 86400 // seconds))  # the weekly cycle (1 beyond a week)
-        return _SEASONS.get(offset.rule_code.split("-")[0], 1)
+        return season_of_frequency(panel.freq)
     n_read = (panel.lengths if lengths is None else lengths).to("cpu").numpy()
     sample = [panel.series_values(s)[: n_read[s], 0] for s in range(min(panel.n_series, 200))]
     best, best_acf = 1, 0.2
