@@ -264,8 +264,9 @@ def test_auto_calibrates_the_measured_models_of_a_panel() -> None:
 
 
 def test_auto_keeps_the_models_own_where_too_few_windows_exist() -> None:
-    """One series gives 5 scores: too few for 80 % (needs 4: enough) and 95 % (needs 19): 80 %
-    is calibrated, 95 % stays the model's own, and no warning is raised."""
+    """One series gives 5 scores: enough for 80 % (needs 4), too few for 95 % (needs 19): 80 %
+    is calibrated, 95 % keeps the model's own interval (stretched by the 80 % factor where it
+    widens: see below), and no warning is raised."""
     import warnings
 
     df = iid_panel(1, 60)
@@ -273,13 +274,35 @@ def test_auto_keeps_the_models_own_where_too_few_windows_exist() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         auto = tsf.forecast(df, 3, "naive", levels=(80, 95), intervals="auto")
-    np.testing.assert_allclose(auto["y_hi_95"], own["y_hi_95"])
+    point = own["y"].to_numpy()
+    factor_80 = (auto["y_hi_80"].to_numpy() - point) / (own["y_hi_80"].to_numpy() - point)
+    own_95 = own["y_hi_95"].to_numpy() - point
+    np.testing.assert_allclose(auto["y_hi_95"] - point, np.maximum(factor_80, 1.0) * own_95)
     assert not np.allclose(auto["y_hi_80"], own["y_hi_80"])
     short = iid_panel(1, 12)  # no calibration window at all: the model's own intervals
     fc = tsf.forecast(short, 3, "naive", levels=(80,), intervals="auto")
     assert fc.attrs["settings"]["intervals"] == "model"
     expected = tsf.forecast(short, 3, "naive", levels=(80,), intervals="model")
     np.testing.assert_allclose(fc["y_hi_80"], expected["y_hi_80"])
+
+
+def test_a_level_too_high_to_calibrate_takes_the_widening_of_the_level_below() -> None:
+    """theta's own intervals are too narrow on AirPassengers: its 80 % is calibrated wider,
+    from 5 scores, past its own 95 %. The 95 % level (19 scores needed) keeps its own interval
+    stretched by the 80 % factor, so it stays wider than the 80 % one instead of being
+    widened onto it (an 80 % interval labelled 95 %)."""
+    one = tsf.datasets.load("air_passengers").train
+    auto = tsf.forecast(one, 12, "theta", levels=(80, 95), intervals="auto", progress=False)
+    own = tsf.forecast(one, 12, "theta", levels=(80, 95), progress=False)
+    point = own["y"].to_numpy()
+    above = (auto["y_hi_80"].to_numpy() - point) / (own["y_hi_80"].to_numpy() - point)
+    below = (point - auto["y_lo_80"].to_numpy()) / (point - own["y_lo_80"].to_numpy())
+    assert (above > 1).any()  # the case: the own 80 % is widened
+    expected_hi = point + np.maximum(above, 1.0) * (own["y_hi_95"].to_numpy() - point)
+    expected_lo = point - np.maximum(below, 1.0) * (point - own["y_lo_95"].to_numpy())
+    np.testing.assert_allclose(auto["y_hi_95"], expected_hi, rtol=1e-9)
+    np.testing.assert_allclose(auto["y_lo_95"], expected_lo, rtol=1e-9)
+    assert (auto["y_hi_95"] > auto["y_hi_80"]).all() and (auto["y_lo_95"] < auto["y_lo_80"]).all()
 
 
 def test_auto_without_levels_gives_point_forecasts() -> None:

@@ -297,7 +297,7 @@ class ConformalForecaster(Forecaster):
         # the levels whose intervals are calibrated (with `fallback`, the others keep the model's)
         self.calibrated_levels_ = [lv for lv in levels if lv not in short]
         for lv in short:
-            self.half_widths_[..., levels.index(lv)] = 1.0  # the model's own interval
+            self.half_widths_[..., levels.index(lv)] = self._fallback_factors(lv)
         base = self._point_model()
         base.fit(data, future_df=future_df)
         self.base_ = base
@@ -311,6 +311,19 @@ class ConformalForecaster(Forecaster):
         if getattr(base, "selection_", None) is not None:  # what `auto` chose, for `attrs`
             self.selection_ = base.selection_  # type: ignore[attr-defined]
         return self
+
+    def _fallback_factors(self, level: float) -> np.ndarray | float:
+        """The width factors (S, H, C) of a level too high for its scores: the model's own
+        interval (1), stretched by the factors of the highest calibrated level below it where
+        they widen. Kept at its own width alone, a 95 % interval narrower than a calibrated
+        80 % one would be widened to that 80 % interval and be no more than it; stretched by
+        the same factor, it stays the wider, and never narrower than the model's own (a
+        factor < 1 at 80 % says nothing about the tails)."""
+        below = [lv for lv in self.calibrated_levels_ if lv < level]
+        if not below:
+            return 1.0
+        lower = self.half_widths_[..., list(self.levels_).index(max(below))]  # -> (S, H, C)
+        return np.maximum(lower, 1.0)
 
     def _refuse(self, levels: Sequence[float], counts: Sequence[int], panel: Panel) -> None:
         """InputError: a level the calibration scores of `panel` cannot honour."""
