@@ -140,10 +140,24 @@ def test_a_failed_swap_puts_the_old_folder_back(
 def test_atomic_dir_refuses_a_path_that_is_a_file(tmp_path: Path) -> None:
     path = tmp_path / "model"
     path.write_text("not a folder", encoding="utf-8")
-    refused = pytest.raises(InputError, match=r"is a file, and a folder is to be written there")
+    refused = pytest.raises(InputError, match=r"is a file; pass a folder path")
     with refused, atomic_dir(path):
         pytest.fail("the block must not run")
     assert path.read_text(encoding="utf-8") == "not a folder"
+
+
+def test_a_path_under_a_file_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    # it was a FileExistsError from mkdir
+    blocker = tmp_path / "afile"
+    blocker.write_text("a file", encoding="utf-8")
+    with pytest.raises(InputError, match=r"'.*afile' is a file, not a folder"):
+        write_atomic(blocker / "x.csv", "data")
+    with (
+        pytest.raises(InputError, match=r"is a file, not a folder"),
+        atomic_dir(blocker / "sub" / "model"),
+    ):
+        pytest.fail("the block must not run")
+    assert os.listdir(tmp_path) == ["afile"]
 
 
 def test_a_model_folder_that_fails_to_save_leaves_the_saved_model(tmp_path: Path) -> None:

@@ -66,6 +66,14 @@ def test_forecast_refuses_fractions_as_levels_before_reading_the_data(
     assert "Traceback" not in err
 
 
+def test_levels_without_a_value_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    # `--levels` alone gave a forecast without intervals
+    with pytest.raises(SystemExit) as exit_info:
+        main(["forecast", "air_passengers", "-H", "3", "--model", "naive", "--levels"])
+    assert exit_info.value.code == 2
+    assert "--levels: expected at least one argument" in capsys.readouterr().err
+
+
 # --------------------------------------------------------------------------- forecast()
 def test_the_forecast_command_passes_the_api_arguments_to_forecast(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -327,3 +335,22 @@ def test_an_output_path_that_is_a_folder_is_refused_before_anything_is_written(
     assert main([*argv, flag, str(folder)]) == 2
     assert f"`{flag}` {str(folder)!r} is a folder" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == [folder.name]
+
+
+@pytest.mark.parametrize("flag", ["--out", "--report"])
+def test_an_output_path_under_a_file_is_refused_before_the_forecast(
+    flag: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # it was a FileExistsError traceback after the forecast, and the other output was written
+    blocker = tmp_path / "afile"
+    blocker.write_text("a file", encoding="utf-8")
+    target = blocker / ("x.csv" if flag == "--out" else "page.html")
+    other = ["--report", str(tmp_path / "page.html")] if flag == "--out" else []
+    other += ["--out", str(tmp_path / "fc.csv")] if flag == "--report" else []
+    argv = ["forecast", "air_passengers", "-H", "2", "--model", "naive", *other]
+    assert main([*argv, flag, str(target)]) == 2
+    err = capsys.readouterr().err
+    assert (
+        err.startswith("tsforecast: error: ") and f"{str(blocker)!r} is a file, not a folder" in err
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]

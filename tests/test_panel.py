@@ -150,6 +150,14 @@ def test_non_numeric_target(small_frame) -> None:
     _raises(r"target column 'y' must be numeric, got dtype", frame)
 
 
+def test_a_non_number_among_numbers_is_quoted_with_its_row(small_frame) -> None:
+    # the message quoted the first (valid) value of the column, not the one that is wrong
+    frame = small_frame.assign(y=small_frame.y.astype(str))
+    frame.loc[3, "y"] = "abc"
+    _raises(r"first non-number: 'abc' in row 3", frame)
+    _raises(r"numbers written as text", small_frame.assign(y=small_frame.y.astype(str)))
+
+
 def test_boolean_target(small_frame) -> None:
     frame = small_frame.assign(y=small_frame.y > 0)
     _raises(r"target column 'y' is boolean; cast it to a number", frame)
@@ -256,6 +264,9 @@ def test_timezone_aware_and_naive_mixed(small_frame) -> None:
 def test_non_date_strings_as_time(small_frame) -> None:
     frame = small_frame.assign(ds="yesterday")
     _raises(r"column 'ds' holds strings that are not dates", frame)
+    dates = small_frame.assign(ds=small_frame.ds.astype(str))
+    dates.loc[4, "ds"] = "notadate"
+    _raises(r"not dates \(first: 'notadate'\)", dates)
 
 
 @pytest.mark.parametrize("value", [0, -3, 2.5, "24", True, None])

@@ -31,7 +31,27 @@ from pathlib import Path
 
 from tsforecast.errors import InputError
 
-__all__ = ["atomic_dir", "atomic_path", "write_atomic"]
+__all__ = ["atomic_dir", "atomic_path", "check_writable", "write_atomic"]
+
+
+def check_writable(path: str | os.PathLike[str], what: str, folder: bool = False) -> None:
+    """Refuse, before any work, a path an atomic write could not put a file (or, with
+    `folder`, a folder) at: under a file, a folder where a file goes (or the reverse), or in a
+    folder this process may not write. Found after the work, each is an OSError that loses it.
+    """
+    target = Path(path)
+    taken = next((p for p in target.parents if p.exists() and not p.is_dir()), None)
+    if taken is not None:
+        msg = f"{what} {str(target)!r}: {str(taken)!r} is a file, not a folder."
+        raise InputError(msg)
+    if target.exists() and target.is_dir() != folder:
+        kind, other = ("a file", "folder") if folder else ("a folder", "file")
+        msg = f"{what} {str(target)!r} is {kind}; pass a {other} path, or move it away first."
+        raise InputError(msg)
+    nearest = next((p for p in target.parents if p.exists()), Path("."))
+    if not os.access(nearest, os.W_OK | os.X_OK):
+        msg = f"{what} {str(target)!r}: the folder {str(nearest)!r} is not writable."
+        raise InputError(msg)
 
 
 @contextlib.contextmanager
@@ -43,6 +63,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     on an exception it is deleted and `path` keeps its old content.
     """
     target = Path(path)
+    check_writable(target, "cannot write")
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
@@ -78,12 +99,7 @@ def atomic_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
     that instant `path` does not exist (it never names a partial folder).
     """
     target = Path(path)
-    if target.exists() and not target.is_dir():
-        msg = (
-            f"{str(target)!r} is a file, and a folder is to be written there; "
-            "pass a folder path, or move the file away first."
-        )
-        raise InputError(msg)
+    check_writable(target, "cannot write the folder", folder=True)
     target.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
     try:

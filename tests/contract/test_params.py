@@ -18,11 +18,13 @@ import pytest
 
 from tests.contract.helpers import (
     ENTRIES,
+    HORIZON,
     MODELS,
     Case,
     Data,
     Recorded,
     build,
+    cutoff_stamps,
     history_frame,
     param,
     run_backtest,
@@ -163,3 +165,29 @@ def test_set_params_refuses_unknown_names_and_bad_values_and_keeps_the_old_ones(
     assert type(twin) is type(model) and twin is not model
     assert twin.get_params() == model.get_params()
     assert not twin.is_fitted
+
+
+@pytest.mark.parametrize("case", [param(Case("set_params", name)) for name in MODELS])
+def test_a_forecast_refuses_parameters_changed_after_fit_until_it_is_refitted(
+    case: Case,
+) -> None:
+    """set_params after fit does not change what was fitted: predict, predict_cutoffs and
+    save refuse (naming the change) rather than forecast with the old horizon under the new
+    name; setting the value back, or fitting again, ends it. `n_jobs`, `progress` and
+    `time_budget_s` are read at forecast time and may change."""
+    model = build(case, levels=(80,))
+    history, future = history_frame(1, "none", "datetime")
+    model.fit(history, future_df=future)
+    expected = model.predict()
+    runtime = {"progress": True, "n_jobs": 1, "time_budget_s": 30.0}
+    model.set_params(**{k: v for k, v in runtime.items() if k in model.param_names()})
+    model.predict()
+    model.set_params(horizon=HORIZON + 1)
+    with pytest.raises(InputError, match=rf"horizon={HORIZON} at fit, {HORIZON + 1} now"):
+        model.predict()
+    with pytest.raises(InputError, match="fit it again"):
+        model.predict_cutoffs(history, cutoff_stamps(history))
+    model.set_params(horizon=HORIZON)  # back to the fitted value
+    assert len(model.predict()) == len(expected)
+    model.set_params(horizon=HORIZON + 1).fit(history, future_df=future)
+    assert len(model.predict()) == len(expected) // HORIZON * (HORIZON + 1)

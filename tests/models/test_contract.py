@@ -321,3 +321,30 @@ def test_a_future_df_the_fit_did_not_use_is_refused_at_predict() -> None:
     assert len(known.predict(future_df=future)) == 4
     with pytest.raises(InputError, match=r"holds \['j'\].*fitted with \['k'\]"):
         known.predict(future_df=future.assign(j=1.0))
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_a_history_with_covariates_the_fit_did_not_use_is_refused(name: str) -> None:
+    # fitted on y alone, a new column `x` in the history changed nothing, without a word
+    df = _frame(1, 0)
+    model = tm.build(name, horizon=4, **TINY).fit(df)
+    with pytest.raises(InputError, match=r"covariate columns \['x'\].*reads no covariates"):
+        model.predict(df.assign(x=1.0))
+    with pytest.raises(InputError, match=r"covariate columns \['x'\]"):
+        model.predict_cutoffs(df.assign(x=1.0), [df["ds"].iloc[40]])
+    assert len(model.predict(df)) == 4 * 3
+
+
+@pytest.mark.parametrize("loss", ["mse", "huber"])
+def test_a_point_loss_with_levels_is_refused_and_applies_under_conformal_intervals(
+    loss: str,
+) -> None:
+    # with levels the network trains on the pinball loss: loss='mse' changed nothing
+    import tsforecast as tsf
+
+    df = _frame(1, 0)
+    with pytest.raises(InputError, match=rf"loss='{loss}'.*pinball loss.*intervals='conformal'"):
+        tm.build("lstm", horizon=4, levels=(80,), loss=loss, **TINY).fit(df)
+    fc = tsf.forecast(df, 4, "lstm", levels=(80,), intervals="conformal", loss=loss, **TINY)
+    point = tsf.forecast(df, 4, "lstm", loss=loss, **TINY)
+    np.testing.assert_allclose(fc["y"], point["y"], rtol=1e-5)

@@ -28,12 +28,11 @@ from typing import Any
 
 import pandas as pd
 
-from tsforecast.atomic import atomic_dir, atomic_path
+from tsforecast.atomic import atomic_dir, atomic_path, check_writable
 from tsforecast.cli import manifest
 from tsforecast.cli.config import ConfigError, ExperimentConfig, load_config
 from tsforecast.cli.data import LoadedData, load_data
 from tsforecast.cli.smoke import shrink_config, shrink_data
-from tsforecast.errors import InputError
 
 __all__ = ["backtest_kwargs", "cmd_backtest", "run_backtest"]
 
@@ -131,17 +130,9 @@ def _check_outputs(results_dir: Path, dashboards_dir: Path, name: str) -> None:
     """Refuse output paths that cannot be written, before the backtest runs (writing them
     afterwards would fail with an OSError once the work is done)."""
     for flag, folder in (("--results-dir", results_dir), ("--dashboards-dir", dashboards_dir)):
-        taken = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
-        if taken is not None:
-            msg = f"`{flag}` {str(folder)!r}: {str(taken)!r} is a file, not a folder."
-            raise InputError(msg)
-    for kind, target, is_right in (
-        ("results folder", results_dir / name, Path.is_dir),
-        ("dashboard", dashboards_dir / f"{name}.html", Path.is_file),
-    ):
-        if target.exists() and not is_right(target):
-            msg = f"the {kind} {str(target)!r} exists as something else; move it away."
-            raise InputError(msg)
+        check_writable(folder, f"`{flag}`", folder=True)
+    check_writable(results_dir / name, "the results folder", folder=True)
+    check_writable(dashboards_dir / f"{name}.html", "the dashboard")
 
 
 def backtest_kwargs(config: ExperimentConfig, data: LoadedData) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from tsforecast.atomic import atomic_path
+from tsforecast.atomic import atomic_path, check_writable
 from tsforecast.checks import check_levels, check_seed, positive_int
 from tsforecast.cli.config import check_freq
 from tsforecast.cli.data import DATA_SUFFIXES, read_table
@@ -138,10 +138,8 @@ def cmd_forecast(args: argparse.Namespace) -> int:
         msg = f"`--report` must end in .html, got {args.report!r}; e.g. dashboards/forecast.html."
         raise InputError(msg)
     for flag, target in (("--out", args.out), ("--report", args.report)):
-        if target is not None and Path(target).is_dir():
-            # refused before any work: os.replace onto a folder fails after the forecast
-            msg = f"`{flag}` {target!r} is a folder; pass a file path inside it."
-            raise InputError(msg)
+        if target is not None:  # refused before any work: writing fails after the forecast
+            check_writable(target, f"`{flag}`")
     kwargs = forecast_kwargs(args)
     frame, id_col, time_col, targets, season = _forecast_data(args)
     if args.covariates is not None:

@@ -95,7 +95,7 @@ def _add_forecast(commands: argparse._SubParsersAction) -> None:
         "--report", help="also write the forecast's HTML page here (history, intervals, choice)"
     )
     fc.add_argument(
-        "--levels", type=float, nargs="*", default=[], help="interval levels in %%, e.g. 80 95"
+        "--levels", type=float, nargs="+", default=[], help="interval levels in %%, e.g. 80 95"
     )
     fc.add_argument("--id-col", help="series id column (default: unique_id)")
     fc.add_argument("--time-col", help="time column (default: ds)")

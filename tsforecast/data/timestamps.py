@@ -137,6 +137,17 @@ def _datetime_objects(column: pd.Series, non_null: pd.Series, time_col: str) -> 
     return parsed
 
 
+def _first_not_a_date(non_null: pd.Series) -> Any:
+    """The first string that does not parse as a time stamp (the first one if each does alone:
+    then only their mix fails)."""
+    for value in pd.unique(non_null.to_numpy()):
+        try:
+            pd.Timestamp(value)
+        except (ValueError, TypeError, OverflowError):
+            return value
+    return non_null.iloc[0]
+
+
 def _zone(value: Any) -> str | None:
     zone = getattr(value, "tzinfo", None)
     if zone is None:
@@ -154,8 +165,8 @@ def _parsed_strings(column: pd.Series, non_null: pd.Series, time_col: str) -> pd
         parsed = _to_datetime(column, utc=True, format="mixed")
     except (ValueError, TypeError, OverflowError) as error:
         msg = (
-            f"column {time_col!r} holds strings that are not dates (e.g. "
-            f"{non_null.iloc[0]!r}); pass datetimes or integers."
+            f"column {time_col!r} holds strings that are not dates (first: "
+            f"{_first_not_a_date(non_null)!r}); pass datetimes or integers."
         )
         raise InputError(msg) from error
     if None in zones and len(zones) > 1:

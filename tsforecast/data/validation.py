@@ -343,11 +343,17 @@ def _check_numeric(pdf: pd.DataFrame, col: str, role: str) -> None:
         )
         raise InputError(msg)
     if not _is_real_number_dtype(dtype):
-        example = pdf[col].dropna().iloc[0] if pdf[col].notna().any() else None
-        msg = (
-            f"{role} column {col!r} must be numeric, got dtype {dtype} (e.g. {example!r}); "
-            "convert it with `pd.to_numeric` or choose another column."
-        )
+        values = pdf[col]
+        as_numbers = pd.to_numeric(values, errors="coerce")
+        bad = values[values.notna() & as_numbers.isna()]
+        if len(bad):  # the first value that is no number, not the first value
+            found = f"first non-number: {bad.iloc[0]!r} in row {bad.index[0]!r}"
+            fix = "fix or drop those rows, or choose another column"
+        else:
+            example = values.dropna().iloc[0] if values.notna().any() else None
+            found = f"numbers written as text, e.g. {example!r}"
+            fix = f"convert it with `pd.to_numeric(df[{col!r}])`"
+        msg = f"{role} column {col!r} must be numeric, got dtype {dtype} ({found}); {fix}."
         raise InputError(msg)
 
 

@@ -212,6 +212,7 @@ class AutoForecaster(Forecaster):
     def fit(self, df: Any, future_df: Any | None = None) -> AutoForecaster:
         """Choose by the inner backtest, then fit the chosen members on all of `df`."""
         self._check_params()
+        self._begin_fit()
         started = time.perf_counter()
         # its own budget or the call's deadline (`tsforecast.deadline`), whichever ends first
         left = seconds_left(self.time_budget_s, started)

@@ -131,9 +131,45 @@ class Forecaster(BaseEstimator):
 
     model_name: ClassVar[str] = ""
     capabilities: ClassVar[Capabilities] = Capabilities()
+    # parameters a forecast reads as they are when it runs: set_params may change them after
+    # `fit`; a change to any other one needs a new fit
+    runtime_params: ClassVar[frozenset[str]] = frozenset({"n_jobs", "progress", "time_budget_s"})
 
     def fit(self, df: Any, future_df: Any | None = None) -> Forecaster:
         raise NotImplementedError
+
+    def set_params(self, **params: Any) -> Forecaster:
+        """Set constructor arguments. On a fitted model the fit stays as it was: a forecast
+        refuses to run until the model is fitted again (or the values are set back), rather
+        than forecast with the old horizon or levels under the new ones' names."""
+        before = self.get_params()
+        super().set_params(**params)
+        if self.is_fitted:
+            vars(self).setdefault("_params_at_fit", before)
+        return self
+
+    def _begin_fit(self) -> None:
+        """Forget the parameters of an earlier fit (see `set_params`)."""
+        vars(self).pop("_params_at_fit", None)
+
+    def _check_fitted(self) -> None:
+        super()._check_fitted()
+        at_fit = vars(self).get("_params_at_fit")
+        if at_fit is None:
+            return
+        now = self.get_params()
+        changed = [
+            name
+            for name in now
+            if name not in self.runtime_params and not _equal(now[name], at_fit[name])
+        ]
+        if changed:
+            shown = ", ".join(f"{n}={at_fit[n]!r} at fit, {now[n]!r} now" for n in changed)
+            msg = (
+                f"this {type(self).__name__} was fitted with other parameters than it has now "
+                f"({shown}: set_params after fit); fit it again to use them, or set them back."
+            )
+            raise InputError(msg)
 
     def predict(self, history_df: Any | None = None, future_df: Any | None = None) -> Any:
         raise NotImplementedError
@@ -250,6 +286,16 @@ def check_param_names(cls: type[BaseEstimator], params: dict[str, Any], what: st
             hint = f" did you mean {close[0]!r}?" if close else ""
             msg = f"{what} has no parameter {key!r};{hint} known: {sorted(known)}."
             raise InputError(msg)
+
+
+def _equal(a: Any, b: Any) -> bool:
+    """Whether two parameter values are equal (the same object when `==` cannot tell)."""
+    if a is b:
+        return True
+    try:
+        return bool(a == b)
+    except Exception:  # arrays and the like
+        return False
 
 
 def _same(a: Any, b: Any) -> bool:

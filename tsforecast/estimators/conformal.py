@@ -251,6 +251,7 @@ class ConformalForecaster(Forecaster):
         whole of it: each calibration fit and the final fit get an equal share of what is left
         when they start."""
         self._check_params()
+        self._begin_fit()
         with within_deadline(self.time_budget_s):
             return self._fit(df, future_df)
 

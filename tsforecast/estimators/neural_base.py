@@ -211,6 +211,8 @@ class NeuralForecaster(Forecaster):
     def _fit(self, df: Any, future_df: Any | None) -> NeuralForecaster:
         fit_started = time.perf_counter()
         self._check_params()
+        self._begin_fit()
+        self._check_loss_with_levels()
         device = resolve_device(self.device)
         # None unless `distributed` asks for it; on CUDA each rank then has its own GPU
         distributed = join_process_group(self.distributed, device)
@@ -428,6 +430,21 @@ class NeuralForecaster(Forecaster):
         network: nn.Module = self.network_
         return network.eval()
 
+    def _check_loss_with_levels(self) -> None:
+        """With levels the network learns quantiles by the pinball loss (its median, the point
+        forecast, by the absolute error): another `loss` would be ignored. Checked at fit, not
+        at build: `intervals="conformal"` fits this model without its levels, where the loss
+        applies."""
+        if self.levels and self.loss != "mae":
+            msg = (
+                f"loss={self.loss!r} trains a point forecast, but with levels={self.levels!r} "
+                "the network learns quantiles by the pinball loss (the median by the absolute "
+                "error), so the loss would be ignored; drop `levels`, use loss='mae', or use "
+                "intervals='conformal' (conformal intervals around a point forecast trained "
+                f"with loss={self.loss!r})."
+            )
+            raise InputError(msg)
+
     def _history_panel(self, history_df: Any) -> Panel:
         lay = self.layout_
         panel: Panel = self._read(history_df, "history_df", self.device_, like_fit=True)
@@ -437,6 +454,16 @@ class NeuralForecaster(Forecaster):
                 f"`history_df` must have the columns the model was fitted on: targets "
                 f"{lay.target_cols} and covariates {lay.past_cols + lay.future_cols}; "
                 f"missing: {missing or panel.target_cols}."
+            )
+            raise InputError(msg)
+        used = [*lay.past_cols, *lay.future_cols]
+        unused = [c for c in panel.covariate_cols if c not in used]
+        if unused:
+            # read silently, they would change nothing: the network never saw them
+            msg = (
+                f"`history_df` has the covariate columns {unused}, which this model was not "
+                f"fitted on (it reads {used or 'no covariates'}); drop them, or fit the model "
+                "on a frame with them."
             )
             raise InputError(msg)
         # the network's space: the history must be one the transform can take (log: > 0)

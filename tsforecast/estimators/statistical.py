@@ -129,6 +129,7 @@ class StatisticalForecaster(Forecaster):
     def fit(self, df: Any, future_df: Any | None = None) -> StatisticalForecaster:
         """Fit every target of every series of `df` (its forecasts after the end are kept)."""
         self._check_params()
+        self._begin_fit()
         panel = self._panel(df, future_df, "df")
         self.season_length_ = int(self.season_length or infer_season_length(panel))
         self._warn_of_series_shorter_than_a_season(panel)
