@@ -354,3 +354,17 @@ def test_an_output_path_under_a_file_is_refused_before_the_forecast(
         err.startswith("tsforecast: error: ") and f"{str(blocker)!r} is a file, not a folder" in err
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
+
+
+def test_a_csv_files_ids_come_back_as_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # read as numbers, "001" came back as 1 and the series "1" and "01" were merged into one
+    rows = [f"{sku},{step},{float(step)}" for sku in ("001", "1", "01") for step in range(12)]
+    path = tmp_path / "skus.csv"
+    path.write_text("sku,step,qty\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    out = tmp_path / "fc.csv"
+    argv = ["forecast", str(path), "--id-col", "sku", "--time-col", "step", "--target-col", "qty"]
+    assert main([*argv, "-H", "2", "--model", "naive", "--out", str(out)]) == 0
+    fc = pd.read_csv(out, dtype={"sku": str})
+    assert list(fc["sku"].unique()) == ["001", "1", "01"]

@@ -348,3 +348,25 @@ def test_a_point_loss_with_levels_is_refused_and_applies_under_conformal_interva
     fc = tsf.forecast(df, 4, "lstm", levels=(80,), intervals="conformal", loss=loss, **TINY)
     point = tsf.forecast(df, 4, "lstm", loss=loss, **TINY)
     np.testing.assert_allclose(fc["y"], point["y"], rtol=1e-5)
+
+
+def test_a_future_df_with_text_covariates_or_targets_is_refused() -> None:
+    # text values of a known-future covariate were dropped: the forecast was the one without it
+    t = np.arange(60)
+    df = pd.DataFrame(
+        {
+            "unique_id": "a",
+            "ds": pd.date_range("2021-01-01", periods=60, freq="D"),
+            "y": 100 + 10 * np.sin(2 * np.pi * t / 7),
+            "k": (t % 7 == 0) * 1.0,
+        }
+    )
+    future = pd.DataFrame(
+        {"unique_id": "a", "ds": pd.date_range("2021-03-02", periods=4, freq="D"), "k": 1.0}
+    )
+    model = tm.build("lstm", horizon=4, **TINY)
+    with pytest.raises(InputError, match=r"\['k'\] of `future_df` are not numbers.*'abc'"):
+        model.fit(df, future_df=future.assign(k="abc"))
+    with pytest.raises(InputError, match=r"`future_df` holds the target columns \['y'\]"):
+        model.fit(df, future_df=future.assign(y=1.0))
+    assert len(model.fit(df, future_df=future).predict(future_df=future)) == 4

@@ -55,10 +55,14 @@ def read_table(path: Path, id_col: str, id_col_given: bool) -> pd.DataFrame:
     """A CSV or parquet file as a frame; `InputError` (naming the file) when it cannot be read.
 
     Without an `id_col` column, and unless that name was given explicitly, the file is one
-    series whose id is the file's stem.
+    series whose id is the file's stem. A CSV's ids are read as the text they are: read as
+    numbers, "001" came back as 1, and "1" and "01" became one series.
     """
     try:
-        frame = read_csv(path) if path.suffix.lower() == ".csv" else pd.read_parquet(path)
+        if path.suffix.lower() == ".csv":
+            frame = read_csv(path, dtype={id_col: str})  # a missing column: no effect
+        else:
+            frame = pd.read_parquet(path)
     except Exception as error:  # a parser's own error: name the file, keep its reason
         msg = f"cannot read the data file {str(path)!r}: {error}"
         raise InputError(msg) from None

@@ -149,10 +149,31 @@ def future_columns(future_df: Any, panel: Panel, id_col: str, time_col: str) -> 
                 "it needs the id and time columns of `df`."
             )
             raise InputError(msg)
+    targets = [str(c) for c in pdf.columns if c in panel.target_cols]
+    if targets:  # the future of a target is what is forecast: it would be ignored
+        msg = (
+            f"`future_df` holds the target columns {targets}; the targets' future is what is "
+            "forecast: drop them from `future_df`."
+        )
+        raise InputError(msg)
+    text = [
+        str(c)
+        for c in pdf.columns
+        if c in panel.covariate_cols and not pd.api.types.is_numeric_dtype(pdf[c])
+    ]
+    if text:  # read as no known future, they would be past covariates without a word
+        column = pdf[text[0]]
+        example = column.dropna().iloc[0] if column.notna().any() else None
+        msg = (
+            f"known-future covariates {text} of `future_df` are not numbers (dtype "
+            f"{column.dtype}, e.g. {example!r}), while `df` holds them as numbers; convert "
+            f"them (`pd.to_numeric(future_df[{text[0]!r}])`, or booleans)."
+        )
+        raise InputError(msg)
     cols = [
         str(c)
         for c in pdf.columns
-        if c not in (id_col, time_col, *panel.target_cols) and pd.api.types.is_numeric_dtype(pdf[c])
+        if c not in (id_col, time_col) and pd.api.types.is_numeric_dtype(pdf[c])
     ]
     missing = [c for c in cols if c not in panel.covariate_cols]
     if missing:
