@@ -294,19 +294,23 @@ def test_a_history_of_another_grid_is_refused_and_one_row_needs_no_freq(name: st
     assert one_row["ds"].tolist() == list(pd.date_range("2021-03-02", periods=4, freq="D"))
 
 
-def test_a_future_df_the_fit_did_not_use_is_refused_at_predict() -> None:
-    # fitted without `future_df`, `k` is a past covariate: a `future_df` of k = 1000 at
-    # predict changed nothing, without a word
+def _weekly_flag_frame() -> pd.DataFrame:
+    """60 days of one weekly-seasonal series with a weekly flag `k`."""
     t = np.arange(60)
-    df = pd.DataFrame(
+    return pd.DataFrame(
         {
             "unique_id": "a",
             "ds": pd.date_range("2021-01-01", periods=60, freq="D"),
             "y": 100 + 10 * np.sin(2 * np.pi * t / 7),
             "k": (t % 7 == 0) * 1.0,
-            "j": t * 1.0,
         }
     )
+
+
+def test_a_future_df_the_fit_did_not_use_is_refused_at_predict() -> None:
+    # fitted without `future_df`, `k` is a past covariate: a `future_df` of k = 1000 at
+    # predict changed nothing, without a word
+    df = _weekly_flag_frame().assign(j=np.arange(60.0))
     future = pd.DataFrame(
         {
             "unique_id": "a",
@@ -352,15 +356,7 @@ def test_a_point_loss_with_levels_is_refused_and_applies_under_conformal_interva
 
 def test_a_future_df_with_text_covariates_or_targets_is_refused() -> None:
     # text values of a known-future covariate were dropped: the forecast was the one without it
-    t = np.arange(60)
-    df = pd.DataFrame(
-        {
-            "unique_id": "a",
-            "ds": pd.date_range("2021-01-01", periods=60, freq="D"),
-            "y": 100 + 10 * np.sin(2 * np.pi * t / 7),
-            "k": (t % 7 == 0) * 1.0,
-        }
-    )
+    df = _weekly_flag_frame()
     future = pd.DataFrame(
         {"unique_id": "a", "ds": pd.date_range("2021-03-02", periods=4, freq="D"), "k": 1.0}
     )
