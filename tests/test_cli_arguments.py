@@ -368,3 +368,25 @@ def test_a_csv_files_ids_come_back_as_written(
     assert main([*argv, "-H", "2", "--model", "naive", "--out", str(out)]) == 0
     fc = pd.read_csv(out, dtype={"sku": str})
     assert list(fc["sku"].unique()) == ["001", "1", "01"]
+
+
+def test_a_text_column_chosen_as_covariate_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `--covariates note` (text) was dropped: the forecast was the one without covariates
+    rows = [f"a,{step},{float(step)},x{step % 2}" for step in range(12)]
+    path = tmp_path / "notes.csv"
+    path.write_text("unique_id,ds,y,note\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    argv = ["forecast", str(path), "-H", "2", "--model", "lstm", "--covariates", "note"]
+    assert main(argv) == 2
+    assert "`--covariates` names 'note', a column of dtype" in capsys.readouterr().err
+    config = tmp_path / "notes.toml"
+    config.write_text(
+        '[data]\npath = "notes.csv"\ncovariates = ["note"]\n[backtest]\nhorizon = 2\n'
+        "[models.lstm]\nmax_steps = 1\n",
+        encoding="utf-8",
+    )
+    out = ["--results-dir", str(tmp_path / "r"), "--dashboards-dir", str(tmp_path / "d")]
+    assert main(["backtest", str(config), *out]) == 2
+    assert "`data.covariates` names 'note'" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()

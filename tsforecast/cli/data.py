@@ -119,8 +119,30 @@ def load_data(config: ExperimentConfig) -> LoadedData:
                 "or target columns."
             )
             raise ConfigError(msg)
+        try:
+            check_chosen_covariates(data.frame, spec.covariates, "`data.covariates`")
+        except InputError as error:
+            raise ConfigError(f"{config.source}: {error}") from None
         data = replace(data, frame=data.frame[[*columns, *spec.covariates]])
     return data
+
+
+def check_chosen_covariates(frame: pd.DataFrame, covariates: list[str], what: str) -> None:
+    """Refuse a covariate named explicitly that is not numeric or boolean: by default such a
+    column is left out, and one the user chose by name would be left out without a word."""
+    for col in covariates:
+        dtype = frame[col].dtype
+        if pd.api.types.is_bool_dtype(dtype) or (
+            pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_complex_dtype(dtype)
+        ):
+            continue
+        values = frame[col].dropna()
+        example = values.iloc[0] if len(values) else None
+        msg = (
+            f"{what} names {col!r}, a column of dtype {dtype} (e.g. {example!r}); covariates "
+            "must be numeric or boolean: convert it, or leave it out."
+        )
+        raise InputError(msg)
 
 
 def _load_dataset(config: ExperimentConfig, targets_given: bool) -> LoadedData:

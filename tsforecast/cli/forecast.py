@@ -19,7 +19,7 @@ import pandas as pd
 from tsforecast.atomic import atomic_path, check_writable
 from tsforecast.checks import check_levels, check_seed, positive_int
 from tsforecast.cli.config import check_freq
-from tsforecast.cli.data import DATA_SUFFIXES, read_table
+from tsforecast.cli.data import DATA_SUFFIXES, check_chosen_covariates, read_table
 from tsforecast.errors import InputError
 from tsforecast.estimators import registry
 from tsforecast.estimators.conformal import check_intervals
@@ -190,6 +190,7 @@ def _with_covariates(frame: pd.DataFrame, keys: list[str], covariates: list[str]
     if doubled:
         msg = f"`--covariates` names {doubled}, which are the id, time or target columns."
         raise InputError(msg)
+    check_chosen_covariates(frame, covariates, "`--covariates`")
     return frame[[*keys, *covariates]]
 
 
