@@ -393,3 +393,32 @@ def test_bad_neural_params_are_refused_before_any_model_runs(params, match) -> N
     df = seasonal_frame({"a": 80}, m=12)
     with pytest.raises(InputError, match=match):
         tsf.backtest(df, ["ets", ("lstm", params)], horizon=6, season_length=12)
+
+
+@pytest.mark.parametrize(
+    ("renames", "kwargs"),
+    [
+        ({"unique_id": "model"}, {"id_col": "model"}),
+        ({"ds": "cutoff"}, {"time_col": "cutoff"}),
+        ({"unique_id": "y", "y": "sales"}, {"id_col": "y", "target_col": "sales"}),
+        ({"y": "y_hat"}, {"target_col": "y_hat"}),
+    ],
+)
+def test_a_column_named_like_a_result_column_is_refused_up_front(
+    renames: dict[str, str], kwargs: dict[str, str]
+) -> None:
+    # they failed inside pandas ("the column label 'unique_id' is not unique"), also in
+    # forecast()'s default model="auto", or blamed the model
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame(
+        {
+            "unique_id": np.repeat(["a", "b"], 30),
+            "ds": np.tile(np.arange(30), 2),
+            "y": rng.normal(size=60) + 10.0,
+        }
+    ).rename(columns=renames)
+    name = next(iter(kwargs.values()))  # the first role given is the one refused
+    with pytest.raises(InputError, match=rf"`\w+_col='{name}'`: a backtest"):
+        tsf.backtest(df, ["naive"], horizon=3, **kwargs)
+    with pytest.raises(InputError, match=rf"`\w+_col='{name}'`: a backtest"):
+        tsf.forecast(df, 3, candidates=["naive", "theta"], progress=False, **kwargs)

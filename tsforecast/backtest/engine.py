@@ -134,6 +134,7 @@ def backtest(
         # panel of `id_col="store"` does not have)
         id_col, time_col = df.id_col, df.time_col
         target_col = df.target_cols[0] if len(df.target_cols) == 1 else list(df.target_cols)
+    _check_role_names(id_col, time_col, target_col)
     settings = BacktestSettings(
         horizon=horizon,
         n_windows=positive_int("n_windows", n_windows),
@@ -177,6 +178,28 @@ def backtest(
             run.set_season(settings.season_length)
     settings.intervals = use_conformal(runs, settings.intervals, settings.levels)
     return _run_all(runs, panel, plan, settings, runner, keep_fitted)
+
+
+# the columns of `res.forecasts`, whose id and time columns are always `unique_id` and `ds`
+_RESULT_COLUMNS = ("unique_id", "ds", "cutoff", "model", "target", "y", "y_hat")
+
+
+def _check_role_names(id_col: str, time_col: str, target_col: str | Sequence[str]) -> None:
+    """Refuse an id, time or target column named like another column of the result frames
+    (an id column "model" failed inside pandas, a time column "cutoff" blamed the model)."""
+    targets = [target_col] if isinstance(target_col, str) else list(target_col)
+    roles = [("id_col", id_col, "unique_id"), ("time_col", time_col, "ds")]
+    roles += [("target_col", t, "y") for t in targets]
+    for role, name, own in roles:
+        if name in _RESULT_COLUMNS and name != own:
+            msg = (
+                f"`{role}={name!r}`: a backtest (and `model='auto'`, which runs one) gives its "
+                f"results a column {name!r} of their own "
+                f"(columns: {list(_RESULT_COLUMNS)}, the id and time as 'unique_id' and 'ds'); "
+                f"rename that column of the data first (e.g. `df.rename(columns={{{name!r}: "
+                f"'{name}_'}})`)."
+            )
+            raise InputError(msg)
 
 
 def _optional_positive(name: str, value: Any) -> int | None:
