@@ -366,3 +366,14 @@ def test_a_future_df_with_text_covariates_or_targets_is_refused() -> None:
     with pytest.raises(InputError, match=r"`future_df` holds the target columns \['y'\]"):
         model.fit(df, future_df=future.assign(y=1.0))
     assert len(model.fit(df, future_df=future).predict(future_df=future)) == 4
+
+
+def test_a_future_df_with_time_zone_aware_stamps_for_naive_ones_is_refused() -> None:
+    # it failed inside a pandas merge
+    df = _weekly_flag_frame()
+    future = pd.DataFrame(
+        {"unique_id": "a", "ds": pd.date_range("2021-03-02", periods=4, freq="D"), "k": 1.0}
+    )
+    aware = future.assign(ds=future["ds"].dt.tz_localize("UTC"))
+    with pytest.raises(InputError, match=r"'ds' stamps are time-zone-aware \(UTC\).*naive"):
+        tm.build("lstm", horizon=4, **TINY).fit(df, future_df=aware)

@@ -314,6 +314,20 @@ def future_stamps(panel: Panel, horizon: int) -> pd.Index:
     return table.take((codes[:, None] * horizon + np.arange(horizon)).reshape(-1))
 
 
+def _check_same_time_zone(given: pd.Series, expected: pd.DatetimeIndex, time_col: str) -> None:
+    """Refuse a `future_df` whose stamps are time-zone-aware where `df`'s are naive (or the
+    reverse): they cannot be matched (it failed inside a pandas merge)."""
+    given_zone = getattr(given.dtype, "tz", None)
+    if (given_zone is None) != (expected.tz is None):
+        kinds = {True: "naive", False: f"time-zone-aware ({given_zone or expected.tz})"}
+        msg = (
+            f"`future_df`'s {time_col!r} stamps are {kinds[given_zone is None]}, and `df`'s "
+            f"are {kinds[expected.tz is None]}; give both in the same form (e.g. "
+            f"`future_df[{time_col!r}].dt.tz_localize(...)` or `.dt.tz_localize(None)`)."
+        )
+        raise InputError(msg)
+
+
 def known_future_values(
     panel: Panel, future_df: Any, cols: list[str], horizon: int, id_col: str, time_col: str
 ) -> np.ndarray:
@@ -330,12 +344,15 @@ def known_future_values(
         pdf[time_col] = pd.to_datetime(pdf[time_col])
     else:
         pdf[time_col] = pdf[time_col].astype("int64")
+    expected_times = np.concatenate(
+        [np.asarray(panel.future_times(s, horizon)) for s in range(panel.n_series)]
+    )
+    if panel.is_datetime:
+        _check_same_time_zone(pdf[time_col], pd.DatetimeIndex(expected_times), time_col)
     expected = pd.DataFrame(
         {
             id_col: np.repeat(np.array(panel.ids, dtype=object), horizon),
-            time_col: np.concatenate(
-                [np.asarray(panel.future_times(s, horizon)) for s in range(panel.n_series)]
-            ),
+            time_col: expected_times,
         }
     )
     pdf[id_col] = pdf[id_col].astype(object)
