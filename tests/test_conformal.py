@@ -178,6 +178,19 @@ def test_pooled_scores_calibrate_short_series_too() -> None:
     assert len(tiny) == 3 and (tiny["y_hi_95"] > tiny["y_hi_80"]).all()
 
 
+@pytest.mark.parametrize("factor", [1e-3, 1.0, 1e3])
+def test_pooled_intervals_scale_with_the_data_also_for_a_constant_series(factor: float) -> None:
+    # a constant series took an absolute scale of 1: a half-width of 1.54 around 5, 5000, 0.005
+    base = pd.concat([iid_panel(4, 60), iid_panel(1, 60).assign(unique_id="flat", y=5.0)])
+    scaled = base.assign(y=base["y"] * factor)
+    out = naive(3, levels=(80,), n_windows=5, pool_series=True).fit(scaled).predict()
+    half = (out["y_hi_80"] - out["y"]).to_numpy() / factor
+    flat = (out["unique_id"] == "flat").to_numpy()
+    expected = naive(3, levels=(80,), n_windows=5, pool_series=True).fit(base).predict()
+    np.testing.assert_allclose(half, (expected["y_hi_80"] - expected["y"]).to_numpy(), rtol=1e-6)
+    assert (half[flat] < 1e-4).all() and (half[~flat] > 0.5).all()
+
+
 # --------------------------------------------------------------------------- every input kind
 def test_multivariate_targets_get_their_own_intervals() -> None:
     df = iid_panel(2, 50)

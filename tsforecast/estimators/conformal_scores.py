@@ -66,14 +66,26 @@ def _bounds(
 
 
 def _naive_scales(panel: Panel) -> np.ndarray:
-    """(S, C) in-sample MAE of the one-step naive forecast per series and target (1 where it is
-    0 or undefined: a constant or one-value series)."""
+    """(S, C) in-sample MAE of the one-step naive forecast per series and target.
+
+    Where it is 0 or undefined the scale is still one in the series' own units, so that the
+    intervals scale with the data (an absolute 1 gave a constant series at 0.005 an interval
+    300 times its level): a constant series, which the data say does not move, 1e-6 of its
+    largest |value|; a one-value series, whose spread nothing tells, its |value|; 1 only for
+    zeros, which a change of units leaves as they are."""
     out = np.ones((panel.n_series, panel.n_targets))
     for s in range(panel.n_series):
         values = panel.observed_values(s)[:, : panel.n_targets]
+        if len(values) == 0:
+            continue
+        size = np.nanmax(np.abs(values), axis=0)  # -> (C,)
         if len(values) > 1:
             mae = np.nanmean(np.abs(np.diff(values, axis=0)), axis=0)
-            out[s] = np.where(np.isfinite(mae) & (mae > 0), mae, 1.0)
+            fallback = 1e-6 * size
+        else:
+            mae, fallback = np.zeros(panel.n_targets), size
+        fallback = np.where(np.isfinite(fallback) & (fallback > 0), fallback, 1.0)
+        out[s] = np.where(np.isfinite(mae) & (mae > 0), mae, fallback)
     return out
 
 
