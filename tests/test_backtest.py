@@ -422,3 +422,18 @@ def test_a_column_named_like_a_result_column_is_refused_up_front(
         tsf.backtest(df, ["naive"], horizon=3, **kwargs)
     with pytest.raises(InputError, match=rf"`\w+_col='{name}'`: a backtest"):
         tsf.forecast(df, 3, candidates=["naive", "theta"], progress=False, **kwargs)
+
+
+def test_a_requested_metric_no_forecast_defines_is_named_in_a_warning() -> None:
+    # a sliding training part of 5 values gives MASE no seasonal scale (season 7): the metric
+    # was missing from the results without a word
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"unique_id": "a", "ds": np.arange(40), "y": rng.normal(size=40) + 10.0})
+    with pytest.warns(TsforecastWarning, match=r"no value.*mase: \['naive'\]"):
+        res = tsf.backtest(
+            df, ["naive"], horizon=3, train_size=5, season_length=7, metrics=["mase", "smape"]
+        )
+    assert set(res.metrics["metric"]) == {"smape"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tsf.backtest(df, ["naive"], horizon=3, season_length=7, metrics=["mase", "smape"])

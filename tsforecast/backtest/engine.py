@@ -177,11 +177,36 @@ def backtest(
         for run in runs:
             run.set_season(settings.season_length)
     settings.intervals = use_conformal(runs, settings.intervals, settings.levels)
-    return _run_all(runs, panel, plan, settings, runner, keep_fitted)
+    result = _run_all(runs, panel, plan, settings, runner, keep_fitted)
+    if settings.metrics is not None and not isinstance(df, Panel):  # asked for by a user
+        shown = [run.label for run in runs if not run.hidden]
+        _warn_of_missing_metrics(result.metrics_pd, shown, settings)
+    return result
 
 
 # the columns of `res.forecasts`, whose id and time columns are always `unique_id` and `ds`
 _RESULT_COLUMNS = ("unique_id", "ds", "cutoff", "model", "target", "y", "y_hat")
+
+
+def _warn_of_missing_metrics(
+    metrics: pd.DataFrame, labels: Sequence[str], settings: BacktestSettings
+) -> None:
+    """A warning naming the metrics asked for that no forecast could define: they would be
+    missing from the results without a word."""
+    wanted = list(settings.metrics or [])
+    found = set(zip(metrics["model"], metrics["metric"], strict=True))
+    missing = {m: [lb for lb in labels if (lb, m) not in found] for m in wanted}
+    missing = {m: models for m, models in missing.items() if models}
+    if missing:
+        shown = "; ".join(f"{m}: {models}" for m, models in missing.items())
+        msg = (
+            f"these metrics have no value (no forecast defines them) and are left out: {shown}. "
+            "MASE and RMSSE need a training part of more than `season_length` "
+            f"({settings.season_length}) values that are not all equal (`train_size`, "
+            "`season_length`), OWA also needs both of them for naive2, MAPE needs non-zero "
+            "actuals."
+        )
+        warnings.warn(msg, TsforecastWarning, stacklevel=3)  # at the caller of backtest()
 
 
 def _check_role_names(id_col: str, time_col: str, target_col: str | Sequence[str]) -> None:
