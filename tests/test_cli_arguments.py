@@ -9,6 +9,7 @@ ISO stamps whose UTC offset changes (a DST switch) is read exactly as `tsf.to_pa
 from __future__ import annotations
 
 import importlib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -390,3 +391,19 @@ def test_a_text_column_chosen_as_covariate_is_refused(
     assert main(["backtest", str(config), *out]) == 2
     assert "`data.covariates` names 'note'" in capsys.readouterr().err
     assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize(
+    ("targets", "expected"),
+    [(["y", "y"], r"names \['y'\] more than once"), (["ds"], r"names the time column")],
+)
+def test_target_flags_naming_a_column_twice_or_the_time_column_are_refused(
+    targets: list[str], expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the frame built from the flags was refused for "duplicated column names" the file lacks
+    path = tmp_path / "one.csv"
+    path.write_text("unique_id,ds,y\n" + "\n".join(f"a,{t},{t}.5" for t in range(9)) + "\n")
+    assert (
+        main(["forecast", str(path), "-H", "2", "--model", "naive", "--target-col", *targets]) == 2
+    )
+    assert re.search(expected, capsys.readouterr().err)

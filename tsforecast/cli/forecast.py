@@ -142,6 +142,7 @@ def cmd_forecast(args: argparse.Namespace) -> int:
             check_writable(target, f"`{flag}`")
     kwargs = forecast_kwargs(args)
     frame, id_col, time_col, targets, season = _forecast_data(args)
+    _check_target_flags(targets, id_col, time_col)
     if args.covariates is not None:
         frame = _with_covariates(frame, [id_col, time_col, *targets], args.covariates)
     if kwargs["season_length"] is None:
@@ -173,6 +174,21 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     )
     print(f"forecasts: {args.out}")
     return 0
+
+
+def _check_target_flags(targets: list[str], id_col: str, time_col: str) -> None:
+    """`--target-col` naming a column twice, or the id or time column: said of the flag (the
+    frame built from it was refused for "duplicated column names" the file does not have)."""
+    twice = sorted({c for c in targets if targets.count(c) > 1})
+    if twice:
+        msg = f"`--target-col` names {twice} more than once; name each target once."
+        raise InputError(msg)
+    for flag, role, col in (("--id-col", "id", id_col), ("--time-col", "time", time_col)):
+        if col in targets:
+            msg = (
+                f"`--target-col {col}` names the {role} column (`{flag} {col}`); name the targets."
+            )
+            raise InputError(msg)
 
 
 def _with_covariates(frame: pd.DataFrame, keys: list[str], covariates: list[str]) -> pd.DataFrame:
