@@ -227,16 +227,21 @@ def test_the_forecast_command_reads_utc_offset_changes_as_the_api_does(
     assert len(printed.splitlines()) == 4
 
 
+def backtest_config(config: Path, text: str, *flags: str) -> int:
+    """`tsforecast backtest` of a config written from `text`, its outputs beside it (r/, d/)."""
+    config.write_text(text, encoding="utf-8")
+    folder = config.parent
+    out = ["--results-dir", str(folder / "r"), "--dashboards-dir", str(folder / "d")]
+    return main(["backtest", str(config), *flags, *out])
+
+
 def test_a_backtest_config_reads_utc_offset_changes_as_the_api_does(tmp_path: Path) -> None:
     data = write(tmp_path / "berlin.csv", dst_frame())
-    config = tmp_path / "berlin.toml"
-    config.write_text(
+    text = (
         '[data]\npath = "berlin.csv"\n[backtest]\nhorizon = 6\nn_windows = 2\n'
-        "[models.naive]\n[models.seasonal_naive]\n",
-        encoding="utf-8",
+        "[models.naive]\n[models.seasonal_naive]\n"
     )
-    out = ["--results-dir", str(tmp_path / "r"), "--dashboards-dir", str(tmp_path / "d")]
-    assert main(["backtest", str(config), "--quiet", *out]) == 0
+    assert backtest_config(tmp_path / "berlin.toml", text, "--quiet") == 0
     written = pd.read_parquet(tmp_path / "r" / "berlin" / "forecasts.parquet")
     expected = tsf.backtest(
         as_read_by_the_cli(data),
@@ -381,14 +386,11 @@ def test_a_text_column_chosen_as_covariate_is_refused(
     argv = ["forecast", str(path), "-H", "2", "--model", "lstm", "--covariates", "note"]
     assert main(argv) == 2
     assert "`--covariates` names 'note', a column of dtype" in capsys.readouterr().err
-    config = tmp_path / "notes.toml"
-    config.write_text(
+    text = (
         '[data]\npath = "notes.csv"\ncovariates = ["note"]\n[backtest]\nhorizon = 2\n'
-        "[models.lstm]\nmax_steps = 1\n",
-        encoding="utf-8",
+        "[models.lstm]\nmax_steps = 1\n"
     )
-    out = ["--results-dir", str(tmp_path / "r"), "--dashboards-dir", str(tmp_path / "d")]
-    assert main(["backtest", str(config), *out]) == 2
+    assert backtest_config(tmp_path / "notes.toml", text) == 2
     assert "`data.covariates` names 'note'" in capsys.readouterr().err
     assert not (tmp_path / "r").exists()
 
