@@ -40,6 +40,7 @@ from tsforecast.estimators.neural_inputs import (
     Layout,
     NetworkInputs,
     calendar_names,
+    canonical_series_order,
     fit_host_scaler,
     future_columns,
     known_future_values,
@@ -229,7 +230,12 @@ class NeuralForecaster(Forecaster):
         min_past = max(1, layout.input_size // 2)
         val_size = default_val_size(self.val_size, panel.lengths, layout.horizon, min_past)
         train_windows, val_windows = split_windows(
-            panel.lengths, layout.input_size, layout.horizon, val_size, min_past
+            panel.lengths,
+            layout.input_size,
+            layout.horizon,
+            val_size,
+            min_past,
+            series_order=canonical_series_order(panel),
         )
         check_training_windows(panel, train_windows[0], layout.horizon, min_past, val_size)
         with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):

@@ -49,6 +49,7 @@ __all__ = [
     "Layout",
     "NetworkInputs",
     "calendar_names",
+    "canonical_series_order",
     "fit_host_scaler",
     "future_columns",
     "future_stamps",
@@ -106,6 +107,7 @@ def split_windows(
     val_size: int,
     min_past: int,
     max_val_windows: int = MAX_VAL_WINDOWS,
+    series_order: torch.Tensor | None = None,
 ) -> tuple[tuple[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor] | None]:
     """Training and validation windows, both inside the training range `[0, lengths[s])`.
 
@@ -113,7 +115,20 @@ def split_windows(
     training windows end before those steps, so early stopping never scores a window the model
     trained on, and nothing after the training range is used. Returns ((series_idx, cutoff_idx)
     of the training windows, the same for validation or None when `val_size` is 0).
+
+    `series_order` [S] (from `canonical_series_order`) lays the windows out series by series in
+    that order instead of the panel's: the batches a seed draws (and the validation subsample)
+    then hold the same windows whatever order the input's rows came in.
     """
+    if series_order is not None:
+        train, val = split_windows(
+            lengths[series_order], input_size, horizon, val_size, min_past, max_val_windows
+        )
+        to_panel = series_order.to(device=lengths.device, dtype=torch.int32)  # [S]
+        train = (to_panel[train[0].long()], train[1])
+        if val is not None:
+            val = (to_panel[val[0].long()], val[1])
+        return train, val
     end_idx = lengths - 1 - val_size
     train_windows = training_window_index(
         lengths, input_size, horizon, end_idx=end_idx, min_past=min_past
@@ -137,6 +152,20 @@ def split_windows(
     if len(v_series) == 0:
         return train_windows, None
     return train_windows, (v_series, v_cutoff)
+
+
+def canonical_series_order(panel: Panel) -> torch.Tensor | None:
+    """The panel's series positions [S] sorted by id, or None when they already are.
+
+    A panel keeps its series in the order they first appear in the input; training windows
+    laid out in id order instead (`split_windows`) make a seeded fit independent of the row
+    order. Ids are compared as (type name, text), which orders any mix of id types.
+    """
+    keys = [(type(i).__name__, str(i)) for i in panel.ids]
+    order = sorted(range(len(keys)), key=keys.__getitem__)
+    if order == list(range(len(keys))):
+        return None
+    return torch.tensor(order, dtype=torch.long, device=panel.lengths.device)
 
 
 def future_columns(future_df: Any, panel: Panel, id_col: str, time_col: str) -> list[str]:
