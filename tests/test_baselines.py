@@ -355,3 +355,28 @@ def test_seasonal_naive_says_when_a_series_is_shorter_than_its_season() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a season the series covers: no warning
         tsf.forecast(df, 4, model="seasonal_naive", season_length=7)
+
+
+@pytest.mark.parametrize(("model", "values"), [("naive", 1), ("theta", 1), ("drift", 2)])
+def test_intervals_of_a_series_too_short_for_a_spread_are_zero_width_with_a_warning(
+    model: str, values: int
+) -> None:
+    # one value (two for drift) leaves no residual: the bounds are the point forecast, and the
+    # user hears it; a series long enough for a spread gets a positive width and no warning
+    short = pd.DataFrame(
+        {"unique_id": "short", "ds": pd.date_range("2020-01-01", periods=values), "y": 5.0}
+    )
+    long = pd.DataFrame(
+        {
+            "unique_id": "long",
+            "ds": pd.date_range("2020-01-01", periods=12),
+            "y": np.arange(12.0) ** 1.5,
+        }
+    )
+    with pytest.warns(TsforecastWarning, match=r"1 series have fewer than .*zero width.*'short'"):
+        fc = tsf.forecast(pd.concat([short, long]), horizon=2, model=model, levels=(80,), freq="D")
+    width = (fc["y_hi_80"] - fc["y_lo_80"]).groupby(fc["unique_id"]).min()
+    assert width["short"] == 0.0 and width["long"] > 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TsforecastWarning)
+        tsf.forecast(long, horizon=2, model=model, levels=(80,), freq="D")

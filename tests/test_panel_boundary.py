@@ -274,6 +274,37 @@ def test_datetimes_beyond_the_nanosecond_range_are_checked_and_filled_in_their_o
     assert panel.series_values(0)[:, 0].tolist() == [1.0, 2, 3, 4, 5, 6]
 
 
+@pytest.mark.parametrize(
+    ("freq", "days", "period"),
+    [("MS", 14, "M"), ("MS", 29, "M"), ("QS", 14, "Q"), ("YS", 14, "Y")],
+)
+def test_stamps_in_the_middle_of_each_month_are_refused_with_how_to_restamp_them(
+    freq: str, days: int, period: str
+) -> None:
+    # no pandas frequency is "the 15th of every month": the error says so and how to restamp,
+    # and the restamping it shows gives a panel on `freq`
+    starts = pd.date_range("2020-01-01", periods=12, freq=freq)
+    # `days` after each start, within its month (the 30th is the 29th in February 2020)
+    stamps = starts + pd.to_timedelta(np.minimum(days, starts.days_in_month - 1), unit="D")
+    frame = pd.DataFrame({"unique_id": "a", "ds": stamps, "y": np.arange(12.0)})
+    with pytest.raises(
+        InputError,
+        match=rf"on day {stamps[0].day} of their month.*to_period\('{period}'\).*freq='{freq}'",
+    ):
+        to_panel(frame)
+    frame["ds"] = frame["ds"].dt.to_period(period).dt.to_timestamp()
+    assert to_panel(frame, freq=freq).freq.startswith(freq)  # QS-JAN, YS-JAN
+    assert to_panel(frame).n_obs == 12
+
+
+def test_an_off_grid_stamp_of_hourly_data_gets_no_restamping_hint() -> None:
+    stamps = pd.date_range("2020-01-01", periods=6, freq="h").insert(
+        6, pd.Timestamp("2020-01-01 05:07")
+    )
+    with pytest.raises(InputError, match=r"off the 'h' grid .*the right `freq`\.$"):
+        to_panel(pd.DataFrame({"unique_id": "a", "ds": stamps, "y": 1.0}))
+
+
 # beyond 2262: pandas 2 parses into nanoseconds, which cannot hold them
 FAR_STAMPS = pd.date_range("2300-03-25", periods=4, freq="h", unit="s")
 FAR_IN_UTC = pd.date_range("2300-03-24 23:00", periods=4, freq="h", tz="UTC", unit="s")

@@ -293,6 +293,35 @@ def steps_all_equal(ticks: np.ndarray, bounds: np.ndarray, period: int) -> bool:
     return True
 
 
+# the periods a mid-period stamp is usually one of: (least, most days between stamps, name, the
+# pandas period whose start to stamp with, its frequency)
+_CALENDAR_PERIODS = (
+    (28, 31, "month", "M", "MS"),
+    (89, 92, "quarter", "Q", "QS"),
+    (365, 366, "year", "Y", "YS"),
+)
+
+
+def _mid_period_hint(times: pd.Index, time_col: str) -> str:
+    """For stamps on one day of every month (quarter, year) other than its first or last,
+    which no pandas frequency describes: how to restamp them; otherwise ''."""
+    if not isinstance(times, pd.DatetimeIndex) or len(times) < 2:
+        return ""
+    days = np.asarray((times[1:] - times[:-1]) / pd.Timedelta(days=1))
+    for least, most, name, period, freq in _CALENDAR_PERIODS:
+        if not bool(np.all((days >= least) & (days <= most))):
+            continue
+        if times.day.nunique() > 3 or bool(times.is_month_start.any()):
+            return ""  # not one day of the month (the 30th is the 28th or 29th in February)
+        return (
+            f" Its stamps are one {name} apart but on day {int(times.day[0])} of their month, "
+            f"which no pandas frequency describes: stamp each {name} at its start "
+            f"(`df[{time_col!r}] = df[{time_col!r}].dt.to_period('{period}').dt.to_timestamp()`)"
+            f" and pass freq='{freq}'."
+        )
+    return ""
+
+
 def regularise(
     times: pd.Index,
     values: np.ndarray,
@@ -322,6 +351,7 @@ def regularise(
         msg = (
             f"series {series_id!r} has {int(off_grid.sum())} time stamps off the {step!r} grid "
             f"(first: {times[off_grid][0]}); resample it or pass the right `freq`."
+            f"{_mid_period_hint(times, time_col)}"
         )
         raise InputError(msg)
     n_grid = int(position[-1]) + 1

@@ -257,7 +257,27 @@ class StatisticalForecaster(Forecaster):
         if failures:
             new = pd.DataFrame(failures)
             self.failures_ = new if self.failures_.empty else pd.concat([self.failures_, new])
+        if n_levels:
+            self._warn_of_zero_width_intervals(panel, series_idx, cutoff_idx - starts + 1)
         return point, lo, hi
+
+    def _warn_of_zero_width_intervals(
+        self, panel: Panel, series_idx: np.ndarray, n_values: np.ndarray
+    ) -> None:
+        # one value (two for drift, whose residuals are the steps around their own mean) leaves
+        # no residual to estimate a spread from: the bounds are the point forecast, which is no
+        # 80 % interval; the user should hear it rather than read a zero width as certainty
+        needed = 3 if self.method == "drift" else 2
+        few = np.flatnonzero(np.asarray(n_values) < needed)
+        if few.size == 0:
+            return
+        shown = [panel.ids[int(series_idx[i])] for i in few[:5]]
+        msg = (
+            f"{few.size} series have fewer than {needed} values, too few to estimate a spread: "
+            f"their {self.method} intervals are the point forecast (zero width). First: {shown}."
+            " Give longer series for intervals."
+        )
+        warnings.warn(msg, TsforecastWarning, stacklevel=4)
 
     def _within_budget(
         self, series: list[np.ndarray], specs: list[Any] | None, deadline: float | None
