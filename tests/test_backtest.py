@@ -437,3 +437,32 @@ def test_a_requested_metric_no_forecast_defines_is_named_in_a_warning() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         tsf.backtest(df, ["naive"], horizon=3, season_length=7, metrics=["mase", "smape"])
+
+
+@pytest.mark.parametrize(
+    ("own", "call"),
+    [
+        ({"season_length": 4}, {"season_length": 12}),
+        ({"target_col": "y2"}, {}),
+        ({"id_col": "store"}, {}),
+        ({"fill": "zero"}, {"fill": "ffill"}),
+    ],
+    ids=["season_length", "target_col", "id_col", "fill"],
+)
+def test_an_estimator_whose_own_settings_differ_from_the_calls_is_refused(
+    own: dict[str, Any], call: dict[str, Any]
+) -> None:
+    # the backtest reads the data with the call's columns and scores with its season: the
+    # estimator's own were ignored (a season_length=4 model scored as if it had 12)
+    import tsforecast.models as tm
+
+    data = datasets.load("air_passengers")
+    name = next(iter(own))
+    df = data.df.assign(y2=data.df["y"] * 2.0) if name == "target_col" else data.df
+    with pytest.raises(InputError, match=rf"has {name}=.*backtest was called with {name}="):
+        tsf.backtest(df, [tm.build("seasonal_naive", horizon=12, **own)], horizon=12, **call)
+    # the same setting in both, or only in the estimator's season, runs
+    agreed = {**own, **call} if name == "season_length" else {}
+    model = tm.build("seasonal_naive", horizon=12, **agreed)
+    res = tsf.backtest(data.df, [model], horizon=12, n_windows=1, **agreed)
+    assert not res.metrics.empty

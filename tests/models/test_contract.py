@@ -366,6 +366,11 @@ def test_a_future_df_with_text_covariates_or_targets_is_refused() -> None:
     with pytest.raises(InputError, match=r"`future_df` holds the target columns \['y'\]"):
         model.fit(df, future_df=future.assign(y=1.0))
     assert len(model.fit(df, future_df=future).predict(future_df=future)) == 4
+    # the reverse, text in `df` and numbers in `future_df`: it was "missing from `df`"
+    with pytest.raises(
+        InputError, match=r"\['k'\] of `future_df` are not covariates of `df`.*text"
+    ):
+        model.fit(df.assign(k="abc"), future_df=future)
 
 
 def test_a_future_df_with_time_zone_aware_stamps_for_naive_ones_is_refused() -> None:

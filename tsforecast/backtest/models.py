@@ -16,6 +16,7 @@ __all__ = [
     "ModelRun",
     "check_estimator_horizon",
     "check_estimator_levels",
+    "check_estimator_settings",
     "interval_modes",
     "resolve_models",
     "use_conformal",
@@ -72,6 +73,39 @@ def check_estimator_levels(estimator: Any, levels: Any) -> None:
         raise InputError(msg)
 
 
+# Settings of the backtest call that an estimator object also holds: the backtest reads the
+# data with the call's (columns, grid, fill) and scores with its season length, while the object
+# would fit with its own; a difference is refused, never one of them silently ignored.
+_SHARED_SETTINGS = ("target_col", "id_col", "time_col", "season_length", "freq", "fill")
+
+
+def _as_list(value: Any) -> Any:
+    return [value] if isinstance(value, str) else list(value) if value is not None else None
+
+
+def check_estimator_settings(estimator: Any, shared: dict[str, Any]) -> None:
+    """An estimator object's own columns, season length, `freq` and `fill` must be the call's
+    where both set one (None: as the other says)."""
+    params = estimator.get_params() if callable(getattr(estimator, "get_params", None)) else {}
+    base: Any = params.get("base")  # a wrapper (conformal intervals): the settings are its model's
+    if callable(getattr(base, "get_params", None)):
+        params = {**base.get_params(), **params}
+    for name in _SHARED_SETTINGS:
+        own, call = params.get(name), shared.get(name)
+        if name not in params or own is None:
+            continue
+        if name == "target_col":
+            own, call = _as_list(own), _as_list(call)
+        if call is not None and own != call:
+            msg = (
+                f"the estimator {type(estimator).__name__} has {name}={params[name]!r}, but the "
+                f"backtest was called with {name}={shared.get(name)!r}, which it reads the data "
+                f"(and scores) with; pass {name}={params[name]!r} to `backtest` or set it on "
+                f"the estimator (`set_params({name}={shared.get(name)!r})`)."
+            )
+            raise InputError(msg)
+
+
 def resolve_models(models: Any, shared: dict[str, Any]) -> list[ModelRun]:
     """Build every model up front, so a bad name or parameter fails before any work."""
     is_pair = isinstance(models, tuple) and len(models) == 2 and isinstance(models[1], dict)
@@ -105,6 +139,7 @@ def _resolve_one(item: Any, shared: dict[str, Any]) -> ModelRun:
     if isinstance(item, Forecaster):
         check_estimator_horizon(item, shared["horizon"])
         check_estimator_levels(item, shared["levels"])
+        check_estimator_settings(item, shared)
         label = str(getattr(item, "model_name", "") or type(item).__name__.lower())
         return ModelRun(label, item)
     if callable(getattr(item, "fit", None)) and callable(getattr(item, "predict", None)):

@@ -207,8 +207,9 @@ def future_columns(future_df: Any, panel: Panel, id_col: str, time_col: str) -> 
     missing = [c for c in cols if c not in panel.covariate_cols]
     if missing:
         msg = (
-            f"known-future covariates {missing} of `future_df` are missing from `df`; "
-            "`df` must hold their history too."
+            f"known-future covariates {missing} of `future_df` are not covariates of `df` "
+            f"(its covariates: {list(panel.covariate_cols)}); `df` must hold their history too, "
+            "as numbers or booleans (text and date columns of `df` are left out)."
         )
         raise InputError(msg)
     if not cols:
