@@ -118,6 +118,19 @@ def test_wide_to_long_pandas_and_polars() -> None:
     assert from_index.shape == (6, 3)
 
 
+def test_wide_to_long_refuses_series_named_like_its_output_columns() -> None:
+    # they failed inside pandas ("cannot insert ds, already exists", value_name clashes)
+    wide = pd.DataFrame({"ds": pd.date_range("2020", periods=3, freq="D"), "y": [1.0, 2, 3]})
+    with pytest.raises(InputError, match=r"column 'ds' and `time_col` is None.*time_col='ds'"):
+        wide_to_long(wide)
+    with pytest.raises(InputError, match=r"series columns \['y'\].*value_col='value'"):
+        wide_to_long(wide, time_col="ds")
+    with pytest.raises(InputError, match=r"series columns \['unique_id'\]"):
+        wide_to_long(wide.rename(columns={"y": "unique_id"}), time_col="ds")
+    long = wide_to_long(wide, time_col="ds", value_col="value")
+    assert long["unique_id"].tolist() == ["y"] * 3 and long["value"].tolist() == [1.0, 2, 3]
+
+
 # --- bad input: one test each, checking the type and the words of the message -------------
 
 

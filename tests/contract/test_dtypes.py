@@ -10,11 +10,15 @@ neural model.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import polars as pl
 import pytest
 
+import tsforecast as tsf
+import tsforecast.models
 from tests.contract.helpers import (
     ENTRY_ARGS,
     HORIZON,
@@ -52,15 +56,17 @@ def keyed_frame(id_dtype: str, time_dtype: str, frame: str) -> Any:
     int_dtypes: dict[str, Any] = {"int64": "int64", "int32": "int32"}
     if id_dtype.startswith("int"):
         pdf[ID] = pdf[ID].str[1:].astype(int_dtypes[id_dtype])
+    if id_dtype == "datetime":  # ids that are time stamps (a series per start date)
+        pdf[ID] = pd.Timestamp("2019-01-01") + pd.to_timedelta(pdf[ID].str[1:].astype(int), "D")
     if time_dtype.startswith("int"):
         pdf[TIME] = pdf[TIME].astype(int_dtypes[time_dtype])
     if frame == "polars":
         out = pl.from_pandas(pdf)
         cast: dict[str, Any] = {TIME: POLARS_TIMES[time_dtype]}
-        if not id_dtype.startswith("int"):
+        if id_dtype in POLARS_IDS:
             cast[ID] = POLARS_IDS[id_dtype]
         return out.with_columns(*(pl.col(c).cast(t) for c, t in cast.items()))
-    if not id_dtype.startswith("int"):
+    if id_dtype in PANDAS_IDS:
         pdf[ID] = pdf[ID].astype(PANDAS_IDS[id_dtype])
     if time_dtype.startswith("datetime"):
         pdf[TIME] = pdf[TIME].astype("datetime64[ns]" if time_dtype == "datetime-ns" else "M8[us]")
@@ -107,3 +113,47 @@ def test_id_and_time_columns_keep_the_input_dtypes(case: Case) -> None:
     got = {c: str(native_dtype(out, c)) for c in columns}
     want = {c: str(native_dtype(df, ID if c == ID else TIME)) for c in columns}
     assert got == want, f"{got} out for {want} in"
+
+
+def saved_cases() -> list[Any]:
+    dims = {
+        "id_dtype": (*ID_DTYPES, "datetime"),
+        "time_dtype": TIME_DTYPES,
+        "frame": ("pandas", "polars"),
+        "model": (STATISTICAL[0], "ets", NEURAL[0]),
+    }
+    return [
+        param(
+            Case(
+                "saved",
+                row["model"],
+                "estimator",
+                frame=row["frame"],
+                time=row["time_dtype"],
+                param=row["id_dtype"] + "-ids",
+            )
+        )
+        for row in all_pairs(dims)
+    ]
+
+
+@pytest.mark.parametrize("case", saved_cases())
+def test_a_loaded_model_forecasts_the_same_frame_with_the_same_dtypes(
+    case: Case, tmp_path: Path
+) -> None:
+    # the saved history kept no dtypes: time-stamp and categorical ids came back as text (and a
+    # later history with time-stamp ids was read as new series)
+    df = keyed_frame(case.param.removesuffix("-ids"), case.time, case.frame)
+    model = build(case).fit(df)
+    model.save(tmp_path / "model")
+    loaded = tsf.models.load(tmp_path / "model")
+    for before, after in (
+        (model.predict(), loaded.predict()),
+        (model.predict(df), loaded.predict(df)),
+    ):
+        assert {c: str(native_dtype(after, c)) for c in (ID, TIME)} == {
+            c: str(native_dtype(before, c)) for c in (ID, TIME)
+        }
+        pandas_before = before if isinstance(before, pd.DataFrame) else before.to_pandas()
+        pandas_after = after if isinstance(after, pd.DataFrame) else after.to_pandas()
+        pd.testing.assert_frame_equal(pandas_after, pandas_before)

@@ -128,6 +128,13 @@ def wide_to_long(
         if kind == "polars":
             msg = "`time_col` is required for a polars frame (polars has no index)."
             raise InputError(msg)
+        if "ds" in pdf.columns:
+            msg = (
+                "`df` has a column 'ds' and `time_col` is None, which reads the time stamps "
+                "from the index into a column 'ds'; pass `time_col='ds'` if it holds the time "
+                "stamps, or rename it."
+            )
+            raise InputError(msg)
         pdf = pdf.rename_axis("ds").reset_index()
         time_col_out = "ds"
     else:
@@ -141,6 +148,14 @@ def wide_to_long(
     series_cols = [c for c in pdf.columns if c != time_col_out]
     if not series_cols:
         msg = "`df` has no series columns besides the time column."
+        raise InputError(msg)
+    clashes = [c for c in series_cols if str(c) in (id_col, value_col)]
+    if clashes:
+        msg = (
+            f"the series columns {clashes} of `df` have the names of the long frame's id or "
+            f"value column (id_col={id_col!r}, value_col={value_col!r}); pass other names "
+            f"(e.g. value_col='value') or rename the series."
+        )
         raise InputError(msg)
     long = pdf.melt(
         id_vars=[time_col_out], value_vars=series_cols, var_name=id_col, value_name=value_col

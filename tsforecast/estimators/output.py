@@ -111,6 +111,9 @@ def cutoff_positions(panel: Panel, cutoffs: Any) -> tuple[np.ndarray, np.ndarray
             {"_id": pairs[panel.id_col].to_numpy(dtype=object), "_time": pairs["cutoff"].to_numpy()}
         ).drop_duplicates()
         if len(wanted) and len(obs):
+            if panel.is_datetime:  # as a list of stamps: naive ones in the data's time zone
+                times = _as_times(pd.Index(wanted["_time"]), obs["_time"].dtype)
+                wanted["_time"] = pd.Series(times, index=wanted.index)
             wanted["_time"] = wanted["_time"].astype(obs["_time"].dtype)
         found = obs.merge(wanted, on=["_id", "_time"], how="inner")
         if len(found) < len(wanted):  # exact pairs: every one must be in `df`

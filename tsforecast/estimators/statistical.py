@@ -36,7 +36,12 @@ from tsforecast.deadline import seconds_left
 from tsforecast.devices import resolve_device
 from tsforecast.errors import InputError, TsforecastWarning
 from tsforecast.estimators.base import FORMAT_VERSION, Capabilities, Forecaster
-from tsforecast.estimators.history import panel_from_saved, panel_to_saved
+from tsforecast.estimators.history import (
+    id_to_saved,
+    ids_from_saved,
+    panel_from_saved,
+    panel_to_saved,
+)
 from tsforecast.estimators.output import cutoff_positions, forecast_frame
 from tsforecast.persistence import write_model_folder
 
@@ -342,8 +347,10 @@ class StatisticalForecaster(Forecaster):
             "class": type(self).__name__,
             "params": {k: _jsonable(v) for k, v in self.get_params().items()},
             "season_length": self.season_length_,
-            "specs": [[_jsonable(i), t, spec] for (i, t), spec in self.specs_.items()],
-            "failures": self.failures_.astype({"cutoff": str}).to_dict("records"),
+            "specs": [[id_to_saved(i), t, spec] for (i, t), spec in self.specs_.items()],
+            "failures": self.failures_.astype({"cutoff": str})
+            .assign(**{self.id_col: [id_to_saved(i) for i in self.failures_[self.id_col]]})
+            .to_dict("records"),
             "history": meta,
         }
         write_model_folder(path, tensors, config)
@@ -361,12 +368,18 @@ class StatisticalForecaster(Forecaster):
         model = cls(**config["params"])
         model.season_length_ = int(config["season_length"])
         model.levels_ = check_levels(model.levels)
-        model.specs_ = {(i, t): spec for i, t, spec in config["specs"]}
+        model.history_panel_ = panel_from_saved(
+            tensors, config["history"], "history", torch.device("cpu")
+        )
+        spec_ids = ids_from_saved([i for i, _, _ in config["specs"]], model.history_panel_)
+        model.specs_ = {
+            (i, t): spec for i, (_, t, spec) in zip(spec_ids, config["specs"], strict=True)
+        }
         model.failures_ = pd.DataFrame(
             config["failures"], columns=[model.id_col, "target", "cutoff", "reason"]
         )
-        model.history_panel_ = panel_from_saved(
-            tensors, config["history"], "history", torch.device("cpu")
+        model.failures_[model.id_col] = ids_from_saved(
+            model.failures_[model.id_col].tolist(), model.history_panel_
         )
         lo = tensors["fit.lo"].numpy() if "fit.lo" in tensors else None
         hi = tensors["fit.hi"].numpy() if "fit.hi" in tensors else None
