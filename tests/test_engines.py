@@ -309,6 +309,33 @@ def test_dask_refitted_lstm_folds_and_auto_candidates_equal_local(
     _assert_ran_on_workers(engine, n_tasks=3 + 3)
 
 
+STATISTICAL_AUTO = {
+    "candidates": ["seasonal_naive", "ets", "arima"],  # the default's, which open process pools
+    "time_budget_s": None,
+    "progress": False,
+}
+
+
+@pytest.mark.filterwarnings("ignore::tsforecast.TsforecastWarning")
+def test_dask_runs_the_models_that_open_a_process_pool_in_the_task_s_process(
+    dask_client: Any, scattered: pd.DataFrame
+) -> None:
+    """ets and arima fit in a process pool of their own locally. A Dask worker is a daemonic
+    process, which cannot open one: there they fit in the task's process, whether a candidate
+    of `auto` (the default `forecast()`) or a model whose refitted folds are tasks."""
+    engine = DaskEngine(dask_client)
+    local = tsf.forecast(scattered, HORIZON, model="auto", **STATISTICAL_AUTO)
+    on_dask = tsf.forecast(scattered, HORIZON, model="auto", engine=engine, **STATISTICAL_AUTO)
+    pd.testing.assert_frame_equal(local, on_dask)
+    assert on_dask.attrs["auto_selection"].chosen == local.attrs["auto_selection"].chosen
+    refitted = [("auto", {**STATISTICAL_AUTO, "candidates": ["naive", "ets"]})]
+    kwargs = {"horizon": HORIZON, "n_windows": N_WINDOWS, "season_length": 12}
+    _assert_same_backtest(
+        tsf.backtest(scattered, refitted, **kwargs),
+        tsf.backtest(scattered, refitted, engine=engine, **kwargs),
+    )
+
+
 # --------------------------------------------------------------------------- chunks
 
 

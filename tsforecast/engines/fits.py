@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 import warnings
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import pandas as pd
 
@@ -26,9 +26,28 @@ from tsforecast.backtest.folds import FoldPlan, targets_only
 from tsforecast.backtest.models import ModelRun
 from tsforecast.data.panel import Panel
 from tsforecast.errors import TsforecastWarning
+from tsforecast.estimators.base import Forecaster
 from tsforecast.estimators.statistical import StatisticalForecaster
 
-__all__ = ["candidate_backtest", "fits_apart", "group_fit", "writable"]
+__all__ = ["candidate_backtest", "fits_apart", "group_fit", "single_process", "writable"]
+
+
+ForecasterT = TypeVar("ForecasterT", bound=Forecaster)
+
+
+def single_process(model: ForecasterT) -> ForecasterT:
+    """A copy of `model` that fits in the calling process: `n_jobs=1` for it and for every model
+    it wraps (a conformal model's base, ...). An engine's workers are the parallelism, and a
+    Dask worker is a daemonic process, which cannot open a process pool of its own."""
+    params = model.get_params()
+    changes: dict[str, Any] = {
+        name: single_process(value)
+        for name, value in params.items()
+        if isinstance(value, Forecaster)
+    }
+    if "n_jobs" in params:
+        changes["n_jobs"] = 1
+    return cast(ForecasterT, model.clone().set_params(**changes))
 
 
 def writable(panel: Panel) -> Panel:
@@ -68,6 +87,8 @@ def group_fit(
         fit_groups=[plan.fit_groups[group]],
     )
     panel = writable(panel)
+    if run.prototype is not None:
+        run = replace(run, prototype=single_process(run.prototype))
     started = time.perf_counter()
     curves: dict[Any, Any] = {}
     kept: list[Any] = []

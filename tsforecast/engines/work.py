@@ -28,8 +28,9 @@ from tsforecast.data.frequency import infer_season_length
 from tsforecast.data.panel import Panel
 from tsforecast.engines.base import Engine
 from tsforecast.engines.chunks import in_panel_order, series_chunks
-from tsforecast.engines.fits import fits_apart, group_fit
+from tsforecast.engines.fits import fits_apart, group_fit, single_process
 from tsforecast.errors import InputError
+from tsforecast.estimators.base import Forecaster
 from tsforecast.estimators.statistical import StatisticalForecaster
 
 __all__ = ["FannedRun", "fan_out_backtest", "fan_out_forecast", "fans_out"]
@@ -110,8 +111,7 @@ def fan_out_backtest(
         )
         raise InputError(msg)
     single = [
-        ModelRun(runs[i].label, _single_process(runs[i].prototype), hidden=runs[i].hidden)
-        for i in chosen
+        ModelRun(runs[i].label, _single(runs[i].prototype), hidden=runs[i].hidden) for i in chosen
     ]
     # the fits first: they are the long tasks, and should not start last
     items: list[tuple[Any, ...]] = [
@@ -156,10 +156,9 @@ def fan_out_backtest(
     return out
 
 
-def _single_process(model: Any) -> Any:
-    single = model.clone()
-    single.set_params(n_jobs=1)
-    return single
+def _single(model: Forecaster | None) -> Forecaster:
+    assert model is not None  # the chosen runs are registered estimators
+    return single_process(model)
 
 
 def _plan_rows(plan: FoldPlan, series_idx: np.ndarray) -> FoldPlan:
@@ -205,7 +204,7 @@ def fan_out_forecast(
     engine: Engine, model: StatisticalForecaster, panel: Panel
 ) -> tuple[Any, pd.DataFrame]:
     """`model.fit(panel).predict()` and its failures, computed chunk by chunk on `engine`."""
-    single = _single_process(model)
+    single = single_process(model)
     if single.season_length is None:  # from all series, as the local fit infers it
         single.set_params(season_length=infer_season_length(panel))
     budget = single.time_budget_s

@@ -435,7 +435,7 @@ class AutoForecaster(Forecaster):
 
         The options: the best single candidate, the weighted means of the two best in
         `_PAIR_WEIGHTS` (0.5: their median) and the median of the three best."""
-        from tsforecast.engines.fits import candidate_backtest
+        from tsforecast.engines.fits import candidate_backtest, single_process
         from tsforecast.estimators import registry
 
         # Locally, one candidate at a time, each with a share of what the ones before it left:
@@ -473,7 +473,10 @@ class AutoForecaster(Forecaster):
                 None if total is None else _parallel_budget(total, is_neural[n], n_neural)
                 for n in order
             ]
-            built = [self._build(n, season, b) for n, b in zip(order, budgets, strict=True)]
+            built = [
+                single_process(self._build(n, season, b))
+                for n, b in zip(order, budgets, strict=True)
+            ]
             outcomes = engine.map(
                 candidate_backtest,
                 (panel, {**kwargs, "n_jobs": 1}),
