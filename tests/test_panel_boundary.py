@@ -218,6 +218,54 @@ def test_strings_mixing_offsets_and_none_are_refused_like_datetimes() -> None:
         to_panel(pd.DataFrame({"unique_id": "a", "ds": stamps, "y": 1.0}))
 
 
+# --- dates written with the day and the month as numbers -------------------------------------
+
+
+def _written(days: pd.DatetimeIndex, fmt: str) -> pd.DataFrame:
+    return pd.DataFrame({"unique_id": "a", "ds": days.strftime(fmt), "y": 1.0})
+
+
+@pytest.mark.parametrize("fmt", ["%d/%m/%Y", "%d.%m.%Y", "%d-%m-%y", "%m/%d/%Y", "%d/%m/%Y %H:%M"])
+def test_numeric_dates_are_read_in_one_order_for_the_whole_column(fmt: str) -> None:
+    # pandas' mixed parser reads 04/01/2021 ... 12/01/2021 month-first and 13/01/2021 day-first
+    days = pd.date_range("2021-01-04", periods=40, freq="D")
+    panel = to_panel(_written(days, fmt))
+    assert panel.freq == "D"
+    assert panel.times[0].equals(pd.DatetimeIndex(days))
+
+
+@pytest.mark.parametrize(
+    ("fmt", "freq"), [("%d/%m/%Y", "MS"), ("%m/%d/%Y", "MS"), ("%d.%m.%Y", "QS-JAN")]
+)
+def test_numeric_dates_that_fit_either_order_take_the_one_of_regular_stamps(fmt, freq) -> None:
+    # day-first 01/01/2021 ... 01/12/2022 are months; read month-first, 12 days of two Januaries
+    starts = pd.date_range("2021-01-01", periods=24, freq=freq)
+    panel = to_panel(_written(starts, fmt))
+    assert panel.times[0].equals(pd.DatetimeIndex(starts))
+
+
+def test_numeric_dates_that_are_regular_in_either_order_are_refused_with_both_readings() -> None:
+    twelve_months = _written(pd.date_range("2021-01-01", periods=12, freq="MS"), "%d/%m/%Y")
+    with pytest.raises(InputError, match=r"no value tells which comes first") as caught:
+        to_panel(twelve_months)
+    message = str(caught.value)
+    assert "'01/02/2021'" in message
+    assert "month-first it is 2021-01-02, day-first 2021-02-01" in message
+    assert "format='%d/%m/%Y'" in message and "format='%m/%d/%Y'" in message
+
+
+def test_numeric_dates_written_in_both_orders_are_refused() -> None:
+    frame = pd.DataFrame({"unique_id": "a", "ds": ["13/01/2021", "01/14/2021"], "y": 1.0})
+    with pytest.raises(InputError, match=r"some dates day-first \('13/01/2021'\) and some month"):
+        to_panel(frame)
+
+
+def test_day_first_dates_in_a_polars_frame_are_read_day_first() -> None:
+    days = pd.date_range("2021-03-01", periods=20, freq="D")
+    frame = pl.DataFrame({"unique_id": "a", "ds": list(days.strftime("%d/%m/%Y")), "y": 1.0})
+    assert to_panel(frame).times[0].equals(pd.DatetimeIndex(days))
+
+
 def test_datetime_objects_of_one_zone_keep_the_zone() -> None:
     stamps = pd.date_range("2024-01-01", periods=3, freq="h", tz="Europe/Paris")
     frame = pd.DataFrame({"unique_id": "a", "ds": pd.Series(list(stamps), dtype=object), "y": 1.0})

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import numbers
+import re
 import warnings
 from typing import Any
 
@@ -156,13 +157,14 @@ def _zone(value: Any) -> str | None:
 
 
 def _parsed_strings(column: pd.Series, non_null: pd.Series, time_col: str) -> pd.Series:
-    as_written = _parsed_as_written(column)
+    dayfirst = _day_first(pd.unique(non_null.to_numpy()), time_col)
+    as_written = _parsed_as_written(column, dayfirst)
     if as_written is not None:
         return as_written
     # different offsets, or offsets mixed with none, or not dates: each distinct string tells
     try:
         zones = {_zone(pd.Timestamp(s)) for s in pd.unique(non_null.to_numpy())}
-        parsed = _to_datetime(column, utc=True, format="mixed")
+        parsed = _to_datetime(column, utc=True, format="mixed", dayfirst=dayfirst)
     except (ValueError, TypeError, OverflowError) as error:
         msg = (
             f"column {time_col!r} holds strings that are not dates (first: "
@@ -177,7 +179,79 @@ def _parsed_strings(column: pd.Series, non_null: pd.Series, time_col: str) -> pd
     return parsed
 
 
-def _parsed_as_written(column: pd.Series) -> pd.Series | None:
+# a date written with the day and the month as numbers before the year: 01/02/2021, 1.2.21
+_DAY_MONTH_YEAR = re.compile(r"\s*(\d{1,2})([/.\-])(\d{1,2})\2(\d{4}|\d{2})(?![\d/.\-])")
+
+
+def _day_first(strings: np.ndarray, time_col: str) -> bool:
+    """Whether dates such as 01/02/2021 are written day-first, decided once for the column.
+
+    pandas' mixed-format parser decides string by string (month-first where the string allows
+    it, day-first where the day is over 12), so 31 days written 04/01/2021 ... 04/02/2021 would
+    read as April, then May, ... then January. A value over 12 in the first place says
+    day-first, one in the second month-first, both is refused; with neither, the reading that
+    gives regular time stamps is taken (day-first 01/01/2021 ... 01/12/2024 are months; read
+    month-first they are 12 days of four Januaries), and where both or neither do, the column
+    is refused rather than guessed.
+    """
+    matches = [m for s in strings if (m := _DAY_MONTH_YEAR.match(s)) is not None]
+    if not matches:
+        return False
+    by_day = next((m for m in matches if int(m.group(1)) > 12), None)
+    by_month = next((m for m in matches if int(m.group(3)) > 12), None)
+    if by_day is not None and by_month is not None:
+        msg = (
+            f"column {time_col!r} writes some dates day-first ({by_day.string!r}) and some "
+            f"month-first ({by_month.string!r}); write them all one way, or year-first "
+            "('2021-02-01')."
+        )
+        raise InputError(msg)
+    if by_day is not None or by_month is not None:
+        return by_day is not None
+    readings = {}
+    for dayfirst in (False, True):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                readings[dayfirst] = pd.to_datetime(
+                    pd.Series(strings), format="mixed", dayfirst=dayfirst
+                )
+        except (ValueError, TypeError, OverflowError):
+            return False  # not all dates: refused later, with the first that is not one
+    if readings[False].equals(readings[True]):
+        return False
+    regular = [dayfirst for dayfirst, stamps in readings.items() if _regular(stamps)]
+    if len(regular) == 1:
+        return regular[0]
+    differ = int(np.flatnonzero((readings[False] != readings[True]).to_numpy())[0])
+    example = _DAY_MONTH_YEAR.match(strings[differ]) or matches[0]
+    sep = example.group(2)
+    year = "%Y" if len(example.group(4)) == 4 else "%y"
+    msg = (
+        f"column {time_col!r} writes dates with the day and the month as numbers (e.g. "
+        f"{example.string!r}) and no value tells which comes first: read month-first it is "
+        f"{readings[False].iloc[differ]:%Y-%m-%d}, day-first "
+        f"{readings[True].iloc[differ]:%Y-%m-%d}, and "
+        f"{'both readings give' if regular else 'neither reading gives'} regular time stamps. "
+        "Write the dates year-first ('2021-02-01'), or parse the column before passing it: "
+        f"pd.to_datetime(df[{time_col!r}], format='%d{sep}%m{sep}{year}') (day-first) or "
+        f"format='%m{sep}%d{sep}{year}' (month-first)."
+    )
+    raise InputError(msg)
+
+
+def _regular(stamps: pd.Series) -> bool:
+    """Whether the distinct stamps lie on one pandas frequency (at least 3 of them)."""
+    distinct = pd.DatetimeIndex(stamps.drop_duplicates().sort_values())
+    if len(distinct) < 3:
+        return False
+    try:
+        return pd.infer_freq(distinct) is not None
+    except (TypeError, ValueError):
+        return False
+
+
+def _parsed_as_written(column: pd.Series, dayfirst: bool = False) -> pd.Series | None:
     """Naive stamps, or stamps that all have one UTC offset, parsed as they are; else None.
 
     Different offsets (or offsets mixed with none) make pandas 3 raise, while pandas 2 returns
@@ -187,7 +261,7 @@ def _parsed_as_written(column: pd.Series) -> pd.Series | None:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "(?s).*mixed time zones", FutureWarning)
         try:
-            parsed = _to_datetime(column, format="mixed")
+            parsed = _to_datetime(column, format="mixed", dayfirst=dayfirst)
         except (ValueError, TypeError, OverflowError):
             return None
     return parsed if pd.api.types.is_datetime64_any_dtype(parsed.dtype) else None
