@@ -17,6 +17,7 @@ from tsforecast.errors import InputError
 __all__ = [
     "FILL_POLICIES",
     "check_fill",
+    "check_forecast_columns",
     "check_levels",
     "check_seed",
     "check_time_budget",
@@ -118,6 +119,42 @@ def check_levels(levels: Any) -> tuple[float, ...]:
         msg = f"`levels` has duplicates: {list(levels)!r}."
         raise InputError(msg)
     return tuple(out)
+
+
+def check_forecast_columns(
+    id_col: str,
+    time_col: str,
+    target_cols: Sequence[str],
+    levels: Sequence[float],
+    with_cutoff: bool = False,
+) -> None:
+    """Refuse data whose column names the forecast frame would give to two of its columns.
+
+    The frame holds the id, the time, (`predict_cutoffs`) the cutoff and, per target T, T and
+    `T_lo_<level>` / `T_hi_<level>`: a second target named `y_lo_80` next to `y` with level 80
+    would overwrite y's bound (a frame with one column fewer, its bound another target's point
+    forecast), a target named `cutoff` the cutoffs.
+    """
+    held: dict[str, str] = {}
+    columns = [(id_col, "the id column"), (time_col, "the time column")]
+    if with_cutoff:
+        columns.append(("cutoff", "the cutoff of each forecast"))
+    for target in target_cols:
+        columns.append((target, f"the point forecast of target {target!r}"))
+        for level in levels:
+            tag = level_tag(level)
+            columns.append((f"{target}_lo_{tag}", f"the lower {tag} % bound of target {target!r}"))
+            columns.append((f"{target}_hi_{tag}", f"the upper {tag} % bound of target {target!r}"))
+    for name, what in columns:
+        if name in held:
+            msg = (
+                f"the forecast frame would name two of its columns {name!r}: {held[name]} and "
+                f"{what} (its columns are the id, the time, {'the cutoff, ' if with_cutoff else ''}"
+                "and per target T: T, T_lo_<level>, T_hi_<level>); rename that column of the "
+                f"data first (e.g. `df.rename(columns={{{name!r}: '{name}_'}})`)."
+            )
+            raise InputError(msg)
+        held[name] = what
 
 
 def check_seed(seed: Any) -> int:

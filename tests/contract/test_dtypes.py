@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import polars as pl
 import pytest
@@ -157,3 +158,24 @@ def test_a_loaded_model_forecasts_the_same_frame_with_the_same_dtypes(
         pandas_before = before if isinstance(before, pd.DataFrame) else before.to_pandas()
         pandas_after = after if isinstance(after, pd.DataFrame) else after.to_pandas()
         pd.testing.assert_frame_equal(pandas_after, pandas_before)
+
+
+@pytest.mark.parametrize("frame", ["pandas", "polars"])
+@pytest.mark.parametrize(("dtype", "start"), [("uint8", 200), ("int8", 80), ("int16", 32700)])
+@pytest.mark.parametrize("model", ["naive", "lstm"])
+def test_integer_stamps_past_the_input_dtype_s_range_come_back_as_int64(
+    frame: str, dtype: str, start: int, model: str
+) -> None:
+    # they wrapped around (uint8: 254, 255, 0, 1) or went negative (int8, int16)
+    stamps = np.arange(start, start + 40, dtype=dtype)  # forecast: start + 40 ... start + 69
+    df = pd.DataFrame({ID: "a", TIME: stamps, "y": np.arange(40.0)})
+    data = df if frame == "pandas" else pl.from_pandas(df)
+    params = {"input_size": 4, "hidden_size": 4, "max_steps": 2} if model == "lstm" else {}
+    fitted = tsf.models.build(model, params, horizon=30, id_col=ID, time_col=TIME).fit(data)
+    out = fitted.predict()
+    column = out[TIME] if frame == "pandas" else out[TIME].to_pandas()
+    assert column.tolist() == list(range(start + 40, start + 70))
+    assert str(native_dtype(out, TIME)) in {"int64", "Int64"}
+    # a forecast that stays inside the range keeps the input's dtype
+    short = tsf.models.build("naive", {}, horizon=2, id_col=ID, time_col=TIME).fit(data)
+    assert str(native_dtype(short.predict(), TIME)).lower() == dtype

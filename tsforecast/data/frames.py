@@ -12,6 +12,7 @@ from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from tsforecast.errors import InputError
@@ -53,13 +54,28 @@ class FrameSchema:
 
 
 def restore_dtypes(pdf: pd.DataFrame, schema: FrameSchema) -> pd.DataFrame:
-    """`pdf` (not modified) with the columns named in `schema` cast to their pandas dtypes."""
+    """`pdf` (not modified) with the columns named in `schema` cast to their pandas dtypes.
+
+    An integer column whose values the input's integer dtype cannot hold stays int64: the
+    forecast stamps after a uint8 time column's 250 are 256, 257, ..., not 0, 1, ...
+    """
     casts = {
         col: dtype
         for col, dtype in schema.pandas.items()
-        if col in pdf.columns and pdf[col].dtype != dtype
+        if col in pdf.columns and pdf[col].dtype != dtype and _holds(dtype, pdf[col])
     }
     return pdf.astype(casts) if casts else pdf
+
+
+def _holds(dtype: Any, column: pd.Series) -> bool:
+    """Whether `dtype` holds every value of `column` (any dtype but a narrower integer does)."""
+    if not pd.api.types.is_integer_dtype(dtype) or not pd.api.types.is_integer_dtype(column):
+        return True
+    values = column.dropna()
+    if values.empty:
+        return True
+    bounds = np.iinfo(getattr(dtype, "numpy_dtype", dtype))
+    return bool(bounds.min <= values.min() and values.max() <= bounds.max)
 
 
 def frame_kind(df: Any, name: str = "df") -> FrameKind:
@@ -109,7 +125,9 @@ def from_pandas(pdf: pd.DataFrame, kind: FrameKind, schema: FrameSchema | None =
     casts = [
         pl.col(str(col)).cast(dtype)
         for col, dtype in schema.polars.items()
-        if col in frame.columns and frame.schema[col] != dtype
+        if col in frame.columns
+        and frame.schema[col] != dtype
+        and _holds(schema.pandas.get(col), out[col])
     ]
     return frame.with_columns(casts) if casts else frame
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
+from tsforecast.checks import check_forecast_columns, check_levels
 from tsforecast.errors import InputError, NotFittedError
 
 __all__ = ["FORMAT_VERSION", "BaseEstimator", "Capabilities", "Forecaster"]
@@ -217,6 +218,13 @@ class Forecaster(BaseEstimator):
                         f"({_grid(fitted)} time stamps): {error}"
                     )
                 raise InputError(msg) from error
+        # before any work: the forecast frame must not give two of its columns one name
+        check_forecast_columns(
+            panel.id_col,
+            panel.time_col,
+            panel.target_cols,
+            check_levels(getattr(self, "levels", None)),
+        )
         if fitted is not None and (
             panel.is_datetime != fitted.is_datetime or panel.freq != fitted.freq
         ):

@@ -50,7 +50,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from tsforecast.checks import check_levels, positive_int
+from tsforecast.checks import check_forecast_columns, check_levels, positive_int
 from tsforecast.data.panel import Panel
 from tsforecast.deadline import within_deadline
 from tsforecast.errors import InputError
@@ -263,6 +263,7 @@ class ConformalForecaster(Forecaster):
             msg = "conformal intervals need `levels` (e.g. levels=(80, 95)); none were given."
             raise InputError(msg)
         panel = self.base._read(df, "df")
+        check_forecast_columns(panel.id_col, panel.time_col, panel.target_cols, levels)
         self.check_request(
             target_cols=panel.target_cols,
             past_covariates=panel.covariate_cols,

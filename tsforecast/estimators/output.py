@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tsforecast.checks import level_tag
+from tsforecast.checks import check_forecast_columns, level_tag
 from tsforecast.data.frames import from_pandas
 from tsforecast.data.panel import Panel
 from tsforecast.data.ragged import SeriesTimes, concat_times
@@ -196,6 +196,9 @@ def forecast_frame(
     series_idx, cutoff_idx: (N,); point: (N, H, C); lo, hi: (N, H, C, L) in the order of
     `levels` (None without levels). One block of H rows per (series, cutoff), in the given order.
     """
+    check_forecast_columns(
+        panel.id_col, panel.time_col, panel.target_cols, levels, with_cutoff=with_cutoff
+    )
     n, horizon, _ = point.shape
     ids = np.empty(len(panel.ids), dtype=object)
     ids[:] = panel.ids
