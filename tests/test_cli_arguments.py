@@ -409,3 +409,18 @@ def test_target_flags_naming_a_column_twice_or_the_time_column_are_refused(
         main(["forecast", str(path), "-H", "2", "--model", "naive", "--target-col", *targets]) == 2
     )
     assert re.search(expected, capsys.readouterr().err)
+
+
+def test_covariates_flag_naming_a_column_twice_is_refused_as_the_flag(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the frame cut to the flags' columns was refused for "duplicated column names" the file
+    # does not have
+    path = tmp_path / "promo.csv"
+    rows = [f"a,{t},{t}.5,{t % 2}" for t in range(12)]
+    path.write_text("unique_id,ds,y,promo\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    argv = ["forecast", str(path), "-H", "2", "--model", "lstm", "--covariates", "promo", "promo"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "`--covariates` names ['promo'] more than once; name each covariate once." in err
+    assert "duplicated column names" not in err

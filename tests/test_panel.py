@@ -372,9 +372,12 @@ def test_season_length_of_integer_time_comes_from_the_autocorrelation() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"target_col": ["y", "y"]}, r"column 'y' is given twice"),
+        ({"target_col": ["y", "y"]}, r"`target_col` names column 'y' twice; name each column once"),
         ({"target_col": "ds"}, r"column 'ds' is given twice \(as `time_col` and `target_col`\)"),
-        ({"covariate_cols": ["x0", "x0"]}, r"column 'x0' is given twice"),
+        (
+            {"covariate_cols": ["x0", "x0"]},
+            r"`covariate_cols` names column 'x0' twice; name each column once",
+        ),
     ],
 )
 def test_a_column_has_one_role(small_frame, kwargs, match) -> None:

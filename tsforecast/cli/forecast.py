@@ -202,6 +202,10 @@ def _with_covariates(frame: pd.DataFrame, keys: list[str], covariates: list[str]
             f"(its columns: {list(frame.columns)})."
         )
         raise InputError(msg)
+    twice = sorted({c for c in covariates if covariates.count(c) > 1})
+    if twice:  # else refused as the "duplicated column names" of the frame cut below
+        msg = f"`--covariates` names {twice} more than once; name each covariate once."
+        raise InputError(msg)
     doubled = [c for c in covariates if c in keys]
     if doubled:
         msg = f"`--covariates` names {doubled}, which are the id, time or target columns."

@@ -304,6 +304,10 @@ def _check_distinct(
     roles += [("covariate_cols", c) for c in covariates]
     seen: dict[Any, str] = {}
     for argument, col in roles:
+        if col in seen and seen[col] == argument:
+            # a list naming one column twice: said of the argument, not of the frame's columns
+            msg = f"`{argument}` names column {col!r} twice; name each column once."
+            raise InputError(msg)
         if col in seen:
             msg = (
                 f"column {col!r} is given twice (as `{seen[col]}` and `{argument}`); "
