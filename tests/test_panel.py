@@ -205,6 +205,8 @@ def test_nan_target_without_fill(small_frame) -> None:
     _raises(
         r"column 'y' of series 'a' has 1 missing values \(first at 2024-01-01 03:00.*`fill=", frame
     )
+    # the advice names the command line's flag and the config's key too
+    _raises(r"`fill='ffill'\|'interpolate'\|'zero'` \(CLI: `--fill`; config: `data\.fill`\)", frame)
 
 
 def test_unknown_fill_policy(small_frame) -> None:
@@ -223,6 +225,7 @@ def test_duplicated_id_time_pairs(small_frame) -> None:
 def test_gap_inside_a_series(small_frame) -> None:
     frame = small_frame.drop(index=[5, 6])
     _raises(r"series 'a' has 2 missing time stamps .*first: 2024-01-01 05:00.*`fill=", frame)
+    _raises(r"\(CLI: `--fill`; config: `data\.fill`\) to fill them", frame)
 
 
 def test_irregular_spacing_inside_a_series(small_frame) -> None:
@@ -398,3 +401,29 @@ def test_date_strings_with_different_utc_offsets_are_parsed() -> None:
         }
     )
     assert to_panel(frame).freq == "h"
+
+
+def test_an_integer_freq_on_datetime_stamps_says_it_is_for_integer_time(small_frame) -> None:
+    # "`freq` 2 is not a pandas frequency" did not say what an integer step is for
+    _raises(
+        r"`freq` 2 is an integer step, which is for integer time stamps, but column 'ds' holds "
+        r"datetimes; pass a pandas frequency instead, e\.g\. '2D' \(every 2 days\) or '2h'",
+        small_frame,
+        freq=2,
+    )
+
+
+def test_a_device_this_machine_lacks_is_told_what_to_use_in_no_entry_points_syntax(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(InputError) as info:
+        resolve_device("cuda")
+    message = str(info.value)
+    assert message.startswith("`device` 'cuda' was asked for but CUDA is not available")
+    assert message.endswith("use 'auto' (the GPU when there is one, else the CPU) or 'cpu'.")
+    assert "device='auto'" not in message  # Python syntax, shown to command-line users too
+    with pytest.raises(InputError, match=r"^`--device` 'cuda:1' was asked for"):
+        resolve_device("cuda:1", what="`--device`")

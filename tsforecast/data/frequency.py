@@ -110,6 +110,14 @@ def infer_step(
             return int(freq)
         return _common_integer_step(times.to_numpy(dtype=np.int64), bounds, ids)
     if freq is not None:
+        if isinstance(freq, (int, np.integer)) and not isinstance(freq, bool) and freq > 0:
+            # "2" is no pandas alias: say what an integer step is for, and its pandas spelling
+            msg = (
+                f"`freq` {int(freq)} is an integer step, which is for integer time stamps, but "
+                f"column {time_col!r} holds datetimes; pass a pandas frequency instead, e.g. "
+                f"'{freq}D' (every {freq} days) or '{freq}h', or leave `freq` out to infer it."
+            )
+            raise InputError(msg)
         try:
             offset = pd.tseries.frequencies.to_offset(str(freq))
         except ValueError as error:
@@ -395,8 +403,8 @@ def regularise(
         missing = calendar[first] if calendar is not None else _grid_stamp(times, step, first)
         msg = (
             f"series {series_id!r} has {n_grid - len(times)} missing time stamps in column "
-            f"{time_col!r} (first: {missing}); pass `fill='ffill'|'interpolate'|'zero'` to "
-            "fill them or fill the gaps yourself."
+            f"{time_col!r} (first: {missing}); pass `fill='ffill'|'interpolate'|'zero'` "
+            "(CLI: `--fill`; config: `data.fill`) to fill them or fill the gaps yourself."
         )
         raise InputError(msg)
     if n_grid > MAX_FILLED_STEPS and n_grid > 100 * len(times):

@@ -408,7 +408,7 @@ def _fill_missing(
         msg = (
             f"column {data_cols[col]!r} of series {series_id!r} has {int(missing[:, col].sum())} "
             f"missing values (first at {times[row]}); pass `fill='ffill'|'interpolate'|'zero'` "
-            "or fill them yourself."
+            "(CLI: `--fill`; config: `data.fill`) or fill them yourself."
         )
         raise InputError(msg)
     if fill == "zero":
