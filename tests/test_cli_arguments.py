@@ -493,3 +493,14 @@ def test_auto_refusing_covariates_names_the_flag_and_key_that_leave_them_out(
     assert "`tsforecast forecast ... --covariates` with no names" in err
     assert "`covariates = []` in a config's [data]" in err
     assert "add a neural candidate" in err
+
+
+def test_an_out_suffix_refusal_lists_every_suffix_accepted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # ".pq" is written as parquet, but the message said "must end in .csv or .parquet"
+    argv = ["forecast", "air_passengers", "-H", "2", "--model", "naive", "--out"]
+    assert main([*argv, str(tmp_path / "fc.txt")]) == 2
+    assert "`--out` must end in .csv, .parquet or .pq, got" in capsys.readouterr().err
+    assert main([*argv, str(tmp_path / "fc.pq")]) == 0
+    assert len(pd.read_parquet(tmp_path / "fc.pq")) == 2

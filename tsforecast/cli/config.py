@@ -68,7 +68,7 @@ __all__ = [
     "parse_config",
 ]
 
-_DATA_SUFFIXES = (".csv", ".parquet", ".pq")
+_DATA_SUFFIXES = (".csv", ".parquet", ".pq")  # those of `tsforecast.cli.data`, which imports this
 
 
 @dataclass(frozen=True)
@@ -281,7 +281,9 @@ def _check_named_once(check: Checker, key: str, names: Any) -> None:
 def _data_path(check: Checker, path_text: str, part: Any) -> Path:
     path = (check.source.parent / path_text).resolve()
     if path.suffix.lower() not in _DATA_SUFFIXES:
-        msg = f"{check.source}: `data.path` must be a .csv or .parquet file, got {path_text!r}."
+        msg = (
+            f"{check.source}: `data.path` must be a .csv, .parquet or .pq file, got {path_text!r}."
+        )
         raise ConfigError(msg)
     if not path.is_file():
         msg = (

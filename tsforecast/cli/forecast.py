@@ -2,7 +2,7 @@
 
 The arguments are those of `tsforecast.forecast()` (model, levels, season length, fill, freq,
 device, seed, column names), checked before any data is read. The forecasts go to `--out`
-(.csv or .parquet, written atomically) or to stdout as CSV; `--report x.html` also writes the
+(.csv, .parquet or .pq, written atomically) or to stdout as CSV; `--report x.html` also writes the
 forecast's page (`tsforecast.report` of the forecast, with the data as its history).
 """
 
@@ -20,7 +20,12 @@ import pandas as pd
 from tsforecast.atomic import atomic_path, check_writable
 from tsforecast.checks import check_levels, check_seed, positive_int
 from tsforecast.cli.config import check_freq
-from tsforecast.cli.data import DATA_SUFFIXES, check_chosen_covariates, read_table
+from tsforecast.cli.data import (
+    DATA_SUFFIXES,
+    DATA_SUFFIXES_TEXT,
+    check_chosen_covariates,
+    read_table,
+)
 from tsforecast.errors import InputError
 from tsforecast.estimators import registry
 from tsforecast.estimators.conformal import check_intervals
@@ -136,7 +141,7 @@ def cmd_forecast(args: argparse.Namespace) -> int:
 
     horizon = positive_int("--horizon", args.horizon)
     if args.out is not None and Path(args.out).suffix.lower() not in DATA_SUFFIXES:
-        msg = f"`--out` must end in .csv or .parquet, got {args.out!r}."
+        msg = f"`--out` must end in {DATA_SUFFIXES_TEXT}, got {args.out!r}."
         raise InputError(msg)
     if args.report is not None and Path(args.report).suffix.lower() not in (".html", ".htm"):
         msg = f"`--report` must end in .html, got {args.report!r}; e.g. dashboards/forecast.html."
@@ -248,15 +253,15 @@ def _forecast_data(
             msg = f"data file {args.data!r} does not exist (looked for {str(path.resolve())!r})."
             raise InputError(msg)
         if path.suffix.lower() not in DATA_SUFFIXES:
-            msg = f"data file {args.data!r} must be a .csv or .parquet file."
+            msg = f"data file {args.data!r} must be a {DATA_SUFFIXES_TEXT} file."
             raise InputError(msg)
         id_col = args.id_col or "unique_id"
         frame = read_table(path, id_col, args.id_col is not None)
         return frame, id_col, args.time_col or "ds", args.target_col or ["y"], None
     if args.data not in datasets.names() and not _is_dataset(args.data):
         msg = (
-            f"{args.data!r} is neither a file nor a shipped data set; pass a .csv / .parquet "
-            f"path or one of {datasets.names()}."
+            f"{args.data!r} is neither a file nor a shipped data set; pass a "
+            f"{DATA_SUFFIXES_TEXT} path or one of {datasets.names()}."
         )
         raise InputError(msg)
     loaded = datasets.load(args.data)
