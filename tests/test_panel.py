@@ -427,3 +427,45 @@ def test_a_device_this_machine_lacks_is_told_what_to_use_in_no_entry_points_synt
     assert "device='auto'" not in message  # Python syntax, shown to command-line users too
     with pytest.raises(InputError, match=r"^`--device` 'cuda:1' was asked for"):
         resolve_device("cuda:1", what="`--device`")
+
+
+@pytest.mark.parametrize(
+    ("values", "received", "fix"),
+    [
+        (
+            lambda y: y.astype(complex),
+            "got dtype complex128 (complex numbers, e.g.",
+            "take their real part (`df['y'].to_numpy().real`) or their magnitude",
+        ),
+        (
+            lambda y: pd.to_timedelta(y, unit="s"),
+            "got dtype timedelta64[ns] (durations, e.g. Timedelta(",
+            "e.g. seconds with `df['y'].dt.total_seconds()`",
+        ),
+        (
+            lambda y: pd.Timestamp("2020-01-01") + pd.to_timedelta(y, unit="D"),
+            "got dtype datetime64[ns] (time stamps, e.g. Timestamp(",
+            "time stamps belong in `time_col`",
+        ),
+    ],
+)
+def test_targets_that_pandas_makes_numbers_of_say_what_they_hold(
+    small_frame, values, received: str, fix: str
+) -> None:
+    # they were "numbers written as text", with `pd.to_numeric` as the fix: they are neither
+    frame = small_frame.assign(y=values(small_frame["y"]))
+    with pytest.raises(InputError) as info:
+        to_panel(frame)
+    message = str(info.value)
+    assert message.startswith("target column 'y' must be numeric, ")
+    assert received in message and fix in message
+    assert "written as text" not in message and "pd.to_numeric" not in message
+
+
+def test_a_column_of_pandas_periods_is_told_to_convert_them_to_time_stamps(small_frame) -> None:
+    periods = small_frame.assign(ds=small_frame["ds"].dt.to_period("h"))
+    _raises(r"column 'ds' holds pandas Periods; .*`df\['ds'\]\.dt\.to_timestamp\(\)`", periods)
+    objects = periods.assign(ds=periods["ds"].astype(object))
+    _raises(r"holds pandas Periods; .*`pd\.PeriodIndex\(df\['ds'\]\)\.to_timestamp\(\)`", objects)
+    converted = periods.assign(ds=periods["ds"].dt.to_timestamp())
+    assert to_panel(converted).freq == "h"
