@@ -226,3 +226,12 @@ def test_attrs_record_the_season_the_model_used(model: str, air) -> None:
 def test_a_metric_named_twice_is_refused() -> None:
     with pytest.raises(InputError, match=r"names \['mae'\] more than once"):
         tsf.backtest(make_long_frame({"a": 40}), ["naive"], horizon=3, metrics=["mae", "mae"])
+
+
+def test_a_target_named_twice_is_refused_as_the_argument_not_the_frame() -> None:
+    frame = make_long_frame({"a": 30})
+    with pytest.raises(InputError) as info:
+        tsf.forecast(frame, 3, model="naive", target_col=["y", "y"])
+    message = str(info.value)
+    assert "`target_col` names column 'y' twice; name each column once." in message
+    assert "duplicated column names" not in message

@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -441,12 +442,38 @@ def test_bad_sequences_are_refused_by_fit_and_predict() -> None:
         ("multilabel", np.array(["a", "b", "a", "b", "a", "b"]), "0/1 matrix"),
         ("multilabel", np.full((6, 2), 2), "only 0 and 1"),
         ("multilabel", [set()] * 6, "every label set in `y` is empty"),
-        ("multiclass", [None, 1, 2, 1, 2, 1], "strings, integers"),
+        ("multiclass", [1j, 1, 2, 1, 2, 1], "strings, integers"),
     ],
 )
 def test_labels_of_the_wrong_shape_for_the_task(task: str, y: Any, match: str) -> None:
     with pytest.raises(InputError, match=match):
         SequenceClassifier(task, device="cpu").fit(_seqs(), y)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("y", "missing"),
+    [
+        (["cat", "dog", "emu", "cat", None, "dog"], "None"),
+        (["cat", "dog", "emu", "cat", np.nan, "dog"], "nan"),
+        (pd.Series(["cat", "dog", "emu", "cat", pd.NA, "dog"], dtype=object), "<NA>"),
+        ([1, 2, 3, 1, None, 2], "None"),
+    ],
+)
+def test_a_missing_label_is_refused_by_value_and_position(y: Any, missing: str) -> None:
+    # the message quoted the first valid labels ("got dtype object (e.g. ['cat', 'dog',
+    # 'emu'])"), not the missing one
+    with pytest.raises(InputError) as info:
+        SequenceClassifier("multiclass", device="cpu").fit(_seqs(), y)
+    message = str(info.value)
+    assert f"labels in `y` include a missing label ({missing}) at position 4" in message
+    assert "drop the unlabelled sequences or give them a label" in message
+    assert "got dtype object" not in message
+
+
+def test_missing_float_labels_are_refused_with_the_first_position() -> None:
+    y = np.array([0.0, 1.0, 0.0, 1.0, 0.0, np.nan])
+    with pytest.raises(InputError, match=r"contain NaN or inf \(first: nan at position 5\)"):
+        SequenceClassifier("binary", device="cpu").fit(_seqs(), y)
 
 
 def test_a_fit_that_fails_half_way_leaves_no_fitted_model() -> None:

@@ -380,4 +380,4 @@ def test_forecast_command_chooses_the_covariates_of_a_file(
     np.testing.assert_allclose(out["sales"], 100 + np.sin(39.0))
     assert main([*base, "--covariates", "rate"]) == 2  # naive uses none: still refused
     assert main([*base, "--covariates", "price"]) == 2
-    assert "['price'], which the data lack" in capsys.readouterr().err
+    assert "`--covariates` names 'price', which the data lack" in capsys.readouterr().err

@@ -409,3 +409,98 @@ def test_target_flags_naming_a_column_twice_or_the_time_column_are_refused(
         main(["forecast", str(path), "-H", "2", "--model", "naive", "--target-col", *targets]) == 2
     )
     assert re.search(expected, capsys.readouterr().err)
+
+
+def test_covariates_flag_naming_a_column_twice_is_refused_as_the_flag(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the frame cut to the flags' columns was refused for "duplicated column names" the file
+    # does not have
+    path = tmp_path / "promo.csv"
+    rows = [f"a,{t},{t}.5,{t % 2}" for t in range(12)]
+    path.write_text("unique_id,ds,y,promo\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    argv = ["forecast", str(path), "-H", "2", "--model", "lstm", "--covariates", "promo", "promo"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "`--covariates` names ['promo'] more than once; name each covariate once." in err
+    assert "duplicated column names" not in err
+
+
+def test_an_unknown_intervals_mode_ends_its_sentence(capsys: pytest.CaptureFixture[str]) -> None:
+    # with no close match the message stopped at "got 'bogus';"
+    assert main(["forecast", "air_passengers", "-H", "2", "--intervals", "bogus"]) == 2
+    err = capsys.readouterr().err
+    assert err.rstrip().endswith(
+        "must be one of ['auto', 'model', 'conformal', 'calibrated'], got 'bogus'."
+    )
+    assert main(["forecast", "air_passengers", "-H", "2", "--intervals", "conformall"]) == 2
+    assert "got 'conformall'; did you mean 'conformal'?" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        (
+            ["--time-col", "date", "--target-col", "sales"],
+            "`--target-col` names 'sales', which the data lack (its columns: ['unique_id', "
+            "'date', 'units'])",
+        ),
+        (
+            ["--time-col", "date"],
+            "the data lack the default target column 'y' (its columns: ['unique_id', 'date', "
+            "'units']); name the target column with `--target-col`.",
+        ),
+        (["--time-col", "dates", "--target-col", "units"], "did you mean `--time-col date`?"),
+    ],
+)
+def test_a_column_the_data_lack_is_refused_as_the_flag_that_names_it(
+    flags: list[str], expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # forecast()'s own refusal said "pass `target_col=`", which the command line has not
+    path = tmp_path / "units.csv"
+    path.write_text("date,units\n" + "\n".join(f"2024-01-0{d},{d}.5" for d in range(1, 9)) + "\n")
+    assert main(["forecast", str(path), "-H", "2", "--model", "naive", *flags]) == 2
+    err = capsys.readouterr().err
+    assert expected in err
+    assert "target_col=" not in err
+
+
+def test_a_device_this_machine_lacks_is_refused_as_the_flag_before_any_data_is_read(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(cli_forecast, "_forecast_data", lambda args: pytest.fail("data read"))
+    assert main(["forecast", "air_passengers", "-H", "2", "--device", "cuda"]) == 2
+    err = capsys.readouterr().err
+    assert "`--device` 'cuda' was asked for but CUDA is not available; use 'auto'" in err
+    assert "device='auto'" not in err
+
+
+def test_auto_refusing_covariates_names_the_flag_and_key_that_leave_them_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the statistical models' refusal named `--covariates` with no names and `covariates = []`;
+    # default auto's said only "drop the columns or add a neural candidate"
+    days = pd.date_range("2020-01-01", periods=40, freq="D")
+    data = tmp_path / "sales.csv"
+    pd.DataFrame({"date": days, "sales": np.arange(40.0), "rate": 1.0}).to_csv(data, index=False)
+    argv = ["forecast", str(data), "--time-col", "date", "--target-col", "sales", "-H", "3"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "none of the candidates" in err
+    assert "`tsforecast forecast ... --covariates` with no names" in err
+    assert "`covariates = []` in a config's [data]" in err
+    assert "add a neural candidate" in err
+
+
+def test_an_out_suffix_refusal_lists_every_suffix_accepted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # ".pq" is written as parquet, but the message said "must end in .csv or .parquet"
+    argv = ["forecast", "air_passengers", "-H", "2", "--model", "naive", "--out"]
+    assert main([*argv, str(tmp_path / "fc.txt")]) == 2
+    assert "`--out` must end in .csv, .parquet or .pq, got" in capsys.readouterr().err
+    assert main([*argv, str(tmp_path / "fc.pq")]) == 0
+    assert len(pd.read_parquet(tmp_path / "fc.pq")) == 2

@@ -341,3 +341,25 @@ def test_data_covariates_choose_the_covariate_columns_of_a_file(tmp_path: Path) 
         load_data(load_config(write(tmp_path, f'{head}covariates = ["price"]\n{tail}')))
     with pytest.raises(ConfigError, match=r"`data\.covariates` must be a list"):
         load_config(write(tmp_path, f'{head}covariates = "rate"\n{tail}'))
+
+
+@pytest.mark.parametrize(
+    ("line", "key", "name"),
+    [
+        ('target_col = ["sales", "sales"]', "target_col", "sales"),
+        ('covariates = ["promo", "promo"]', "covariates", "promo"),
+    ],
+)
+def test_a_data_column_named_twice_is_refused_with_the_key_before_any_data_is_read(
+    tmp_path: Path, line: str, key: str, name: str
+) -> None:
+    # the frame cut to the columns had the name twice: the refusal blamed the data file's
+    # "duplicated column names", after reading it; the data file here does not even exist
+    text = GOOD.replace('dataset = "air_passengers"', f'path = "sales.csv"\n{line}')
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: `data.{key}` names ['{name}'] more than once")
+    assert "name each column once" in message
+    assert "duplicated column names" not in message

@@ -205,6 +205,8 @@ def test_nan_target_without_fill(small_frame) -> None:
     _raises(
         r"column 'y' of series 'a' has 1 missing values \(first at 2024-01-01 03:00.*`fill=", frame
     )
+    # the advice names the command line's flag and the config's key too
+    _raises(r"`fill='ffill'\|'interpolate'\|'zero'` \(CLI: `--fill`; config: `data\.fill`\)", frame)
 
 
 def test_unknown_fill_policy(small_frame) -> None:
@@ -223,6 +225,7 @@ def test_duplicated_id_time_pairs(small_frame) -> None:
 def test_gap_inside_a_series(small_frame) -> None:
     frame = small_frame.drop(index=[5, 6])
     _raises(r"series 'a' has 2 missing time stamps .*first: 2024-01-01 05:00.*`fill=", frame)
+    _raises(r"\(CLI: `--fill`; config: `data\.fill`\) to fill them", frame)
 
 
 def test_irregular_spacing_inside_a_series(small_frame) -> None:
@@ -372,9 +375,12 @@ def test_season_length_of_integer_time_comes_from_the_autocorrelation() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"target_col": ["y", "y"]}, r"column 'y' is given twice"),
+        ({"target_col": ["y", "y"]}, r"`target_col` names column 'y' twice; name each column once"),
         ({"target_col": "ds"}, r"column 'ds' is given twice \(as `time_col` and `target_col`\)"),
-        ({"covariate_cols": ["x0", "x0"]}, r"column 'x0' is given twice"),
+        (
+            {"covariate_cols": ["x0", "x0"]},
+            r"`covariate_cols` names column 'x0' twice; name each column once",
+        ),
     ],
 )
 def test_a_column_has_one_role(small_frame, kwargs, match) -> None:
@@ -395,3 +401,71 @@ def test_date_strings_with_different_utc_offsets_are_parsed() -> None:
         }
     )
     assert to_panel(frame).freq == "h"
+
+
+def test_an_integer_freq_on_datetime_stamps_says_it_is_for_integer_time(small_frame) -> None:
+    # "`freq` 2 is not a pandas frequency" did not say what an integer step is for
+    _raises(
+        r"`freq` 2 is an integer step, which is for integer time stamps, but column 'ds' holds "
+        r"datetimes; pass a pandas frequency instead, e\.g\. '2D' \(every 2 days\) or '2h'",
+        small_frame,
+        freq=2,
+    )
+
+
+def test_a_device_this_machine_lacks_is_told_what_to_use_in_no_entry_points_syntax(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(InputError) as info:
+        resolve_device("cuda")
+    message = str(info.value)
+    assert message.startswith("`device` 'cuda' was asked for but CUDA is not available")
+    assert message.endswith("use 'auto' (the GPU when there is one, else the CPU) or 'cpu'.")
+    assert "device='auto'" not in message  # Python syntax, shown to command-line users too
+    with pytest.raises(InputError, match=r"^`--device` 'cuda:1' was asked for"):
+        resolve_device("cuda:1", what="`--device`")
+
+
+@pytest.mark.parametrize(
+    ("values", "received", "fix"),
+    [
+        (
+            lambda y: y.astype(complex),
+            "got dtype complex128 (complex numbers, e.g.",
+            "take their real part (`df['y'].to_numpy().real`) or their magnitude",
+        ),
+        (
+            lambda y: pd.to_timedelta(y, unit="s"),
+            "got dtype timedelta64[ns] (durations, e.g. Timedelta(",
+            "e.g. seconds with `df['y'].dt.total_seconds()`",
+        ),
+        (
+            lambda y: pd.Timestamp("2020-01-01") + pd.to_timedelta(y, unit="D"),
+            "got dtype datetime64[ns] (time stamps, e.g. Timestamp(",
+            "time stamps belong in `time_col`",
+        ),
+    ],
+)
+def test_targets_that_pandas_makes_numbers_of_say_what_they_hold(
+    small_frame, values, received: str, fix: str
+) -> None:
+    # they were "numbers written as text", with `pd.to_numeric` as the fix: they are neither
+    frame = small_frame.assign(y=values(small_frame["y"]))
+    with pytest.raises(InputError) as info:
+        to_panel(frame)
+    message = str(info.value)
+    assert message.startswith("target column 'y' must be numeric, ")
+    assert received in message and fix in message
+    assert "written as text" not in message and "pd.to_numeric" not in message
+
+
+def test_a_column_of_pandas_periods_is_told_to_convert_them_to_time_stamps(small_frame) -> None:
+    periods = small_frame.assign(ds=small_frame["ds"].dt.to_period("h"))
+    _raises(r"column 'ds' holds pandas Periods; .*`df\['ds'\]\.dt\.to_timestamp\(\)`", periods)
+    objects = periods.assign(ds=periods["ds"].astype(object))
+    _raises(r"holds pandas Periods; .*`pd\.PeriodIndex\(df\['ds'\]\)\.to_timestamp\(\)`", objects)
+    converted = periods.assign(ds=periods["ds"].dt.to_timestamp())
+    assert to_panel(converted).freq == "h"

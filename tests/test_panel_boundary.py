@@ -345,6 +345,53 @@ def test_stamps_in_the_middle_of_each_month_are_refused_with_how_to_restamp_them
     assert to_panel(frame).n_obs == 12
 
 
+@pytest.mark.parametrize(
+    ("stamps_freq", "passed", "name", "hinted"),
+    [
+        ("ME", "MS", "month-end", "ME"),
+        ("ME", "QS", "month-end", "ME"),
+        ("ME", "W", "month-end", "ME"),
+        ("QE", "QS", "quarter-end", "QE"),
+        ("QE-NOV", "QS", "quarter-end", "QE-NOV"),
+        ("YE", "YS", "year-end", "YE"),
+        ("MS", "W", "month-start", "MS"),
+        ("QS-FEB", "QS", "quarter-start", "QS-FEB"),
+    ],
+)
+def test_period_end_or_start_stamps_with_the_wrong_freq_are_told_the_freq_that_fits(
+    stamps_freq: str, passed: str, name: str, hinted: str
+) -> None:
+    # month ends are a pandas frequency ('ME'): the error names it, not a restamping
+    stamps = pd.date_range("2021-01-01", periods=30, freq=stamps_freq)
+    frame = pd.DataFrame({"unique_id": "a", "ds": stamps, "y": np.arange(30.0)})
+    with pytest.raises(InputError) as caught:
+        to_panel(frame, freq=passed)
+    message = str(caught.value)
+    assert f"Its stamps are {name} stamps: pass freq='{hinted}'" in message
+    assert "or leave `freq` out to infer it" in message
+    assert "no pandas frequency" not in message and "to_period" not in message
+    assert to_panel(frame, freq=hinted).n_obs == 30
+    assert to_panel(frame).n_obs == 30
+
+
+@pytest.mark.parametrize(
+    ("stamps_freq", "days", "hinted"),
+    [("SMS", "the 1st and 15th", "SMS"), ("SME", "the 15th and month-end", "SME")],
+)
+def test_semi_month_stamps_are_told_to_pass_the_semi_month_freq(
+    stamps_freq: str, days: str, hinted: str
+) -> None:
+    # pandas does not infer semi-months: the inferred 14-day grid fails, and the error says
+    # which frequency to pass
+    stamps = pd.date_range("2020-01-01", periods=48, freq=stamps_freq)
+    frame = pd.DataFrame({"unique_id": "a", "ds": stamps, "y": np.arange(48.0)})
+    with pytest.raises(
+        InputError, match=rf"off the .* grid.*semi-month .*\({days}\): pass freq='{hinted}'\."
+    ):
+        to_panel(frame)
+    assert to_panel(frame, freq=hinted).n_obs == 48
+
+
 def test_an_off_grid_stamp_of_hourly_data_gets_no_restamping_hint() -> None:
     stamps = pd.date_range("2020-01-01", periods=6, freq="h").insert(
         6, pd.Timestamp("2020-01-01 05:07")

@@ -38,10 +38,39 @@ LABEL_KINDS = {"U": "str", "i": "int", "u": "int", "b": "bool", "f": "float"}
 _JSON_DTYPES: dict[str, Any] = {"str": str, "int": np.int64, "bool": bool, "float": np.float64}
 
 
-def _label_array(values: Any, what: str) -> np.ndarray:
-    """1-D array of labels with a JSON-safe dtype (str, int, bool or float)."""
+def _is_missing(value: Any) -> bool:
+    """None, a float NaN or a pandas missing value (NA, NaT) among object labels."""
+    if value is None or type(value).__name__ in ("NAType", "NaTType"):
+        return True
+    is_float = isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral)
+    return is_float and math.isnan(float(value))
+
+
+def _check_no_missing(array: np.ndarray, what: str, in_sets: bool) -> None:
+    """Refuse missing labels by value and position: with valid labels besides them, the dtype
+    refusal below quoted those (e.g. ['cat', 'dog', 'emu']) and not the missing one."""
+    flat = array.ravel().tolist()
+    missing = [i for i, v in enumerate(flat) if _is_missing(v)]
+    if not missing:
+        return
+    first = flat[missing[0]]
+    where = "in a label set" if in_sets else f"at position {missing[0]}"
+    if len(missing) > 1:
+        where += f" (and {len(missing) - 1} more" + ("" if in_sets else f", at {missing[1:4]}")
+        where += ")"
+    msg = (
+        f"{what} include a missing label ({first!r}) {where}; drop the unlabelled sequences "
+        "or give them a label."
+    )
+    raise InputError(msg)
+
+
+def _label_array(values: Any, what: str, in_sets: bool = False) -> np.ndarray:
+    """1-D array of labels with a JSON-safe dtype (str, int, bool or float); `in_sets`: the
+    labels of multilabel sets, flattened (a position among them names no sequence)."""
     array = np.asarray(values)
     if array.dtype.kind == "O":
+        _check_no_missing(array, what, in_sets)
         # pandas and lists of mixed objects: keep the common Python type when there is one.
         kinds = {type(v) for v in array.tolist()}
         if kinds <= {str}:
@@ -57,7 +86,9 @@ def _label_array(values: Any, what: str) -> np.ndarray:
         )
         raise InputError(msg)
     if array.dtype.kind == "f" and not np.isfinite(array).all():
-        msg = f"{what} contain NaN or inf; drop or fill the unlabelled sequences."
+        bad = int(np.flatnonzero(~np.isfinite(array.ravel()))[0])
+        where = "" if in_sets else f" (first: {float(array.ravel()[bad])} at position {bad})"
+        msg = f"{what} contain NaN or inf{where}; drop or fill the unlabelled sequences."
         raise InputError(msg)
     return array
 
@@ -190,10 +221,12 @@ def encode_multilabel(
         if not flat:
             msg = "every label set in `y` is empty; task='multilabel' needs some positive labels."
             raise InputError(msg)
-        classes = np.unique(_label_array(np.array(flat, dtype=object), "labels in `y`"))
+        classes = np.unique(
+            _label_array(np.array(flat, dtype=object), "labels in `y`", in_sets=True)
+        )
     targets = np.zeros((n, len(classes)), dtype=np.float32)
     if flat:
-        labels = _label_array(np.array(flat, dtype=object), "labels in `y`")
+        labels = _label_array(np.array(flat, dtype=object), "labels in `y`", in_sets=True)
         _, codes = encode_labels(labels, len(labels), "multilabel", classes)
         row_idx = np.repeat(np.arange(n), [len(r) for r in sets])
         targets[row_idx, codes] = 1.0

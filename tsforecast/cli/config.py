@@ -68,7 +68,7 @@ __all__ = [
     "parse_config",
 ]
 
-_DATA_SUFFIXES = (".csv", ".parquet", ".pq")
+_DATA_SUFFIXES = (".csv", ".parquet", ".pq")  # those of `tsforecast.cli.data`, which imports this
 
 
 @dataclass(frozen=True)
@@ -240,6 +240,8 @@ def _data(check: Checker, raw: Any) -> DataConfig:
         lambda v: isinstance(v, list) and all(isinstance(c, str) for c in v),
         'a list of column names (`[]` for none), e.g. ["price", "promo"]',
     )
+    for key, names in (("target_col", target_col), ("covariates", covariates)):
+        _check_named_once(check, key, names)
     path = None
     if dataset is not None:
         from tsforecast import datasets
@@ -261,10 +263,27 @@ def _data(check: Checker, raw: Any) -> DataConfig:
     )
 
 
+def _check_named_once(check: Checker, key: str, names: Any) -> None:
+    """A list of `[data] key` naming a column twice is refused here, with the file and key:
+    once the data is read, the frame cut to these columns has the name twice, and the refusal
+    blamed the data's column names."""
+    if not isinstance(names, list):
+        return
+    twice = sorted({c for c in names if names.count(c) > 1})
+    if twice:
+        msg = (
+            f"{check.source}: `data.{key}` names {twice} more than once, got {names!r}; "
+            "name each column once."
+        )
+        raise ConfigError(msg)
+
+
 def _data_path(check: Checker, path_text: str, part: Any) -> Path:
     path = (check.source.parent / path_text).resolve()
     if path.suffix.lower() not in _DATA_SUFFIXES:
-        msg = f"{check.source}: `data.path` must be a .csv or .parquet file, got {path_text!r}."
+        msg = (
+            f"{check.source}: `data.path` must be a .csv, .parquet or .pq file, got {path_text!r}."
+        )
         raise ConfigError(msg)
     if not path.is_file():
         msg = (

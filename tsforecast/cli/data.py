@@ -19,9 +19,11 @@ from tsforecast.cli.config import ConfigError, ExperimentConfig
 from tsforecast.data.csv_files import read_csv
 from tsforecast.errors import InputError
 
-__all__ = ["DATA_SUFFIXES", "LoadedData", "load_data", "read_table"]
+__all__ = ["DATA_SUFFIXES", "DATA_SUFFIXES_TEXT", "LoadedData", "load_data", "read_table"]
 
 DATA_SUFFIXES = (".csv", ".parquet", ".pq")
+# as messages name them: every suffix accepted (".pq" was left out)
+DATA_SUFFIXES_TEXT = ", ".join(DATA_SUFFIXES[:-1]) + " or " + DATA_SUFFIXES[-1]
 
 
 @dataclass

@@ -2,13 +2,14 @@
 
 The arguments are those of `tsforecast.forecast()` (model, levels, season length, fill, freq,
 device, seed, column names), checked before any data is read. The forecasts go to `--out`
-(.csv or .parquet, written atomically) or to stdout as CSV; `--report x.html` also writes the
+(.csv, .parquet or .pq, written atomically) or to stdout as CSV; `--report x.html` also writes the
 forecast's page (`tsforecast.report` of the forecast, with the data as its history).
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
 import sys
 import time
 from pathlib import Path
@@ -19,7 +20,12 @@ import pandas as pd
 from tsforecast.atomic import atomic_path, check_writable
 from tsforecast.checks import check_levels, check_seed, positive_int
 from tsforecast.cli.config import check_freq
-from tsforecast.cli.data import DATA_SUFFIXES, check_chosen_covariates, read_table
+from tsforecast.cli.data import (
+    DATA_SUFFIXES,
+    DATA_SUFFIXES_TEXT,
+    check_chosen_covariates,
+    read_table,
+)
 from tsforecast.errors import InputError
 from tsforecast.estimators import registry
 from tsforecast.estimators.conformal import check_intervals
@@ -29,6 +35,8 @@ __all__ = ["cmd_forecast", "forecast_kwargs", "model_params"]
 
 def forecast_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     """The checked command-line arguments that go to `forecast()` whatever the data."""
+    from tsforecast.devices import resolve_device  # torch: imported when the command runs
+
     try:
         levels = check_levels(args.levels)
     except InputError as error:
@@ -39,6 +47,7 @@ def forecast_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     except InputError as error:
         raise InputError(f"`--freq`: {error}") from None
     registry.spec(args.model)  # an unknown name is refused with the closest registered one
+    resolve_device(args.device, what="`--device`")  # before any data is read
     intervals = check_intervals(getattr(args, "intervals", "model"), "--intervals")
     if intervals not in ("model", "auto") and not levels:
         msg = f"`--intervals {intervals}` needs `--levels` (e.g. --levels 80 95)."
@@ -132,7 +141,7 @@ def cmd_forecast(args: argparse.Namespace) -> int:
 
     horizon = positive_int("--horizon", args.horizon)
     if args.out is not None and Path(args.out).suffix.lower() not in DATA_SUFFIXES:
-        msg = f"`--out` must end in .csv or .parquet, got {args.out!r}."
+        msg = f"`--out` must end in {DATA_SUFFIXES_TEXT}, got {args.out!r}."
         raise InputError(msg)
     if args.report is not None and Path(args.report).suffix.lower() not in (".html", ".htm"):
         msg = f"`--report` must end in .html, got {args.report!r}; e.g. dashboards/forecast.html."
@@ -143,6 +152,7 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     kwargs = forecast_kwargs(args)
     frame, id_col, time_col, targets, season = _forecast_data(args)
     _check_target_flags(targets, id_col, time_col)
+    _check_columns_exist(frame, args, id_col, time_col, targets)
     if args.covariates is not None:
         frame = _with_covariates(frame, [id_col, time_col, *targets], args.covariates)
     if kwargs["season_length"] is None:
@@ -191,16 +201,37 @@ def _check_target_flags(targets: list[str], id_col: str, time_col: str) -> None:
             raise InputError(msg)
 
 
+def _check_columns_exist(
+    frame: pd.DataFrame, args: argparse.Namespace, id_col: str, time_col: str, targets: list[str]
+) -> None:
+    """A column the flags name (or, without the flag, its default) that the data lack, said of
+    the flag: `forecast()`'s own refusal says `target_col=`, which the command line has not."""
+    roles = [("--id-col", "id", id_col), ("--time-col", "time", time_col)]
+    roles += [("--target-col", "target", t) for t in targets]
+    roles += [("--covariates", "covariate", c) for c in args.covariates or []]
+    found = [str(c) for c in frame.columns]
+    for flag, role, col in roles:
+        if col in frame.columns:
+            continue
+        close = difflib.get_close_matches(col, found, n=1)
+        hint = f"; did you mean `{flag} {close[0]}`?" if close else "."
+        if getattr(args, flag[2:].replace("-", "_")) is not None:
+            msg = f"`{flag}` names {col!r}, which the data lack (its columns: {found}){hint}"
+        else:
+            msg = (
+                f"the data lack the default {role} column {col!r} (its columns: {found}); "
+                f"name the {role} column with `{flag}`{hint if close else '.'}"
+            )
+        raise InputError(msg)
+
+
 def _with_covariates(frame: pd.DataFrame, keys: list[str], covariates: list[str]) -> pd.DataFrame:
     """`frame` cut to its id, time and target columns and the `--covariates` named (none when
     none are): a file's other columns are covariates by default, which a statistical model
     refuses, and the command line has no other way to leave them out."""
-    missing = [c for c in (*keys, *covariates) if c not in frame.columns]
-    if missing:
-        msg = (
-            f"`--covariates` / `--target-col` name the columns {missing}, which the data lack "
-            f"(its columns: {list(frame.columns)})."
-        )
+    twice = sorted({c for c in covariates if covariates.count(c) > 1})
+    if twice:  # else refused as the "duplicated column names" of the frame cut below
+        msg = f"`--covariates` names {twice} more than once; name each covariate once."
         raise InputError(msg)
     doubled = [c for c in covariates if c in keys]
     if doubled:
@@ -222,15 +253,15 @@ def _forecast_data(
             msg = f"data file {args.data!r} does not exist (looked for {str(path.resolve())!r})."
             raise InputError(msg)
         if path.suffix.lower() not in DATA_SUFFIXES:
-            msg = f"data file {args.data!r} must be a .csv or .parquet file."
+            msg = f"data file {args.data!r} must be a {DATA_SUFFIXES_TEXT} file."
             raise InputError(msg)
         id_col = args.id_col or "unique_id"
         frame = read_table(path, id_col, args.id_col is not None)
         return frame, id_col, args.time_col or "ds", args.target_col or ["y"], None
     if args.data not in datasets.names() and not _is_dataset(args.data):
         msg = (
-            f"{args.data!r} is neither a file nor a shipped data set; pass a .csv / .parquet "
-            f"path or one of {datasets.names()}."
+            f"{args.data!r} is neither a file nor a shipped data set; pass a "
+            f"{DATA_SUFFIXES_TEXT} path or one of {datasets.names()}."
         )
         raise InputError(msg)
     loaded = datasets.load(args.data)

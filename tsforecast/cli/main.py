@@ -90,7 +90,9 @@ def _add_forecast(commands: argparse._SubParsersAction) -> None:
     fc.add_argument("data", help="a shipped data set name (see `tsforecast datasets`) or a file")
     fc.add_argument("--horizon", "-H", type=int, required=True, help="steps to forecast")
     fc.add_argument("--model", "-m", default="auto", help="model name (default: auto)")
-    fc.add_argument("--out", "-o", help="write the forecasts here (.csv or .parquet); else stdout")
+    fc.add_argument(
+        "--out", "-o", help="write the forecasts here (.csv, .parquet or .pq); else stdout"
+    )
     fc.add_argument(
         "--report", help="also write the forecast's HTML page here (history, intervals, choice)"
     )

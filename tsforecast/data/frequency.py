@@ -110,6 +110,14 @@ def infer_step(
             return int(freq)
         return _common_integer_step(times.to_numpy(dtype=np.int64), bounds, ids)
     if freq is not None:
+        if isinstance(freq, (int, np.integer)) and not isinstance(freq, bool) and freq > 0:
+            # "2" is no pandas alias: say what an integer step is for, and its pandas spelling
+            msg = (
+                f"`freq` {int(freq)} is an integer step, which is for integer time stamps, but "
+                f"column {time_col!r} holds datetimes; pass a pandas frequency instead, e.g. "
+                f"'{freq}D' (every {freq} days) or '{freq}h', or leave `freq` out to infer it."
+            )
+            raise InputError(msg)
         try:
             offset = pd.tseries.frequencies.to_offset(str(freq))
         except ValueError as error:
@@ -293,31 +301,64 @@ def steps_all_equal(ticks: np.ndarray, bounds: np.ndarray, period: int) -> bool:
     return True
 
 
-# the periods a mid-period stamp is usually one of: (least, most days between stamps, name, the
-# pandas period whose start to stamp with, its frequency)
+# the periods a calendar stamp is usually one of: (least, most days between stamps, name, the
+# pandas period whose start to stamp with, the frequency of its starts, of its ends)
 _CALENDAR_PERIODS = (
-    (28, 31, "month", "M", "MS"),
-    (89, 92, "quarter", "Q", "QS"),
-    (365, 366, "year", "Y", "YS"),
+    (28, 31, "month", "M", "MS", "ME"),
+    (89, 92, "quarter", "Q", "QS", "QE"),
+    (365, 366, "year", "Y", "YS", "YE"),
 )
+_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 
 
-def _mid_period_hint(times: pd.Index, time_col: str) -> str:
-    """For stamps on one day of every month (quarter, year) other than its first or last,
-    which no pandas frequency describes: how to restamp them; otherwise ''."""
+def _anchored(freq: str, month: int) -> str:
+    """`freq` ('QS', 'QE', 'YS', 'YE') anchored so that `month` (1-12) is one of its months;
+    monthly frequencies have no anchor. The default anchors (QS-JAN, QE-DEC, YS-JAN, YE-DEC)
+    are left out, as the user would write them."""
+    if freq in ("MS", "ME"):
+        return freq
+    if freq.startswith("Q"):
+        # a quarter start's first months are month, month + 3, ...: the anchor is the first
+        # of them in the year; a quarter end's the last of them
+        month = (month - 1) % 3 + 1 if freq == "QS" else (month - 1) % 3 + 10
+    default = 1 if freq.endswith("S") else 12
+    return freq if month == default else f"{freq}-{_MONTHS[month - 1]}"
+
+
+def _calendar_hint(times: pd.Index, time_col: str) -> str:
+    """For off-grid stamps that are on a calendar grid after all, the frequency to pass:
+    semi-month stamps ('SMS', 'SME'), stamps on the first or last day of every month (quarter,
+    year) with the wrong `freq`; for stamps on one day of every month other than its first or
+    last, which no pandas frequency describes, how to restamp them; otherwise ''."""
     if not isinstance(times, pd.DatetimeIndex) or len(times) < 2:
         return ""
+    if not bool((times == times.normalize()).all()):
+        return ""  # a time of day: no calendar frequency stamps at midnight
     days = np.asarray((times[1:] - times[:-1]) / pd.Timedelta(days=1))
-    for least, most, name, period, freq in _CALENDAR_PERIODS:
+    infer = " (or leave `freq` out to infer it)"
+    if bool(np.all((days >= 13) & (days <= 18))):
+        # pandas does not infer semi-months: the frequency must be passed
+        if bool(np.isin(times.day, (1, 15)).all()):
+            return " Its stamps are semi-month starts (the 1st and 15th): pass freq='SMS'."
+        if bool((times.is_month_end | (times.day == 15)).all()):
+            return " Its stamps are semi-month ends (the 15th and month-end): pass freq='SME'."
+        return ""
+    for least, most, name, period, starts, ends in _CALENDAR_PERIODS:
         if not bool(np.all((days >= least) & (days <= most))):
             continue
+        if bool(times.is_month_end.all()):
+            freq = _anchored(ends, int(times.month[0]))
+            return f" Its stamps are {name}-end stamps: pass freq='{freq}'{infer}."
+        if bool(times.is_month_start.all()):
+            freq = _anchored(starts, int(times.month[0]))
+            return f" Its stamps are {name}-start stamps: pass freq='{freq}'{infer}."
         if times.day.nunique() > 3 or bool(times.is_month_start.any()):
             return ""  # not one day of the month (the 30th is the 28th or 29th in February)
         return (
             f" Its stamps are one {name} apart but on day {int(times.day[0])} of their month, "
             f"which no pandas frequency describes: stamp each {name} at its start "
             f"(`df[{time_col!r}] = df[{time_col!r}].dt.to_period('{period}').dt.to_timestamp()`)"
-            f" and pass freq='{freq}'."
+            f" and pass freq='{starts}'."
         )
     return ""
 
@@ -351,7 +392,7 @@ def regularise(
         msg = (
             f"series {series_id!r} has {int(off_grid.sum())} time stamps off the {step!r} grid "
             f"(first: {times[off_grid][0]}); resample it or pass the right `freq`."
-            f"{_mid_period_hint(times, time_col)}"
+            f"{_calendar_hint(times, time_col)}"
         )
         raise InputError(msg)
     n_grid = int(position[-1]) + 1
@@ -362,8 +403,8 @@ def regularise(
         missing = calendar[first] if calendar is not None else _grid_stamp(times, step, first)
         msg = (
             f"series {series_id!r} has {n_grid - len(times)} missing time stamps in column "
-            f"{time_col!r} (first: {missing}); pass `fill='ffill'|'interpolate'|'zero'` to "
-            "fill them or fill the gaps yourself."
+            f"{time_col!r} (first: {missing}); pass `fill='ffill'|'interpolate'|'zero'` "
+            "(CLI: `--fill`; config: `data.fill`) to fill them or fill the gaps yourself."
         )
         raise InputError(msg)
     if n_grid > MAX_FILLED_STEPS and n_grid > 100 * len(times):

@@ -12,7 +12,7 @@ import datetime as dt
 import numbers
 import re
 import warnings
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 import pandas as pd
@@ -54,6 +54,8 @@ def _normalise(column: pd.Series, time_col: str) -> pd.Series:
         raise InputError(msg)
     if pd.api.types.is_timedelta64_dtype(column.dtype):
         _refuse_durations(time_col)
+    if isinstance(column.dtype, pd.PeriodDtype):
+        _refuse_periods(time_col, f"`df[{time_col!r}].dt.to_timestamp()`")
     if pd.api.types.is_integer_dtype(column.dtype):
         return _checked_ints(column, time_col)
     if pd.api.types.is_float_dtype(column.dtype):
@@ -76,9 +78,20 @@ def _normalise(column: pd.Series, time_col: str) -> pd.Series:
         return _datetime_objects(column, non_null, time_col)
     if kind == "str":
         return _parsed_strings(column, non_null, time_col)
+    if kind == "Period":  # Period objects in an object column: no `.dt` accessor
+        _refuse_periods(time_col, f"`pd.PeriodIndex(df[{time_col!r}]).to_timestamp()`")
     msg = (
         f"column {time_col!r} holds values of type {kind}; "
         "time stamps must be datetimes or integers."
+    )
+    raise InputError(msg)
+
+
+def _refuse_periods(time_col: str, conversion: str) -> NoReturn:
+    """pandas Periods (a month, a day) are spans, not stamps: say how to make stamps of them."""
+    msg = (
+        f"column {time_col!r} holds pandas Periods; time stamps must be datetimes or integers: "
+        f"convert the periods to their start times with {conversion}."
     )
     raise InputError(msg)
 

@@ -304,6 +304,10 @@ def _check_distinct(
     roles += [("covariate_cols", c) for c in covariates]
     seen: dict[Any, str] = {}
     for argument, col in roles:
+        if col in seen and seen[col] == argument:
+            # a list naming one column twice: said of the argument, not of the frame's columns
+            msg = f"`{argument}` names column {col!r} twice; name each column once."
+            raise InputError(msg)
         if col in seen:
             msg = (
                 f"column {col!r} is given twice (as `{seen[col]}` and `{argument}`); "
@@ -342,6 +346,10 @@ def _check_numeric(pdf: pd.DataFrame, col: str, role: str) -> None:
             f"(e.g. `df[{col!r}].astype(float)`)."
         )
         raise InputError(msg)
+    kept_apart = _not_numbers(pdf[col], col)
+    if kept_apart:
+        msg = f"{role} column {col!r} must be numeric, got dtype {dtype} ({kept_apart}."
+        raise InputError(msg)
     if not _is_real_number_dtype(dtype):
         values = pdf[col]
         as_numbers = pd.to_numeric(values, errors="coerce")
@@ -355,6 +363,31 @@ def _check_numeric(pdf: pd.DataFrame, col: str, role: str) -> None:
             fix = f"convert it with `pd.to_numeric(df[{col!r}])`"
         msg = f"{role} column {col!r} must be numeric, got dtype {dtype} ({found}); {fix}."
         raise InputError(msg)
+
+
+def _not_numbers(values: pd.Series, col: str) -> str:
+    """What a column of complex numbers, durations or time stamps holds and how to make numbers
+    of it ('' for other columns): `pd.to_numeric` takes all three without an error, so they
+    were called "numbers written as text" and sent to it."""
+    dtype = values.dtype
+    present = values.dropna()
+    example = f", e.g. {present.iloc[0]!r}" if len(present) else ""
+    if pd.api.types.is_complex_dtype(dtype):
+        return (
+            f"complex numbers{example}); take their real part "
+            f"(`df[{col!r}].to_numpy().real`) or their magnitude (`df[{col!r}].abs()`)"
+        )
+    if pd.api.types.is_timedelta64_dtype(dtype):
+        return (
+            f"durations{example}); convert them to a number of a unit, e.g. seconds with "
+            f"`df[{col!r}].dt.total_seconds()`"
+        )
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return (
+            f"time stamps{example}); time stamps belong in `time_col`: if these are the values, "
+            f"make numbers of them first (e.g. `df[{col!r}].astype('int64')`)"
+        )
+    return ""
 
 
 def _is_covariate_dtype(dtype: Any) -> bool:
@@ -404,7 +437,7 @@ def _fill_missing(
         msg = (
             f"column {data_cols[col]!r} of series {series_id!r} has {int(missing[:, col].sum())} "
             f"missing values (first at {times[row]}); pass `fill='ffill'|'interpolate'|'zero'` "
-            "or fill them yourself."
+            "(CLI: `--fill`; config: `data.fill`) or fill them yourself."
         )
         raise InputError(msg)
     if fill == "zero":

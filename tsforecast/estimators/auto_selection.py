@@ -356,8 +356,9 @@ def runnable_candidates(
     if covariates and not any(registry.spec(n).capabilities.past_covariates for n in names):
         msg = (
             f"the frame has the covariate columns {covariates}, but none of the candidates "
-            f"{names} uses covariates; drop the columns or add a neural candidate "
-            "(lstm, bilstm, seq2seq)."
+            f"{names} uses covariates; drop the columns (or select the target columns: "
+            "`tsforecast forecast ... --covariates` with no names, `covariates = []` in a "
+            "config's [data]) or add a neural candidate (lstm, bilstm, seq2seq)."
         )
         raise InputError(msg)
     skipped: dict[str, str] = {}

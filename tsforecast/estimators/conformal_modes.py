@@ -34,8 +34,8 @@ def check_intervals(intervals: Any, what: str = "intervals") -> str:
     if isinstance(intervals, str) and intervals in INTERVAL_MODES:
         return intervals
     close = difflib.get_close_matches(str(intervals), INTERVAL_MODES, n=1)
-    hint = f" did you mean {close[0]!r}?" if close else ""
-    msg = f"`{what}` must be one of {list(INTERVAL_MODES)}, got {intervals!r};{hint}"
+    hint = f"; did you mean {close[0]!r}?" if close else "."
+    msg = f"`{what}` must be one of {list(INTERVAL_MODES)}, got {intervals!r}{hint}"
     raise InputError(msg)
 
 
