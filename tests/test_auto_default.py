@@ -152,6 +152,37 @@ def test_progress_false_says_nothing_but_attrs_keep_the_message(capsys) -> None:
     assert "auto chose" in fc.attrs["auto_selection"].message
 
 
+def test_neural_keywords_the_default_leaves_unused_are_warned_about() -> None:
+    # small data: the default trains no neural candidate, so hidden_size does nothing
+    frame = make_long_frame({"a": 60})
+    with pytest.warns(tsf.TsforecastWarning, match=r"\['hidden_size'\]\} went unused: bilstm left"):
+        fc = tsf.forecast(frame, horizon=4, hidden_size=8, progress=False)
+    assert NEURAL_CANDIDATE not in fc.attrs["auto_selection"].candidates
+    with pytest.warns(tsf.TsforecastWarning, match=r"'lstm': \['max_steps'\]\} went unused"):
+        tsf.forecast(
+            frame,
+            horizon=4,
+            candidates=["naive", "theta"],
+            candidate_params={"lstm": {"max_steps": 3}},
+            progress=False,
+        )
+
+
+def test_a_keyword_no_neural_candidate_takes_is_sent_to_candidate_params() -> None:
+    frame = make_long_frame({"a": 60})
+    to_ets = r"candidate_params=\{'ets': \{'combine': 'select'\}\}"
+    with pytest.raises(InputError, match=rf"neural candidates \['bilstm'\].*{to_ets}"):
+        tsf.forecast(frame, horizon=4, combine="select")
+    with pytest.raises(InputError, match=rf"\['theta', 'ets'\] hold none.*{to_ets}"):
+        tsf.forecast(frame, horizon=4, combine="select", candidates=["theta", "ets"])
+    with pytest.raises(InputError, match=r"did you mean \{'hiden_size': 'hidden_size'\}"):
+        tsf.forecast(frame, horizon=4, hiden_size=8)
+    fc = tsf.forecast(
+        frame, horizon=4, candidate_params={"ets": {"combine": "select"}}, progress=False
+    )
+    assert len(fc) == 4
+
+
 def test_the_default_message_says_why_the_neural_candidate_was_left_out(capsys) -> None:
     frame = make_long_frame({"a": 60})
     fc = tsf.forecast(frame, horizon=4, progress=None)

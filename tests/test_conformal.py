@@ -140,6 +140,22 @@ def test_a_misspelt_mode_is_refused_with_a_suggestion() -> None:
         tsf.backtest(df, ["naive"], horizon=3, levels=(80,), intervals={"ets": "conformal"})
 
 
+@pytest.mark.parametrize("mode", ["conformal", "calibrated"])
+def test_a_conformal_forecaster_asked_for_other_intervals_is_refused(mode: str) -> None:
+    # its own settings (5 windows here) would silently win over the request
+    df = iid_panel(4, 60)
+    model = naive(3, levels=(80,), n_windows=5)
+    expected = rf"intervals='{mode}' was asked for a ConformalForecaster.*intervals='model'"
+    with pytest.raises(InputError, match=expected):
+        tsf.forecast(df, 3, model, levels=(80,), intervals=mode)
+    with pytest.raises(InputError, match=expected):
+        tsf.backtest(df, [model], horizon=3, levels=(80,), intervals=mode)
+    # as configured: its own intervals, also under "auto"
+    for kept in ("model", "auto"):
+        out = tsf.forecast(df, 3, model, levels=(80,), intervals=kept)
+        assert {"y_lo_80", "y_hi_80"} <= set(out.columns)
+
+
 def test_conformal_without_levels_is_refused() -> None:
     df = iid_panel(1, 40)
     with pytest.raises(InputError, match="needs `levels`"):

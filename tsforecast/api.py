@@ -18,6 +18,7 @@ returns a new frame without it; so does a pandas one that drops `attrs`).
 
 from __future__ import annotations
 
+import difflib
 import time
 import warnings
 from collections.abc import Sequence
@@ -40,6 +41,8 @@ from tsforecast.devices import resolve_device
 from tsforecast.errors import InputError, TsforecastWarning
 from tsforecast.estimators import registry
 from tsforecast.estimators.auto_selection import (
+    DEFAULT_STATISTICAL,
+    NEURAL_CANDIDATE,
     AutoSelection,
     SelectionRecord,
     default_time_budget,
@@ -247,19 +250,52 @@ def _build(
     rest = {k: v for k, v in model_params.items() if k not in own}
     params: dict[str, Any] = {"candidates": candidates, "n_windows": n_windows, **own}
     if rest:
+        _check_neural_keywords(rest, candidates)
         neural = registry.names("neural")
-        chosen = [n for n in (candidates or neural) if n in neural]
-        if not chosen:
-            msg = (
-                f"model='auto' got the parameters {sorted(rest)}, which are for neural "
-                f"candidates, but the candidates {list(candidates or [])} hold none."
-            )
-            raise InputError(msg)
+        # the default candidates hold one neural model: the keywords are its parameters
+        chosen = [n for n in (candidates or [NEURAL_CANDIDATE]) if n in neural]
         given = dict(params.get("candidate_params") or {})
         params["candidate_params"] = {n: {**rest, **given.get(n, {})} for n in chosen} | {
             n: p for n, p in given.items() if n not in chosen
         }
     return registry.build("auto", params, **shared)
+
+
+def _check_neural_keywords(keywords: dict[str, Any], candidates: Sequence[str] | None) -> None:
+    """Refuse keywords that `auto` would hand to neural candidates that do not take them,
+    naming the `candidate_params` that reach a statistical candidate taking them."""
+    neural = registry.names("neural")
+    chosen = [n for n in (candidates or [NEURAL_CANDIDATE]) if n in neural]
+    taken = {k for k in keywords if chosen}
+    for name in chosen:
+        taken &= set(registry.spec(name).user_param_names())
+    foreign = sorted(k for k in keywords if k not in taken)
+    if not foreign:
+        return
+    statistical = [n for n in (candidates or DEFAULT_STATISTICAL) if n not in neural]
+    hint = {
+        n: {k: keywords[k] for k in foreign if k in registry.spec(n).user_param_names()}
+        for n in statistical
+    }
+    hint = {n: params for n, params in hint.items() if params}
+    if chosen:
+        msg = (
+            f"model='auto' hands its extra keywords to its neural candidates {chosen}, which "
+            f"do not take {foreign}"
+        )
+    else:
+        msg = (
+            f"model='auto' got the parameters {foreign}, which are for neural candidates, but "
+            f"the candidates {list(candidates or [])} hold none"
+        )
+    if hint:
+        msg += f"; a statistical candidate's parameters go in candidate_params={hint!r}."
+    else:
+        known = sorted({p for n in chosen for p in registry.spec(n).user_param_names()})
+        close = {k: difflib.get_close_matches(k, known, n=1) for k in foreign}
+        guesses = {k: m[0] for k, m in close.items() if m}
+        msg += f"; did you mean {guesses}?" if guesses else "; drop them or check their spelling."
+    raise InputError(msg)
 
 
 # forecast()'s defaults of the settings an estimator object holds itself

@@ -206,6 +206,19 @@ class AutoForecaster(Forecaster):
         names, skipped, sizing = runnable_candidates(given, panel, future_df, self.time_budget_s)
         if sizing:
             self._say(f"default candidates {names}: {sizing}")
+        # parameters given for a model that does not run (the default left its neural
+        # candidate out on small data; `future_df` skipped it) are said, not silently dropped
+        unused = {n: sorted(p) for n, p in (self.candidate_params or {}).items() if p}
+        unused = {n: keys for n, keys in unused.items() if n not in names}
+        if unused:
+            why = "; ".join(f"{n} {skipped[n]}" for n in unused if n in skipped)
+            why = why or sizing or f"they are not among the candidates {names}"
+            wanted = names + [n for n in unused if n not in names]
+            msg = (
+                f"auto: the parameters {unused} went unused: {why}. To train those models "
+                f"anyway, name them in `candidates` (e.g. candidates={wanted})."
+            )
+            warnings.warn(msg, TsforecastWarning, stacklevel=3)
         return names, skipped, sizing
 
     # ------------------------------------------------------------------ fit

@@ -15,6 +15,7 @@ from tsforecast.data.panel import Panel
 from tsforecast.errors import InputError
 
 __all__ = [
+    "DEFAULT_STATISTICAL",
     "AutoSelection",
     "SelectionRecord",
     "choice_message",
@@ -38,6 +39,8 @@ __all__ = [
 # Hourly: 414 series of ~850 points, where a bidirectional LSTM is the most accurate single
 # model); on short series (monthly: ~150 points) it is slower and no better than the baselines.
 NEURAL_CANDIDATE = "bilstm"
+# the statistical candidates of the default, always taking part
+DEFAULT_STATISTICAL = ("seasonal_naive", "theta", "ets", "arima")
 NEURAL_MIN_OBSERVATIONS = 50_000
 NEURAL_MIN_MEDIAN_LENGTH = 300
 # Share of the whole budget for the neural candidate's one training run (the inner backtest's
@@ -79,7 +82,7 @@ def default_candidates(
     search is slow per series but bounded by the time budget (series it does not reach fall back
     and score accordingly); it is the most accurate baseline on M4 Hourly, so it always takes
     part."""
-    names = ["seasonal_naive", "theta", "ets", "arima"]
+    names = list(DEFAULT_STATISTICAL)
     why_not = neural_worth_it(n_observations, median_length, budget_s)
     if not why_not:
         names.append(NEURAL_CANDIDATE)

@@ -100,11 +100,22 @@ _BASE_SETTINGS = ("id_col", "time_col", "target_col", "freq", "fill", "time_budg
 
 def with_intervals(model: Forecaster, mode: str, levels: Sequence[float]) -> Forecaster:
     """`model` with the intervals of `mode` (INTERVAL_MODES) at `levels`; a ConformalForecaster
-    passed in is kept as configured. "auto" falls back on the model's own intervals where the
-    data give too few calibration scores (no warning)."""
+    passed in is kept as configured ("model" / "auto"), and refused with "conformal" /
+    "calibrated", whose settings it would ignore. "auto" falls back on the model's own
+    intervals where the data give too few calibration scores (no warning)."""
     fallback = mode == "auto"
+    if isinstance(model, ConformalForecaster) and mode in ("model", "auto"):
+        return model
     mode = resolve_intervals(model, mode, levels)
-    if mode == "model" or isinstance(model, ConformalForecaster):
+    if isinstance(model, ConformalForecaster):
+        msg = (
+            f"intervals={mode!r} was asked for a ConformalForecaster, which sets its own "
+            "intervals (its n_windows, step, pool_series, score): the request would be ignored. "
+            f"Pass its base model with intervals={mode!r}, or keep the ConformalForecaster "
+            "with intervals='model'."
+        )
+        raise InputError(msg)
+    if mode == "model":
         return model
     if mode == "conformal":
         return ConformalForecaster(model, levels=tuple(levels))
