@@ -266,10 +266,8 @@ def _check_neural_keywords(keywords: dict[str, Any], candidates: Sequence[str] |
     naming the `candidate_params` that reach a statistical candidate taking them."""
     neural = registry.names("neural")
     chosen = [n for n in (candidates or [NEURAL_CANDIDATE]) if n in neural]
-    taken = {k for k in keywords if chosen}
-    for name in chosen:
-        taken &= set(registry.spec(name).user_param_names())
-    foreign = sorted(k for k in keywords if k not in taken)
+    takes = [set(registry.spec(name).user_param_names()) for name in chosen]
+    foreign = sorted(k for k in keywords if not takes or any(k not in t for t in takes))
     if not foreign:
         return
     statistical = [n for n in (candidates or DEFAULT_STATISTICAL) if n not in neural]
