@@ -156,6 +156,27 @@ def test_a_conformal_forecaster_asked_for_other_intervals_is_refused(mode: str) 
         assert {"y_lo_80", "y_hi_80"} <= set(out.columns)
 
 
+def test_a_conformal_forecaster_is_labelled_by_its_intervals_in_a_backtest() -> None:
+    df = iid_panel(4, 60)
+    calibrated = ConformalForecaster(
+        registry.build("naive", {}, horizon=3, levels=(80,)),
+        levels=(80,),
+        score="width",
+        n_windows=5,
+        step=3,
+        pool_series=True,
+    )
+    res = tsf.backtest(
+        df,
+        ["naive", naive(3, levels=(80,), n_windows=5), calibrated],
+        horizon=3,
+        levels=(80,),
+        n_windows=1,
+    )
+    assert res.settings["models"] == ["naive", "naive_conformal", "naive_calibrated"]
+    assert set(res.leaderboard()["model"]) == {"naive", "naive_conformal", "naive_calibrated"}
+
+
 def test_conformal_without_levels_is_refused() -> None:
     df = iid_panel(1, 40)
     with pytest.raises(InputError, match="needs `levels`"):

@@ -53,6 +53,17 @@ def test_registry_names_and_defaults() -> None:
         tm.build("gru")
 
 
+@pytest.mark.parametrize("name", ["naive", "theta", "lstm", "auto"])
+def test_build_says_how_to_give_what_the_call_sets(name: str) -> None:
+    with pytest.raises(
+        InputError, match=rf"'{name}' needs `horizon`: .*build\('{name}', params, horizon=\.\.\.\)"
+    ):
+        tm.build(name)  # not the constructor's TypeError
+    with pytest.raises(InputError, match=rf"build\('{name}', params, target_col=\.\.\.\)"):
+        tm.build(name, {"target_col": ["y", "z"]}, horizon=3)
+    assert tm.build(name, target_col=["y", "z"], horizon=3).target_col == ["y", "z"]
+
+
 @pytest.mark.parametrize("name", MODELS)
 @pytest.mark.parametrize(
     ("n_targets", "n_covariates", "levels"),
@@ -170,6 +181,9 @@ def test_known_future_covariates_enter_the_forecast() -> None:
         assert not np.allclose(fc["y"], model.predict(future_df=shifted)["y"])
         with pytest.raises(InputError, match=r"lacks known-future covariates.*: no row\)"):
             model.predict(future_df=future.iloc[:-1])
+        renamed = future.assign(unique_id=future["unique_id"].map(lambda u: f"s{u}"))
+        with pytest.raises(InputError, match=r"names 3 series that `df` does not have"):
+            model.predict(future_df=renamed)  # why no row matches is said, not only that
         twice = pd.concat([future.iloc[:1].assign(x0=-50.0), future], ignore_index=True)
         with pytest.raises(InputError, match=r"1 duplicated \(unique_id, ds\) rows"):
             model.predict(future_df=twice)  # which value to use would be a silent guess
@@ -178,6 +192,23 @@ def test_known_future_covariates_enter_the_forecast() -> None:
             model.predict(future_df=holed)
         with pytest.raises(InputError, match="known-future covariates"):
             model.predict(df, future_df=None)
+
+
+def test_future_df_ids_of_another_type_are_named() -> None:
+    df = _frame(1, 1).assign(unique_id=lambda d: d["unique_id"].map({"a": "1", "b": "2", "c": "3"}))
+    last = df.groupby("unique_id")["ds"].max()
+    future = pd.concat(
+        [
+            pd.DataFrame(
+                {"unique_id": int(k), "ds": v + pd.to_timedelta(range(1, 5), "h"), "x0": 0.0}
+            )
+            for k, v in last.items()
+        ],
+        ignore_index=True,
+    )
+    model = tm.build("lstm", horizon=4, **TINY).fit(df, future_df=future.astype({"unique_id": str}))
+    with pytest.raises(InputError, match=r"\(first: 1, int\)\. `df` has '1' \(str\): convert"):
+        model.predict(future_df=future)  # 1 and '1' look alike in a message about missing rows
 
 
 def test_a_boolean_flag_is_the_same_covariate_as_its_zeros_and_ones() -> None:

@@ -140,8 +140,7 @@ def _resolve_one(item: Any, shared: dict[str, Any]) -> ModelRun:
         check_estimator_horizon(item, shared["horizon"])
         check_estimator_levels(item, shared["levels"])
         check_estimator_settings(item, shared)
-        label = str(getattr(item, "model_name", "") or type(item).__name__.lower())
-        return ModelRun(label, item)
+        return ModelRun(_estimator_label(item), item)
     if callable(getattr(item, "fit", None)) and callable(getattr(item, "predict", None)):
         check_estimator_horizon(item, shared["horizon"])
         label = str(getattr(item, "model_name", "") or type(item).__name__.lower())
@@ -151,6 +150,18 @@ def _resolve_one(item: Any, shared: dict[str, Any]) -> ModelRun:
         "or an object with `fit(df)` and `predict(history_df)`."
     )
     raise InputError(msg)
+
+
+def _estimator_label(item: Forecaster) -> str:
+    """An estimator object's leaderboard label: its model name, and for a conformal wrapper
+    how its intervals are made (a ConformalForecaster of theta next to theta would be
+    "theta_2", which says nothing of the difference)."""
+    from tsforecast.estimators.conformal import ConformalForecaster
+
+    label = str(getattr(item, "model_name", "") or type(item).__name__.lower())
+    if isinstance(item, ConformalForecaster):
+        label += "_calibrated" if item.score == "width" else "_conformal"
+    return label
 
 
 def interval_modes(intervals: Any, runs: list[ModelRun], levels: Sequence[float]) -> dict[str, str]:

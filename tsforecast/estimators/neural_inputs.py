@@ -415,11 +415,33 @@ def known_future_values(
             f"`future_df` lacks known-future covariates {cols} for {int(bad.sum())} of the "
             f"{len(expected)} forecast steps (first: series {merged[id_col].iloc[row]!r} "
             f"at {merged[time_col].iloc[row]}: {what}); give every series a value for each of "
-            f"the {horizon} steps after its end."
+            f"the {horizon} steps after its end.{_unknown_ids_hint(pdf[id_col], panel.ids)}"
         )
         raise InputError(msg)
     # float64: `window_tensor` scales them before the float32 cast (see the module doc)
     return values.reshape(panel.n_series, horizon, len(cols))
+
+
+def _unknown_ids_hint(given: pd.Series, ids: Sequence[Any]) -> str:
+    """A sentence on `future_df` ids that are no series of `df`, by value and type: an id
+    written as 1 where `df` has '1' matches nothing, and the message about missing rows alone
+    would not say why."""
+    known = set(ids)
+    unknown = [i for i in pd.unique(given) if i not in known]
+    if not unknown:
+        return ""
+    first = unknown[0]
+    like = next((i for i in ids if str(i) == str(first)), None)
+    hint = (
+        f" `df` has {like!r} ({type(like).__name__}): convert the ids of one frame to the "
+        "type of the other."
+        if like is not None
+        else ""
+    )
+    return (
+        f" `future_df` names {len(unknown)} series that `df` does not have (first: "
+        f"{first!r}, {type(first).__name__}).{hint}"
+    )
 
 
 class NetworkInputs:

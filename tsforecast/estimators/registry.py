@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import inspect
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -144,8 +145,10 @@ def build(name: str, params: Mapping[str, Any] | None = None, **shared: Any) -> 
     for key in params:
         if key in ENTRY_POINT_ARGS:
             msg = (
-                f"model {name!r}: `{key}` is set by the call (forecast/backtest/config), not as "
-                f"a model parameter; remove it from the params of {name!r}."
+                f"model {name!r}: `{key}` is set by the call, not as a model parameter: remove "
+                f"it from the params of {name!r} and give it to the call (`forecast(..., "
+                f"{key}=...)`, `backtest(..., {key}=...)`, a config's [data] or [backtest], or "
+                f"`tsf.models.build({name!r}, params, {key}=...)`)."
             )
             raise InputError(msg)
         if key not in allowed:
@@ -159,6 +162,21 @@ def build(name: str, params: Mapping[str, Any] | None = None, **shared: Any) -> 
     kwargs = {k: v for k, v in shared.items() if k in allowed}
     kwargs.update(model.defaults)
     kwargs.update(params)
+    required = [
+        p.name
+        for p in inspect.signature(model.cls.__init__).parameters.values()
+        if p.default is inspect.Parameter.empty
+        and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+        and p.name != "self"
+        and p.name not in kwargs
+    ]
+    if required:  # the constructor's own TypeError would not say how to give them
+        msg = (
+            f"model {name!r} needs {', '.join(f'`{r}`' for r in required)}: give it to the "
+            "call as a keyword, e.g. "
+            f"`tsf.models.build({name!r}, params, {required[0]}=...)`."
+        )
+        raise InputError(msg)
     estimator = model.cls(**kwargs)
     estimator._check_params()
     resolve_device(getattr(estimator, "device", "auto"))
