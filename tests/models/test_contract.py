@@ -53,6 +53,15 @@ def test_registry_names_and_defaults() -> None:
         tm.build("gru")
 
 
+def test_a_candidate_parameter_given_to_auto_says_where_it_goes() -> None:
+    with pytest.raises(InputError, match=r"candidate_params=\{'bilstm': \{'max_steps': 7\}\}"):
+        tm.build("auto", {"max_steps": 7}, horizon=3)
+    with pytest.raises(InputError, match=r"candidate_params=\{'ets': \{'combine': 'aicc'\}\}"):
+        tm.build("auto", {"combine": "aicc"}, horizon=3)
+    model = tm.build("auto", {"candidate_params": {"bilstm": {"max_steps": 7}}}, horizon=3)
+    assert model.candidate_params == {"bilstm": {"max_steps": 7}}
+
+
 @pytest.mark.parametrize("name", ["naive", "theta", "lstm", "auto"])
 def test_build_says_how_to_give_what_the_call_sets(name: str) -> None:
     with pytest.raises(

@@ -154,6 +154,20 @@ def build(name: str, params: Mapping[str, Any] | None = None, **shared: Any) -> 
         if key not in allowed:
             close = difflib.get_close_matches(key, model.user_param_names(), n=1)
             hint = f" did you mean {close[0]!r}?" if close else ""
+            if model.kind == "meta":  # auto: a candidate's parameter goes to that candidate
+                takers = [
+                    n for n, s in REGISTRY.items() if s.kind != "meta" and key in s.param_names()
+                ]
+                if takers:
+                    from tsforecast.estimators.auto_selection import NEURAL_CANDIDATE
+
+                    first = NEURAL_CANDIDATE if NEURAL_CANDIDATE in takers else takers[0]
+                    example = {first: {key: params[key]}}
+                    hint = (
+                        f" {key!r} is a parameter of its candidates {takers}: give it as "
+                        f"candidate_params={example!r} (only `forecast()` passes extra "
+                        "keywords on to auto's neural candidates)."
+                    )
             msg = (
                 f"model {name!r} has no parameter {key!r};{hint} "
                 f"known: {sorted(model.user_param_names())}."
