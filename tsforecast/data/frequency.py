@@ -205,10 +205,52 @@ def _step_of_gappy_series(
     steps, counts = np.unique(_steps_inside(ticks, bounds), return_counts=True)
     if len(steps) and steps[np.argmax(counts)] > 0:
         common = pd.Timedelta(int(steps[np.argmax(counts)]), unit=unit or "ns")
+        calendar = _calendar_step(pd.DatetimeIndex(times), bounds, common, time_col)
+        if calendar is not None:
+            return calendar
         return str(pd.tseries.frequencies.to_offset(common).freqstr)
     msg = (
         f"cannot infer the frequency of column {time_col!r} (no series has three evenly "
         "spaced time stamps); pass `freq`, e.g. freq='h'."
+    )
+    raise InputError(msg)
+
+
+def _calendar_step(
+    times: pd.DatetimeIndex, bounds: np.ndarray, common: pd.Timedelta, time_col: str
+) -> str | None:
+    """The calendar frequency of stamps too few or too gappy for pandas to infer one, when the
+    most common step is 28 days or more: month starts or ends give 'MS'/'ME', 'QS'/'QE' or
+    'YS'/'YE' (anchored, with the multiple that every step is made of). Other stamps a month,
+    quarter or year (28-31, 89-92, 365-366 days) apart are refused: a fixed step of 31 days put
+    the forecasts of 2021-01-01, 2021-02-01 on 2021-03-04, 04-04, 05-05. None otherwise (a
+    fixed period is right for it)."""
+    days = common / pd.Timedelta(days=1)
+    if days < 28:
+        return None
+    midnight = bool((times == times.normalize()).all())
+    months = np.asarray(times.year * 12 + times.month - 1, dtype=np.int64)
+    month_steps = _steps_inside(months, bounds)
+    for kind, on_it in (("MS", times.is_month_start), ("ME", times.is_month_end)):
+        if not (midnight and bool(np.all(on_it)) and len(month_steps)):
+            continue
+        every = int(np.gcd.reduce(month_steps))
+        first = int(times.month[0])
+        # the largest period whose months hold every stamp of every series
+        for period, freq in ((12, "Y"), (3, "Q"), (1, "M")):
+            if every % period == 0 and bool(np.all((months - months[0]) % period == 0)):
+                alias = _anchored(f"{freq}{kind[1]}", first)
+                multiple = every // period
+                return alias if multiple == 1 else f"{multiple}{alias}"
+    if not any(least <= days <= most for least, most, *_ in _CALENDAR_PERIODS):
+        return None
+    longest = int(np.argmax(np.diff(bounds)))
+    hint = _calendar_hint(times[bounds[longest] : bounds[longest + 1]], time_col)
+    msg = (
+        f"cannot infer the frequency of column {time_col!r}: no series has three evenly spaced "
+        f"time stamps, and the most common step, {days:g} days, is a calendar period (a month, "
+        "quarter or year) that a fixed step would drift from; pass `freq` (e.g. freq='MS' for "
+        f"month starts).{hint}"
     )
     raise InputError(msg)
 
