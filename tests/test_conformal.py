@@ -186,16 +186,32 @@ def test_conformal_without_levels_is_refused() -> None:
 
 
 def test_too_few_windows_for_a_level_are_refused_at_fit() -> None:
-    df = iid_panel(2, 40)
+    df = iid_panel(2, 50)
     with pytest.raises(InputError) as refused:
         naive(3, levels=(80, 95), n_windows=10).fit(df)
     msg = str(refused.value)
     assert "conformal intervals at level 95 need at least 19" in msg
     assert "the data give 10 (10 windows per series)" in msg and "larger `n_windows`" in msg
     with pytest.raises(InputError, match="level 99 need at least 99"):  # 20 windows per series
-        tsf.forecast(df.iloc[:40], 3, "naive", levels=(99,), intervals="conformal")
+        tsf.forecast(df.iloc[:50], 3, "naive", levels=(99,), intervals="conformal")
     model = naive(3, levels=(80,), n_windows=10).fit(df)  # 80 % needs 4: honoured
     assert np.isfinite(model.predict()[["y_lo_80", "y_hi_80"]].to_numpy()).all()
+
+
+def test_per_series_calibration_needs_a_first_window_that_sees_half_the_series() -> None:
+    # 20 one-step windows of horizon 7 on 43 values: the first fit would see 17 values, and
+    # its errors, far wider than the final fit's, would set the intervals
+    with pytest.raises(InputError, match=r"shorter than the 52 values .*see half of the series"):
+        tsf.forecast(iid_panel(3, 43), 7, "naive", levels=(80,), intervals="conformal")
+    out = tsf.forecast(iid_panel(3, 52), 7, "naive", levels=(80,), intervals="conformal")
+    assert np.isfinite(out[["y_lo_80", "y_hi_80"]].to_numpy()).all()
+    # pooled windows count one by one instead: the short series still calibrates
+    pooled = ConformalForecaster(
+        registry.build("naive", {}, horizon=7), levels=(80,), pool_series=True
+    )
+    assert np.isfinite(
+        pooled.fit(iid_panel(3, 43)).predict()[["y_lo_80", "y_hi_80"]].to_numpy()
+    ).all()
 
 
 def test_series_too_short_to_calibrate_are_named() -> None:

@@ -12,8 +12,11 @@ covered 61-77 % of their actuals there (95-97 % on the other series), the pooled
 was 1.12 and the test coverage 98.1 %; without them 95.7 % (naive 96.3 -> 96.5 %, theta 96.4 ->
 96.6 %). With `refit=False` the later windows keep the fit of the first cutoff; the rule is on
 the data each forecast sees. A series with no such window takes the pooled half-widths.
-Calibrated per series (no pooling), every series must give all its windows, so only the fold
-plan's minimum applies.
+Calibrated per series (no pooling), every series must give all its windows, and the first of
+them must see at least half of the series: a shorter series is refused. With 20 one-step-apart
+windows of 7 days on 30 series of 43 daily values, the first fit saw 17 values and ets' 80 %
+conformal intervals were 8 times as wide as its own (coverage 100 %); from 52 values, which the
+rule asks for, they cover 84 % (theta 80 %).
 """
 
 from __future__ import annotations
@@ -55,8 +58,11 @@ def calibration_length(horizon: int, n_windows: int, step: int, pool_series: boo
     from tsforecast.backtest.folds import min_length
 
     need = min_length(horizon, n_windows, step, None) + 1
-    # pooled, at least the last window must see half of the series: n - horizon >= n / 2
-    return max(need, 2 * horizon) if pool_series else need
+    if pool_series:  # at least the last window must see half of the series: n - horizon >= n / 2
+        return max(need, 2 * horizon)
+    # per series every window counts: the first must see half of the series,
+    # n - horizon - (n_windows - 1) step >= n / 2
+    return max(need, 2 * (horizon + (n_windows - 1) * step))
 
 
 def counted_windows(
@@ -96,7 +102,9 @@ def calibration_scores(
         shown = [*short[:10], "..."] if len(short) > 10 else short
         msg = (
             f"{len(short)} series are shorter than the {need} values that {n_windows} "
-            f"calibration windows of horizon {horizon} (step {step}) need: {shown}; give "
+            f"calibration windows of horizon {horizon} (step {step}) need"
+            + ("" if model.pool_series else " (the first window must see half of the series)")
+            + f": {shown}; give "
             "more history or reduce `n_windows` or `step`"
             + (
                 "."
