@@ -244,7 +244,9 @@ def _load_ett(key: str) -> ForecastingDataset:
         split={name: list(rows) for name, rows in borders.items()},
         description=(
             f"{file_name}: hourly transformer load and oil temperature (OT); standard 12/4/4-month "
-            "split by rows; z-scaling fitted on train; metrics on the scaled data."
+            "split by rows; raw values (published results z-scale every column with the train "
+            "rows' mean and standard deviation and score on that scale, as "
+            "experiments/benchmarks/etth1.py does)."
         ),
     )
 
