@@ -94,6 +94,22 @@ def test_the_search_finds_an_ma1() -> None:
     assert _recovered(series, 1, [0, 1, 0, 0], 0, 0) >= 5
 
 
+def test_an_undifferenced_series_keeps_its_mean_even_with_an_outlier() -> None:
+    # one reading of 1e4 in values around 120 inflated sigma^2 until AICc dropped the mean:
+    # ARIMA(0,0,0) without a constant forecast 0 for a strictly positive series
+    rng = np.random.default_rng(0)
+    t = np.arange(60)
+    y = 100 + 10 * np.sin(2 * np.pi * t / 7) + 0.3 * t + rng.normal(0, 1, 60)
+    y[30] = 1e4
+    out = stats.forecast_many("arima", [y], 3, 7, levels=(80,))[0]
+    assert out.spec["d"] == 0 and out.spec["D"] == 0 and out.spec["order"][4] is True
+    assert np.all(out.mean > 100)  # the sample mean, outlier included: no longer 0
+    # a zero-mean series is forecast near 0 with the constant estimated, not imposed
+    noise = _arma([0.5], [], 300, 1)
+    near_zero = stats.forecast_many("arima", [noise], 3, 1, levels=())[0]
+    assert np.all(np.abs(near_zero.mean) < 1.0)
+
+
 def test_the_search_finds_a_random_walk_with_ar1_differences() -> None:
     series = [np.cumsum(_arma([0.6], [], 400, seed)) for seed in range(7)]
     assert _recovered(series, 1, [1, 0, 0, 0], 1, 0) >= 5

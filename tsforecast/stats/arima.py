@@ -254,8 +254,15 @@ def _css_fit(
     return aicc, free, sigma2
 
 
-def _arima_search(z: np.ndarray, m: int, allow_constant: bool, seasonal: bool) -> tuple:
-    """Hyndman-Khandakar stepwise search (R's auto.arima, stepwise=TRUE) by CSS AICc."""
+def _arima_search(z: np.ndarray, m: int, n_differences: int, seasonal: bool) -> tuple:
+    """Hyndman-Khandakar stepwise search (R's auto.arima, stepwise=TRUE) by CSS AICc.
+
+    The constant: none after two differences (a quadratic trend), searched after one (a
+    drift), and always there on an undifferenced series. auto.arima searches it there too, but
+    a zero-mean stationary model says the series returns to 0: where one outlier inflates
+    sigma^2 enough for AICc to drop the mean, a series of values around 120 was forecast 0."""
+    allow_constant = n_differences <= 1
+    require_constant = n_differences == 0
     max_p, max_q, max_order = 5, 5, 5
     max_sp, max_sq = (2, 2) if seasonal else (0, 0)
     # The same residuals (after `burn` steps) for every candidate, so their AICc compare.
@@ -270,6 +277,7 @@ def _arima_search(z: np.ndarray, m: int, allow_constant: bool, seasonal: bool) -
             and 0 <= order.big_q <= max_sq
             and order.n_coef <= max_order
             and (allow_constant or not order.constant)
+            and (order.constant or not require_constant)
         )
         if not valid:
             return float("inf")
@@ -333,7 +341,7 @@ def _arima(
         z = _difference(y, d, 0, 1) if big_d == 0 else _difference(z0, d, 0, 1)
         if len(z) < 10 or float(np.var(z)) == 0.0:
             raise _Fallback("too few or constant values after differencing for ARIMA")
-        order, free, sigma2 = _arima_search(z, seasonal_m, d + big_d <= 1, seasonal_m > 1)
+        order, free, sigma2 = _arima_search(z, seasonal_m, d + big_d, seasonal_m > 1)
     ar_poly, ma_poly, _, mean = _arima_polys(free, order, seasonal_m)
     # Forecast the differenced series by the ARMA recursion, future shocks set to zero.
     w = z - mean
