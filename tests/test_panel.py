@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pandas as pd
 import polars as pl
@@ -131,6 +133,37 @@ def test_wide_to_long_refuses_series_named_like_its_output_columns() -> None:
     assert long["unique_id"].tolist() == ["y"] * 3 and long["value"].tolist() == [1.0, 2, 3]
 
 
+def test_wide_to_long_refuses_columns_that_are_no_series_of_numbers_by_name() -> None:
+    # a text column became a series of its own and made every `y` an object, refused later as
+    # "target column 'y' must be numeric" with no word of `region`
+    wide = pd.DataFrame(
+        {
+            "date": pd.date_range("2021-01-01", periods=3, freq="D"),
+            "storeA": [1.0, 2, 3],
+            "storeB": [4, 5, 6],
+            "region": "north",
+        }
+    )
+    with pytest.raises(
+        InputError,
+        match=r"column 'region' \(dtype str, e\.g\. 'north'\) is not numeric; drop it "
+        r"\(`df\.drop\(columns=\['region'\]\)`\)",
+    ):
+        wide_to_long(wide, time_col="date")
+    with pytest.raises(
+        InputError, match=r"column 'region' \(dtype String, .*`df\.drop\(\['region'\]\)`"
+    ):
+        wide_to_long(pl.from_pandas(wide), time_col="date")
+    flagged = wide.drop(columns="region").assign(open=True)
+    with pytest.raises(InputError, match=r"column 'open' \(dtype bool, e\.g\. True\)"):
+        wide_to_long(flagged.set_index("date"))
+    long = wide_to_long(wide.drop(columns="region"), time_col="date")
+    assert long["y"].dtype == np.float64 and long["unique_id"].unique().tolist() == [
+        "storeA",
+        "storeB",
+    ]
+
+
 # --- bad input: one test each, checking the type and the words of the message -------------
 
 
@@ -169,6 +202,33 @@ def test_a_non_number_among_numbers_is_quoted_with_its_row(small_frame) -> None:
     frame.loc[3, "y"] = "abc"
     _raises(r"first non-number: 'abc' in row 3", frame)
     _raises(r"numbers written as text", small_frame.assign(y=small_frame.y.astype(str)))
+
+
+def _read(csv: str) -> pd.DataFrame:
+    return pd.read_csv(io.StringIO("unique_id,ds,y\n" + csv))
+
+
+def test_numbers_with_a_decimal_comma_are_told_how_to_read_them() -> None:
+    # "fix or drop those rows" led nowhere when every row is such a number
+    decimal_commas = _read('a,1,"1,5"\na,2,"2,5"\na,3,"-0,25"\n')
+    _raises(
+        r"\(first non-number: '1,5' in row 0; 3 of the 3 non-numbers look like numbers with a "
+        r"decimal comma\); read the file with `pd\.read_csv\(path, decimal=','\)`, or write it "
+        r"with '\.' as the decimal mark\.$",
+        decimal_commas,
+    )
+    grouped = _read('a,1,"1.234,5"\na,2,"2,5"\na,3,"3,5"\n')
+    _raises(r"`pd\.read_csv\(path, decimal=',', thousands='\.'\)`", grouped)
+    # '1,000' may be a thousand: `decimal=','` alone would be a silent wrong number
+    thousands = _read('a,1,"1,000"\na,2,"2,500"\na,3,"3,000"\n')
+    _raises(
+        r"or with a comma between thousands\); .*`pd\.read_csv\(path, thousands=','\)`", thousands
+    )
+    # where few non-numbers look so, it is the rows that are wrong
+    _raises(
+        r"first non-number: 'x' in row 0\); fix or drop those rows",
+        _read('a,1,x\na,2,"2,5"\na,3,n/a\n'),
+    )
 
 
 def test_boolean_target(small_frame) -> None:

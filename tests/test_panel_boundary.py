@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import warnings
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
 import polars as pl
 import pytest
 
+import tsforecast as tsf
 from tsforecast.data.frames import from_pandas
 from tsforecast.data.validation import to_panel
 from tsforecast.errors import InputError
@@ -168,6 +170,78 @@ def test_polars_integer_ids_and_datetimes_keep_their_polars_types() -> None:
     assert out.schema["unique_id"] == pl.Int32
     assert out.schema["ds"] == pl.Datetime("ms", "Europe/Paris")
     assert out.schema["cutoff"] == pl.Datetime("ms", "Europe/Paris")
+
+
+# --- decimals and 128-bit integers: numbers pandas has no plain dtype for ---------------------
+
+
+def _decimal_frame() -> pl.DataFrame:
+    """Two hourly series with a float target `y` and a float covariate `x` of 4 decimals."""
+    return pl.from_pandas(_frame(["a", "b"], n=6, x=np.round(np.linspace(-1, 1, 12), 4)))
+
+
+def test_polars_decimal_targets_and_covariates_are_the_float_columns_they_hold() -> None:
+    # a Decimal covariate was left out as if it were text, a Decimal target refused as
+    # "dtype object (numbers written as text ...); convert it with `pd.to_numeric`"
+    floats = _decimal_frame()
+    decimals = floats.with_columns(
+        pl.col("y").cast(pl.Decimal(12, 2)), pl.col("x").cast(pl.Decimal(10, 4))
+    )
+    panel = to_panel(decimals)
+    assert panel.target_cols == ["y"] and panel.covariate_cols == ["x"]
+    np.testing.assert_array_equal(panel.exact, to_panel(floats).exact)
+
+
+def test_a_pandas_column_of_decimal_objects_is_a_float_column() -> None:
+    frame = _frame(["a"], n=4)
+    frame["x"] = pd.Series([Decimal("0.5"), pd.NA, Decimal("-1.25"), 2], dtype=object)
+    before = frame.copy()
+    panel = to_panel(frame, fill="ffill")
+    assert panel.covariate_cols == ["x"]
+    np.testing.assert_array_equal(panel.exact[:, 1], [0.5, 0.5, -1.25, 2.0])
+    pd.testing.assert_frame_equal(frame, before)  # the user's Decimals stay Decimals
+    decimal_target = frame.assign(y=frame["y"].map(Decimal).astype(object))
+    assert to_panel(decimal_target, covariate_cols=[]).target_cols == ["y"]
+
+
+def test_a_statistical_model_refuses_a_decimal_covariate_as_it_refuses_a_float_one() -> None:
+    # theta, which uses no covariates, accepted a Decimal column: it was silently left out
+    decimals = _decimal_frame().with_columns(pl.col("x").cast(pl.Decimal(10, 4)))
+    with pytest.raises(InputError, match=r"uses no covariates.*columns \['x'\]"):
+        tsf.forecast(decimals, 2, model="theta")
+    with pytest.raises(InputError, match=r"uses no covariates.*columns \['x'\]"):
+        tsf.forecast(decimals.to_pandas(), 2, model="theta")
+
+
+@pytest.mark.parametrize("dtype", [pl.Int128, pl.UInt128])
+def test_polars_128_bit_integer_columns_are_read_as_int64(dtype) -> None:
+    # polars' own `to_pandas` raised pyarrow's ArrowInvalid "unsupported format string
+    # '_pli128'", even for a column the call does not use
+    frame = pl.from_pandas(_frame(["a"], n=4)).with_columns(
+        pl.Series("n", [1, 2, 3, 2**40], dtype=dtype)
+    )
+    assert to_panel(frame, covariate_cols=[]).covariate_cols == []
+    panel = to_panel(frame)
+    assert panel.covariate_cols == ["n"]
+    np.testing.assert_array_equal(panel.exact[:, 1], [1, 2, 3, 2**40])
+
+
+def test_polars_128_bit_ids_come_back_with_their_dtype() -> None:
+    frame = pl.from_pandas(_frame([7, 8], n=4)).with_columns(pl.col("unique_id").cast(pl.Int128))
+    out = tsf.forecast(frame, 2, model="naive")
+    assert out.schema["unique_id"] == pl.Int128
+    assert out["unique_id"].to_list() == [7, 7, 8, 8]
+
+
+def test_128_bit_integers_beyond_int64_are_refused_by_name_not_rounded() -> None:
+    # as float64, ids or stamps that differ beyond 2**53 would become one without a word
+    frame = pl.from_pandas(_frame(["a"], n=2)).with_columns(
+        pl.Series("n", [1, 2**70], dtype=pl.Int128)
+    )
+    with pytest.raises(
+        InputError, match=r"column 'n' of `df` is Int128 with values beyond int64 .*pl\.Float64"
+    ):
+        to_panel(frame)
 
 
 # --- time stamps as strings (a CSV read by the CLI) -------------------------------------------

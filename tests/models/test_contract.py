@@ -8,6 +8,7 @@ Models are tiny and trained for a few steps: these tests check the contract, not
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -242,6 +243,37 @@ def test_a_boolean_flag_is_the_same_covariate_as_its_zeros_and_ones() -> None:
         )
         assert with_bool.layout_.future_cols == ["flag"]
         pd.testing.assert_frame_equal(with_bool.predict(), with_float.predict())
+
+
+def test_decimal_covariates_in_df_and_future_df_are_the_floats_they_hold() -> None:
+    # polars Decimal (what SQL NUMERIC columns become) and pandas Decimal objects: the same
+    # forecasts as float columns (a Decimal column was silently left out, as if it were text)
+    df = _frame(1, 0)
+    df["price"] = np.round(np.sin(np.arange(len(df))), 3)
+    last = df.groupby("unique_id")["ds"].max()
+    future = pd.concat(
+        [
+            pd.DataFrame({"unique_id": k, "ds": pd.date_range(v, periods=5, freq="h")[1:]})
+            for k, v in last.items()
+        ],
+        ignore_index=True,
+    )
+    future["price"] = np.round(np.cos(np.arange(len(future))), 3)
+    as_float = tm.build("lstm", horizon=4, **TINY).fit(df, future_df=future)
+    expected = as_float.predict()
+
+    def to_decimal(frame: pd.DataFrame) -> pl.DataFrame:
+        return pl.from_pandas(frame).with_columns(pl.col("price").cast(pl.Decimal(10, 3)))
+
+    polars = tm.build("lstm", horizon=4, **TINY).fit(to_decimal(df), future_df=to_decimal(future))
+    assert polars.layout_.future_cols == ["price"]
+    pd.testing.assert_frame_equal(polars.predict().to_pandas(), expected)
+    objects = {
+        name: frame.assign(price=[Decimal(str(v)) for v in frame["price"]])
+        for name, frame in (("df", df), ("future", future))
+    }
+    pandas = tm.build("lstm", horizon=4, **TINY).fit(objects["df"], future_df=objects["future"])
+    pd.testing.assert_frame_equal(pandas.predict(), expected)
 
 
 def test_input_errors() -> None:

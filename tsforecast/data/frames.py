@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Literal
 
 import numpy as np
@@ -22,6 +23,7 @@ __all__ = [
     "FrameSchema",
     "frame_kind",
     "from_pandas",
+    "is_real_number_dtype",
     "restore_dtypes",
     "to_pandas",
     "wide_to_long",
@@ -97,13 +99,92 @@ def frame_kind(df: Any, name: str = "df") -> FrameKind:
 def to_pandas(df: Any, name: str = "df", copy: bool = True) -> tuple[pd.DataFrame, FrameKind]:
     """Return a pandas copy of `df` (never a view: the user's frame is never modified).
 
-    `copy=False` returns a pandas input itself, for a caller that only reads it (the copy of
-    a frame of 100 million rows costs gigabytes).
+    `copy=False` returns a pandas input itself (or, where decimal columns are converted, a
+    new frame sharing its other columns), for a caller that only reads it (the copy of a frame
+    of 100 million rows costs gigabytes).
+
+    Decimal numbers come back as float64 columns, as pandas reads Arrow decimals: a polars
+    `Decimal` column (what SQL NUMERIC columns become) and a pandas object column of
+    `decimal.Decimal` values are then numbers to every check downstream, where they would be
+    text (left out as covariates, refused as targets). A polars `Int128` / `UInt128` column,
+    which polars' own `to_pandas` cannot convert, comes back as int64.
     """
     kind = frame_kind(df, name)
-    if kind == "pandas":
-        return (df.copy() if copy else df), kind
-    return df.to_pandas(), kind
+    if kind == "polars":
+        return _decimals_as_floats(_polars_to_pandas(df, name)), kind
+    return _decimals_as_floats(df.copy() if copy else df), kind
+
+
+_INT64 = np.iinfo(np.int64)
+
+
+def _polars_to_pandas(df: Any, name: str) -> pd.DataFrame:
+    """`df.to_pandas()` with the dtypes pandas has no counterpart for cast first."""
+    import polars as pl
+
+    casts = []
+    for col, dtype in df.schema.items():
+        if isinstance(dtype, pl.Decimal):
+            casts.append(pl.col(col).cast(pl.Float64))
+        elif dtype in (pl.Int128, pl.UInt128):
+            # int64 holds every value exactly, the usual case (a SQL HUGEINT of counts or ids).
+            # Values beyond int64 are refused, not made float64: as ids or time stamps, floats
+            # that round to one value would merge distinct series or stamps without a word.
+            low, high = df[col].min(), df[col].max()
+            if low is not None and (low < _INT64.min or high > _INT64.max):
+                extreme = low if low < _INT64.min else high
+                msg = (
+                    f"column {col!r} of `{name}` is {dtype} with values beyond int64 (e.g. "
+                    f"{extreme}), which pandas cannot hold; cast it "
+                    f"(`pl.col({col!r}).cast(pl.Float64)` for a measurement, "
+                    f"`.cast(pl.String)` for an id) or drop it."
+                )
+                raise InputError(msg)
+            casts.append(pl.col(col).cast(pl.Int64))
+    return (df.with_columns(casts) if casts else df).to_pandas()
+
+
+def _decimals_as_floats(pdf: pd.DataFrame) -> pd.DataFrame:
+    """`pdf` with its object columns of `decimal.Decimal` values as float64 (`pdf` itself when
+    it has none; a frame of the user's is never modified)."""
+    out = pdf
+    for j, dtype in enumerate(pdf.dtypes):  # by position: a frame may repeat a column name
+        if dtype != np.dtype(object):
+            continue
+        column = pdf.iloc[:, j]
+        if not isinstance(_first_present(column), Decimal):
+            continue
+        present = column[column.notna()]
+        # Decimals mixed with ints or floats are numbers too; mixed with text, the column is
+        # left as it is, for the dtype checks to name the first value that is no number
+        if not all(
+            isinstance(v, (Decimal, int, float)) and not isinstance(v, bool) for v in present
+        ):
+            continue
+        if out is pdf:
+            out = pdf.copy(deep=False)  # a new frame: setting a column leaves `pdf` as it is
+        # `to_numeric`, not `astype`: it takes None, NaN and pd.NA as NaN
+        out.isetitem(j, pd.to_numeric(column).to_numpy(dtype=np.float64))
+    return out
+
+
+def _first_present(column: pd.Series) -> Any:
+    """The first non-null value of `column` (None if none), looking at a short head first: an
+    object column of 10**8 ids costs no full null scan when its first value is there."""
+    for part in (column.iloc[:64], column):
+        present = part[part.notna()]
+        if len(present):
+            return present.iloc[0]
+    return None
+
+
+def is_real_number_dtype(dtype: Any) -> bool:
+    """Integers and floats: not booleans, not complex numbers (their imaginary part is lost)."""
+    return (
+        pd.api.types.is_numeric_dtype(dtype)
+        and not pd.api.types.is_bool_dtype(dtype)
+        and not pd.api.types.is_complex_dtype(dtype)
+    )
 
 
 def from_pandas(pdf: pd.DataFrame, kind: FrameKind, schema: FrameSchema | None = None) -> Any:
@@ -139,7 +220,8 @@ def wide_to_long(
 
     The result has the columns `id_col`, `ds` (named `time_col` when given) and `value_col`,
     and is of the same type as `df`. With `time_col=None` the time stamps come from the pandas
-    index (polars frames have no index: pass `time_col`).
+    index (polars frames have no index: pass `time_col`). Every other column is a series, so
+    each must hold numbers: a text, boolean or date column is refused by name.
     """
     pdf, kind = to_pandas(df)
     if time_col is None:
@@ -167,6 +249,7 @@ def wide_to_long(
     if not series_cols:
         msg = "`df` has no series columns besides the time column."
         raise InputError(msg)
+    _check_series_are_numbers(df, pdf, series_cols)
     clashes = [c for c in series_cols if str(c) in (id_col, value_col)]
     if clashes:
         msg = (
@@ -182,3 +265,29 @@ def wide_to_long(
     long[id_col] = long[id_col].astype(str)
     long = long.sort_values([id_col, time_col_out], kind="stable").reset_index(drop=True)
     return from_pandas(long, kind)
+
+
+def _check_series_are_numbers(df: Any, pdf: pd.DataFrame, series_cols: list[Any]) -> None:
+    """Refuse columns that are no series of numbers (a `region` label, a flag, a second date):
+    melted with the numbers, they would become series of their own and make every value an
+    object, refused later as target `y` with no word of the wide frame's column."""
+    others = [c for c in series_cols if not is_real_number_dtype(pdf[c].dtype)]
+    if not others:
+        return
+    is_polars = not isinstance(df, pd.DataFrame)
+    described = []
+    for col in others:
+        dtype = df.schema[col] if is_polars else pdf[col].dtype  # the dtype the user sees
+        present = pdf[col].dropna().iloc[:1].tolist()  # a Python value: True, not np.True_
+        example = f", e.g. {present[0]!r}" if present else ""
+        described.append(f"{col!r} (dtype {dtype}{example})")
+    names = [str(c) for c in others]
+    drop = f"df.drop({names})" if is_polars else f"df.drop(columns={names})"
+    one = len(others) == 1
+    msg = (
+        "`wide_to_long` makes a series of numbers of every column besides the time column, "
+        f"but {'column' if one else 'columns'} {', '.join(described)} "
+        f"{'is' if one else 'are'} not numeric; drop {'it' if one else 'them'} (`{drop}`) or "
+        f"convert {'it' if one else 'them'} to numbers first."
+    )
+    raise InputError(msg)

@@ -6,6 +6,7 @@ Everything a user can get wrong about a frame is checked here, once, before any 
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -14,7 +15,7 @@ import pandas as pd
 import torch
 
 from tsforecast.checks import check_fill
-from tsforecast.data.frames import FrameSchema, frame_kind, to_pandas
+from tsforecast.data.frames import FrameSchema, frame_kind, is_real_number_dtype, to_pandas
 from tsforecast.data.frequency import infer_step, on_fixed_grid, regularise
 from tsforecast.data.panel import Panel
 from tsforecast.data.ragged import SeriesTimes
@@ -350,19 +351,51 @@ def _check_numeric(pdf: pd.DataFrame, col: str, role: str) -> None:
     if kept_apart:
         msg = f"{role} column {col!r} must be numeric, got dtype {dtype} ({kept_apart}."
         raise InputError(msg)
-    if not _is_real_number_dtype(dtype):
+    if not is_real_number_dtype(dtype):
         values = pdf[col]
         as_numbers = pd.to_numeric(values, errors="coerce")
         bad = values[values.notna() & as_numbers.isna()]
         if len(bad):  # the first value that is no number, not the first value
             found = f"first non-number: {bad.iloc[0]!r} in row {bad.index[0]!r}"
             fix = "fix or drop those rows, or choose another column"
+            comma = _decimal_comma_hint(bad)
+            if comma:
+                found, fix = f"{found}; {comma[0]}", comma[1]
         else:
             example = values.dropna().iloc[0] if values.notna().any() else None
             found = f"numbers written as text, e.g. {example!r}"
             fix = f"convert it with `pd.to_numeric(df[{col!r}])`"
         msg = f"{role} column {col!r} must be numeric, got dtype {dtype} ({found}); {fix}."
         raise InputError(msg)
+
+
+# '1,5', '-0,25', '1.234,5': a comma as the decimal mark, '.' (if any) grouping thousands
+_DECIMAL_COMMA = re.compile(r"[-+]?(?:\d{1,3}(?:\.\d{3})+|\d+),\d+")
+
+
+def _decimal_comma_hint(bad: pd.Series) -> tuple[str, str] | None:
+    """(what the non-numbers look like, how to read them) when most of them are numbers written
+    with a decimal comma (a CSV written in a German or French locale); else None."""
+    text = bad.astype(str).str.strip()
+    matches = text[text.str.fullmatch(_DECIMAL_COMMA)]
+    if len(matches) * 2 <= len(text):
+        return None
+    found = f"{len(matches)} of the {len(text)} non-numbers look like numbers with a decimal comma"
+    if matches.str.fullmatch(r"[-+]?\d{1,3},\d{3}").all():
+        # '1,000' may as well be a thousand: `decimal=','` would silently read it as 1.0
+        return (
+            f"{found} or with a comma between thousands",
+            "read the file with `pd.read_csv(path, decimal=',')` or `pd.read_csv(path, "
+            "thousands=',')`, whichever it means, or write it with '.' as the decimal mark and "
+            "no thousands separator",
+        )
+    grouped = matches.str.contains(".", regex=False).any()  # '1.234,5'
+    options = "decimal=',', thousands='.'" if grouped else "decimal=','"
+    return (
+        found,
+        f"read the file with `pd.read_csv(path, {options})`, or write it with '.' as the "
+        "decimal mark",
+    )
 
 
 def _not_numbers(values: pd.Series, col: str) -> str:
@@ -392,16 +425,7 @@ def _not_numbers(values: pd.Series, col: str) -> str:
 
 def _is_covariate_dtype(dtype: Any) -> bool:
     """Real numbers and booleans (taken as 0 and 1)."""
-    return _is_real_number_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
-
-
-def _is_real_number_dtype(dtype: Any) -> bool:
-    """Integers and floats: not booleans, not complex numbers (their imaginary part is lost)."""
-    return (
-        pd.api.types.is_numeric_dtype(dtype)
-        and not pd.api.types.is_bool_dtype(dtype)
-        and not pd.api.types.is_complex_dtype(dtype)
-    )
+    return is_real_number_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
 
 
 def _check_finite(columns: dict[str, np.ndarray], id_column: pd.Series, stamps: pd.Series) -> None:
