@@ -381,3 +381,43 @@ def test_forecast_command_chooses_the_covariates_of_a_file(
     assert main([*base, "--covariates", "rate"]) == 2  # naive uses none: still refused
     assert main([*base, "--covariates", "price"]) == 2
     assert "`--covariates` names 'price', which the data lack" in capsys.readouterr().err
+
+
+def test_the_readme_future_example_runs_as_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The Command line section's snippet writes sales.csv and promos.csv, and its `--future`
+    command forecasts from them (here with a few training steps, to keep the test short)."""
+    import re
+    import shlex
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    snippet = next(b for b in re.findall(r"```python\n(.*?)```", readme, re.S) if "promos" in b)
+    command = next(
+        line
+        for block in re.findall(r"```bash\n(.*?)```", readme, re.S)
+        for line in block.splitlines()
+        if "--future" in line
+    )
+    monkeypatch.chdir(tmp_path)
+    exec(snippet, {})
+    words = shlex.split(command)
+    assert words[:2] == ["tsforecast", "forecast"]
+    assert main([*words[1:], "-p", "max_steps=3"]) == 0
+    assert "forecasts: forecast.csv" in capsys.readouterr().out
+    fc = pd.read_csv(tmp_path / "forecast.csv")
+    assert fc["ds"].tolist() == pd.read_csv(tmp_path / "promos.csv")["ds"].tolist()
+    assert fc["unique_id"].eq("shop").all() and np.isfinite(fc["y"]).all()
+
+
+def test_a_config_naming_a_file_without_data_rows_is_refused_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # it was "`df` is empty (0 rows)", after the results folder was prepared
+    (tmp_path / "sales.csv").write_text("unique_id,ds,y\n")
+    text = FAST.replace('dataset = "air_passengers"', 'path = "sales.csv"')
+    config = write_config(tmp_path, "sales", text)
+    assert run_cli(tmp_path, "backtest", str(config)) == 2
+    err = capsys.readouterr().err
+    assert "sales.toml: the data file" in err and "sales.csv' has no data rows" in err
+    assert "`df`" not in err and not (tmp_path / "results").exists()

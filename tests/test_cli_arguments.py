@@ -504,3 +504,213 @@ def test_an_out_suffix_refusal_lists_every_suffix_accepted(
     assert "`--out` must end in .csv, .parquet or .pq, got" in capsys.readouterr().err
     assert main([*argv, str(tmp_path / "fc.pq")]) == 0
     assert len(pd.read_parquet(tmp_path / "fc.pq")) == 2
+
+
+# --------------------------------------------------------------------------- --future
+def promo_history(n_series: int = 3, n_days: int = 40, horizon: int = 3) -> pd.DataFrame:
+    """Daily sales of a few shops with a promotion flag, `horizon` days longer than a history
+    of `n_days`: the last days are the known future (the flag, not the sales)."""
+    rng = np.random.default_rng(0)
+    days = pd.date_range("2024-01-01", periods=n_days + horizon, freq="D").strftime("%Y-%m-%d")
+    frames = []
+    for shop in [f"shop{i}" for i in range(n_series)]:
+        promo = rng.integers(0, 2, n_days + horizon)
+        y = 10 + 5 * promo + rng.normal(0, 0.5, n_days + horizon)
+        frames.append(pd.DataFrame({"unique_id": shop, "ds": days, "y": y, "promo": promo}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def promo_files(tmp_path: Path, horizon: int = 3) -> tuple[Path, Path, pd.DataFrame]:
+    """sales.csv (the history) and promos.csv (the flag for the `horizon` days after it)."""
+    full = promo_history(horizon=horizon)
+    last = full.groupby("unique_id").cumcount(ascending=False) < horizon
+    full[~last].to_csv(tmp_path / "sales.csv", index=False)
+    full[last].drop(columns="y").to_csv(tmp_path / "promos.csv", index=False)
+    return tmp_path / "sales.csv", tmp_path / "promos.csv", full[last].drop(columns="y")
+
+
+def test_future_passes_known_future_covariates_as_forecast_future_df(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data, future, future_frame = promo_files(tmp_path)
+    argv = ["forecast", str(data), "-H", "3", "-m", "lstm", "-p", "max_steps=5"]
+    assert main([*argv, "--future", str(future), "--out", str(tmp_path / "fc.csv")]) == 0
+    cli = pd.read_csv(tmp_path / "fc.csv")
+    api = tsf.forecast(
+        pd.read_csv(data), 3, "lstm", future_df=pd.read_csv(future), max_steps=5
+    ).astype({"ds": str})
+    pd.testing.assert_frame_equal(cli, api)
+    # a parquet file is read as DATA's parquet would be: the same forecast
+    future_frame.to_parquet(tmp_path / "promos.parquet", index=False)
+    assert (
+        main([*argv, "--future", str(tmp_path / "promos.parquet"), "-o", str(tmp_path / "p.csv")])
+        == 0
+    )
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "p.csv"), cli)
+    # the flag is read: without it, `promo` is a past covariate only and the forecast differs
+    assert main([*argv, "--out", str(tmp_path / "past.csv")]) == 0
+    assert not np.allclose(pd.read_csv(tmp_path / "past.csv")["y"], cli["y"])
+
+
+def test_future_without_an_id_column_is_the_future_of_the_only_series(tmp_path: Path) -> None:
+    # as a data file without the id column is one series: here both files lack it
+    full = promo_history(n_series=1).drop(columns="unique_id")
+    full[:40].to_csv(tmp_path / "shop.csv", index=False)
+    full[40:].drop(columns="y").to_csv(tmp_path / "promos.csv", index=False)
+    argv = ["forecast", str(tmp_path / "shop.csv"), "-H", "3", "-m", "lstm", "-p", "max_steps=5"]
+    assert (
+        main([*argv, "--future", str(tmp_path / "promos.csv"), "-o", str(tmp_path / "fc.csv")]) == 0
+    )
+    cli = pd.read_csv(tmp_path / "fc.csv")
+    history = full[:40].assign(unique_id="shop")
+    future = full[40:].drop(columns="y").assign(unique_id="shop")
+    api = tsf.forecast(history, 3, "lstm", future_df=future, max_steps=5).astype({"ds": str})
+    pd.testing.assert_frame_equal(cli, api[cli.columns])
+
+
+def _bad_future(tmp_path: Path, case: str) -> str:
+    """The `--future` argument of each refused case, its file written under `tmp_path`."""
+    _, _, future = promo_files(tmp_path)
+    path = tmp_path / "bad.csv"
+    if case == "missing":
+        return str(tmp_path / "nope.csv")
+    if case == "data-set-name":
+        return "air_passengers"
+    if case == "suffix":
+        path = tmp_path / "promos.txt"
+    changed = {
+        "suffix": future,
+        "no-id": future.drop(columns="unique_id"),
+        "no-time": future.drop(columns="ds"),
+        "no-rows": future.iloc[:0],
+        "no-covariate": future[["unique_id", "ds"]],
+        "a-target": future.assign(y=1.0),
+        "not-in-the-data": future.assign(price=1.0),
+        "text": future.assign(promo="yes"),
+        "not-dates": future.assign(ds="soon"),
+        "a-step-missing": future.iloc[1:],
+        "unknown-ids": future.assign(unique_id=future["unique_id"].str.upper()),
+    }[case]
+    changed.to_csv(path, index=False)
+    return str(path)
+
+
+# each refused `--future` file, and what the message says of it
+BAD_FUTURE = [
+    ("missing", "`--future` file '{future}' does not exist (looked for"),
+    (
+        "data-set-name",
+        "`--future` takes a .csv, .parquet or .pq file of known-future "
+        "covariates, got the data set name 'air_passengers'; pass the path of your file.",
+    ),
+    ("suffix", "`--future` file '{future}' must be a .csv, .parquet or .pq file."),
+    (
+        "no-id",
+        "the `--future` file '{future}' has no id column 'unique_id' (its columns: "
+        "['ds', 'promo']); give it the id column of the data, or name it with `--id-col`.",
+    ),
+    (
+        "no-time",
+        "the `--future` file '{future}' has no time column 'ds' (its columns: "
+        "['unique_id', 'promo']); give it the time column of the data, or name it with "
+        "`--time-col`.",
+    ),
+    (
+        "no-rows",
+        "the `--future` file '{future}' has no data rows (its header: "
+        "['unique_id', 'ds', 'promo']); add the rows under its header.",
+    ),
+    (
+        "no-covariate",
+        "the `--future` file '{future}' holds no covariate (its columns: ['unique_id', 'ds'])",
+    ),
+    (
+        "a-target",
+        "the `--future` file '{future}' holds the target columns ['y']: their "
+        "future is what is forecast; leave them out of it.",
+    ),
+    (
+        "not-in-the-data",
+        "the `--future` file '{future}' has columns ['price'] that are not "
+        "in the data (the data's columns: ['unique_id', 'ds', 'y', 'promo'])",
+    ),
+    ("text", "the `--future` file '{future}' holds 'promo' as"),
+    (
+        "not-dates",
+        "the `--future` file '{future}': column 'ds' holds strings that are not "
+        "dates (first: 'soon')",
+    ),
+    (
+        "a-step-missing",
+        "the `--future` file '{future}' lacks known-future covariates "
+        "['promo'] for 1 of the 9 forecast steps (first: series 'shop0' at 2024-02-10",
+    ),
+    (
+        "unknown-ids",
+        ". The `--future` file '{future}' names 3 series that the data does "
+        "not have (first: 'SHOP0', str).",
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "expected"), BAD_FUTURE, ids=[c for c, _ in BAD_FUTURE])
+def test_a_bad_future_file_is_refused_as_the_flag_and_nothing_is_written(
+    case: str, expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    future = _bad_future(tmp_path, case)
+    out = tmp_path / "fc.csv"
+    argv = ["forecast", str(tmp_path / "sales.csv"), "-H", "3", "-m", "lstm", "-p", "max_steps=2"]
+    assert main([*argv, "--future", future, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert expected.format(future=future) in err
+    assert "future_df" not in err and "`df`" not in err and "Traceback" not in err
+    assert list(tmp_path.glob("fc*")) == []  # no output, not even a temporary file
+
+
+def test_future_with_a_model_that_reads_no_known_future_is_refused_before_the_data_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, future, _ = promo_files(tmp_path)
+    monkeypatch.setattr(cli_forecast, "_forecast_data", lambda args: pytest.fail("data read"))
+    argv = ["forecast", str(tmp_path / "sales.csv"), "-H", "3", "-m", "theta"]
+    assert main([*argv, "--future", str(future)]) == 2
+    assert (
+        "`--future` gives known-future covariates, which `--model theta` does not use; choose "
+        "a model that does (--model lstm, bilstm or seq2seq), or drop `--future`."
+    ) in capsys.readouterr().err
+
+
+def test_future_df_is_set_with_the_future_flag_not_a_param(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["forecast", "air_passengers", "-H", "3", "-p", "future_df=x.csv"]) == 2
+    assert "`--param future_df=...`: set it with `--future` instead." in capsys.readouterr().err
+
+
+def test_forecast_help_describes_future(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["forecast", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--future PATH known-future covariates" in text
+    assert "needs a model that reads them: lstm, bilstm, seq2seq" in text
+
+
+# --------------------------------------------------------------------------- empty files
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("unique_id,ds,y\n", "has no data rows (its header: ['unique_id', 'ds', 'y'])"),
+        ("", "is empty (not even a header line)"),
+    ],
+    ids=["header-only", "zero-bytes"],
+)
+def test_a_data_file_without_data_rows_is_named(
+    content: str, expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # it was "`df` is empty (0 rows); pass a frame with at least one series."
+    path = tmp_path / "e.csv"
+    path.write_text(content)
+    assert main(["forecast", str(path), "-H", "2", "-m", "naive"]) == 2
+    err = capsys.readouterr().err
+    assert f"tsforecast: error: the data file {str(path)!r} {expected}" in err
+    assert "`df`" not in err

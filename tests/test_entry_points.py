@@ -188,8 +188,9 @@ def test_auto_saves_and_loads_with_its_chosen_members(tmp_path) -> None:
 
 def test_every_readme_command_names_data_that_exists() -> None:
     """A README command runs as written from a checkout: each `tsforecast forecast DATA` /
-    `tsforecast backtest CONFIG` names a shipped data set or a file of the repository (the
-    Command line section once forecast a `sales.csv` that nobody has)."""
+    `tsforecast backtest CONFIG` (and each `--future FILE`) names a shipped data set, a file of
+    the repository or a file a Python block of the README writes (the Command line section once
+    forecast a `sales.csv` that nobody has)."""
     import re
     import shlex
     from pathlib import Path
@@ -202,10 +203,18 @@ def test_every_readme_command_names_data_that_exists() -> None:
         for line in block.splitlines()
         if re.match(r"\s*(bash scripts/install.sh && )?tsforecast (forecast|backtest) ", line)
     ]
+    written = {
+        name
+        for block in re.findall(r"```python\n(.*?)```", readme, re.S)
+        for name in re.findall(r"\.to_(?:csv|parquet)\(\"([^\"]+)\"", block)
+    }
     assert commands, "the README shows `tsforecast forecast` and `tsforecast backtest`"
     for words in commands:
-        data = words[words.index("tsforecast") + 2]
-        assert data in tsf.datasets.names() or (root / data).is_file(), " ".join(words)
+        named = [words[words.index("tsforecast") + 2]]
+        named += [words[i + 1] for i, word in enumerate(words) if word == "--future"]
+        for data in named:
+            exists = data in tsf.datasets.names() or (root / data).is_file()
+            assert exists or data in written, " ".join(words)
 
 
 def test_a_future_df_without_covariate_columns_is_refused_not_ignored() -> None:

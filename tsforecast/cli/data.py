@@ -12,6 +12,7 @@ import hashlib
 import json
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -19,7 +20,14 @@ from tsforecast.cli.config import ConfigError, ExperimentConfig
 from tsforecast.data.csv_files import read_csv
 from tsforecast.errors import InputError
 
-__all__ = ["DATA_SUFFIXES", "DATA_SUFFIXES_TEXT", "LoadedData", "load_data", "read_table"]
+__all__ = [
+    "DATA_SUFFIXES",
+    "DATA_SUFFIXES_TEXT",
+    "LoadedData",
+    "is_covariate_dtype",
+    "load_data",
+    "read_table",
+]
 
 DATA_SUFFIXES = (".csv", ".parquet", ".pq")
 # as messages name them: every suffix accepted (".pq" was left out)
@@ -53,8 +61,11 @@ class LoadedData:
         return self.target_cols[0] if len(self.target_cols) == 1 else list(self.target_cols)
 
 
-def read_table(path: Path, id_col: str, id_col_given: bool) -> pd.DataFrame:
-    """A CSV or parquet file as a frame; `InputError` (naming the file) when it cannot be read.
+def read_table(
+    path: Path, id_col: str, id_col_given: bool, what: str = "the data file"
+) -> pd.DataFrame:
+    """A CSV or parquet file as a frame; `InputError` (naming the file) when it cannot be read
+    or holds no rows. `what` names the file in messages ("the `--future` file").
 
     Without an `id_col` column, and unless that name was given explicitly, the file is one
     series whose id is the file's stem. A CSV's ids are read as the text they are: read as
@@ -65,16 +76,26 @@ def read_table(path: Path, id_col: str, id_col_given: bool) -> pd.DataFrame:
             frame = read_csv(path, dtype={id_col: str})  # a missing column: no effect
         else:
             frame = pd.read_parquet(path)
-    except Exception as error:  # a parser's own error: name the file, keep its reason
-        msg = f"cannot read the data file {str(path)!r}: {error}"
+    except pd.errors.EmptyDataError:  # pandas says "No columns to parse from file"
+        msg = f"{what} {str(path)!r} is empty (not even a header line); write the data into it."
         raise InputError(msg) from None
+    except Exception as error:  # a parser's own error: name the file, keep its reason
+        msg = f"cannot read {what} {str(path)!r}: {error}"
+        raise InputError(msg) from None
+    if frame.empty:
+        # else refused later as "`df` is empty": the command line has no `df`, it has this file
+        msg = (
+            f"{what} {str(path)!r} has no data rows (its header: {list(frame.columns)}); "
+            "add the rows under its header."
+        )
+        raise InputError(msg)
     if len(frame.columns) == 1:
         # one column whose name holds the others: the file is not comma-separated
         header = str(frame.columns[0])
         other = next((sep for sep in (";", "\t", "|") if sep in header), None)
         if other is not None:
             msg = (
-                f"the data file {str(path)!r} reads as one column {header!r}: it is separated "
+                f"{what} {str(path)!r} reads as one column {header!r}: it is separated "
                 f"by {other!r}, and a data file must be comma-separated; save it with commas "
                 "(e.g. `pd.read_csv(path, sep=...).to_csv(path, index=False)`)."
             )
@@ -133,11 +154,9 @@ def check_chosen_covariates(frame: pd.DataFrame, covariates: list[str], what: st
     """Refuse a covariate named explicitly that is not numeric or boolean: by default such a
     column is left out, and one the user chose by name would be left out without a word."""
     for col in covariates:
-        dtype = frame[col].dtype
-        if pd.api.types.is_bool_dtype(dtype) or (
-            pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_complex_dtype(dtype)
-        ):
+        if is_covariate_dtype(frame[col].dtype):
             continue
+        dtype = frame[col].dtype
         values = frame[col].dropna()
         example = values.iloc[0] if len(values) else None
         msg = (
@@ -145,6 +164,13 @@ def check_chosen_covariates(frame: pd.DataFrame, covariates: list[str], what: st
             "must be numeric or boolean: convert it, or leave it out."
         )
         raise InputError(msg)
+
+
+def is_covariate_dtype(dtype: Any) -> bool:
+    """Whether a column of this dtype is read as a covariate: numbers (not complex) or booleans."""
+    return pd.api.types.is_bool_dtype(dtype) or (
+        pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_complex_dtype(dtype)
+    )
 
 
 def _load_dataset(config: ExperimentConfig, targets_given: bool) -> LoadedData:

@@ -1,7 +1,8 @@
 """`tsforecast forecast DATA --horizon H`: forecast the future of a data set or a file.
 
 The arguments are those of `tsforecast.forecast()` (model, levels, season length, fill, freq,
-device, seed, column names), checked before any data is read. The forecasts go to `--out`
+device, seed, column names), checked before any data is read; `--future FILE` is its
+`future_df`, read as DATA's file is. The forecasts go to `--out`
 (.csv, .parquet or .pq, written atomically) or to stdout as CSV; `--report x.html` also writes the
 forecast's page (`tsforecast.report` of the forecast, with the data as its history).
 """
@@ -24,6 +25,7 @@ from tsforecast.cli.data import (
     DATA_SUFFIXES,
     DATA_SUFFIXES_TEXT,
     check_chosen_covariates,
+    is_covariate_dtype,
     read_table,
 )
 from tsforecast.errors import InputError
@@ -89,7 +91,7 @@ _FLAG_OF = {
     "target_col": "--target-col",
     "horizon": "--horizon",
     "df": "DATA",
-    "future_df": "DATA",
+    "future_df": "--future",
 }
 
 
@@ -150,11 +152,14 @@ def cmd_forecast(args: argparse.Namespace) -> int:
         if target is not None:  # refused before any work: writing fails after the forecast
             check_writable(target, f"`{flag}`")
     kwargs = forecast_kwargs(args)
+    future_path = _future_path(args)  # before DATA is read: a typo is said at once
     frame, id_col, time_col, targets, season = _forecast_data(args)
     _check_target_flags(targets, id_col, time_col)
     _check_columns_exist(frame, args, id_col, time_col, targets)
     if args.covariates is not None:
         frame = _with_covariates(frame, [id_col, time_col, *targets], args.covariates)
+    if future_path is not None:
+        kwargs["future_df"] = _future_frame(future_path, args, frame, id_col, time_col, targets)
     if kwargs["season_length"] is None:
         kwargs["season_length"] = season
     kwargs.update(
@@ -163,7 +168,12 @@ def cmd_forecast(args: argparse.Namespace) -> int:
         target_col=targets[0] if len(targets) == 1 else targets,
     )
     started = time.perf_counter()
-    out = forecast(frame, horizon, **kwargs)
+    try:
+        out = forecast(frame, horizon, **kwargs)
+    except InputError as error:
+        if future_path is None:
+            raise
+        raise InputError(_as_future_file(str(error), args.future)) from None
     took = time.perf_counter() - started
     if args.report is not None:
         from tsforecast.report import report
@@ -239,6 +249,124 @@ def _with_covariates(frame: pd.DataFrame, keys: list[str], covariates: list[str]
         raise InputError(msg)
     check_chosen_covariates(frame, covariates, "`--covariates`")
     return frame[[*keys, *covariates]]
+
+
+def _future_path(args: argparse.Namespace) -> Path | None:
+    """`--future` as a path to an existing CSV or parquet file, and a model that reads it;
+    refused as the flag otherwise (`forecast()` would speak of `future_df`)."""
+    if args.future is None:
+        return None
+    from tsforecast import datasets
+
+    path = Path(args.future)
+    if not path.is_file():
+        if not path.exists() and (args.future in datasets.names() or _is_dataset(args.future)):
+            # DATA takes a data set name; known future values are the user's own file
+            msg = (
+                f"`--future` takes a {DATA_SUFFIXES_TEXT} file of known-future covariates, "
+                f"got the data set name {args.future!r}; pass the path of your file."
+            )
+        else:
+            msg = (
+                f"`--future` file {args.future!r} does not exist (looked for "
+                f"{str(path.resolve())!r})."
+            )
+        raise InputError(msg)
+    if path.suffix.lower() not in DATA_SUFFIXES:
+        msg = f"`--future` file {args.future!r} must be a {DATA_SUFFIXES_TEXT} file."
+        raise InputError(msg)
+    spec = registry.spec(args.model)
+    if not spec.capabilities.future_covariates:
+        msg = (
+            f"`--future` gives known-future covariates, which `--model {args.model}` does not "
+            "use; choose a model that does (--model lstm, bilstm or seq2seq), or drop `--future`."
+        )
+        raise InputError(msg)
+    return path
+
+
+def _future_frame(
+    path: Path,
+    args: argparse.Namespace,
+    data: pd.DataFrame,
+    id_col: str,
+    time_col: str,
+    targets: list[str],
+) -> pd.DataFrame:
+    """The `--future` file as `forecast(future_df=...)` takes it, read as DATA's file is (ids
+    as text, the time column parsed as `to_panel` parses DATA's), its columns checked against
+    DATA's here, so that a refusal names the file and the flags rather than `future_df`."""
+    from tsforecast.data.timestamps import time_stamps
+
+    what = "the `--future` file"
+    future = read_table(path, id_col, id_col_given=True, what=what)
+    found = [str(c) for c in future.columns]
+    if id_col not in future.columns:
+        ids = pd.unique(data[id_col])
+        if args.id_col is None and len(ids) == 1:
+            # one series, as a data file without the id column is: these rows are its future
+            future.insert(0, id_col, ids[0])
+        else:
+            msg = (
+                f"{what} {args.future!r} has no id column {id_col!r} (its columns: {found}); "
+                f"give it the id column of the data, or name it with `--id-col`."
+            )
+            raise InputError(msg)
+    if time_col not in future.columns:
+        msg = (
+            f"{what} {args.future!r} has no time column {time_col!r} (its columns: {found}); "
+            f"give it the time column of the data, or name it with `--time-col`."
+        )
+        raise InputError(msg)
+    try:  # the rule the data's stamps are read by (DST offsets, day-first dates, integers)
+        future[time_col] = time_stamps(future[time_col], time_col)
+    except InputError as error:
+        raise InputError(f"{what} {args.future!r}: {error}") from None
+    covariates = [c for c in found if c not in (id_col, time_col)]
+    if not covariates:  # nothing to read: the flag would change nothing without a word
+        msg = (
+            f"{what} {args.future!r} holds no covariate (its columns: {found}); add the "
+            "columns whose future values are known, each also a column of the data."
+        )
+        raise InputError(msg)
+    given_targets = [c for c in covariates if c in targets]
+    if given_targets:
+        msg = (
+            f"{what} {args.future!r} holds the target columns {given_targets}: their future "
+            "is what is forecast; leave them out of it."
+        )
+        raise InputError(msg)
+    unknown = [c for c in covariates if c not in data.columns]
+    if unknown:
+        if args.covariates is not None:
+            where, fix = "the `--covariates` chosen", "name it in `--covariates` too"
+        else:
+            where, fix = "the data", "add its history to the data"
+        msg = (
+            f"{what} {args.future!r} has columns {unknown} that are not in {where} (the "
+            f"data's columns: {[str(c) for c in data.columns]}); a known-future covariate is "
+            f"also a covariate of the data: {fix}, or leave it out of the file."
+        )
+        raise InputError(msg)
+    for col in covariates:  # else refused inside `forecast()` with pandas advice
+        if not is_covariate_dtype(future[col].dtype):
+            values = future[col].dropna()
+            example = values.iloc[0] if len(values) else None
+            msg = (
+                f"{what} {args.future!r} holds {col!r} as {future[col].dtype} values (e.g. "
+                f"{example!r}); a covariate must be numbers or booleans: write it so."
+            )
+            raise InputError(msg)
+    return future
+
+
+def _as_future_file(message: str, future: str) -> str:
+    """A refusal of `forecast()` about its `future_df` (steps without a row, ids the data do
+    not have), said of the `--future` file and the data: the command line has no `future_df`
+    and no `df`. The checks themselves stay in one place, the library."""
+    named = f"the `--future` file {future!r}"
+    message = message.replace(". `future_df`", f". The{named[3:]}")  # a sentence's start
+    return message.replace("`future_df`", named).replace("`df`", "the data")
 
 
 def _forecast_data(

@@ -110,6 +110,15 @@ def _add_forecast(commands: argparse._SubParsersAction) -> None:
         "or boolean column, which a statistical model refuses); it takes the names after it, "
         "so put it after DATA",
     )
+    fc.add_argument(
+        "--future",
+        metavar="PATH",
+        help="known-future covariates (prices, promotions, holidays): a .csv, .parquet or .pq "
+        "file read as DATA's file is, with the id and time columns, each covariate's values for "
+        "the HORIZON steps after every series' end, and no target; each covariate is also a "
+        "column of DATA (its history); needs a model that reads them: lstm, bilstm, seq2seq, "
+        "or auto with such candidates",
+    )
     fc.add_argument("--season-length", type=int, help="seasonal period (default: from the data)")
     fc.add_argument(
         "--fill",
