@@ -418,11 +418,11 @@ def test_a_point_loss_with_levels_is_refused_and_applies_under_conformal_interva
     # with levels the network trains on the pinball loss: loss='mse' changed nothing
     import tsforecast as tsf
 
-    df = _frame(1, 0)
+    df = _frame(1, 0)  # its shortest series, 45 values, calibrates 20 windows of horizon 3
     with pytest.raises(InputError, match=rf"loss='{loss}'.*pinball loss.*intervals='conformal'"):
-        tm.build("lstm", horizon=4, levels=(80,), loss=loss, **TINY).fit(df)
-    fc = tsf.forecast(df, 4, "lstm", levels=(80,), intervals="conformal", loss=loss, **TINY)
-    point = tsf.forecast(df, 4, "lstm", loss=loss, **TINY)
+        tm.build("lstm", horizon=3, levels=(80,), loss=loss, **TINY).fit(df)
+    fc = tsf.forecast(df, 3, "lstm", levels=(80,), intervals="conformal", loss=loss, **TINY)
+    point = tsf.forecast(df, 3, "lstm", loss=loss, **TINY)
     np.testing.assert_allclose(fc["y"], point["y"], rtol=1e-5)
 
 
