@@ -204,6 +204,29 @@ def test_a_pandas_column_of_decimal_objects_is_a_float_column() -> None:
     assert to_panel(decimal_target, covariate_cols=[]).target_cols == ["y"]
 
 
+def test_object_columns_of_floats_or_integers_are_number_columns() -> None:
+    # an object column of floats (after an assignment of None, say) was text to the checks:
+    # left out as a covariate by lstm and by theta, which refuses covariates, without a word
+    frame = _frame(["a"], n=4)
+    frame["x"] = pd.Series([0.5, None, -1.25, np.float64(2.0)], dtype=object)
+    frame["k"] = pd.Series([1, 2, np.int64(3), 4], dtype=object)
+    before = frame.copy()
+    panel = to_panel(frame, fill="ffill")
+    assert panel.covariate_cols == ["x", "k"]
+    np.testing.assert_array_equal(panel.exact[:, 1], [0.5, 0.5, -1.25, 2.0])
+    np.testing.assert_array_equal(panel.exact[:, 2], [1, 2, 3, 4])
+    pd.testing.assert_frame_equal(frame, before)
+    with pytest.raises(InputError, match=r"uses no covariates.*columns \['x', 'k'\]"):
+        tsf.forecast(frame.ffill(), 2, model="theta")
+    # integer ids held as objects stay integers, not 1.0
+    ids = _frame(["a", "b"], n=4).assign(unique_id=pd.Series([7] * 4 + [8] * 4, dtype=object))
+    assert to_panel(ids).ids == [7, 8]
+    # numbers mixed with text stay text, for the check that names the first non-number
+    mixed = _frame(["a"], n=4).assign(y=pd.Series([1.0, "n/a", 2.0, 3.0], dtype=object))
+    with pytest.raises(InputError, match="'n/a'"):
+        to_panel(mixed)
+
+
 def test_a_statistical_model_refuses_a_decimal_covariate_as_it_refuses_a_float_one() -> None:
     # theta, which uses no covariates, accepted a Decimal column: it was silently left out
     decimals = _decimal_frame().with_columns(pl.col("x").cast(pl.Decimal(10, 4)))

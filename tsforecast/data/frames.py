@@ -99,20 +99,21 @@ def frame_kind(df: Any, name: str = "df") -> FrameKind:
 def to_pandas(df: Any, name: str = "df", copy: bool = True) -> tuple[pd.DataFrame, FrameKind]:
     """Return a pandas copy of `df` (never a view: the user's frame is never modified).
 
-    `copy=False` returns a pandas input itself (or, where decimal columns are converted, a
-    new frame sharing its other columns), for a caller that only reads it (the copy of a frame
-    of 100 million rows costs gigabytes).
+    `copy=False` returns a pandas input itself (or, where object columns of numbers are
+    converted, a new frame sharing its other columns), for a caller that only reads it (the
+    copy of a frame of 100 million rows costs gigabytes).
 
     Decimal numbers come back as float64 columns, as pandas reads Arrow decimals: a polars
     `Decimal` column (what SQL NUMERIC columns become) and a pandas object column of
-    `decimal.Decimal` values are then numbers to every check downstream, where they would be
-    text (left out as covariates, refused as targets). A polars `Int128` / `UInt128` column,
-    which polars' own `to_pandas` cannot convert, comes back as int64.
+    `decimal.Decimal` values, floats or integers are then numbers to every check downstream,
+    where they would be text (left out as covariates, refused as targets); see
+    `_numbers_as_numbers`. A polars `Int128` / `UInt128` column, which polars' own `to_pandas`
+    cannot convert, comes back as int64.
     """
     kind = frame_kind(df, name)
     if kind == "polars":
-        return _decimals_as_floats(_polars_to_pandas(df, name)), kind
-    return _decimals_as_floats(df.copy() if copy else df), kind
+        return _numbers_as_numbers(_polars_to_pandas(df, name)), kind
+    return _numbers_as_numbers(df.copy() if copy else df), kind
 
 
 _INT64 = np.iinfo(np.int64)
@@ -144,28 +145,41 @@ def _polars_to_pandas(df: Any, name: str) -> pd.DataFrame:
     return (df.with_columns(casts) if casts else df).to_pandas()
 
 
-def _decimals_as_floats(pdf: pd.DataFrame) -> pd.DataFrame:
-    """`pdf` with its object columns of `decimal.Decimal` values as float64 (`pdf` itself when
-    it has none; a frame of the user's is never modified)."""
+def _numbers_as_numbers(pdf: pd.DataFrame) -> pd.DataFrame:
+    """`pdf` with its object columns of numbers as number columns (`pdf` itself when it has
+    none; a frame of the user's is never modified): `decimal.Decimal` values (what SQL NUMERIC
+    columns become) and Python or numpy floats (an object column after a concat or an assignment
+    of None) as float64, Python or numpy integers without a gap as int64 (an id stays 1, not
+    1.0). To the checks downstream an object column is text: left out as a covariate, refused
+    as a target."""
     out = pdf
     for j, dtype in enumerate(pdf.dtypes):  # by position: a frame may repeat a column name
         if dtype != np.dtype(object):
             continue
         column = pdf.iloc[:, j]
-        if not isinstance(_first_present(column), Decimal):
+        if not _is_number(_first_present(column)):
             continue
         present = column[column.notna()]
-        # Decimals mixed with ints or floats are numbers too; mixed with text, the column is
-        # left as it is, for the dtype checks to name the first value that is no number
-        if not all(
-            isinstance(v, (Decimal, int, float)) and not isinstance(v, bool) for v in present
-        ):
+        # numbers mixed with text are left as they are, for the dtype checks to name the first
+        # value that is no number
+        if not all(_is_number(v) for v in present):
             continue
+        whole = len(present) == len(column) and all(
+            isinstance(v, (int, np.integer)) and _INT64.min <= v <= _INT64.max for v in present
+        )
         if out is pdf:
             out = pdf.copy(deep=False)  # a new frame: setting a column leaves `pdf` as it is
         # `to_numeric`, not `astype`: it takes None, NaN and pd.NA as NaN
-        out.isetitem(j, pd.to_numeric(column).to_numpy(dtype=np.float64))
+        values = pd.to_numeric(column).to_numpy(dtype=np.int64 if whole else np.float64)
+        out.isetitem(j, values)
     return out
+
+
+def _is_number(value: Any) -> bool:
+    """A real number of Python, numpy or `decimal`: not a bool, not a complex number."""
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    return isinstance(value, (Decimal, int, float, np.integer, np.floating))
 
 
 def _first_present(column: pd.Series) -> Any:
