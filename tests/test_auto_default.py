@@ -78,9 +78,26 @@ def test_the_default_budget_grows_with_the_data_within_the_goals() -> None:
 
 
 def test_the_refit_estimate_scales_up_a_candidate_the_budget_stopped() -> None:
-    assert refit_estimate(10.0, n_failed=0, n_tasks=100) == 10.0
-    assert refit_estimate(10.0, n_failed=50, n_tasks=100) == 20.0
-    assert np.isfinite(refit_estimate(10.0, n_failed=100, n_tasks=100))
+    assert refit_estimate(10.0, n_cut=0, n_tasks=100) == 10.0
+    assert refit_estimate(10.0, n_cut=50, n_tasks=100) == 20.0
+    assert np.isfinite(refit_estimate(10.0, n_cut=100, n_tasks=100))
+
+
+def test_fallbacks_for_the_data_do_not_count_as_fits_the_clock_cut() -> None:
+    # arima falls back on a straight line (nothing left after differencing): counted as
+    # undone work, its 1.2 s inner backtest was estimated at ~24 s to refit and it was
+    # left out of the choice, "more than 85 % of the 4 s left"
+    df = pd.DataFrame(
+        {
+            "unique_id": "a",
+            "ds": pd.date_range("2021-01-01", periods=60, freq="D"),
+            "y": np.arange(60.0) + 5.0,
+        }
+    )
+    fc = tsf.forecast(df, 3, progress=False)
+    selection = fc.attrs["auto_selection"]
+    assert "arima" in selection.inner_mase  # scored, not left out
+    assert "left out of the choice" not in selection.message
 
 
 def _inner_forecasts(model: str, errors: dict[str, float]) -> pd.DataFrame:

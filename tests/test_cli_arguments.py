@@ -326,6 +326,7 @@ def test_a_file_that_is_not_comma_separated_is_refused_with_its_separator(
     assert main(["forecast", str(path), "-H", "2", "--model", "naive"]) == 2
     err = capsys.readouterr().err
     assert f"separated by {sep!r}" in err and "comma-separated" in err
+    assert "pd." not in err  # no Python advice on the command line
 
 
 @pytest.mark.parametrize("flag", ["--out", "--report"])

@@ -3,6 +3,7 @@ data, the record of a choice, and the inner-backtest scores and median combinati
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -108,11 +109,11 @@ def default_time_budget(
     return float(min(MAX_DEFAULT_BUDGET_S, budget))
 
 
-def refit_estimate(seconds: float, n_failed: int, n_tasks: int) -> float:
+def refit_estimate(seconds: float, n_cut: int, n_tasks: int) -> float:
     """What refitting a statistical candidate on all the data should cost, from its inner
-    backtest: the seconds it took, scaled up when the budget stopped it before every series
+    backtest: the seconds it took, scaled up when the budget cut `n_cut` of its `n_tasks` fits
     (the inner fit is one fit per series, like the refit; its other folds reuse the orders)."""
-    done = 1.0 - min(n_failed, n_tasks) / max(n_tasks, 1)
+    done = 1.0 - min(n_cut, n_tasks) / max(n_tasks, 1)
     return seconds / max(done, 0.05)
 
 
@@ -361,7 +362,9 @@ def runnable_candidates(
             f"the frame has the covariate columns {covariates}, but none of the candidates "
             f"{names} uses covariates; drop the columns (or select the target columns: "
             "`tsforecast forecast ... --covariates` with no names, `covariates = []` in a "
-            "config's [data]) or add a neural candidate (lstm, bilstm, seq2seq)."
+            "config's [data]) or add a neural candidate (lstm, bilstm, seq2seq: "
+            f"`candidates={json.dumps([*names, 'bilstm'])}`, on the command line "
+            f"`-p 'candidates={json.dumps([*names, 'bilstm'])}'`)."
         )
         raise InputError(msg)
     skipped: dict[str, str] = {}
