@@ -98,7 +98,7 @@ def read_table(
                 f"{what} {str(path)!r} reads as one column {header!r}: it is separated "
                 f"by {other!r}, and a data file must be comma-separated; save it with commas "
                 "between the columns and '.' as the decimal mark (a spreadsheet's "
-                "\"CSV, comma-delimited\"), or as parquet."
+                '"CSV, comma-delimited"), or as parquet.'
             )
             raise InputError(msg)
     if id_col not in frame.columns and not id_col_given:
