@@ -204,6 +204,23 @@ def test_known_future_covariates_enter_the_forecast() -> None:
             model.predict(df, future_df=None)
 
 
+def test_future_df_stamps_are_read_as_df_stamps_are() -> None:
+    # ISO strings whose offset changes at a DST switch: pandas' to_datetime raised "Mixed
+    # timezones detected"; `to_panel` reads them, and so must the future's reading
+    stamps = pd.date_range("2021-03-24", periods=100, freq="h", tz="Europe/Berlin")
+    iso = pd.Series(stamps.strftime("%Y-%m-%dT%H:%M:%S%z")).str.replace(
+        r"(\d\d)$", r":\1", regex=True
+    )  # ..., 2021-03-28T01:00:00+01:00, 2021-03-28T03:00:00+02:00, ...
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"unique_id": "a", "ds": iso, "y": rng.random(100), "x0": rng.random(100)})
+    df, future = frame.iloc[:97], frame.iloc[97:].drop(columns="y")
+    assert future["ds"].str[-6:].tolist() == ["+01:00", "+02:00", "+02:00"]
+    fc = tm.build("lstm", horizon=3, **TINY).fit(df, future_df=future).predict()
+    assert list(pd.DatetimeIndex(fc["ds"])) == list(pd.to_datetime(future["ds"], utc=True))
+    with pytest.raises(InputError, match=r"`future_df\['ds'\]` holds integers but `df`'s"):
+        tm.build("lstm", horizon=3, **TINY).fit(df, future_df=future.assign(ds=[1, 2, 3]))
+
+
 def test_future_df_ids_of_another_type_are_named() -> None:
     df = _frame(1, 1).assign(unique_id=lambda d: d["unique_id"].map({"a": "1", "b": "2", "c": "3"}))
     last = df.groupby("unique_id")["ds"].max()

@@ -39,6 +39,7 @@ from tsforecast.data.ragged import (
     series_blocks,
     take_spans,
 )
+from tsforecast.data.timestamps import time_stamps
 from tsforecast.errors import InputError
 from tsforecast.scaling import Scaler, fit_scaler_ragged
 from tsforecast.windows import WindowPlan, WindowSource, training_window_index
@@ -370,10 +371,16 @@ def known_future_values(
                 "it needs the id and time columns and every known-future covariate."
             )
             raise InputError(msg)
-    if panel.is_datetime:
-        pdf[time_col] = pd.to_datetime(pdf[time_col])
-    else:
-        pdf[time_col] = pdf[time_col].astype("int64")
+    # the rule `to_panel` reads `df`'s stamps by (offsets across a DST switch, day-first dates)
+    stamps = time_stamps(pdf[time_col], f"future_df[{time_col!r}]")
+    if panel.is_datetime != pd.api.types.is_datetime64_any_dtype(stamps.dtype):
+        msg = (
+            f"`future_df[{time_col!r}]` holds {'integers' if panel.is_datetime else 'datetimes'}"
+            f" but `df`'s time stamps are {'datetimes' if panel.is_datetime else 'integers'}; "
+            "give both frames the same kind of time stamps."
+        )
+        raise InputError(msg)
+    pdf[time_col] = stamps
     expected_times = np.concatenate(
         [np.asarray(panel.future_times(s, horizon)) for s in range(panel.n_series)]
     )
