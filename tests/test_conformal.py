@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import tsforecast as tsf
-from tsforecast.errors import InputError
+from tsforecast.errors import InputError, TsforecastWarning
 from tsforecast.estimators import registry
 from tsforecast.estimators.conformal import (
     ConformalForecaster,
@@ -212,6 +212,19 @@ def test_per_series_calibration_needs_a_first_window_that_sees_half_the_series()
     assert np.isfinite(
         pooled.fit(iid_panel(3, 43)).predict()[["y_lo_80", "y_hi_80"]].to_numpy()
     ).all()
+
+
+def test_a_calibration_fit_on_a_small_part_of_the_history_is_warned_of() -> None:
+    # per series without refits, the one calibration fit of a 44-value series sees 22 values
+    with pytest.warns(TsforecastWarning, match=r"calibration fit sees 22 of the 44 values"):
+        tsf.forecast(iid_panel(3, 44), 3, "naive", levels=(80,), intervals="conformal")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tsf.forecast(iid_panel(3, 100), 3, "naive", levels=(80,), intervals="conformal")
+        refitted = ConformalForecaster(
+            registry.build("naive", {}, horizon=3), levels=(80,), refit=True
+        )
+        refitted.fit(iid_panel(3, 44))
 
 
 def test_series_too_short_to_calibrate_are_named() -> None:

@@ -42,6 +42,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -53,7 +54,7 @@ import torch
 from tsforecast.checks import check_forecast_columns, check_levels, positive_int
 from tsforecast.data.panel import Panel
 from tsforecast.deadline import within_deadline
-from tsforecast.errors import InputError
+from tsforecast.errors import InputError, TsforecastWarning
 from tsforecast.estimators.base import FORMAT_VERSION, Capabilities, Forecaster
 from tsforecast.estimators.conformal_calibration import (
     calibration_length,
@@ -266,6 +267,28 @@ class ConformalForecaster(Forecaster):
         with within_deadline(self.time_budget_s):
             return self._fit(df, future_df)
 
+    def _warn_of_a_stale_fit(self, lengths: np.ndarray) -> None:
+        """Warn where, per series and without refits, the one calibration fit sees less than
+        3/4 of a series: its errors then speak for a model fitted on much less data (ets on
+        44 daily values chose no weekly season from the first 22 and its 80 % conformal
+        intervals at horizon 3 were 10 times its own, covering 100 %; `refit=True`: 2 times,
+        96 %; from 80 values both are within 2 points of nominal)."""
+        if self.pool_series or self.refit is not False or len(lengths) == 0:
+            return
+        shortest = int(lengths.min())
+        seen = shortest - self.horizon - (int(self.n_windows) - 1) * int(self.step)
+        if 4 * seen >= 3 * shortest:
+            return
+        warnings.warn(
+            f"conformal intervals of {self.model_name!r}: the calibration fit sees {seen} of "
+            f"the {shortest} values of the shortest series, and its errors may be far wider "
+            "than the final fit's (so would the intervals); give more history, or refit at "
+            "every window (`tsf.models.ConformalForecaster(base, refit=True)`), or use "
+            "intervals='calibrated'.",
+            TsforecastWarning,
+            stacklevel=4,
+        )
+
     def _fit(self, df: Any, future_df: Any | None) -> ConformalForecaster:
         from tsforecast.backtest.folds import targets_only
 
@@ -298,6 +321,7 @@ class ConformalForecaster(Forecaster):
                 # refused before any calibration fit (the width score may leave out more)
                 self._refuse(levels, [possible] * len(levels), data)
             scores, calibrated = calibration_scores(self, data, future_df)
+            self._warn_of_a_stale_fit(data.lengths.to("cpu").numpy()[calibrated])
             # scores -> (K, S_cal, H, C, L or 1)
             self.half_widths_ = half_widths(self, scores, calibrated, panel)  # -> (S, H, C, L)
             per_level = scores_per_level(self, scores)  # -> (L,)
