@@ -68,3 +68,36 @@ def test_gappy_quarter_ends_are_read_as_quarter_ends() -> None:
     df = pd.DataFrame({"unique_id": "a", "ds": ds[keep], "y": np.arange(24.0)[keep]})
     fc = tsf.forecast(df, 2, model="naive", fill="ffill")
     assert [str(d.date()) for d in fc["ds"]] == ["2021-03-31", "2021-06-30"]
+
+
+@pytest.mark.parametrize(
+    ("stamps", "expected"),
+    [
+        # steps of 2, 3, 2, 4 and 8 weeks: the weekly grid, not the most common step ('336h')
+        (
+            pd.date_range("2021-01-03", periods=20, freq="W")[[0, 2, 5, 7, 11, 19]],
+            ["2021-05-23", "2021-05-30", "2021-06-06"],
+        ),
+        (
+            pd.date_range("2021-01-01", periods=40, freq="D")[[0, 2, 5, 7, 11, 19, 22, 30, 39]],
+            ["2021-02-10", "2021-02-11", "2021-02-12"],
+        ),
+        # weekdays only, with gaps: business days, whose weekends are no missing stamps
+        (
+            pd.date_range("2021-01-04", periods=40, freq="B")[[0, 2, 5, 7, 11, 19, 22, 30, 33, 39]],
+            ["2021-03-01", "2021-03-02", "2021-03-03"],
+        ),
+    ],
+)
+def test_gappy_stamps_are_read_on_the_grid_every_step_is_made_of(
+    stamps: pd.DatetimeIndex, expected: list[str]
+) -> None:
+    df = pd.DataFrame({"unique_id": "a", "ds": stamps, "y": np.arange(len(stamps), dtype=float)})
+    assert _future_stamps(df, fill="interpolate") == expected
+
+
+def test_gappy_quarter_hours_are_read_on_their_grid() -> None:
+    stamps = pd.date_range("2021-01-01", periods=200, freq="15min")[[0, 2, 5, 7, 11, 19, 150]]
+    df = pd.DataFrame({"unique_id": "a", "ds": stamps, "y": np.arange(7.0)})
+    fc = tsf.forecast(df, 2, model="naive", fill="ffill")
+    assert list(fc["ds"]) == [stamps[-1] + pd.Timedelta(minutes=15 * k) for k in (1, 2)]

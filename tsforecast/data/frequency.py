@@ -205,15 +205,37 @@ def _step_of_gappy_series(
     steps, counts = np.unique(_steps_inside(ticks, bounds), return_counts=True)
     if len(steps) and steps[np.argmax(counts)] > 0:
         common = pd.Timedelta(int(steps[np.argmax(counts)]), unit=unit or "ns")
-        calendar = _calendar_step(pd.DatetimeIndex(times), bounds, common, time_col)
+        stamps = pd.DatetimeIndex(times)
+        calendar = _calendar_step(stamps, bounds, common, time_col)
         if calendar is not None:
             return calendar
+        # the grid every step is a whole number of: steps of 2 and 3 weeks are on a weekly
+        # grid, where the most common step (2 weeks, '336h') put the others off it
+        # (as integer stamps are). Not for steps of 13-18 days: semi-months, a calendar period
+        # the off-grid error names the frequency of ('SMS', 'SME'), would be a daily grid
+        every = int(np.gcd.reduce(steps[steps > 0]))
+        day_steps = steps / (pd.Timedelta(days=1) / pd.Timedelta(1, unit=unit or "ns"))
+        semi_months = bool(np.all((day_steps >= 13) & (day_steps <= 18)))
+        if int(steps[np.argmax(counts)]) // every <= _MAX_GAP_STEPS and not semi_months:
+            common = pd.Timedelta(every, unit=unit or "ns")
+        weekdays = bool((stamps.dayofweek < 5).all()) and len(stamps) >= 10
+        if common == pd.Timedelta(days=1) and weekdays and _at_one_time_of_day(stamps):
+            return "B"  # no stamp on a weekend: business days, whose weekends are no gaps
         return str(pd.tseries.frequencies.to_offset(common).freqstr)
     msg = (
         f"cannot infer the frequency of column {time_col!r} (no series has three evenly "
         "spaced time stamps); pass `freq`, e.g. freq='h'."
     )
     raise InputError(msg)
+
+
+# the most steps of the common grid that the most common step may span (a grid of hours
+# under steps of weeks would be a guess, and filling it would make up most of the values)
+_MAX_GAP_STEPS = 24
+
+
+def _at_one_time_of_day(stamps: pd.DatetimeIndex) -> bool:
+    return bool((stamps - stamps.normalize() == stamps[0] - stamps[0].normalize()).all())
 
 
 def _calendar_step(
