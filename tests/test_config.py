@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+import tsforecast as tsf
 from tsforecast.cli.config import ConfigError, load_config
 from tsforecast.errors import InputError
 from tsforecast.estimators import registry
@@ -215,13 +216,22 @@ def test_unreadable_files_are_refused(tmp_path: Path) -> None:
     assert issubclass(ConfigError, InputError)
 
 
-@pytest.mark.parametrize("metric", ["pinball", "coverage_80"])
+@pytest.mark.parametrize("metric", ["pinball", "coverage_80", "msis_95", "msis"])
 def test_interval_metrics_come_with_levels_not_the_metrics_list(
     tmp_path: Path, metric: str
 ) -> None:
+    # msis_95 was "an unknown metric", though every level's MSIS is reported
     path = write(tmp_path, GOOD.replace("n_windows = 2", f'n_windows = 2\nmetrics = ["{metric}"]'))
-    with pytest.raises(ConfigError, match=r"lists '.*'; drop it: pinball loss and coverage"):
+    with pytest.raises(ConfigError, match=r"lists '.*'; drop it: pinball loss, coverage and MSIS"):
         load_config(path)
+    with pytest.raises(InputError, match=r"reported for every level of `levels`"):
+        tsf.backtest(
+            tsf.datasets.load("air_passengers").df,
+            ["naive"],
+            horizon=2,
+            levels=(95,),
+            metrics=["mase", metric],
+        )
 
 
 # --------------------------------------------------------------------------- the registry

@@ -14,6 +14,7 @@ The frame is validated once, here; the registered models receive the validated `
 
 from __future__ import annotations
 
+import re
 import time
 import warnings
 from collections.abc import Sequence
@@ -66,10 +67,18 @@ def model_names() -> list[str]:
 def _check_metrics(metrics: Sequence[str] | None) -> list[str]:
     metric_list = list(METRICS) if metrics is None else list(metrics)
     unknown = [m for m in metric_list if m not in METRICS]
+    per_level = [m for m in unknown if re.fullmatch(r"(pinball|coverage|msis)(_\d+(\.\d+)?)?", m)]
+    if per_level:  # reported for every level already: naming one would change nothing
+        msg = (
+            f"`metrics` names {per_level}, which are reported for every level of `levels` "
+            f"(pinball, coverage_<level>, msis_<level>); leave them out of `metrics`, got "
+            f"{metrics!r}."
+        )
+        raise InputError(msg)
     if unknown or not metric_list:
         msg = (
-            f"`metrics` must name some of {list(METRICS)} (pinball and coverage are added when "
-            f"`levels` are given), got {metrics!r}."
+            f"`metrics` must name some of {list(METRICS)} (pinball, coverage and MSIS are "
+            f"added for every level when `levels` are given), got {metrics!r}."
         )
         raise InputError(msg)
     doubled = sorted({m for m in metric_list if metric_list.count(m) > 1})

@@ -347,10 +347,10 @@ def _metrics(check: Checker, table: Table) -> list[str] | None:
     from tsforecast.metrics import METRICS
 
     for metric in metrics:
-        if metric == "pinball" or re.match(r"^coverage_\d+", metric):
+        if metric in ("pinball", "coverage", "msis") or re.match(r"^(coverage|msis)_\d+", metric):
             msg = (
                 f"{check.source}: `backtest.metrics` lists {metric!r}; drop it: pinball "
-                "loss and coverage are reported for every level in `levels`."
+                "loss, coverage and MSIS are reported for every level in `levels`."
             )
             raise ConfigError(msg)
         if metric not in METRICS:
