@@ -201,8 +201,15 @@ def test_too_few_windows_for_a_level_are_refused_at_fit() -> None:
 def test_per_series_calibration_needs_a_first_window_that_sees_half_the_series() -> None:
     # 20 one-step windows of horizon 7 on 43 values: the first fit would see 17 values, and
     # its errors, far wider than the final fit's, would set the intervals
-    with pytest.raises(InputError, match=r"shorter than the 52 values .*see half of the series"):
+    with pytest.raises(
+        InputError,
+        match=r"fewer than the 52 values .*see half of the series.*intervals='calibrated'",
+    ):
         tsf.forecast(iid_panel(3, 43), 7, "naive", levels=(80,), intervals="conformal")
+    with pytest.raises(InputError, match=r"the longest of them 46; in a backtest, the values up"):
+        tsf.backtest(
+            iid_panel(3, 60), ["naive"], horizon=7, n_windows=2, levels=(80,), intervals="conformal"
+        )
     out = tsf.forecast(iid_panel(3, 52), 7, "naive", levels=(80,), intervals="conformal")
     assert np.isfinite(out[["y_lo_80", "y_hi_80"]].to_numpy()).all()
     # pooled windows count one by one instead: the short series still calibrates

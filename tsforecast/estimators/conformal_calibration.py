@@ -100,17 +100,16 @@ def calibration_scores(
     short = [panel.ids[i] for i in np.flatnonzero(lengths < need)]
     if short and (not model.pool_series or len(calibrated) == 0):
         shown = [*short[:10], "..."] if len(short) > 10 else short
+        longest_short = int(lengths[lengths < need].max())
         msg = (
-            f"{len(short)} series are shorter than the {need} values that {n_windows} "
+            f"{len(short)} series have fewer than the {need} values that {n_windows} "
             f"calibration windows of horizon {horizon} (step {step}) need"
             + ("" if model.pool_series else " (the first window must see half of the series)")
-            + f": {shown}; give "
-            "more history or reduce `n_windows` or `step`"
-            + (
-                "."
-                if model.pool_series
-                else ", or set `pool_series=True` (short series then take the pooled half-widths)."
-            )
+            + f": {shown} (the longest of them {longest_short}; in a backtest, the values up "
+            "to the fold's cutoff); give more history, or reduce `n_windows` or `step` of a "
+            "`tsf.models.ConformalForecaster`"
+            + ("" if model.pool_series else " or set its `pool_series=True`")
+            + ", or use intervals='calibrated' (pooled scores, windows one horizon apart)."
         )
         raise InputError(msg)
     cal = panel if len(calibrated) == panel.n_series else panel.select(list(calibrated))
