@@ -185,6 +185,14 @@ def test_missing_column_names_what_exists_and_the_argument(small_frame) -> None:
     _raises(r"column 'ds' is missing from `df` \(found: .*'date'.*\).*`time_col=`", frame)
 
 
+def test_a_frame_without_an_id_column_is_told_how_to_name_its_one_series(small_frame) -> None:
+    one = small_frame[small_frame["unique_id"] == small_frame["unique_id"].iloc[0]]
+    frame = one.drop(columns="unique_id")
+    _raises(r"one series\? give it an id \(`df.assign\(unique_id='series_1'\)`\)", frame)
+    # None names no column: it was taken for the name of the frame's RangeIndex
+    _raises(r"`id_col` must be a column name of `df` .*got None", frame, id_col=None)
+
+
 def test_misspelled_target_suggests_the_close_name(small_frame) -> None:
     _raises(
         r"column 'yy' is missing.*did you mean 'y'\?.*`target_col=`", small_frame, target_col="yy"

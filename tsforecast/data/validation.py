@@ -284,10 +284,20 @@ def _check_columns_exist(pdf: pd.DataFrame, wanted: dict[str, list[str]]) -> Non
             if col in pdf.columns:
                 continue
             found = [str(c) for c in pdf.columns]
+            if col is None:  # a RangeIndex's name is None too: no "it is the index" for it
+                msg = f"`{argument}` must be a column name of `df` (found: {found}), got None."
+                raise InputError(msg)
             close = difflib.get_close_matches(str(col), found, n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
             if col in pdf.index.names:
                 hint = "it is the frame's index: call `df.reset_index()` first, or "
+            elif argument == "id_col" and not close:
+                # a frame of one series often has no id column at all
+                given = f"{col}=" if str(col).isidentifier() else f"**{{{col!r}: "
+                close_call = "" if str(col).isidentifier() else "}"
+                hint = (
+                    f"one series? give it an id (`df.assign({given}'series_1'{close_call})`), or "
+                )
             msg = (
                 f"column {col!r} is missing from `df` (found: {found}); {hint}"
                 f"pass `{argument}=` with the right column name."
