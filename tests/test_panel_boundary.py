@@ -227,6 +227,17 @@ def test_object_columns_of_floats_or_integers_are_number_columns() -> None:
         to_panel(mixed)
 
 
+def test_object_columns_of_booleans_are_flags() -> None:
+    # a target of True / False objects was "numbers written as text ... pd.to_numeric"
+    frame = _frame(["a"], n=4)
+    frame["f"] = pd.Series([True, False, True, True], dtype=object)
+    panel = to_panel(frame)
+    assert panel.covariate_cols == ["f"]  # a flag, as a bool column is
+    np.testing.assert_array_equal(panel.exact[:, 1], [1, 0, 1, 1])
+    with pytest.raises(InputError, match=r"target column 'f' is boolean; cast it"):
+        to_panel(frame, target_col="f", covariate_cols=[])
+
+
 def test_a_statistical_model_refuses_a_decimal_covariate_as_it_refuses_a_float_one() -> None:
     # theta, which uses no covariates, accepted a Decimal column: it was silently left out
     decimals = _decimal_frame().with_columns(pl.col("x").cast(pl.Decimal(10, 4)))

@@ -157,7 +157,16 @@ def _numbers_as_numbers(pdf: pd.DataFrame) -> pd.DataFrame:
         if dtype != np.dtype(object):
             continue
         column = pdf.iloc[:, j]
-        if not _is_number(_first_present(column)):
+        first = _first_present(column)
+        if isinstance(first, (bool, np.bool_)) and column.notna().all():
+            if all(isinstance(v, (bool, np.bool_)) for v in column):
+                # True / False objects are the flags a bool column holds (a covariate of 0/1,
+                # a target refused as boolean), not text
+                if out is pdf:
+                    out = pdf.copy(deep=False)
+                out.isetitem(j, column.to_numpy(dtype=bool))
+            continue
+        if not _is_number(first):
             continue
         present = column[column.notna()]
         # numbers mixed with text are left as they are, for the dtype checks to name the first
