@@ -227,6 +227,13 @@ def test_object_columns_of_floats_or_integers_are_number_columns() -> None:
         to_panel(mixed)
 
 
+def test_integral_decimal_ids_stay_integers() -> None:
+    frame = _frame(["a", "b"], n=4).assign(
+        unique_id=pd.Series([Decimal("1001")] * 4 + [Decimal("1002")] * 4, dtype=object)
+    )
+    assert to_panel(frame).ids == [1001, 1002]  # not 1001.0
+
+
 def test_object_columns_of_booleans_are_flags() -> None:
     # a target of True / False objects was "numbers written as text ... pd.to_numeric"
     frame = _frame(["a"], n=4)

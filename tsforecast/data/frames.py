@@ -174,8 +174,13 @@ def _numbers_as_numbers(pdf: pd.DataFrame) -> pd.DataFrame:
         if not all(_is_number(v) for v in present):
             continue
         whole = len(present) == len(column) and all(
-            isinstance(v, (int, np.integer)) and _INT64.min <= v <= _INT64.max for v in present
-        )
+            (
+                isinstance(v, (int, np.integer))
+                or (isinstance(v, Decimal) and v.is_finite() and v == int(v))
+            )
+            and _INT64.min <= v <= _INT64.max
+            for v in present
+        )  # (Decimal ids such as Decimal('1001') stay 1001, not 1001.0)
         if out is pdf:
             out = pdf.copy(deep=False)  # a new frame: setting a column leaves `pdf` as it is
         # `to_numeric`, not `astype`: it takes None, NaN and pd.NA as NaN
