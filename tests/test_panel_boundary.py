@@ -369,6 +369,15 @@ def test_numeric_dates_that_are_regular_in_either_order_are_refused_with_both_re
     assert "format='%d/%m/%Y'" in message and "format='%m/%d/%Y'" in message
 
 
+def test_two_numeric_dates_per_series_are_refused_as_too_few_to_decide() -> None:
+    # it said "neither reading gives regular time stamps", where both do (days or months)
+    frame = pd.DataFrame(
+        {"unique_id": ["a", "a", "b", "b"], "ds": ["01/01/2021", "01/02/2021"] * 2, "y": 1.0}
+    )
+    with pytest.raises(InputError, match=r"2 distinct stamps are too few to tell which reading"):
+        to_panel(frame)
+
+
 def test_numeric_dates_written_in_both_orders_are_refused() -> None:
     frame = pd.DataFrame({"unique_id": "a", "ds": ["13/01/2021", "01/14/2021"], "y": 1.0})
     with pytest.raises(InputError, match=r"some dates day-first \('13/01/2021'\) and some month"):

@@ -236,6 +236,11 @@ def _day_first(strings: np.ndarray, time_col: str) -> bool:
     regular = [dayfirst for dayfirst, stamps in readings.items() if _regular(stamps)]
     if len(regular) == 1:
         return regular[0]
+    n_distinct = int(readings[False].nunique())
+    if n_distinct < 3:  # two stamps are regular either way: no reading can be preferred
+        why = f"{n_distinct} distinct stamps are too few to tell which reading is regular"
+    else:
+        why = f"{'both readings give' if regular else 'neither reading gives'} regular time stamps"
     differ = int(np.flatnonzero((readings[False] != readings[True]).to_numpy())[0])
     example = _DAY_MONTH_YEAR.match(strings[differ]) or matches[0]
     sep = example.group(2)
@@ -244,8 +249,7 @@ def _day_first(strings: np.ndarray, time_col: str) -> bool:
         f"column {time_col!r} writes dates with the day and the month as numbers (e.g. "
         f"{example.string!r}) and no value tells which comes first: read month-first it is "
         f"{readings[False].iloc[differ]:%Y-%m-%d}, day-first "
-        f"{readings[True].iloc[differ]:%Y-%m-%d}, and "
-        f"{'both readings give' if regular else 'neither reading gives'} regular time stamps. "
+        f"{readings[True].iloc[differ]:%Y-%m-%d}, and {why}. "
         "Write the dates year-first ('2021-02-01'), or parse the column before passing it: "
         f"pd.to_datetime(df[{time_col!r}], format='%d{sep}%m{sep}{year}') (day-first) or "
         f"format='%m{sep}%d{sep}{year}' (month-first)."
