@@ -553,6 +553,18 @@ def test_future_passes_known_future_covariates_as_forecast_future_df(
     assert not np.allclose(pd.read_csv(tmp_path / "past.csv")["y"], cli["y"])
 
 
+def test_future_ids_are_read_as_the_data_has_them(tmp_path: Path) -> None:
+    # a parquet history keeps integer ids, a CSV future's are text: 7 and '7' matched nothing
+    full = promo_history(n_series=2).assign(unique_id=lambda d: d["unique_id"].str[-1].astype(int))
+    last = full.groupby("unique_id").cumcount(ascending=False) < 3
+    full[~last].to_parquet(tmp_path / "sales.parquet", index=False)
+    full[last].drop(columns="y").to_csv(tmp_path / "promos.csv", index=False)
+    argv = ["forecast", str(tmp_path / "sales.parquet"), "-H", "3", "-m", "lstm"]
+    argv += ["-p", "max_steps=3", "--future", str(tmp_path / "promos.csv")]
+    assert main([*argv, "-o", str(tmp_path / "fc.csv")]) == 0
+    assert sorted(pd.read_csv(tmp_path / "fc.csv")["unique_id"].unique()) == [0, 1]
+
+
 def test_future_without_an_id_column_is_the_future_of_the_only_series(tmp_path: Path) -> None:
     # as a data file without the id column is one series: here both files lack it
     full = promo_history(n_series=1).drop(columns="unique_id")
@@ -589,6 +601,7 @@ def _bad_future(tmp_path: Path, case: str) -> str:
         "not-in-the-data": future.assign(price=1.0),
         "text": future.assign(promo="yes"),
         "not-dates": future.assign(ds="soon"),
+        "time-zone": future.assign(ds=pd.to_datetime(future["ds"]).dt.tz_localize("UTC")),
         "a-step-missing": future.iloc[1:],
         "unknown-ids": future.assign(unique_id=future["unique_id"].str.upper()),
     }[case]
@@ -640,6 +653,11 @@ BAD_FUTURE = [
         "not-dates",
         "the `--future` file '{future}': column 'ds' holds strings that are not "
         "dates (first: 'soon')",
+    ),
+    (
+        "time-zone",
+        "the time stamps of the `--future` file '{future}' carry a UTC offset or time zone "
+        "and those of the data do not; write both files' stamps the same way",
     ),
     (
         "a-step-missing",

@@ -320,8 +320,22 @@ def _future_frame(
         raise InputError(msg)
     try:  # the rule the data's stamps are read by (DST offsets, day-first dates, integers)
         future[time_col] = time_stamps(future[time_col], time_col)
+        data_stamps = time_stamps(data[time_col], time_col)
     except InputError as error:
         raise InputError(f"{what} {args.future!r}: {error}") from None
+    aware = [getattr(s.dtype, "tz", None) is not None for s in (data_stamps, future[time_col])]
+    if aware[0] != aware[1]:  # else refused inside `forecast()` with pandas advice
+        future_file = f"{what} {args.future!r}"
+        with_tz, without = ("the data", future_file) if aware[0] else (future_file, "the data")
+        msg = (
+            f"the time stamps of {with_tz} carry a UTC offset or time zone and those of "
+            f"{without} do not; write both files' stamps the same way (both with offsets, "
+            "e.g. '2021-03-01T00:00:00+01:00', or both without)."
+        )
+        raise InputError(msg)
+    # ids as the data has them: a parquet file keeps integer ids where a CSV's are text
+    as_in_data = {str(i): i for i in pd.unique(data[id_col])}
+    future[id_col] = [as_in_data.get(str(i), i) for i in future[id_col]]
     covariates = [c for c in found if c not in (id_col, time_col)]
     if not covariates:  # nothing to read: the flag would change nothing without a word
         msg = (
