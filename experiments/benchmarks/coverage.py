@@ -71,6 +71,7 @@ def run_one(data: datasets.ForecastingDataset, models: list, mode: str, args: ar
                 n_windows=args.cal_windows,
                 step=args.cal_step,
                 pool_series=args.pool,
+                refit=args.refit,
             )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -152,6 +153,9 @@ def main() -> None:
     parser.add_argument("--cal-windows", type=int, default=20, help="conformal windows")
     parser.add_argument("--cal-step", type=int, default=1, help="steps between conformal windows")
     parser.add_argument("--pool", action="store_true", help="pool conformal scores over series")
+    parser.add_argument(
+        "--refit", action="store_true", help="refit the base at every conformal window"
+    )
     parser.add_argument(
         "--calibrated-windows",
         type=int,
