@@ -209,10 +209,10 @@ def _step_of_gappy_series(
         calendar = _calendar_step(stamps, bounds, common, time_col)
         if calendar is not None:
             return calendar
-        # the grid every step is a whole number of: steps of 2 and 3 weeks are on a weekly
-        # grid, where the most common step (2 weeks, '336h') put the others off it
-        # (as integer stamps are). Not for steps of 13-18 days: semi-months, a calendar period
-        # the off-grid error names the frequency of ('SMS', 'SME'), would be a daily grid
+        # the grid every step is a whole number of, as for integer stamps: steps of 2 and 3
+        # weeks are on a weekly grid, where the most common step (2 weeks, '336h') put the
+        # others off it. Not for steps of 13-18 days: semi-months, a calendar period whose
+        # frequency ('SMS', 'SME') the off-grid error names, would become a daily grid
         every = int(np.gcd.reduce(steps[steps > 0]))
         day_steps = steps / (pd.Timedelta(days=1) / pd.Timedelta(1, unit=unit or "ns"))
         semi_months = bool(np.all((day_steps >= 13) & (day_steps <= 18)))
