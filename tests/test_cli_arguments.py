@@ -316,19 +316,6 @@ def test_a_data_set_takes_its_own_column_names(capsys: pytest.CaptureFixture[str
     assert capsys.readouterr().out.splitlines()[0] == "unique_id,ds,y"
 
 
-@pytest.mark.parametrize("sep", [";", "\t"])
-def test_a_file_that_is_not_comma_separated_is_refused_with_its_separator(
-    sep: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    # it was read as one column and refused as "column 'ds' is missing"
-    path = tmp_path / "semicolons.csv"
-    path.write_text(sep.join(["unique_id", "ds", "y"]) + "\n" + sep.join(["a", "1", "2"]) + "\n")
-    assert main(["forecast", str(path), "-H", "2", "--model", "naive"]) == 2
-    err = capsys.readouterr().err
-    assert f"separated by {sep!r}" in err and "comma-separated" in err
-    assert "pd." not in err  # no Python advice on the command line
-
-
 @pytest.mark.parametrize("flag", ["--out", "--report"])
 def test_an_output_path_that_is_a_folder_is_refused_before_anything_is_written(
     flag: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]

@@ -17,6 +17,9 @@ A config names the data, the backtest and the models::
     #                                # every other numeric or boolean column)
     # fill = "ffill"                 # gaps and missing values: "ffill" | "interpolate" | "zero"
     # freq = "h"                     # the time step (a pandas alias, or an integer step)
+    # sep = ";"                      # a CSV's column separator, decimal and thousands marks
+    # decimal = ","                  # (default: "," and "."; a German or French CSV: ";", ",")
+    # thousands = "."
 
     [backtest]
     horizon = 12                     # defaults to the data set's horizon
@@ -50,6 +53,7 @@ from typing import Any
 from tsforecast.checks import check_fill, check_levels
 from tsforecast.cli import toml_checks as is_
 from tsforecast.cli.config_models import ModelConfig, parse_models
+from tsforecast.cli.csv_format import CsvFormat, check_csv_format, spell_config
 from tsforecast.cli.toml_checks import Checker, ConfigError, Table
 from tsforecast.errors import InputError
 
@@ -85,6 +89,7 @@ class DataConfig:
     covariates: list[str] | None = None
     fill: str | None = None  # as `backtest(fill=...)`: None refuses gaps and missing values
     freq: str | int | None = None  # as `backtest(freq=...)`: None infers it
+    csv: CsvFormat = field(default_factory=CsvFormat)  # how a CSV file writes its values
 
 
 @dataclass(frozen=True)
@@ -203,6 +208,9 @@ _DATA_KEYS = (
     "covariates",
     "fill",
     "freq",
+    "sep",
+    "decimal",
+    "thousands",
 )
 _BACKTEST_KEYS = (
     "horizon",
@@ -242,6 +250,7 @@ def _data(check: Checker, raw: Any) -> DataConfig:
     )
     for key, names in (("target_col", target_col), ("covariates", covariates)):
         _check_named_once(check, key, names)
+    csv = _csv_format(check, table, dataset, path_text)
     path = None
     if dataset is not None:
         from tsforecast import datasets
@@ -260,7 +269,28 @@ def _data(check: Checker, raw: Any) -> DataConfig:
         covariates=covariates,
         fill=table.checked("fill", check_fill),
         freq=table.checked("freq", check_freq),
+        csv=csv,
     )
+
+
+def _csv_format(check: Checker, table: Table, dataset: Any, path_text: Any) -> CsvFormat:
+    """`data.sep`, `data.decimal` and `data.thousands`, for a CSV `path` only: a shipped data
+    set or a parquet file would not use them."""
+    raw = {}
+    for key in ("sep", "decimal", "thousands"):
+        raw[key] = table.value(key, is_.is_str, 'a string, e.g. ";" or ","')
+    given = [f"data.{k}" for k, v in raw.items() if v is not None]
+    if given:
+        if dataset is not None:
+            msg = f"{check.source}: `{given[0]}` is for a CSV `path`, not a shipped `dataset`."
+            raise ConfigError(msg)
+        if not str(path_text).lower().endswith(".csv"):
+            msg = f"{check.source}: `{given[0]}` is for a CSV file, and {path_text!r} is not one."
+            raise ConfigError(msg)
+    try:
+        return check_csv_format(raw["sep"], raw["decimal"], raw["thousands"], spell_config)
+    except InputError as error:
+        raise ConfigError(f"{check.source}: {error}") from None
 
 
 def _check_named_once(check: Checker, key: str, names: Any) -> None:

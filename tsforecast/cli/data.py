@@ -4,6 +4,11 @@ The time column is left as the file holds it: parsing it is `to_panel`'s job, in
 `backtest()` and `forecast()`, so the command line reads a column exactly as the Python API
 does (ISO stamps with changing UTC offsets, e.g. across a DST change, included). Reading a file
 adds one thing only: a file without the id column is one series named after the file.
+
+A CSV is comma-separated with '.' as the decimal mark unless its `CsvFormat` says otherwise
+(`--sep`, `--decimal`, `--thousands`; `data.sep`, ... in a config): a file written in a German
+or French locale (`;` between columns, `1,5`) is read as it is written, where the Python API
+user would pass `pd.read_csv(path, sep=';', decimal=',')` themselves.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from tsforecast.cli.config import ConfigError, ExperimentConfig
+from tsforecast.cli.csv_format import CsvFormat, Spell, spell_config, spell_flag
 from tsforecast.data.csv_files import read_csv
 from tsforecast.errors import InputError
 
@@ -62,18 +68,30 @@ class LoadedData:
 
 
 def read_table(
-    path: Path, id_col: str, id_col_given: bool, what: str = "the data file"
+    path: Path,
+    id_col: str,
+    id_col_given: bool,
+    what: str = "the data file",
+    csv: CsvFormat | None = None,
+    spell: Spell = spell_flag,
 ) -> pd.DataFrame:
     """A CSV or parquet file as a frame; `InputError` (naming the file) when it cannot be read
-    or holds no rows. `what` names the file in messages ("the `--future` file").
+    or holds no rows. `what` names the file in messages ("the `--future` file"); `csv` is how
+    a CSV writes its values, `spell` how a refusal names those options.
 
     Without an `id_col` column, and unless that name was given explicitly, the file is one
     series whose id is the file's stem. A CSV's ids are read as the text they are: read as
     numbers, "001" came back as 1, and "1" and "01" became one series.
     """
+    csv = csv or CsvFormat()
+    is_csv = path.suffix.lower() == ".csv"
+    if not is_csv and csv.given():
+        options = " and ".join(spell(k, getattr(csv, k)) for k in csv.given())
+        msg = f"{options} is for CSV files, and {what} {str(path)!r} is parquet; drop it."
+        raise InputError(msg)
     try:
-        if path.suffix.lower() == ".csv":
-            frame = read_csv(path, dtype={id_col: str})  # a missing column: no effect
+        if is_csv:  # a missing id column: `dtype` has no effect
+            frame = read_csv(path, dtype={id_col: str}, **csv.options())
         else:
             frame = pd.read_parquet(path)
     except pd.errors.EmptyDataError:  # pandas says "No columns to parse from file"
@@ -89,16 +107,16 @@ def read_table(
             "add the rows under its header."
         )
         raise InputError(msg)
-    if len(frame.columns) == 1:
-        # one column whose name holds the others: the file is not comma-separated
+    if is_csv and len(frame.columns) == 1:
+        # one column whose name holds the others: the file is separated by another character
         header = str(frame.columns[0])
-        other = next((sep for sep in (";", "\t", "|") if sep in header), None)
+        other = next((s for s in (";", "\t", "|", ",") if s in header and s != csv.sep), None)
         if other is not None:
+            shown = "a tab" if other == "\t" else repr(other)
             msg = (
                 f"{what} {str(path)!r} reads as one column {header!r}: it is separated "
-                f"by {other!r}, and a data file must be comma-separated; save it with commas "
-                "between the columns and '.' as the decimal mark (a spreadsheet's "
-                '"CSV, comma-delimited"), or as parquet.'
+                f"by {shown}, not {'a tab' if csv.sep == chr(9) else repr(csv.sep)}; give "
+                f"{spell('sep', other)} (or save it as a comma-separated file or as parquet)."
             )
             raise InputError(msg)
     if id_col not in frame.columns and not id_col_given:
@@ -115,7 +133,9 @@ def load_data(config: ExperimentConfig) -> LoadedData:
     else:
         assert spec.path is not None  # the config checked that exactly one is set
         try:
-            frame = read_table(spec.path, spec.id_col, "id_col" in explicit)
+            frame = read_table(
+                spec.path, spec.id_col, "id_col" in explicit, csv=spec.csv, spell=spell_config
+            )
         except InputError as error:
             raise ConfigError(f"{config.source}: {error}") from None
         data = LoadedData(

@@ -21,6 +21,7 @@ import pandas as pd
 from tsforecast.atomic import atomic_path, check_writable
 from tsforecast.checks import check_levels, check_seed, positive_int
 from tsforecast.cli.config import check_freq
+from tsforecast.cli.csv_format import CsvFormat, check_csv_format, spell_flag
 from tsforecast.cli.data import (
     DATA_SUFFIXES,
     DATA_SUFFIXES_TEXT,
@@ -299,7 +300,7 @@ def _future_frame(
     from tsforecast.data.timestamps import time_stamps
 
     what = "the `--future` file"
-    future = read_table(path, id_col, id_col_given=True, what=what)
+    future = read_table(path, id_col, id_col_given=True, what=what, csv=_csv_format(args))
     found = [str(c) for c in future.columns]
     if id_col not in future.columns:
         ids = pd.unique(data[id_col])
@@ -398,8 +399,12 @@ def _forecast_data(
             msg = f"data file {args.data!r} must be a {DATA_SUFFIXES_TEXT} file."
             raise InputError(msg)
         id_col = args.id_col or "unique_id"
-        frame = read_table(path, id_col, args.id_col is not None)
+        frame = read_table(path, id_col, args.id_col is not None, csv=_csv_format(args))
         return frame, id_col, args.time_col or "ds", args.target_col or ["y"], None
+    given = [f"--{k}" for k in ("sep", "decimal", "thousands") if getattr(args, k, None)]
+    if given:  # a shipped data set is read by its own loader: the flags would do nothing
+        msg = f"`{' '.join(given)}` is for a CSV file, and {args.data!r} is a shipped data set."
+        raise InputError(msg)
     if args.data not in datasets.names() and not _is_dataset(args.data):
         msg = (
             f"{args.data!r} is neither a file nor a shipped data set; pass a "
@@ -427,6 +432,16 @@ def _forecast_data(
         loaded.time_col,
         args.target_col or list(loaded.target_cols),
         loaded.season_length,
+    )
+
+
+def _csv_format(args: argparse.Namespace) -> CsvFormat:
+    """`--sep`, `--decimal` and `--thousands` (absent ones: a plain CSV's)."""
+    return check_csv_format(
+        getattr(args, "sep", None),
+        getattr(args, "decimal", None),
+        getattr(args, "thousands", None),
+        spell_flag,
     )
 
 

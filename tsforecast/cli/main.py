@@ -23,7 +23,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.run(args))
     except InputError as error:  # ConfigError included: the user's input, refused up front
-        print(f"tsforecast: error: {error}", file=sys.stderr)
+        from tsforecast.cli.csv_format import as_reading_advice, spell_config, spell_flag
+
+        spell = spell_config if args.command == "backtest" else spell_flag
+        print(f"tsforecast: error: {as_reading_advice(str(error), spell)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("tsforecast: interrupted; nothing was written.", file=sys.stderr)
@@ -118,6 +121,19 @@ def _add_forecast(commands: argparse._SubParsersAction) -> None:
         "the HORIZON steps after every series' end, and no target; each covariate is also a "
         "column of DATA (its history); needs a model that reads them: lstm, bilstm, seq2seq, "
         "or auto with such candidates",
+    )
+    fc.add_argument(
+        "--sep",
+        help="a CSV's column separator: , ; tab or | (default: ,); also for --future",
+    )
+    fc.add_argument(
+        "--decimal",
+        help="a CSV's decimal mark: . or , (default: .), e.g. --sep ';' --decimal , for a file "
+        "written in a German or French locale",
+    )
+    fc.add_argument(
+        "--thousands",
+        help="a CSV's thousands mark, e.g. . with --decimal , for 1.234,5 (default: none)",
     )
     fc.add_argument("--season-length", type=int, help="seasonal period (default: from the data)")
     fc.add_argument(
