@@ -415,10 +415,14 @@ def test_season_length_follows_the_frequency(freq: str, season: int) -> None:
         ("2MS", 6),  # a multiple divides the unit's cycle
         ("3MS", 4),
         ("2W", 26),
+        ("7D", 52),  # whole weeks written in days are weeks: "7D" once gave 1, no season
+        ("14D", 26),
+        ("168h", 52),
         ("2h", 12),
         ("5MS", 1),  # ... or no whole number of steps spans it: no season
         ("5h", 1),
         ("2D", 1),
+        ("21D", 1),  # 3 weeks: as "3W"
         ("YS", 1),
     ],
 )

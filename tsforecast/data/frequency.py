@@ -43,8 +43,9 @@ _SEASONS = {
 def season_of_frequency(freq: str) -> int:
     """The seasonal period, in steps, of a pandas frequency (1: none).
 
-    A multiple of a unit divides the unit's period ("2MS": 6, "2h": 12); where it does not
-    divide it ("5h", "2D", "3W") no whole number of steps spans the cycle, and the period is 1,
+    A multiple of a unit divides the unit's period ("2MS": 6, "2h": 12; "7D" and "14D" are
+    "W" and "2W": 52 and 26); where it does not divide it ("5h", "2D", "3W") no whole number
+    of steps spans the cycle, and the period is 1,
     as in GluonTS: a season of 4 for 5-hourly data would compare 20 hours apart, not the same
     hour of the day.
     """
@@ -53,10 +54,18 @@ def season_of_frequency(freq: str) -> int:
         # sub-daily steps follow the daily cycle, steps of a day or more the weekly one
         # (pandas 2 counts "D" as a Tick, pandas 3 does not: both give 7)
         seconds = round(pd.Timedelta(offset).total_seconds())
-        cycle = 86400 if seconds < 86400 else 7 * 86400
+        week = 7 * 86400
+        if seconds >= week and seconds % week == 0:
+            # "7D" is "W" and "14D" is "2W": steps of whole weeks follow the yearly cycle of
+            # weeks, as "W" does (the weekly cycle is one step; it gave 1, no season)
+            return season_of_frequency(f"{seconds // week}W")
+        cycle = 86400 if seconds < 86400 else week
         return cycle // seconds if seconds > 0 and cycle % seconds == 0 else 1
-    base = _SEASONS.get(offset.rule_code.split("-")[0], 1)
+    code = offset.rule_code.split("-")[0]
     multiple = abs(int(offset.n)) or 1
+    if code == "D" and multiple % 7 == 0:  # pandas 3's "7D" (no Tick): whole weeks, as above
+        return season_of_frequency(f"{multiple // 7}W")
+    base = _SEASONS.get(code, 1)
     return base // multiple if base % multiple == 0 else 1
 
 
