@@ -306,3 +306,48 @@ def test_ets_past_its_deadline_gives_every_series_the_time_budget_fallback() -> 
     out = forecast_many("ets", series, 6, n_jobs=1, deadline=time.time() - 1.0)
     assert {f.fallback for f in out} == {TIME_BUDGET_REASON}
     assert all(np.isfinite(f.mean).all() for f in out)
+
+
+def _trend_and_season(n: int, seed: int = 0) -> np.ndarray:
+    """Monthly: a rise of 0.5 a month (36 over 6 years) through a cycle of swing 16."""
+    t = np.arange(n)
+    return (
+        50
+        + 0.5 * t
+        + 8 * np.sin(2 * np.pi * t / 12)
+        + np.random.default_rng(seed).normal(0, 1.5, n)
+    )
+
+
+def test_a_trend_does_not_hide_the_season_from_the_seasonal_forms() -> None:
+    # the M4 test on the raw series called this "not seasonal" (the trend's autocorrelation
+    # raises its limit): ets drew a damped line through the cycle, sMAPE 6.45 on the next
+    # year, worse than seasonal naive (6.96 -> both far from AutoETS's 1.42)
+    y = _trend_and_season(84)
+    train, test = y[:72], y[72:]
+    assert not stats.seasonality_test(train, 12)  # the blind spot this closes
+    assert any(c.season is not None for c in ets.ets_candidates(train, 12))
+    forecast = ets.ets_many([train], 12, 12, ())[0]
+    assert isinstance(forecast, stats.SeriesForecast)
+    smape = float(
+        np.mean(200 * np.abs(test - forecast.mean) / (np.abs(test) + np.abs(forecast.mean)))
+    )
+    seasonal_naive = train[-12:]
+    naive_smape = float(np.mean(200 * np.abs(test - seasonal_naive) / (test + seasonal_naive)))
+    assert smape < 2.5 < naive_smape
+    assert forecast.spec["form"][-1] in ("A", "M")  # the chosen form has a season
+
+
+def test_the_old_gate_is_kept_for_the_benchmark_before_after(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    train = _trend_and_season(72)
+    monkeypatch.setattr(ets_fit, "SEASON_GATE", "acf")
+    assert all(c.season is None for c in ets.ets_candidates(train, 12))
+
+
+def test_a_trend_without_a_season_gets_no_seasonal_forms() -> None:
+    t = np.arange(96)
+    for seed in range(5):
+        y = 50 + 0.5 * t + np.random.default_rng(seed).normal(0, 1.5, 96)
+        assert all(c.season is None for c in ets.ets_candidates(y, 12)), seed

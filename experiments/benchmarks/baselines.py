@@ -28,6 +28,13 @@ series, that warm-up is timed and printed apart, and the seconds reported are th
 warm run. statsforecast's AutoARIMA is slow on long seasonal series (on M4 Hourly, 42 series
 did not finish in 15 minutes on 2 cores): pass `--peer-every AutoARIMA=k` or `--no-peers`.
 
+`--history N` keeps only the last N training values of every series (the test part as it is):
+the short-history regime, where a 3-season history leaves the M4 seasonality test no power
+(published rows do not apply and are not shown). `--ets-season-gate acf` runs `ets` with the
+M4 autocorrelation test of the series alone as the gate of its seasonal forms (the rule before
+"acf_or_detrended", which also tests the series less its line), for a before/after in one
+checkout.
+
 A slow model's `n_jobs=1` time can be measured on a subset (`--serial-every arima=4`: every 4th
 series); the output then says so, gives the all-cores time on the same subset, and computes the
 speed-up on that subset only, never from an extrapolation.
@@ -59,7 +66,7 @@ sys.path.insert(0, str(REPO))
 import tsforecast as tsf  # noqa: E402
 from tsforecast import datasets, stats  # noqa: E402
 from tsforecast.errors import TsforecastWarning  # noqa: E402
-from tsforecast.stats import ets, parallel  # noqa: E402
+from tsforecast.stats import ets, ets_fit, parallel  # noqa: E402
 
 MODELS = ["naive", "seasonal_naive", "drift", "naive2", "theta", "ets", "arima"]
 DATASETS = ["m4_hourly", "m4_weekly", "monthly_like"]
@@ -292,12 +299,22 @@ def bench_peers(
     return results
 
 
+def last_values(df: pd.DataFrame, history: int, horizon: int) -> pd.DataFrame:
+    """Every series' last `history` training values and its `horizon` test values."""
+    return df.groupby("unique_id", sort=False).tail(history + horizon).reset_index(drop=True)
+
+
 def bench_dataset(name: str, models: list[str], args: argparse.Namespace) -> dict[str, Any]:
     df, horizon, m = load(name, args.monthly_series)
     ids = sorted(df["unique_id"].unique())
     n_all = stats.resolve_n_jobs(None)
     published = published_rows(name)
-    print(f"\n{name}: {len(ids)} series, horizon {horizon}, one fold, m = {m}", flush=True)
+    history = ""
+    if args.history is not None:
+        df = last_values(df, args.history, horizon)
+        published = {}  # the published rows are of the whole histories
+        history = f", the last {args.history} training values of each series"
+    print(f"\n{name}: {len(ids)} series, horizon {horizon}, one fold, m = {m}{history}", flush=True)
     print(
         f"{'model':15s} {'sMAPE':>7s} {'MASE':>7s} {'OWA':>7s} | {'published':>30s} | "
         f"{'1 job s':>8s} {f'{n_all} jobs s':>9s} {'speed-up':>8s} {'model s':>8s} "
@@ -405,9 +422,22 @@ def main() -> None:
         default=ets.DEFAULT_COMBINE,
         help="how `ets` turns its candidate fits into one forecast (tsforecast.stats.ets)",
     )
+    parser.add_argument(
+        "--ets-season-gate",
+        choices=("acf_or_detrended", "acf"),
+        default=ets_fit.SEASON_GATE,
+        help="the test that admits ets' seasonal forms (tsforecast.stats.ets_fit)",
+    )
+    parser.add_argument(
+        "--history",
+        type=int,
+        default=None,
+        help="keep only the last N training values of every series (default: all)",
+    )
     args = parser.parse_args()
     # read by ets_many in this process and in the (forked) workers
     ets.DEFAULT_COMBINE = args.ets_combine
+    ets_fit.SEASON_GATE = args.ets_season_gate
     models = [m for m in args.models.split(",") if m]
     load_avg = os.getloadavg()
     print(
@@ -416,7 +446,8 @@ def main() -> None:
         f"python {platform.python_version()}"
     )
     print(
-        f"tsforecast from {Path(tsf.__file__).parent} | ets combine={ets.DEFAULT_COMBINE}",
+        f"tsforecast from {Path(tsf.__file__).parent} | ets combine={ets.DEFAULT_COMBINE}, "
+        f"season gate={ets_fit.SEASON_GATE}",
         flush=True,
     )
     for model in models:

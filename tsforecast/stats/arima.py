@@ -25,19 +25,11 @@ from typing import Any
 import numpy as np
 
 from tsforecast.stats.common import SeriesForecast, _bands, _Fallback
+from tsforecast.stats.naive import seasonal_strength
 
 # Relative change of the sum of squares (and of the parameters) at which a CSS fit stops: AICc
 # differences that decide the search are whole units, far above what 1e-8 buys.
 _FTOL = 1e-6
-
-
-def _seasonal_strength(y: np.ndarray, m: int) -> float:
-    from statsmodels.tsa.seasonal import STL
-
-    res = STL(y, period=m, robust=False).fit()
-    remainder = res.resid
-    denom = float(np.var(remainder + res.seasonal))
-    return 0.0 if denom == 0.0 else max(0.0, 1.0 - float(np.var(remainder)) / denom)
 
 
 def _n_diffs(z: np.ndarray, max_d: int = 2) -> int:
@@ -335,7 +327,7 @@ def _arima(
         seasonal_m = int(spec["m"])
         z = _difference(y, d, big_d, seasonal_m)
     else:
-        big_d = int(seasonal_m > 1 and _seasonal_strength(y, seasonal_m) > 0.64)
+        big_d = int(seasonal_m > 1 and seasonal_strength(y, seasonal_m) > 0.64)
         z0 = _difference(y, 0, big_d, seasonal_m)
         d = _n_diffs(z0)
         z = _difference(y, d, 0, 1) if big_d == 0 else _difference(z0, d, 0, 1)

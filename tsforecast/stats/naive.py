@@ -74,6 +74,18 @@ def seasonality_test(y: Any, season_length: int) -> bool:
     return bool(abs(acf[m - 1]) > limit)
 
 
+def seasonal_strength(y: np.ndarray, m: int) -> float:
+    """Wang, Smith & Hyndman's (2006) seasonal strength of an STL decomposition (at least two
+    seasons): max(0, 1 - Var(remainder) / Var(season + remainder)), in [0, 1]. Unlike the
+    autocorrelation test it is measured after the trend is taken out."""
+    from statsmodels.tsa.seasonal import STL
+
+    res = STL(y, period=m, robust=False).fit()
+    remainder = res.resid
+    denom = float(np.var(remainder + res.seasonal))
+    return 0.0 if denom == 0.0 else max(0.0, 1.0 - float(np.var(remainder)) / denom)
+
+
 def _classical_trend(y: np.ndarray, m: int) -> np.ndarray:
     """The centred moving average of R's `decompose` (NaN at both ends), len(y)."""
     n = len(y)
