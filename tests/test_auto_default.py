@@ -710,3 +710,11 @@ def test_neural_candidates_with_a_future_df_are_fitted_again_with_it(capsys) -> 
     assert "without the known future" in capsys.readouterr().err
     fc = model.predict(future_df=future)
     assert fc["ds"].tolist() == list(ds[n:]) and np.isfinite(fc["y"]).all()
+
+
+def test_seconds_in_the_messages_keep_a_decimal_below_ten() -> None:
+    # a 0.5 s budget was said as "a 0 s budget" with "the 0 s left"
+    from tsforecast.estimators.auto_selection import seconds_text
+
+    said = [seconds_text(s) for s in (0.5, 0.04, 2.94, 9.96, 10.0, 238.6)]
+    assert said == ["0.5 s", "0.0 s", "2.9 s", "10 s", "10 s", "239 s"]

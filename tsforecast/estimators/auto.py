@@ -68,6 +68,7 @@ from tsforecast.estimators.auto_selection import (
     owa_ratio,
     refit_estimate,
     runnable_candidates,
+    seconds_text,
     weighted_points,
 )
 from tsforecast.estimators.base import Capabilities, Forecaster
@@ -549,10 +550,10 @@ class AutoForecaster(Forecaster):
         notes = []
         if over:
             left = 0.0 if deadline is None else max(deadline - time.perf_counter(), 0.0)
-            estimates = ", ".join(f"{n} ~{refit_s[n]:.0f} s" for n in over)
+            estimates = ", ".join(f"{n} ~{seconds_text(refit_s[n])}" for n in over)
             notes.append(
                 f"left out of the choice: {estimates} to refit (by its inner backtest), more "
-                f"than {100 * _REFIT_FITS:.0f} % of the {left:.0f} s left"
+                f"than {100 * _REFIT_FITS:.0f} % of the {seconds_text(left)} left"
             )
         keep = [n not in over for n in order]
         parts = [p for p, k in zip(parts, keep, strict=True) if k]

@@ -62,6 +62,12 @@ NEURAL_MIN_SECONDS = 80.0
 MAX_DEFAULT_BUDGET_S = 240.0
 
 
+def seconds_text(seconds: float) -> str:
+    """Seconds as a message shows them: whole seconds from 10 s on, one decimal below (a
+    budget of 0.5 s was "a 0 s budget", with "the 0 s left")."""
+    return f"{seconds:.0f} s" if abs(seconds) >= 9.95 else f"{seconds:.1f} s"
+
+
 def neural_worth_it(n_observations: int, median_length: int, budget_s: float | None) -> str:
     """Why a neural candidate is left out of the default ("" when it takes part)."""
     if n_observations < NEURAL_MIN_OBSERVATIONS:
@@ -70,8 +76,9 @@ def neural_worth_it(n_observations: int, median_length: int, budget_s: float | N
         return f"median series length {median_length} < {NEURAL_MIN_MEDIAN_LENGTH}"
     if budget_s is not None and NEURAL_SHARE * budget_s < NEURAL_MIN_SECONDS:
         return (
-            f"a time budget of {budget_s:.0f} s leaves {NEURAL_SHARE * budget_s:.0f} s "
-            f"< {NEURAL_MIN_SECONDS:.0f} s for training"
+            f"a time budget of {seconds_text(budget_s)} leaves "
+            f"{seconds_text(NEURAL_SHARE * budget_s)} < {seconds_text(NEURAL_MIN_SECONDS)} "
+            "for training"
         )
     return ""
 
@@ -325,9 +332,12 @@ def choice_message(selection: AutoSelection, n_series: int, sizing: str) -> str:
     else:
         shown, label = selection.inner_mase, "inner MASE"
     scores = ", ".join(f"{k} {v:.3f}" for k, v in shown.items())
-    budget = "" if selection.budget_s is None else f" of a {selection.budget_s:.0f} s budget"
+    budget = ""
+    if selection.budget_s is not None:
+        budget = f" of a {seconds_text(selection.budget_s)} budget"
     first = (
-        f"[tsforecast] auto chose {chosen} for {n_series} series in {selection.seconds:.0f} s"
+        f"[tsforecast] auto chose {chosen} for {n_series} series in "
+        f"{seconds_text(selection.seconds)}"
         f"{budget}: {selection.reason}" + (f" ({label}: {scores})" if scores else "")
     )
     notes = [sizing] if sizing else []
