@@ -19,6 +19,7 @@ __all__ = [
     "MAX_FILLED_STEPS",
     "infer_season_length",
     "infer_step",
+    "on_calendar_grid",
     "on_fixed_grid",
     "regularise",
     "season_of_frequency",
@@ -136,6 +137,9 @@ def infer_step(
     uniform = _uniform_sub_daily_step(times, bounds)
     if uniform is not None:
         return uniform
+    uniform = _uniform_calendar_step(times, bounds)
+    if uniform is not None:
+        return uniform
     inferred: dict[str, list[Any]] = {}
     for s, series_id in enumerate(ids):
         lo, hi = bounds[s], bounds[s + 1]
@@ -183,6 +187,57 @@ def _uniform_sub_daily_step(times: pd.Series, bounds: np.ndarray) -> str | None:
     return next(iter(inferred)) if inferred else None
 
 
+def _uniform_calendar_step(times: pd.Series, bounds: np.ndarray) -> str | None:
+    """Fast path for steps of more than a day: the frequency pandas infers for the first
+    series of 3 stamps or more, when every series is on its grid (`on_calendar_grid`). Each
+    series inferred on its own cost 10,000 monthly series 1.7 s. None otherwise (the series
+    are inferred one by one, which names the ones that differ)."""
+    lengths = np.diff(bounds)
+    long_enough = np.flatnonzero(lengths >= 3)
+    if len(long_enough) == 0:
+        return None
+    s = int(long_enough[0])
+    inferred: dict[str, list[Any]] = {}
+    _add_inferred(inferred, times.iloc[bounds[s] : bounds[s + 1]], s)
+    if not inferred:
+        return None
+    alias = next(iter(inferred))
+    return alias if on_calendar_grid(times, bounds, alias) else None
+
+
+def on_calendar_grid(times: pd.Series | pd.Index, bounds: np.ndarray, step: str | int) -> bool:
+    """Fast path for a calendar frequency ("MS", "W-SUN", "B", "QS-OCT", ...): True when every
+    series with two stamps or more starts on the frequency and each stamp is the one before
+    plus one step, as `regularise` would find it one series at a time (10,000 monthly series:
+    2.9 s). False for a fixed period (`on_fixed_grid` checks those), and for the frequencies
+    pandas cannot add to many stamps at once (custom business days, business hours), which
+    take the slow check."""
+    if not isinstance(step, str) or not pd.api.types.is_datetime64_any_dtype(times.dtype):
+        return False
+    offset = pd.tseries.frequencies.to_offset(step)
+    if isinstance(offset, pd.offsets.Tick) or len(times) < 2:
+        return False
+    stamps = pd.DatetimeIndex(times)
+    lengths = np.diff(bounds)
+    firsts = stamps[bounds[:-1][lengths >= 2]]
+    try:
+        with warnings.catch_warnings():
+            # a non-vectorised offset (a Python loop over the stamps) is no fast path
+            warnings.simplefilter("error", pd.errors.PerformanceWarning)
+            warnings.filterwarnings("ignore", category=FutureWarning)
+            following = stamps[:-1] + offset  # [N - 1] each stamp plus one step
+            # on the frequency: one step forward and back is the same stamp (Jan 15 + MS - MS
+            # is Jan 1)
+            on_offset = (firsts + offset) - offset == firsts
+    except Exception:  # out of bounds, a DST gap: the slow check says what is wrong
+        return False
+    if not bool(np.all(on_offset)):
+        return False
+    equal = np.asarray(following == stamps[1:])
+    equal[bounds[1:-1] - 1] = True  # the step from one series to the next is not checked
+    return bool(equal.all())
+
+
 def _add_inferred(inferred: dict[str, list[Any]], stamps: pd.Series, series_id: Any) -> None:
     """Add `series_id` to the members of the frequency pandas infers for `stamps`, if any."""
     try:
@@ -227,7 +282,7 @@ def _step_of_gappy_series(
         semi_months = bool(np.all((day_steps >= 13) & (day_steps <= 18)))
         if int(steps[np.argmax(counts)]) // every <= _MAX_GAP_STEPS and not semi_months:
             common = pd.Timedelta(every, unit=unit or "ns")
-        weekdays = bool((stamps.dayofweek < 5).all()) and len(stamps) >= 10
+        weekdays = bool((stamps.day_of_week < 5).all()) and len(stamps) >= 10
         if common == pd.Timedelta(days=1) and weekdays and _at_one_time_of_day(stamps):
             return "B"  # no stamp on a weekend: business days, whose weekends are no gaps
         return str(pd.tseries.frequencies.to_offset(common).freqstr)

@@ -16,7 +16,7 @@ import torch
 
 from tsforecast.checks import check_fill
 from tsforecast.data.frames import FrameSchema, frame_kind, is_real_number_dtype, to_pandas
-from tsforecast.data.frequency import infer_step, on_fixed_grid, regularise
+from tsforecast.data.frequency import infer_step, on_calendar_grid, on_fixed_grid, regularise
 from tsforecast.data.panel import Panel
 from tsforecast.data.ragged import SeriesTimes
 from tsforecast.data.timestamps import time_stamps
@@ -215,7 +215,7 @@ def _series_on_grid(
     bounds [S + 1], the cells filled [N, C] or None when none). Regular series without missing
     values (the usual case) are not copied."""
     time_col: Any = stamps.name  # a label: not always a str
-    if on_fixed_grid(stamps, bounds, step):
+    if on_fixed_grid(stamps, bounds, step) or on_calendar_grid(stamps, bounds, step):
         flat_times = pd.Index(stamps)
         values = raw
     else:

@@ -39,18 +39,21 @@ def _times_after_all(
 ) -> np.ndarray:
     """`times_after` of every (series, cutoff) pair, one after the other: [N * H].
 
-    Vectorised where the stamps follow by a fixed period (integer steps, sub-daily or daily
-    `Tick` frequencies): forecasts past each series' end are its last stamp plus 1..H
-    periods, and those inside its history are read from the flat stamps of a `SeriesTimes`.
-    Calendar frequencies ("MS", "W-SUN", ...) go pair by pair through `times_after`.
+    Vectorised: forecasts past each series' end are its last stamp plus 1..H periods (integer
+    steps, `Tick` frequencies) or 1..H steps of a calendar frequency ("MS", "W-SUN", "B":
+    k * offset, which is the k-th stamp of `pd.date_range` from an on-offset stamp), and those
+    inside its history are read from the flat stamps of a `SeriesTimes`. The calendar
+    frequencies pandas cannot add to many stamps at once (custom business days, business
+    hours) go pair by pair through `times_after` (10,000 monthly series took 0.9 s so).
     """
     period: Any = None
     if not panel.is_datetime:
         period = int(panel.freq)
     else:
         offset = pd.tseries.frequencies.to_offset(str(panel.freq))
-        if isinstance(offset, pd.offsets.Tick):
-            period = pd.Timedelta(offset)
+        period = pd.Timedelta(offset) if isinstance(offset, pd.offsets.Tick) else offset
+        if not isinstance(offset, pd.offsets.Tick) and not _adds_at_once(offset, panel):
+            period = None
     if period is None or not isinstance(panel.times, SeriesTimes):
         return np.concatenate(
             [
@@ -71,6 +74,23 @@ def _times_after_all(
         ahead = [np.asarray(last + k * period) for k in steps]  # H arrays of [n]
         out[~inside] = np.stack(ahead, axis=1)
     return out.reshape(-1)
+
+
+def _adds_at_once(offset: Any, panel: Panel) -> bool:
+    """Whether pandas adds `offset` to many stamps at once (not element by element, with a
+    PerformanceWarning), tried on the panel's first stamp."""
+    import warnings
+
+    first = panel.times[0][:1] if panel.n_series else None
+    if first is None or len(first) == 0:
+        return False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.PerformanceWarning)
+            _ = pd.DatetimeIndex(first) + offset
+    except Exception:
+        return False
+    return True
 
 
 def _observations(panel: Panel) -> pd.DataFrame:
