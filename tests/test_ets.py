@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
+import tsforecast as tsf
 from tsforecast import datasets, stats
 from tsforecast.stats import ets, ets_fit
 from tsforecast.stats.nelder_mead import BatchedNelderMead, minimise_all
@@ -91,7 +92,7 @@ def test_the_fit_is_at_least_as_likely_as_statsmodels_fit(
 ) -> None:
     tables, index = ets_fit._tables([air], 12, [[cand]])
     key = index[0][0]
-    params = ets_fit._fit(tables, [[key]])
+    params, _ = ets_fit._fit(tables, [[key]])
     ours = ets_fit._evaluate(tables, {key: cand}, params)[key]
     # both are local searches from the same start; ours may find a better optimum
     assert ours.loglike >= _fit(air, cand, 12).llf - 1e-3
@@ -104,7 +105,7 @@ def test_select_chooses_the_aicc_best_admissible_candidate(air: np.ndarray) -> N
     for cand in ets.ets_candidates(air, 12):
         tables, index = ets_fit._tables([air], 12, [[cand]])
         key = index[0][0]
-        fitted = ets_fit._evaluate(tables, {key: cand}, ets_fit._fit(tables, [[key]]))[key]
+        fitted = ets_fit._evaluate(tables, {key: cand}, ets_fit._fit(tables, [[key]])[0])[key]
         aiccs[cand] = fitted.aicc
     best = min(aiccs, key=aiccs.__getitem__)
     assert out.spec["config"] == best.as_config()
@@ -122,7 +123,7 @@ def test_never_forecasts_a_positive_series_below_zero() -> None:
     tables, index = ets_fit._tables([y], 12, [cands])
     keys = index[0]
     fitted = ets_fit._evaluate(
-        tables, dict(zip(keys, cands, strict=True)), ets_fit._fit(tables, [keys])
+        tables, dict(zip(keys, cands, strict=True)), ets_fit._fit(tables, [keys])[0]
     )
     by_aicc = sorted(fitted.values(), key=lambda f: f.aicc)
     assert by_aicc[0].mean(18).min() < 0  # what AICc alone would pick goes negative
@@ -351,3 +352,35 @@ def test_a_trend_without_a_season_gets_no_seasonal_forms() -> None:
     for seed in range(5):
         y = 50 + 0.5 * t + np.random.default_rng(seed).normal(0, 1.5, 96)
         assert all(c.season is None for c in ets.ets_candidates(y, 12)), seed
+
+
+def test_a_search_the_budget_ended_is_said_in_the_spec() -> None:
+    y = _trend_and_season(72)
+    stopped = ets.ets_many([y], 6, 12, (), stop_at=time.time() - 1.0)[0]
+    converged = ets.ets_many([y], 6, 12, ())[0]
+    assert isinstance(stopped, stats.SeriesForecast) and stopped.spec["stopped_by_budget"]
+    assert isinstance(converged, stats.SeriesForecast)
+    assert "stopped_by_budget" not in converged.spec
+
+
+def test_a_forecast_whose_ets_search_the_budget_ended_says_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the optimiser stopped at its share of the budget, each series with the best parameters
+    # found by then: the forecast changed, and nothing said so (not a fallback: no failure)
+    from tsforecast.stats import parallel
+
+    monkeypatch.setattr(parallel, "_OPTIMISE_SHARE", 0.0)  # the stop comes before any round
+    df = pd.DataFrame(
+        {
+            "unique_id": np.repeat(["a", "b"], 72),
+            "ds": np.tile(pd.date_range("2015-01-01", periods=72, freq="MS"), 2),
+            "y": np.r_[_trend_and_season(72), _trend_and_season(72, seed=1)],
+        }
+    )
+    with pytest.warns(UserWarning, match="ended the ets estimation of 2 series before it"):
+        fc = tsf.forecast(df, 6, model="ets", time_budget_s=60, n_jobs=1)
+    assert [r["unique_id"] for r in fc.attrs["stopped_by_budget"]] == ["a", "b"]
+    assert fc.attrs["failures"] == []
+    unbounded = tsf.forecast(df, 6, model="ets", n_jobs=1)
+    assert "stopped_by_budget" not in unbounded.attrs

@@ -460,6 +460,9 @@ def _annotate(
         # and a frame inside them makes that comparison raise ("truth value is ambiguous");
         # the cutoffs as ISO strings
         attrs["failures"] = json_values(failures.to_dict("records"))
+    stopped = getattr(estimator, "stopped_by_budget_", None)
+    if stopped:  # fits, not fallbacks: the search the budget ended, with its best parameters
+        attrs["stopped_by_budget"] = json_values(stopped)
     if isinstance(out, pd.DataFrame):
         out.attrs.update(attrs)
     else:

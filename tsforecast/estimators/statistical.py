@@ -141,6 +141,8 @@ class StatisticalForecaster(Forecaster):
         self.levels_ = check_levels(self.levels)
         self.specs_: dict[tuple[Any, str], dict[str, Any]] = {}
         self.failures_ = pd.DataFrame(columns=[self.id_col, "target", "cutoff", "reason"])
+        # (id, target, cutoff) whose estimation a time budget ended before it converged
+        self.stopped_by_budget_: list[dict[str, Any]] = []
         series_idx = np.arange(panel.n_series)
         cutoff_idx = panel.lengths.numpy() - 1
         forecasts = self._run(panel, series_idx, cutoff_idx, fitting=True)
@@ -221,6 +223,7 @@ class StatisticalForecaster(Forecaster):
         left = seconds_left(self.time_budget_s)
         deadline = None if left is None else time.time() + left
         failures: list[dict[str, Any]] = []
+        stopped: list[dict[str, Any]] = []
         for t, target in enumerate(panel.target_cols):
             series = [
                 panel.series_values(int(s))[int(a) : int(c) + 1, t]
@@ -250,6 +253,14 @@ class StatisticalForecaster(Forecaster):
                     hi[i, :, t, :] = result.hi.T
                 if fitting and result.spec:
                     self.specs_[(panel.ids[int(s)], target)] = result.spec
+                if fitting and result.spec and result.spec.get("stopped_by_budget"):
+                    stopped.append(
+                        {
+                            self.id_col: panel.ids[int(s)],
+                            "target": target,
+                            "cutoff": panel.times[int(s)][int(c)],
+                        }
+                    )
                 if result.fallback:
                     failures.append(
                         {
@@ -262,6 +273,15 @@ class StatisticalForecaster(Forecaster):
         if failures:
             new = pd.DataFrame(failures)
             self.failures_ = new if self.failures_.empty else pd.concat([self.failures_, new])
+        if stopped:
+            self.stopped_by_budget_ = [*getattr(self, "stopped_by_budget_", []), *stopped]
+            msg = (
+                f"the time budget ended the {self.method} estimation of {len(stopped)} series "
+                "before it converged: their forecasts use the best parameters found by then "
+                "(`attrs['stopped_by_budget']` of the forecast lists them); give a larger "
+                "`time_budget_s` (or None) for converged fits."
+            )
+            warnings.warn(msg, TsforecastWarning, stacklevel=4)
         if n_levels:
             self._warn_of_zero_width_intervals(panel, series_idx, cutoff_idx - starts + 1)
         return point, lo, hi

@@ -38,7 +38,9 @@ the bounds).
 What was fitted is in the forecast's `spec`: `form` (the form with the largest weight; with
 `config` and `params` its statsmodels configuration and parameters), `weights` (form -> weight),
 `components` (each form's config, params and weight: a later cutoff reapplies them without
-refitting), `combine`, and for "holdout" `family` and `holdout_score` (family -> log score).
+refitting), `combine`, for "holdout" `family` and `holdout_score` (family -> log score), and
+`stopped_by_budget` (True) where a time budget ended the search of a form it combines before
+that search converged.
 """
 
 from __future__ import annotations
@@ -254,6 +256,9 @@ def ets_many(
         if family is not None:
             forecast.spec["family"] = family
             forecast.spec["holdout_score"] = family_scores
+        if any(f.stopped for _, f in combo):
+            # the parameters are the best found when the budget's stop came, not converged
+            forecast.spec["stopped_by_budget"] = True
         out.append(forecast)
         combos.append(combo)
     if levels:

@@ -386,11 +386,12 @@ def _fit(
     tables: dict[str | None, _Table],
     to_fit: Sequence[list[tuple[str | None, int]]],
     stop_at: float | None = None,
-) -> dict[tuple[str | None, int], np.ndarray]:
+) -> tuple[dict[tuple[str | None, int], np.ndarray], set[tuple[str | None, int]]]:
     """Maximum-likelihood internal parameters of the given entries (the optimisers stop at
     `stop_at`, a `time.time()` value, with the best points found by then: `minimise_all`).
 
-    to_fit: per series, its (season, entry) pairs. Returns {(season, entry): params [4]}. One
+    to_fit: per series, its (season, entry) pairs. Returns {(season, entry): params [4]} and
+    the entries whose search `stop_at` ended before it converged. One
     optimiser per form (trend, damped, season): the same free parameters; the forms' points
     are evaluated together, one recursion per season kind and round.
     """
@@ -440,13 +441,16 @@ def _fit(
 
     minimise_all(optimisers, evaluate, stop_at=stop_at)
     fitted = {}
+    stopped = set()
     for key, opt in zip(keys, optimisers, strict=True):
         best = opt.x
         for r, e in enumerate(members[key]):
             full = _START.copy()
             full[masks[key]] = best[r]
             fitted[(key[0], int(e))] = full
-    return fitted
+            if opt.active[r]:  # still searching when `stop_at` came: not converged
+                stopped.add((key[0], int(e)))
+    return fitted, stopped
 
 
 # --------------------------------------------------------------------------- forecasting
@@ -464,6 +468,7 @@ class _Fitted:
     trend: float
     season: np.ndarray  # (m,) by phase (time mod m)
     n: int
+    stopped: bool = False  # the search was ended by a time budget before it converged
 
     @property
     def aicc(self) -> float:
@@ -550,11 +555,14 @@ def fit_candidates(
     cands = {
         k: c for ks, cs in zip(keys, cand_lists, strict=True) for k, c in zip(ks, cs, strict=True)
     }
-    params = _fit(tables, [ks for ks, f in zip(keys, fixed, strict=True) if f is None], stop_at)
+    to_fit = [ks for ks, f in zip(keys, fixed, strict=True) if f is None]
+    params, stopped = _fit(tables, to_fit, stop_at)
     for ks, f in zip(keys, fixed, strict=True):
         if f is not None:
             params.update(zip(ks, f, strict=True))
     fitted = _evaluate(tables, cands, params)
+    for key in stopped:
+        fitted[key].stopped = True
     return [[fitted[k] for k in ks] for ks in keys]
 
 
