@@ -225,3 +225,124 @@ def test_auto_ends_by_the_calls_deadline(monkeypatch: pytest.MonkeyPatch) -> Non
     # its own clock would end SLEEP_S later (it starts after the frame was read)
     assert seen["deadline"] < started + 20.0 + SLEEP_S / 2
     assert seen["deadline"] == pytest.approx(seen["call_deadline"], abs=0.05)
+
+
+# ------------------------------------------------------------------ the forecasting pass's reserve
+def test_a_reserve_comes_off_the_calls_deadline_not_off_the_steps_own_budget() -> None:
+    with deadline.within_deadline(10.0):
+        left = deadline.seconds_left(None, reserve_s=4.0)
+        assert left is not None and 5.0 < left <= 6.0
+        # its own budget (2 s) is the smaller: the reserve does not shorten it
+        assert deadline.seconds_left(2.0, reserve_s=4.0) == pytest.approx(2.0, abs=0.5)
+    # no call deadline: nothing to keep time for
+    assert deadline.seconds_left(2.0, reserve_s=4.0) == pytest.approx(2.0, abs=0.5)
+    assert deadline.seconds_left(None, reserve_s=4.0) is None
+
+
+RESERVE_S = 0.75
+
+
+def _fixed_reserve(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Make the forecasting pass's estimate RESERVE_S; the list counts its calls."""
+    calls: list[int] = []
+
+    def estimate(*args: Any, **kwargs: Any) -> float:
+        calls.append(1)
+        return RESERVE_S
+
+    monkeypatch.setattr(neural_base, "forecast_pass_seconds", estimate)
+    return calls
+
+
+@pytest.mark.parametrize("name", ["lstm", "bilstm", "seq2seq"])
+def test_forecast_keeps_the_forecasting_pass_out_of_the_training_budget(
+    monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    seen = _record_training_budget(monkeypatch)
+    _fixed_reserve(monkeypatch)
+    fc = tsf.forecast(
+        make_long_frame({"a": 60, "b": 50}),
+        4,
+        model=name,
+        max_steps=3,
+        hidden_size=8,
+        time_budget_s=3.0,
+        progress=False,
+    )
+    (budget,) = seen
+    # what the loop got: the call's 3 s less what reading the frame took and the reserve
+    assert budget is not None and budget <= 3.0 - RESERVE_S
+    training = fc.attrs["training"]
+    assert training["reserved_s"] == RESERVE_S
+    assert training["training_budget_s"] == budget
+    assert fc.attrs["settings"]["time_budget_s"] == 3.0  # the parameter keeps its value
+
+
+def test_an_estimator_object_given_to_forecast_keeps_the_reserve_too(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen = _record_training_budget(monkeypatch)
+    _fixed_reserve(monkeypatch)
+    model = registry.build(
+        "lstm", {"time_budget_s": 3.0, "max_steps": 3, "progress": False}, horizon=4
+    )
+    tsf.forecast(make_long_frame({"a": 60}), 4, model=model, time_budget_s=3.0)
+    (budget,) = seen
+    assert budget is not None and budget <= 3.0 - RESERVE_S
+
+
+def test_a_fit_alone_is_bounded_by_its_own_budget_and_keeps_no_reserve(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen = _record_training_budget(monkeypatch)
+    calls = _fixed_reserve(monkeypatch)
+    model = registry.build(
+        "lstm", {"time_budget_s": 3.0, "max_steps": 3, "progress": False}, horizon=4
+    )
+    model.fit(make_long_frame({"a": 60}))
+    assert calls == []  # nothing measured: no call's deadline to keep time before
+    (budget,) = seen
+    assert budget is not None and budget > 3.0 - RESERVE_S
+    assert model.training_["reserved_s"] is None
+
+
+def test_a_reserve_larger_than_the_budget_still_trains_one_step_and_says_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(neural_base, "forecast_pass_seconds", lambda *a, **k: 1000.0)
+    with pytest.warns(TsforecastWarning, match=r"1000\.00 s kept for validating and forecasting"):
+        fc = tsf.forecast(
+            make_long_frame({"a": 60, "b": 50}), 4, model="lstm", time_budget_s=5.0, progress=False
+        )
+    training = fc.attrs["training"]
+    assert training["stopped_by"] == "time_budget"
+    assert training["training_budget_s"] == neural_base._MIN_TRAINING_S
+    assert fc["y"].notna().all()
+
+
+def test_the_estimate_times_one_batch_and_scales_it_by_the_windows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a clock that moves 1 s across the timed forward: the estimate is then the windows to
+    # forecast and to validate, in seconds per window of the timed batch, times the safeties
+    from tsforecast.estimators import neural_training
+
+    model = registry.build("lstm", {"max_steps": 2, "progress": False}, horizon=4)
+    model.fit(make_long_frame({"a": 60, "b": 50, "c": 40}))
+    panel = model.history_panel_
+    inputs = neural_base.NetworkInputs(
+        *neural_base.window_tensor(panel, model.scaler_, model.layout_, None),
+        panel.lengths,
+        model.layout_,
+    )
+    ticks = iter([100.0, 101.0])
+    monkeypatch.setattr(neural_training.time, "perf_counter", lambda: next(ticks))
+    seconds = neural_training.forecast_pass_seconds(
+        model.network_, inputs, panel.lengths, 6, model.device_
+    )
+    per_window = 1.0 / 3  # 3 series, one batch
+    expected = per_window * (
+        3 * neural_training._FORECAST_SAFETY + 6 * neural_training._VALIDATION_SAFETY
+    )
+    assert seconds == pytest.approx(expected)
+    assert not model.network_.training  # left in the mode it was in

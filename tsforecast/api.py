@@ -11,7 +11,9 @@ whole call.
 
 The output's `attrs` say how it was made (what `tsf.report(fc, ...)` draws): `settings` (model,
 horizon, levels, column names, time budget, seconds), `auto_selection` (what `auto` measured and
-chose) and `failures` (the series that fell back, as records). A polars frame has no `attrs` of
+chose), `training` (a neural model's: steps, `stopped_by`, seconds, the budget training got
+and what was kept for the forecasting pass) and `failures` (the series that fell back, as
+records). A polars frame has no `attrs` of
 its own, so a polars output carries the same dict as its attribute `attrs` (a polars operation
 returns a new frame without it; so does a pandas one that drops `attrs`).
 """
@@ -378,8 +380,11 @@ def _estimator_forecast(
         check_estimator_levels(estimator, levels)
     if isinstance(estimator, Forecaster):
         started = time.perf_counter()
-        estimator.fit(df, future_df=future_df)
-        out = estimator.predict(future_df=future_df)
+        # the object's own budget bounds this call as a name's does: a neural fit then keeps
+        # the time of the forecasting pass from its training (`tsforecast.deadline`)
+        with within_deadline(getattr(estimator, "time_budget_s", None), started):
+            estimator.fit(df, future_df=future_df)
+            out = estimator.predict(future_df=future_df)
         label = type(estimator).__name__
         return _annotate(out, estimator, label, horizon, time.perf_counter() - started)
     if future_df is None:
@@ -455,6 +460,9 @@ def _annotate(
     if selection is not None:
         selection.seconds = seconds
         attrs["auto_selection"] = SelectionRecord.of(selection)
+    training = getattr(estimator, "training_", None)
+    if isinstance(training, dict):  # a neural model's (or auto's neural member's) training
+        attrs["training"] = json_values(training)
     if isinstance(failures, pd.DataFrame):
         # records, not a frame: pandas compares `attrs` when it concatenates or prints a frame,
         # and a frame inside them makes that comparison raise ("truth value is ambiguous");

@@ -58,10 +58,17 @@ def within_deadline(
         _DEADLINE.reset(token)
 
 
-def seconds_left(own_budget_s: float | None, own_started: float | None = None) -> float | None:
+def seconds_left(
+    own_budget_s: float | None, own_started: float | None = None, *, reserve_s: float = 0.0
+) -> float | None:
     """What a step may still spend: the smaller of what its own budget leaves (`own_budget_s`
     from `own_started`, perf_counter seconds; now when None) and what the call's deadline
-    leaves. None when neither bounds it. May be zero or negative when the time is up."""
+    leaves less `reserve_s`. None when neither bounds it. May be zero or negative when the
+    time is up.
+
+    `reserve_s` is what the call still needs after this step (a neural fit keeps the seconds
+    of its forecasting pass): it comes off the call's deadline only, not off the step's own
+    budget, which bounds the step alone."""
     now = time.perf_counter()
     left: float | None = None
     if own_budget_s is not None:
@@ -69,7 +76,8 @@ def seconds_left(own_budget_s: float | None, own_started: float | None = None) -
         left = float(own_budget_s) - (now - start)
     deadline = _DEADLINE.get()
     if deadline is not None:
-        left = deadline - now if left is None else min(left, deadline - now)
+        call_left = deadline - now - float(reserve_s)
+        left = call_left if left is None else min(left, call_left)
     return left
 
 

@@ -54,7 +54,12 @@ from tsforecast.data.panel import Panel
 from tsforecast.deadline import seconds_left, within_deadline
 from tsforecast.devices import resolve_device
 from tsforecast.errors import InputError, TsforecastWarning
-from tsforecast.estimators.auto_persistence import load_auto, member_failures, save_auto
+from tsforecast.estimators.auto_persistence import (
+    load_auto,
+    member_failures,
+    member_training,
+    save_auto,
+)
 from tsforecast.estimators.auto_selection import (
     NEURAL_SHARE,
     AutoSelection,
@@ -285,6 +290,7 @@ class AutoForecaster(Forecaster):
         self.selection_ = selection
         self.season_length_ = season
         self.failures_ = member_failures(members)
+        self.training_ = member_training(selection.chosen, members)
         self.frame_kind_ = panel.frame_kind
         self.schema_ = output_schema(panel)
         # a reused member was fitted without the inner folds' rows: its forecast starts from

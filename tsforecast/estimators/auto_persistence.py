@@ -21,7 +21,7 @@ from tsforecast.estimators.base import FORMAT_VERSION, Forecaster
 if TYPE_CHECKING:
     from tsforecast.estimators.auto import AutoForecaster
 
-__all__ = ["AUTO_FORMAT_VERSION", "load_auto", "member_failures", "save_auto"]
+__all__ = ["AUTO_FORMAT_VERSION", "load_auto", "member_failures", "member_training", "save_auto"]
 
 # The format of an `auto` folder. 3: the selection holds the weighted-mean and OWA fields
 # (`weights`, `criterion`, `owa_reference`, `inner_owa`); a tsforecast that reads format 2 only
@@ -75,6 +75,7 @@ def load_auto(cls: type[AutoForecaster], folder: Path, device: Any) -> AutoForec
     model.frame_kind_ = config["frame_kind"]
     model.schema_ = getattr(model.members_[0], "schema_", None)
     model.failures_ = member_failures(model.members_)
+    model.training_ = member_training(model.selection_.chosen, model.members_)
     model.history_panel_ = None
     if "history" in config:
         cpu = torch.device("cpu")
@@ -105,6 +106,24 @@ def member_failures(members: list[Forecaster]) -> pd.DataFrame:
         if isinstance(found, pd.DataFrame) and not found.empty:
             frames.append(found.assign(model=member.model_name))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def member_training(names: list[str], members: list[Forecaster]) -> dict[str, Any] | None:
+    """The training record of the one neural member (`training_`, a forecast frame's
+    `attrs["training"]`), None when no member trained a network. With several (only when
+    `candidates` names more than one neural model and the choice weighs them), each record is
+    under its member's name (`names`, as chosen: "bilstm", not its class's "lstm") in
+    "members": one record alone would hide how the others' training ended."""
+    records = [
+        (name, record)
+        for name, member in zip(names, members, strict=True)
+        if (record := getattr(member, "training_", None)) is not None
+    ]
+    if not records:
+        return None
+    if len(records) == 1:
+        return dict(records[0][1])
+    return {"members": {name: dict(record) for name, record in records}}
 
 
 def _jsonable(value: Any) -> Any:

@@ -345,6 +345,9 @@ class ConformalForecaster(Forecaster):
         curve = getattr(base, "history_", None)
         if isinstance(curve, list):
             self.history_ = curve
+        # how the base's training ended (a neural base, or auto with a neural member), for
+        # `attrs["training"]`
+        self.training_ = getattr(base, "training_", None)
         if getattr(base, "selection_", None) is not None:  # what `auto` chose, for `attrs`
             self.selection_ = base.selection_  # type: ignore[attr-defined]
         return self

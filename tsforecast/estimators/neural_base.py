@@ -30,7 +30,7 @@ from torch import nn
 from tsforecast.checks import check_levels
 from tsforecast.data.frequency import infer_season_length
 from tsforecast.data.panel import Panel
-from tsforecast.deadline import seconds_left
+from tsforecast.deadline import call_deadline, seconds_left
 from tsforecast.devices import resolve_device
 from tsforecast.errors import InputError, TsforecastWarning
 from tsforecast.estimators.base import Capabilities, Forecaster
@@ -56,7 +56,10 @@ from tsforecast.estimators.neural_persistence import load_neural, save_neural
 from tsforecast.estimators.neural_training import (
     check_training_windows,
     fit_network,
+    forecast_pass_seconds,
+    inference_batch,
     training_config,
+    training_record,
 )
 from tsforecast.estimators.neural_transform import (
     check_target_transform,
@@ -75,7 +78,7 @@ from tsforecast.training.losses import quantiles_for_levels
 
 __all__ = ["NeuralForecaster"]
 
-# Windows scored per forward pass at prediction time.
+# Windows scored per forward pass by `predict_cutoffs` (at most; `predict`: `inference_batch`).
 _INFERENCE_BATCH = 4096
 # see `NeuralForecaster.fit` (re-entrant: a fit inside a fit on the same thread goes on)
 _ONE_FIT_AT_A_TIME = threading.RLock()
@@ -241,9 +244,17 @@ class NeuralForecaster(Forecaster):
         with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
             torch.manual_seed(self.seed)
             network = self._build_network(layout, params).to(device)
+        # Inside a call with a deadline (`tsf.forecast`, auto's refit, a calibration fit) the
+        # forecasting pass after this fit must end by it too, as must the loop's validation
+        # pass after its budget: their estimated seconds are kept from training. A fit alone
+        # is bounded by its own budget only, and keeps nothing.
+        reserve = None
+        if distributed is None and call_deadline() is not None:
+            n_val = 0 if val_windows is None else len(val_windows[0])
+            reserve = forecast_pass_seconds(network, inputs, panel.lengths, n_val, device)
         config = training_config(
             params,
-            self._training_params(fit_started, distributed),
+            self._training_params(fit_started, distributed, reserve),
             validate=val_windows is not None,
         )
         result = fit_network(
@@ -258,7 +269,7 @@ class NeuralForecaster(Forecaster):
             device,
             distributed,
         )
-        _warn_if_cut_short(result, config)
+        _warn_if_cut_short(result, config, reserve)
         self.distributed_run_ = distributed
         self.layout_ = layout
         self.network_ = network
@@ -266,6 +277,7 @@ class NeuralForecaster(Forecaster):
         self.params_ = params
         self.quantiles_ = layout.quantiles
         self.training_result_ = result
+        self.training_: dict[str, Any] | None = training_record(result, config, reserve)
         self.history_ = result.history
         self.device_ = device
         self.n_train_windows_ = len(train_windows[0])
@@ -276,15 +288,19 @@ class NeuralForecaster(Forecaster):
         return self
 
     def _training_params(
-        self, fit_started: float, distributed: DistributedRun | None
+        self,
+        fit_started: float,
+        distributed: DistributedRun | None,
+        reserved_s: float | None = None,
     ) -> dict[str, Any]:
         """The parameters the training loop reads, its time budget what is left of the fit's
         own budget and of the call's deadline (`tsforecast.deadline`) once the frame is read,
-        scaled and laid out. A distributed run keeps its own budget: every rank must follow
-        the same clock, or their learning-rate schedules would part."""
+        scaled and laid out, the call's deadline less `reserved_s` (the validation and
+        forecasting passes still to run before it). A distributed run keeps its own budget:
+        every rank must follow the same clock, or their learning-rate schedules would part."""
         own = self.get_params()
         if distributed is None:
-            left = seconds_left(self.time_budget_s, fit_started)
+            left = seconds_left(self.time_budget_s, fit_started, reserve_s=reserved_s or 0.0)
             if left is not None:
                 own["time_budget_s"] = max(left, _MIN_TRAINING_S)
         return own
@@ -364,9 +380,10 @@ class NeuralForecaster(Forecaster):
         cutoff_idx = panel.lengths - 1
         plan = inputs.plan(series_idx, cutoff_idx)
         outputs = []
+        n_batch = inference_batch(self.device_)
         with torch.no_grad():
-            for lo in range(0, panel.n_series, _INFERENCE_BATCH):
-                batch, _ = inputs.take(plan, slice(lo, lo + _INFERENCE_BATCH))
+            for lo in range(0, panel.n_series, n_batch):
+                batch, _ = inputs.take(plan, slice(lo, lo + n_batch))
                 outputs.append(self._network()(**batch).float())
         # -> (S, H, C, Q): scaled back (in the network's space), then in the targets' units
         y_hat = unscale_quantiles(torch.cat(outputs), scaler.loc, scaler.scale)
@@ -496,17 +513,22 @@ class NeuralForecaster(Forecaster):
         return load_neural(cls, config, tensors, device)
 
 
-def _warn_if_cut_short(result: TrainingResult, config: TrainingConfig) -> None:
+def _warn_if_cut_short(
+    result: TrainingResult, config: TrainingConfig, reserved_s: float | None
+) -> None:
     """A warning when the time budget ended training after only a few steps: the forecast then
     comes from a network that has barely left its initial weights (and its warm-up)."""
     steps = result.history[-1]["step"] if result.history else 0
     if result.stopped_reason != "time_budget" or steps >= min(_FEW_STEPS, config.max_steps):
         return
+    kept = ""
+    if reserved_s is not None:
+        kept = f" and {reserved_s:.2f} s kept for validating and forecasting after it"
     msg = (
         f"the time budget ended training after {steps} step(s) of {config.max_steps} "
-        f"({config.time_budget_s:.2f} s were left for training once the data were prepared): "
-        "the network is barely trained. Give a larger `time_budget_s` (or None), or a "
-        "statistical model."
+        f"({config.time_budget_s:.2f} s were left for training once the data were prepared"
+        f"{kept}): the network is barely trained. Give a larger `time_budget_s` (or None), "
+        "or a statistical model."
     )
     # stacklevel: this function, the estimator's `fit`, then the caller of `fit`
     warnings.warn(msg, TsforecastWarning, stacklevel=3)

@@ -52,6 +52,7 @@ def save_neural(model: NeuralForecaster, path: str | os.PathLike[str]) -> None:
         "val_size": model.val_size_,
         "n_train_windows": model.n_train_windows_,
         "history": model.history_,
+        "training": model.training_,
         "panel": panel_meta,
     }
     write_model_folder(Path(path), tensors, config)
@@ -79,6 +80,8 @@ def load_neural(
     model.n_train_windows_ = config["n_train_windows"]
     model.history_ = config["history"]
     model.training_result_ = TrainingResult(history=config["history"])
+    # what the fit's training did (`attrs["training"]`); a folder saved before it was kept: None
+    model.training_ = config.get("training")
     model.device_ = resolved_device
     # building the network must not move the caller's global random state
     with torch.random.fork_rng(devices=[]):
