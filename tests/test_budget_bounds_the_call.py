@@ -346,3 +346,16 @@ def test_the_estimate_times_one_batch_and_scales_it_by_the_windows(
     )
     assert seconds == pytest.approx(expected)
     assert not model.network_.training  # left in the mode it was in
+
+
+def test_a_call_far_past_its_budget_says_so() -> None:
+    from tsforecast.api import _warn_of_an_overrun
+
+    with pytest.warns(UserWarning, match=r"took 5\.2 s of a 1 s time budget"):
+        _warn_of_an_overrun(1.0, 5.2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _warn_of_an_overrun(1.0, 1.9)  # within a second of it: the call's fixed costs
+        _warn_of_an_overrun(10.0, 14.0)  # within 1.5 times it
+        _warn_of_an_overrun(None, 100.0)  # no budget
+        _warn_of_an_overrun("auto", 100.0)
