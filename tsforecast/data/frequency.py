@@ -177,8 +177,13 @@ def _uniform_sub_daily_step(times: pd.Series, bounds: np.ndarray) -> str | None:
         return None
     if pd.Timedelta(int(step), unit=unit or "ns") > pd.Timedelta(days=1):
         return None
-    lengths = np.diff(bounds)
-    long_enough = np.flatnonzero(lengths >= 3)
+    return _first_series_alias(times, bounds)
+
+
+def _first_series_alias(times: pd.Series, bounds: np.ndarray) -> str | None:
+    """The frequency pandas infers for the first series of 3 stamps or more (None: no such
+    series, or none inferred)."""
+    long_enough = np.flatnonzero(np.diff(bounds) >= 3)
     if len(long_enough) == 0:
         return None
     s = int(long_enough[0])
@@ -192,17 +197,8 @@ def _uniform_calendar_step(times: pd.Series, bounds: np.ndarray) -> str | None:
     series of 3 stamps or more, when every series is on its grid (`on_calendar_grid`). Each
     series inferred on its own cost 10,000 monthly series 1.7 s. None otherwise (the series
     are inferred one by one, which names the ones that differ)."""
-    lengths = np.diff(bounds)
-    long_enough = np.flatnonzero(lengths >= 3)
-    if len(long_enough) == 0:
-        return None
-    s = int(long_enough[0])
-    inferred: dict[str, list[Any]] = {}
-    _add_inferred(inferred, times.iloc[bounds[s] : bounds[s + 1]], s)
-    if not inferred:
-        return None
-    alias = next(iter(inferred))
-    return alias if on_calendar_grid(times, bounds, alias) else None
+    alias = _first_series_alias(times, bounds)
+    return alias if alias is not None and on_calendar_grid(times, bounds, alias) else None
 
 
 def on_calendar_grid(times: pd.Series | pd.Index, bounds: np.ndarray, step: str | int) -> bool:
