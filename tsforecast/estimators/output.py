@@ -8,6 +8,7 @@ last observation it may use). `cutoff_positions` turns a user's `cutoffs` into t
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -79,8 +80,6 @@ def _times_after_all(
 def _adds_at_once(offset: Any, panel: Panel) -> bool:
     """Whether pandas adds `offset` to many stamps at once (not element by element, with a
     PerformanceWarning), tried on the panel's first stamp."""
-    import warnings
-
     first = panel.times[0][:1] if panel.n_series else None
     if first is None or len(first) == 0:
         return False
