@@ -87,13 +87,60 @@ def test_early_stopping_restores_best_weights() -> None:
         calls.append(m[0].weight.detach().clone())
         return torch.tensor(float(len(calls)))
 
-    cfg = TrainingConfig(max_steps=1000, eval_every=10, patience=3, progress=False)
+    cfg = TrainingConfig(
+        max_steps=1000, eval_every=10, patience=3, patience_after=0.0, progress=False
+    )
     result = train(module, train_loss, val_loss=val_loss, config=cfg, device=CPU)
     assert result.stopped_reason == "early_stopping"
     assert len(result.history) == 4
     assert result.best_step == 10
     assert result.best_val_loss == 1.0
     assert torch.equal(module[0].weight, calls[0])
+
+
+@pytest.mark.parametrize("schedule", ["cosine", "onecycle"])
+def test_patience_counts_only_in_the_second_half_of_a_decaying_schedule(schedule: str) -> None:
+    # Near its peak rate the validation loss is noisy: a stop there would skip the decay.
+    x, y = _regression_problem()
+    module = _model()
+    train_loss, _ = _closures(x, y)
+    calls: list[int] = []
+
+    def worse_every_time(m: nn.Module) -> torch.Tensor:
+        calls.append(1)
+        return torch.tensor(float(len(calls)))
+
+    cfg = TrainingConfig(
+        max_steps=200, eval_every=10, patience=3, lr_schedule=schedule, progress=False
+    )
+    result = train(module, train_loss, val_loss=worse_every_time, config=cfg, device=CPU)
+    # the evaluations at steps 20..90 do not count; those at 100, 110 and 120 do
+    assert result.stopped_reason == "early_stopping"
+    assert [h["step"] for h in result.history][-1] == 120
+    assert result.best_step == 10
+
+
+def test_patience_counts_from_the_start_with_a_constant_rate() -> None:
+    x, y = _regression_problem()
+    module = _model()
+    train_loss, _ = _closures(x, y)
+    calls: list[int] = []
+
+    def worse_every_time(m: nn.Module) -> torch.Tensor:
+        calls.append(1)
+        return torch.tensor(float(len(calls)))
+
+    cfg = TrainingConfig(
+        max_steps=200, eval_every=10, patience=3, lr_schedule="constant", progress=False
+    )
+    result = train(module, train_loss, val_loss=worse_every_time, config=cfg, device=CPU)
+    assert [h["step"] for h in result.history][-1] == 40
+
+
+@pytest.mark.parametrize("value", [-0.1, 1.5, True, "half"])
+def test_patience_after_must_be_a_share_of_the_run(value: object) -> None:
+    with pytest.raises(InputError, match="patience_after"):
+        TrainingConfig(patience_after=value)  # type: ignore[arg-type]
 
 
 def test_no_validation_keeps_last_weights() -> None:

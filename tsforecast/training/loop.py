@@ -62,7 +62,12 @@ class TrainingConfig:
     """Hyper-parameters of the loop (not of the model).
 
     `patience` counts evaluations (every `eval_every` steps) without a better validation loss
-    before stopping; None never stops early. `time_budget_s` stops the run after that many
+    before stopping; None never stops early. With a decaying schedule (cosine, onecycle) the
+    count starts once the run is `patience_after` of the way through it (in steps, or in
+    seconds of `time_budget_s`): near its peak rate the validation loss is noisy, and a stop
+    there skips the decay that gives most of the gain (auto's bilstm on M4 Hourly stopped at 45
+    s of its 108 s, the rate at 66 % of its peak; the best weights are still kept from the
+    first evaluation on). `time_budget_s` stops the run after that many
     seconds of training and also stretches the schedule so that the learning rate has decayed
     when the budget ends. `precision="auto"` uses bf16 autocast on CUDA and fp32 elsewhere; the
     LSTMs compute in fp32 either way (`tsforecast.training.precision` says why).
@@ -78,6 +83,7 @@ class TrainingConfig:
     grad_clip_norm: float | None = 1.0
     eval_every: int = 50
     patience: int | None = 10
+    patience_after: float = 0.5
     time_budget_s: float | None = None
     precision: Precision = "auto"
     progress: bool | None = None
@@ -89,6 +95,10 @@ class TrainingConfig:
         non_negative_int("warmup_steps", self.warmup_steps)
         positive_int_or_none("patience", self.patience)
         one_of("lr_schedule", self.lr_schedule, ("cosine", "onecycle", "constant"))
+        after = self.patience_after
+        if isinstance(after, bool) or not isinstance(after, (int, float)) or not 0 <= after <= 1:
+            msg = f"`patience_after` must be a number in [0, 1], got {after!r}."
+            raise InputError(msg)
         one_of("precision", self.precision, ("auto", "bf16", "fp32"))
         check_time_budget(self.time_budget_s)
         if not (isinstance(self.learning_rate, (int, float)) and self.learning_rate > 0):
@@ -250,7 +260,7 @@ class _Evaluations:
         cpu = time.process_time() - self.cpu_start
         self.result.history.append({**entry, "elapsed_s": elapsed, "cpu_s": cpu})
 
-    def evaluate(self, step: int) -> tuple[float, float | None]:
+    def evaluate(self, step: int, elapsed: float) -> tuple[float, float | None]:
         """(mean training loss since the last evaluation, validation loss or None)."""
         mean_train = float(self.loss_sum.item()) / max(self.n_since_eval, 1)
         self.loss_sum = torch.zeros((), device=self.device)
@@ -272,7 +282,7 @@ class _Evaluations:
             self.best_state = _copy_state(self.module)
             self.result.best_step = step
             self.evals_without_gain = 0
-        else:
+        elif _patience_counts(self.config, step, elapsed):
             self.evals_without_gain += 1
         return mean_train, val
 
@@ -287,11 +297,23 @@ class _Evaluations:
             self.result.best_val_loss = self.best_val
 
 
-def _learning_rate(config: TrainingConfig, step: int, elapsed: float) -> float:
-    # How far the run is: in steps, or in wall clock when a budget runs out first.
+def _run_progress(config: TrainingConfig, step: int, elapsed: float) -> float:
+    """How far the run is: in steps, or in wall clock when a budget runs out first."""
     frac = step / config.max_steps
     if config.time_budget_s is not None:
         frac = max(frac, elapsed / config.time_budget_s)
+    return frac
+
+
+def _patience_counts(config: TrainingConfig, step: int, elapsed: float) -> bool:
+    """Whether an evaluation without gain counts toward `patience` (see `TrainingConfig`)."""
+    if config.lr_schedule == "constant":
+        return True
+    return _run_progress(config, step, elapsed) >= config.patience_after
+
+
+def _learning_rate(config: TrainingConfig, step: int, elapsed: float) -> float:
+    frac = _run_progress(config, step, elapsed)
     return config.learning_rate * lr_factor(frac, step, config.warmup_steps, config.lr_schedule)
 
 
@@ -379,7 +401,7 @@ def train(
                 )
                 warnings.warn(msg, TsforecastWarning, stacklevel=3)
                 break
-            mean_train, val = evals.evaluate(step)
+            mean_train, val = evals.evaluate(step, elapsed)
             evals.record(step, mean_train, val, lr, elapsed)
             progress.update(step, elapsed, mean_train, val)
             reason = ""
