@@ -57,6 +57,7 @@ CANDIDATE_VALUES: dict[str, list[Any]] = {
     "lr_schedule": ["constant"],
     "val_size": [2],
     "patience": [3],
+    "patience_after": [0.25],
     "eval_every": [2],
     "time_budget_s": [30.0],
     "precision": ["fp32"],

@@ -109,3 +109,32 @@ def test_several_neural_members_each_keep_their_record_under_their_name() -> Non
     }
     assert member_training(["lstm", "theta"], members[:2]) == one
     assert member_training(["theta"], [_Member(None)]) is None
+
+
+@pytest.mark.parametrize("name", ["lstm", "seq2seq"])
+@pytest.mark.parametrize("after", [0.0, 0.5, 1.0])
+def test_patience_after_reaches_the_training_loop(
+    name: str, after: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the share of the schedule from which early stopping counts (TrainingConfig.patience_after)
+    import tsforecast.estimators.neural_training as neural_training
+
+    seen: list[Any] = []
+    real_train = neural_training.train
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        seen.append(kwargs["config"])
+        return real_train(*args, **kwargs)
+
+    monkeypatch.setattr(neural_training, "train", spy)
+    params = {**TINY, "max_steps": 6, "eval_every": 1, "patience": 1, "patience_after": after}
+    fc = tsf.forecast(make_long_frame({"a": 60, "b": 50}), 4, model=name, **params)
+    assert [c.patience_after for c in seen] == [after]
+    if after == 1.0:  # counting starts at the last step: the run goes to the cap
+        assert fc.attrs["training"]["steps"] == 6
+
+
+@pytest.mark.parametrize("value", [-0.5, 1.5, True, "half", None])
+def test_patience_after_outside_zero_to_one_is_refused(value: Any) -> None:
+    with pytest.raises(tsf.InputError, match="patience_after"):
+        registry.build("lstm", {**TINY, "patience_after": value}, horizon=4)

@@ -303,6 +303,9 @@ class SequenceClassifier(BaseEstimator):
             lr_schedule="cosine",
             eval_every=eval_every,
             patience=self.patience if has_val else None,
+            # counted from the first epoch, as the spacing above assumes (the forecasters'
+            # count from half-way was measured on forecasting only)
+            patience_after=0.0,
             progress=self.progress,
             seed=int(self.seed),
         )

@@ -128,6 +128,7 @@ class NeuralForecaster(Forecaster):
         lr_schedule: str = "cosine",
         val_size: int | None = None,
         patience: int | None = 10,
+        patience_after: float = 0.5,
         eval_every: int | None = None,
         time_budget_s: float | None = None,
         precision: str = "auto",
@@ -165,6 +166,7 @@ class NeuralForecaster(Forecaster):
         self.lr_schedule = lr_schedule
         self.val_size = val_size
         self.patience = patience
+        self.patience_after = patience_after
         self.eval_every = eval_every
         self.time_budget_s = time_budget_s
         self.precision = precision

@@ -82,6 +82,15 @@ def check_params(params: Mapping[str, Any]) -> None:
             f"got {rate!r}."
         )
         raise InputError(msg)
+    after = params["patience_after"]
+    if not (
+        isinstance(after, numbers.Real) and not isinstance(after, bool) and 0 <= float(after) <= 1
+    ):
+        msg = (
+            "`patience_after` must be a number in [0, 1] (the share of the schedule after "
+            f"which early stopping counts), got {after!r}."
+        )
+        raise InputError(msg)
     check_levels(params["levels"])
     check_seed(params["seed"])
     check_fill(params["fill"])

@@ -98,6 +98,7 @@ def training_config(
         lr_schedule=params["lr_schedule"],
         eval_every=resolved["eval_every"],
         patience=params["patience"] if validate else None,
+        patience_after=float(params["patience_after"]),
         time_budget_s=params["time_budget_s"],
         precision=params["precision"],
         progress=params["progress"],

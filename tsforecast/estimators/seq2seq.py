@@ -58,6 +58,7 @@ class Seq2SeqForecaster(NeuralForecaster):
         lr_schedule: str = "cosine",
         val_size: int | None = None,
         patience: int | None = 10,
+        patience_after: float = 0.5,
         eval_every: int | None = None,
         time_budget_s: float | None = None,
         precision: str = "auto",
