@@ -39,6 +39,12 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=150.0, help="training seconds per horizon")
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--patience-after",
+        type=float,
+        default=0.5,
+        help="share of the schedule from which early stopping counts (0: from the start)",
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -69,6 +75,7 @@ def main() -> None:
             val_size=VAL_END - TRAIN_END,
             time_budget_s=args.budget,
             seed=args.seed,
+            patience_after=args.patience_after,
             progress=False,
         )
         start = time.perf_counter()
