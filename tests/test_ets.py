@@ -309,6 +309,61 @@ def test_ets_past_its_deadline_gives_every_series_the_time_budget_fallback() -> 
     assert all(np.isfinite(f.mean).all() for f in out)
 
 
+def test_ets_fits_the_series_its_deadline_leaves_time_for_and_the_rest_fall_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the pilot prices each series at 20 s of work after the optimiser: a deadline 1,000 s away
+    # leaves time for fewer than 50 of 100 series, fitted in the order given at the start
+    # parameters; the others get the time-budget reason, and nothing is left unanswered
+    def priced(request, arrs, specs, deadline):  # type: ignore[no-untyped-def]
+        return 20.0, ets._fit_and_combine(request, arrs, specs, time.time(), deadline)
+
+    monkeypatch.setattr(ets, "_pilot", priced)
+    rng = np.random.default_rng(7)
+    series = [50 + np.cumsum(rng.normal(0.3, 1, 40)) for _ in range(100)]
+    out = ets.ets_many(series, 6, 1, (80,), deadline=time.time() + 1000.0)
+    fitted = [o for o in out if isinstance(o, stats.SeriesForecast)]
+    assert 40 <= len(fitted) < 50
+    assert all(isinstance(o, stats.SeriesForecast) for o in out[: len(fitted)])
+    assert [str(o) for o in out[len(fitted) :]] == [stats.TIME_BUDGET_REASON] * (100 - len(fitted))
+    assert all(o.spec["stopped_by_budget"] and np.isfinite(o.hi).all() for o in fitted)
+
+
+def test_ets_with_time_for_all_series_stops_its_optimisers_early_enough_for_what_follows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # priced at 1 s a series, 20 series leave 20 s of a 1,000 s deadline for the optimisers
+    # to stop before: the optimisers get a stop 20 s before the deadline, and every series a fit
+    stops: list[float | None] = []
+    real = ets.fit_candidates
+
+    def spy(arrs, m, cand_lists, fixed, stop_at=None, horizon=None):  # type: ignore[no-untyped-def]
+        stops.append(stop_at)
+        return real(arrs, m, cand_lists, fixed, stop_at, horizon)
+
+    def priced(request, arrs, specs, deadline):  # type: ignore[no-untyped-def]
+        return 1.0, []
+
+    monkeypatch.setattr(ets, "_pilot", priced)
+    monkeypatch.setattr(ets, "fit_candidates", spy)
+    rng = np.random.default_rng(8)
+    series = [50 + np.cumsum(rng.normal(0.3, 1, 40)) for _ in range(20)]
+    deadline = time.time() + 1000.0
+    out = ets.ets_many(series, 6, 1, (), deadline=deadline)
+    assert stops == [pytest.approx(deadline - 20.0)]
+    assert all(isinstance(o, stats.SeriesForecast) and not o.fallback for o in out)
+    later = ets.ets_many(series, 6, 1, (), stop_at=deadline - 500.0, deadline=deadline)
+    assert stops[-1] == deadline - 500.0  # an earlier stop of the caller's is kept
+    assert len(later) == 20
+
+
+def test_ets_past_its_deadline_answers_every_series_with_the_time_budget_reason() -> None:
+    rng = np.random.default_rng(9)
+    series = [50 + np.cumsum(rng.normal(0, 1, 40)) for _ in range(80)]
+    out = ets.ets_many(series, 6, 1, (80,), deadline=time.time() - 1.0)
+    assert [str(o) for o in out] == [stats.TIME_BUDGET_REASON] * 80
+
+
 def _trend_and_season(n: int, seed: int = 0) -> np.ndarray:
     """Monthly: a rise of 0.5 a month (36 over 6 years) through a cycle of swing 16."""
     t = np.arange(n)

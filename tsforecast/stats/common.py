@@ -40,5 +40,9 @@ def _resid_sd(resid: np.ndarray) -> float:
     return float(np.sqrt(np.mean(resid**2))) if resid.size else float("nan")
 
 
+# The fallback reason of a series whose fit the time budget left no time for.
+TIME_BUDGET_REASON = "time budget reached"
+
+
 class _Fallback(Exception):
     """A model cannot forecast this series; the message is the recorded reason."""

@@ -45,13 +45,15 @@ that search converged.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from tsforecast.errors import InputError
-from tsforecast.stats.common import SeriesForecast, _Fallback
+from tsforecast.stats.common import TIME_BUDGET_REASON, SeriesForecast, _Fallback
 from tsforecast.stats.ets_fit import (
     Candidate,
     _Fitted,
@@ -83,16 +85,16 @@ def akaike_weights(aicc: np.ndarray) -> np.ndarray:
     return w / w.sum()
 
 
-def _admissible(y: np.ndarray, forecast: np.ndarray) -> bool:
-    """A finite forecast, and for strictly positive data one that stays positive.
+def _admissible(positive: bool, forecast: np.ndarray) -> bool:
+    """A finite forecast, and for strictly positive data (`positive`) one that stays positive.
 
     AICc alone picks, for a positive series that declined at its end, an undamped additive trend
     whose forecast crosses zero (a monthly series ending near 2,000 forecast down to -975): such
     a candidate is set aside.
     """
-    if not np.all(np.isfinite(forecast)):
+    if not np.isfinite(forecast).all():
         return False
-    return not (bool(np.all(y > 0)) and float(forecast.min()) <= 0.0)
+    return not (positive and float(forecast.min()) <= 0.0)
 
 
 def _fits_history(cand: Candidate, n: int, m: int) -> bool:
@@ -147,6 +149,7 @@ def ets_many(
     specs: Sequence[dict[str, Any] | None] | None = None,
     combine: str | None = None,
     stop_at: float | None = None,
+    deadline: float | None = None,
 ) -> list[SeriesForecast | _Fallback]:
     """ETS on every series (1-d, oldest first, at least 10 values, not constant).
 
@@ -155,7 +158,8 @@ def ets_many(
     forms, parameters and weights are applied to its (longer) history. A series no candidate
     can forecast gets a `_Fallback` (the reason) in its place. `stop_at` (a `time.time()`
     value) ends the estimation there, every series with the best parameters found by then
-    (a deadline's anytime answer: a fit, not a fallback).
+    (a deadline's anytime answer: a fit, not a fallback). `deadline` (a `time.time()` value)
+    bounds the whole call: see `_within_deadline`.
     """
     rule = DEFAULT_COMBINE if combine is None else combine
     if rule not in COMBINE:
@@ -164,7 +168,100 @@ def ets_many(
     arrs = [np.asarray(y, dtype=np.float64) for y in series]
     if not arrs:
         return []
-    specs = list(specs) if specs is not None else [None] * len(arrs)
+    spec_list: list[dict[str, Any] | None] = (
+        list(specs) if specs is not None else [None] * len(arrs)
+    )
+    request = _Request(horizon, m, tuple(levels), rule)
+    if deadline is not None:
+        return _within_deadline(request, arrs, spec_list, stop_at, deadline)
+    return _fit_and_combine(request, arrs, spec_list, stop_at, None)
+
+
+@dataclass(frozen=True)
+class _Request:
+    """What `ets_many` was asked for, the same for every series."""
+
+    horizon: int
+    m: int
+    levels: tuple[float, ...]
+    rule: str
+
+
+# A deadline's pilot: the series whose whole fit at the start parameters (no optimiser round)
+# is timed to price everything but the optimiser: candidates, tables, the final recursion,
+# hold-out scores, combination and intervals. That work is Python per series and form (10,000
+# daily series of 30 values: ~2 ms a series, more than the optimiser's rounds take), so a
+# budget that only stopped the optimiser ended the call up to 12 s after a 1 s budget.
+_PILOT_SERIES = 32
+# The pilot's price times this is set aside: a pilot of few series pays the per-step loops
+# that a large batch shares, so it errs high; noise on a loaded machine errs both ways.
+_RESERVE_FACTOR = 1.25
+# The combination and intervals run this many series at a time, the deadline checked before
+# each group: what the reserve did not foresee costs at most one group past it.
+_COMBINE_GROUP = 128
+
+
+def _within_deadline(
+    request: _Request,
+    arrs: list[np.ndarray],
+    specs: list[dict[str, Any] | None],
+    stop_at: float | None,
+    deadline: float,
+) -> list[SeriesForecast | _Fallback]:
+    """ETS of every series that the time to `deadline` allows, the others a `_Fallback` with
+    the time-budget reason.
+
+    A pilot prices the non-optimiser work per series (see `_PILOT_SERIES`). When all of it fits
+    before the deadline, every series is fitted, the optimisers stopping early enough for the
+    rest to follow (at `stop_at` or before). When it does not, as many series as it leaves
+    time for (in the order given) are fitted at the start parameters, with no optimiser
+    round, and the others fall back: fitting more series beats optimising fewer. Up to
+    `_PILOT_SERIES` series, the pilot is all of them and its answers are kept when nothing
+    better fits in the time left.
+    """
+    n = len(arrs)
+    sample = np.unique(np.linspace(0, n - 1, min(n, _PILOT_SERIES)).round().astype(int))
+    per_series, pilot = _pilot(
+        request, [arrs[i] for i in sample], [specs[i] for i in sample], deadline
+    )
+    left = deadline - time.time()
+    if per_series * n < left:
+        stop = deadline - per_series * n
+        if stop_at is not None:
+            stop = min(stop, stop_at)
+        return _fit_and_combine(request, arrs, specs, stop, deadline)
+    if len(sample) == n:  # the pilot was every series: its answers are the best in time
+        return pilot
+    n_fit = max(int(left / per_series), 0)
+    fitted = _fit_and_combine(request, arrs[:n_fit], specs[:n_fit], time.time(), deadline)
+    return fitted + [_Fallback(TIME_BUDGET_REASON) for _ in range(n - n_fit)]
+
+
+def _pilot(
+    request: _Request,
+    arrs: list[np.ndarray],
+    specs: list[dict[str, Any] | None],
+    deadline: float,
+) -> tuple[float, list[SeriesForecast | _Fallback]]:
+    """(seconds a series to set aside for everything but the optimiser, the answers at the
+    start parameters) of the pilot series."""
+    started = time.perf_counter()
+    answers = _fit_and_combine(request, arrs, specs, time.time(), deadline)
+    return _RESERVE_FACTOR * (time.perf_counter() - started) / len(arrs), answers
+
+
+def _fit_and_combine(
+    request: _Request,
+    arrs: list[np.ndarray],
+    specs: list[dict[str, Any] | None],
+    stop_at: float | None,
+    deadline: float | None,
+) -> list[SeriesForecast | _Fallback]:
+    """`ets_many`'s work: fit every candidate (the optimisers stop at `stop_at`), then combine
+    them `_COMBINE_GROUP` series at a time; a group not started by `deadline` falls back."""
+    if not arrs:
+        return []
+    horizon, m = request.horizon, request.m
     cand_lists: list[list[Candidate]] = []
     fixed: list[list[np.ndarray] | None] = []
     stored: list[list[float] | None] = []  # a spec's weights
@@ -180,7 +277,7 @@ def ets_many(
             stored.append(None)
     # the inner hold-out: each estimated series without its last `horizon` values
     held: list[int] = []
-    if rule == "holdout":
+    if request.rule == "holdout":
         for i, (y, cands) in enumerate(zip(arrs, cand_lists, strict=True)):
             if fixed[i] is None and any(_fits_history(c, len(y) - horizon, m) for c in cands):
                 held.append(i)
@@ -193,16 +290,48 @@ def ets_many(
         cand_lists + inner_cands,
         fixed + [None] * len(held),
         stop_at,
+        horizon,
     )
-    fitted, inner_fits = (
-        everything[: len(arrs)],
-        dict(zip(held, everything[len(arrs) :], strict=True)),
-    )
-    # log predictive densities of the hold-out, every inner fit of every series in one batch
-    flat = [(i, f) for i in held for f in inner_fits[i] if np.isfinite(f.aicc)]
-    flat = [(i, f) for i, f in flat if _admissible(arrs[i][:-horizon], f.mean(horizon))]
+    fitted = everything[: len(arrs)]
+    inner_fits = dict(zip(held, everything[len(arrs) :], strict=True))
+    out: list[SeriesForecast | _Fallback] = []
+    for start in range(0, len(arrs), _COMBINE_GROUP):
+        group = range(start, min(start + _COMBINE_GROUP, len(arrs)))
+        if deadline is not None and time.time() >= deadline:
+            out.extend(_Fallback(TIME_BUDGET_REASON) for _ in group)
+            continue
+        out.extend(
+            _combine(
+                [arrs[i] for i in group],
+                [fitted[i] for i in group],
+                [inner_fits.get(i) for i in group],
+                [specs[i] for i in group],
+                [stored[i] for i in group],
+                request,
+            )
+        )
+    return out
+
+
+def _combine(
+    arrs: list[np.ndarray],
+    fitted: list[list[_Fitted]],
+    inner_fits: list[list[_Fitted] | None],
+    specs: list[dict[str, Any] | None],
+    stored: list[list[float] | None],
+    request: _Request,
+) -> list[SeriesForecast | _Fallback]:
+    """Each series' forecast from its candidates' fits: the hold-out scores of its inner fits
+    (None: no hold-out), the combination under `rule` (or a spec's stored weights), intervals."""
+    horizon, levels, rule = request.horizon, request.levels, request.rule
+    # log predictive densities of the hold-out, every inner fit of the group in one batch
+    flat = [(i, f) for i, fits in enumerate(inner_fits) for f in fits or [] if np.isfinite(f.aicc)]
+    inner_positive = [bool((y[:-horizon] > 0).all()) for y in arrs]
+    flat = [(i, f) for i, f in flat if _admissible(inner_positive[i], f.mean(horizon))]
     scores = log_score([f for _, f in flat], [arrs[i][-horizon:] for i, _ in flat])
-    scored: dict[int, tuple[list[_Fitted], list[float]]] = {i: ([], []) for i in held}
+    scored: dict[int, tuple[list[_Fitted], list[float]]] = {
+        i: ([], []) for i, fits in enumerate(inner_fits) if fits is not None
+    }
     for (i, f), s in zip(flat, scores, strict=True):
         scored[i][0].append(f)
         scored[i][1].append(float(s))
@@ -210,10 +339,11 @@ def ets_many(
     out: list[SeriesForecast | _Fallback] = []
     combos: list[list[tuple[float, _Fitted]]] = []
     for i, (y, fits) in enumerate(zip(arrs, fitted, strict=True)):
+        positive = bool((y > 0).all())
         ok = [
             (k, f)
             for k, f in enumerate(fits)
-            if np.isfinite(f.aicc) and _admissible(y, f.mean(horizon))
+            if np.isfinite(f.aicc) and _admissible(positive, f.mean(horizon))
         ]
         if not ok:
             reason = "no ETS candidate could be fitted"

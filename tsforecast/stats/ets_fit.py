@@ -36,7 +36,7 @@ the variance, as statsmodels does.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -62,10 +62,14 @@ class Candidate:
     damped: bool
     season: str | None
 
-    @property
-    def free(self) -> np.ndarray:
-        """Which of (alpha, beta*, gamma*, phi) are estimated, [4] bool."""
-        return np.array([True, self.trend is not None, self.season is not None, self.damped])
+    # Which of (alpha, beta*, gamma*, phi) are estimated, [4] bool (read-only): read per fit
+    # and per forecast, hundreds of thousands of times a batch, so computed once
+    free: np.ndarray = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        free = np.array([True, self.trend is not None, self.season is not None, self.damped])
+        free.flags.writeable = False
+        object.__setattr__(self, "free", free)  # a frozen dataclass
 
     @property
     def name(self) -> str:
@@ -155,10 +159,16 @@ def _initial_states(y: np.ndarray, m: int, season: str | None) -> tuple[float, f
         seasonal = seasonal - seasonal.mean() if season == "add" else seasonal / seasonal.mean()
         x = trend[np.isfinite(trend)]
     # the least-squares line through the first 10 values at t = 1..10: level at t = 0, slope
-    t = np.arange(1.0, 11.0)
     first = x[:10]
-    slope = float(np.dot(t - t.mean(), first - first.mean()) / np.dot(t - t.mean(), t - t.mean()))
-    return float(first.mean() - slope * t.mean()), slope, seasonal
+    slope = float(np.dot(_T_CENTRED, first - first.mean()) / _T_SQUARES)
+    return float(first.mean() - slope * _T_MEAN), slope, seasonal
+
+
+# t = 1..10 of the heuristic's line, its mean, centred values and sum of squares
+_T = np.arange(1.0, 11.0)
+_T_MEAN = _T.mean()
+_T_CENTRED = _T - _T_MEAN
+_T_SQUARES = np.dot(_T_CENTRED, _T_CENTRED)
 
 
 # --------------------------------------------------------------------------- the recursion
@@ -469,19 +479,22 @@ class _Fitted:
     season: np.ndarray  # (m,) by phase (time mod m)
     n: int
     stopped: bool = False  # the search was ended by a time budget before it converged
+    # mean(horizon) by horizon: admissibility, hold-out scores, combination and intervals all
+    # read it, for every form of every series
+    _means: dict[int, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
-    @property
-    def aicc(self) -> float:
-        k = int(self.cand.free.sum()) + 1  # smoothing parameters and the variance
-        n = self.n
-        return -2.0 * self.loglike + 2.0 * k * n / (n - k - 1) if n > k + 1 else np.inf
+    # AICc and Hyndman's (alpha, beta, gamma, phi), read many times a fit: computed once
+    aicc: float = field(init=False, repr=False, compare=False)
+    hyndman: tuple[float, float, float, float] = field(init=False, repr=False, compare=False)
 
-    @property
-    def hyndman(self) -> tuple[float, float, float, float]:
-        """(alpha, beta, gamma, phi) with zeros / phi = 1 where not in the model."""
-        alpha, beta_star, gamma_star, phi = self.internal
+    def __post_init__(self) -> None:
         free = self.cand.free
-        return (
+        k = int(free.sum()) + 1  # smoothing parameters and the variance
+        n = self.n
+        self.aicc = -2.0 * self.loglike + 2.0 * k * n / (n - k - 1) if n > k + 1 else np.inf
+        # (alpha, beta, gamma, phi) with zeros / phi = 1 where not in the model
+        alpha, beta_star, gamma_star, phi = self.internal
+        self.hyndman = (
             float(alpha),
             float(alpha * beta_star) if free[1] else 0.0,
             float((1 - alpha) * gamma_star) if free[2] else 0.0,
@@ -489,6 +502,14 @@ class _Fitted:
         )
 
     def mean(self, horizon: int) -> np.ndarray:
+        """The point forecast (H,) of the next `horizon` steps (read-only: it is shared)."""
+        if horizon not in self._means:
+            out = self._mean(horizon)
+            out.flags.writeable = False
+            self._means[horizon] = out
+        return self._means[horizon]
+
+    def _mean(self, horizon: int) -> np.ndarray:
         _, _, _, phi = self.hyndman
         steps = np.arange(1, horizon + 1)
         damp = np.cumsum(phi**steps)  # phi + ... + phi^h
@@ -509,8 +530,10 @@ def _evaluate(
     tables: dict[str | None, _Table],
     cands: dict[tuple[str | None, int], Candidate],
     params: dict[tuple[str | None, int], np.ndarray],
+    horizon: int | None = None,
 ) -> dict[tuple[str | None, int], _Fitted]:
-    """Every (season, entry) of `params` run at those internal parameters."""
+    """Every (season, entry) of `params` run at those internal parameters (with `horizon`,
+    their forecasts of that many steps computed together)."""
     out = {}
     for season, table in tables.items():
         keys = [k for k in params if k[0] == season]
@@ -519,13 +542,34 @@ def _evaluate(
         entries = np.array([k[1] for k in keys])
         internal = np.array([params[k] for k in keys]).reshape(-1, 4)
         ll, mse, rows, order = _run(table, entries, internal)
+        means = None if horizon is None else _row_means(rows, season, horizon)  # (R, H)
         for r, pos in enumerate(order):
             key = keys[pos]
             out[key] = _Fitted(
                 cands[key], internal[pos], float(ll[r]), float(mse[r]), float(rows.level[r]),
                 float(rows.trend[r]), rows.season[:, r].copy(), int(rows.lengths[r]),
             )  # fmt: skip
+            if means is not None:
+                mean = means[r]
+                mean.flags.writeable = False
+                out[key]._means[horizon] = mean  # type: ignore[index]
     return out
+
+
+def _row_means(rows: _Rows, season: str | None, horizon: int) -> np.ndarray:
+    """`_Fitted.mean(horizon)` of every row at once, [R, H]: the same operations, per row.
+
+    A non-seasonal form run in the additive table has season states 0 there, so adding them
+    changes nothing."""
+    steps = np.arange(1, horizon + 1)
+    damp = np.cumsum(rows.phi[:, None] ** steps, axis=1)  # phi + ... + phi^h -> (R, H)
+    mu = rows.level[:, None] + damp * rows.trend[:, None]
+    if season is None:
+        return mu
+    m = rows.season.shape[0]
+    phase = (rows.lengths[:, None] + steps[None, :] - 1) % m  # -> (R, H)
+    s = rows.season[phase, np.arange(len(rows.lengths))[:, None]]  # -> (R, H)
+    return mu * s if season == "mul" else mu + s
 
 
 def _from_external(cand: Candidate, params: Sequence[float]) -> np.ndarray:
@@ -546,11 +590,13 @@ def fit_candidates(
     cand_lists: Sequence[Sequence[Candidate]],
     fixed: Sequence[Sequence[np.ndarray] | None],
     stop_at: float | None = None,
+    horizon: int | None = None,
 ) -> list[list[_Fitted]]:
     """Every candidate of every series, in one batch: per series, its `_Fitted` in the order of
     its candidates. `fixed[i]` is None (estimate series i's candidates by maximum likelihood)
     or the internal parameters [4] of each of its candidates (evaluate them there, no fit).
-    `stop_at` (a `time.time()` value) ends the estimation there with the best parameters found."""
+    `stop_at` (a `time.time()` value) ends the estimation there with the best parameters found.
+    With `horizon`, every fit's `mean(horizon)` is computed here, for all of them at once."""
     tables, keys = _tables(arrs, m, cand_lists)
     cands = {
         k: c for ks, cs in zip(keys, cand_lists, strict=True) for k, c in zip(ks, cs, strict=True)
@@ -560,7 +606,7 @@ def fit_candidates(
     for ks, f in zip(keys, fixed, strict=True):
         if f is not None:
             params.update(zip(ks, f, strict=True))
-    fitted = _evaluate(tables, cands, params)
+    fitted = _evaluate(tables, cands, params, horizon)
     for key in stopped:
         fitted[key].stopped = True
     return [[fitted[k] for k in ks] for ks in keys]
