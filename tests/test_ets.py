@@ -312,21 +312,35 @@ def test_ets_past_its_deadline_gives_every_series_the_time_budget_fallback() -> 
 def test_ets_fits_the_series_its_deadline_leaves_time_for_and_the_rest_fall_back(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # the pilot prices each series at 20 s of work after the optimiser: a deadline 1,000 s away
-    # leaves time for fewer than 50 of 100 series, fitted in the order given at the start
-    # parameters; the others get the time-budget reason, and nothing is left unanswered
-    def priced(request, arrs, specs, deadline):  # type: ignore[no-untyped-def]
-        return 20.0, ets._fit_and_combine(request, arrs, specs, time.time(), deadline)
+    # on a clock where the work after the optimiser costs 20 s a series, a deadline 1,000 s
+    # away: the 32-series pilot takes 640 s and prices a series at 25 s (x 1.25), so 14 series
+    # are fitted (280 s), then 3 (60 s), then none fits the 20 s left; fitted in the order
+    # given, at the start parameters, and the other 83 get the time-budget reason
+    class Clock:
+        now = time.time() - 1e4  # in the past: the real optimisers stop before their first round
 
-    monkeypatch.setattr(ets, "_pilot", priced)
+        def time(self) -> float:
+            return self.now
+
+        def perf_counter(self) -> float:
+            return self.now
+
+    clock = Clock()
+    real = ets._fit_and_combine
+
+    def costly(request, arrs, specs, stop_at, deadline):  # type: ignore[no-untyped-def]
+        out = real(request, arrs, specs, stop_at, deadline)
+        clock.now += 20.0 * len(arrs)
+        return out
+
+    monkeypatch.setattr(ets, "time", clock)
+    monkeypatch.setattr(ets, "_fit_and_combine", costly)
     rng = np.random.default_rng(7)
     series = [50 + np.cumsum(rng.normal(0.3, 1, 40)) for _ in range(100)]
-    out = ets.ets_many(series, 6, 1, (80,), deadline=time.time() + 1000.0)
-    fitted = [o for o in out if isinstance(o, stats.SeriesForecast)]
-    assert 40 <= len(fitted) < 50
-    assert all(isinstance(o, stats.SeriesForecast) for o in out[: len(fitted)])
-    assert [str(o) for o in out[len(fitted) :]] == [stats.TIME_BUDGET_REASON] * (100 - len(fitted))
-    assert all(o.spec["stopped_by_budget"] and np.isfinite(o.hi).all() for o in fitted)
+    out = ets.ets_many(series, 6, 1, (80,), deadline=clock.now + 1000.0)
+    assert all(isinstance(o, stats.SeriesForecast) for o in out[:17])
+    assert all(o.spec["stopped_by_budget"] and np.isfinite(o.hi).all() for o in out[:17])
+    assert [str(o) for o in out[17:]] == [stats.TIME_BUDGET_REASON] * 83
 
 
 def test_ets_with_time_for_all_series_stops_its_optimisers_early_enough_for_what_follows(

@@ -214,8 +214,9 @@ def _within_deadline(
     A pilot prices the non-optimiser work per series (see `_PILOT_SERIES`). When all of it fits
     before the deadline, every series is fitted, the optimisers stopping early enough for the
     rest to follow (at `stop_at` or before). When it does not, as many series as it leaves
-    time for (in the order given) are fitted at the start parameters, with no optimiser
-    round, and the others fall back: fitting more series beats optimising fewer. Up to
+    time for (in the order given, in batches each priced by the one before) are fitted at the
+    start parameters, with no optimiser round, and the others fall back: fitting more series
+    beats optimising fewer. Up to
     `_PILOT_SERIES` series, the pilot is all of them and its answers are kept when nothing
     better fits in the time left.
     """
@@ -232,9 +233,18 @@ def _within_deadline(
         return _fit_and_combine(request, arrs, specs, stop, deadline)
     if len(sample) == n:  # the pilot was every series: its answers are the best in time
         return pilot
-    n_fit = max(int(left / per_series), 0)
-    fitted = _fit_and_combine(request, arrs[:n_fit], specs[:n_fit], time.time(), deadline)
-    return fitted + [_Fallback(TIME_BUDGET_REASON) for _ in range(n - n_fit)]
+    # batches at the start parameters while time is left, each sized by the price per series
+    # that the batch before it measured (the pilot's errs high: a large batch shares loops)
+    out: list[SeriesForecast | _Fallback] = []
+    while len(out) < n:
+        size = min(int((deadline - time.time()) / per_series), n - len(out))
+        if size < 1:
+            break
+        started = time.perf_counter()
+        part = slice(len(out), len(out) + size)
+        out += _fit_and_combine(request, arrs[part], specs[part], time.time(), deadline)
+        per_series = _RESERVE_FACTOR * (time.perf_counter() - started) / size
+    return out + [_Fallback(TIME_BUDGET_REASON) for _ in range(n - len(out))]
 
 
 def _pilot(

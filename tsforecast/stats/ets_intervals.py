@@ -161,6 +161,10 @@ def log_score(fits: Sequence[_Fitted], actual: Sequence[np.ndarray]) -> np.ndarr
     return out
 
 
+# the standard normal quantiles at (k + 1/2) / N_PATHS: an additive form's sample in a mixture
+_NORMAL_GRID = np.array([NormalDist().inv_cdf((k + 0.5) / N_PATHS) for k in range(N_PATHS)])
+
+
 def mixture_intervals(
     combos: Sequence[Sequence[tuple[float, _Fitted]]],
     means: Sequence[np.ndarray],
@@ -170,7 +174,7 @@ def mixture_intervals(
     forms or more; weights summing to 1), with its point forecast means[i] (H,) inside."""
     horizon = len(means[0]) if means else 0
     probs = np.array(_probs(levels))
-    grid = np.array([NormalDist().inv_cdf((k + 0.5) / N_PATHS) for k in range(N_PATHS)])
+    grid = _NORMAL_GRID
     out: list[tuple[np.ndarray, np.ndarray]] = []
     for start in range(0, len(combos), _CHUNK):
         part = combos[start : start + _CHUNK]
