@@ -160,6 +160,49 @@ def test_the_mixture_of_two_additive_forms_has_the_quantiles_of_the_mixture_of_n
         assert cdf(hi[0, h], h) == pytest.approx(0.9, abs=2e-3)
 
 
+def test_a_mixture_with_multiplicative_forms_is_the_weighted_quantile_of_the_pooled_sample(
+    air: np.ndarray,
+) -> None:
+    # the bounds are exactly the weighted inverse ECDF of every form's sample pooled: each
+    # multiplicative form's simulated paths, each additive one's normal grid (rounded values
+    # make ties, whose order must not matter)
+    fits = {f.cand.name: f for f in _all_fits(np.round(air / 10.0), 12)}
+    combo = [(0.5, fits["M,A,M"]), (0.3, fits["A,N,A"]), (0.2, fits["M,Ad,M"])]
+    mean = sum(w * f.mean(12) for w, f in combo)
+    ((lo, hi),) = ets_intervals.mixture_intervals([combo], [mean], (80, 95))
+    samples, weights = [], []
+    for w, f in combo:
+        if f.cand.error == "mul":
+            samples.append(ets_intervals._paths([f], 12)[:, 0, :])  # (H, P)
+        else:
+            grid = ets_intervals._NORMAL_GRID
+            samples.append(f.mean(12)[:, None] + ets_intervals.analytic_sd(f, 12)[:, None] * grid)
+        weights.append(np.full(ets_intervals.N_PATHS, w / ets_intervals.N_PATHS))
+    pooled, weight = np.concatenate(samples, axis=1), np.concatenate(weights)
+    for h in range(12):
+        order = np.argsort(pooled[h])
+        values, cum = pooled[h][order], np.cumsum(weight[order])
+        cum /= cum[-1]
+        for k, (p_lo, p_hi) in enumerate([(0.1, 0.9), (0.025, 0.975)]):
+            assert lo[k, h] == min(values[np.searchsorted(cum, p_lo)], mean[h])
+            assert hi[k, h] == max(values[np.searchsorted(cum, p_hi)], mean[h])
+
+
+def test_the_forecasts_of_a_batch_are_those_of_each_fit_computed_alone(air: np.ndarray) -> None:
+    # fit_candidates(horizon=) computes every fit's forecast at once: the same numbers, to the
+    # bit, as each fit's own computation, for every form
+    rng = np.random.default_rng(11)
+    series = [air, air[:90], np.log(air), 300 + np.cumsum(rng.normal(0, 4, 80))]
+    cand_lists = [ets.ets_candidates(y, 12) for y in series]
+    batch = ets_fit.fit_candidates(series, 12, cand_lists, [None] * 4, horizon=18)
+    names = set()
+    for fits in batch:
+        for f in fits:
+            np.testing.assert_array_equal(f.mean(18), f._mean(18))
+            names.add(f.cand.name)
+    assert len(names) >= 10
+
+
 def test_a_spec_of_a_combination_reapplies_its_forms_and_weights(air: np.ndarray) -> None:
     first = _one(air[:120], 12, 12, "aicc")
     assert len(first.spec["components"]) > 1
