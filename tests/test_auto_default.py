@@ -215,7 +215,7 @@ def _options(by_members: dict[tuple[str, ...], float]) -> dict[Any, float]:
 
 def _scores(options: dict[Any, float], refit_s: dict[str, float]) -> Any:
     """A stand-in for `_inner_scores` that returns these option scores (MASE criterion)."""
-    return lambda *a: ({}, {}, "", options, refit_s, {}, "")
+    return lambda *a: ({}, {}, "", options, refit_s, {}, "", {})
 
 
 def test_an_option_whose_refit_would_overrun_the_budget_is_not_chosen(monkeypatch) -> None:
@@ -718,3 +718,54 @@ def test_seconds_in_the_messages_keep_a_decimal_below_ten() -> None:
 
     said = [seconds_text(s) for s in (0.5, 0.04, 2.94, 9.96, 10.0, 238.6)]
     assert said == ["0.5 s", "0.0 s", "2.9 s", "10 s", "10 s", "239 s"]
+
+
+def _spy_backtests(monkeypatch: Any, cut_all_of: str | None = None) -> list[str]:
+    """Record the candidates whose inner backtest runs; `cut_all_of`'s comes back as if the
+    clock had cut every one of its inner fits."""
+    from tsforecast.engines import fits
+    from tsforecast.stats import TIME_BUDGET_REASON
+
+    ran: list[str] = []
+    real = fits.candidate_backtest
+
+    def spy(shared, item):  # type: ignore[no-untyped-def]
+        forecasts, scales, failures, seconds, fitted = real(shared, item)
+        ran.append(item[0].model_name)
+        if item[0].model_name == cut_all_of:
+            folds = forecasts.drop_duplicates(["unique_id", "cutoff"])
+            failures = folds[["unique_id", "cutoff"]].assign(
+                model=cut_all_of, target="y", reason=TIME_BUDGET_REASON
+            )
+        return forecasts, scales, failures, seconds, fitted
+
+    monkeypatch.setattr(fits, "candidate_backtest", spy)
+    return ran
+
+
+def test_past_its_deadline_auto_runs_no_further_inner_backtest(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # a budget over before the first inner backtest ends: the cheapest candidate is measured,
+    # the others are not run (they would be all fallbacks) and are named with why
+    ran = _spy_backtests(monkeypatch)
+    frame = make_long_frame({"a": 80, "b": 90})
+    model = registry.build(
+        "auto", {"candidates": ["naive", "theta", "ets"], "time_budget_s": 1e-3}, horizon=4
+    )
+    model.fit(frame)
+    assert ran == ["naive"]
+    assert model.selection_.chosen == ["naive"]
+    assert set(model.selection_.inner_mase) == {"naive"}
+    for name in ("theta", "ets"):
+        assert model.selection_.skipped[name] == "not measured: no time left in the budget"
+
+
+def test_a_candidate_the_clock_cut_everywhere_takes_no_part_in_the_choice(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # its inner forecasts are its fallback's: scored, they would pass for its own
+    _spy_backtests(monkeypatch, cut_all_of="theta")
+    frame = make_long_frame({"a": 80, "b": 90})
+    model = registry.build("auto", {"candidates": ["naive", "theta", "drift"]}, horizon=4)
+    model.fit(frame)
+    assert "theta" not in model.selection_.inner_mase
+    assert "theta" not in model.selection_.chosen
+    why = "not measured: the clock cut all 4 of its inner fits"  # 2 series x 2 folds
+    assert model.selection_.skipped["theta"] == why

@@ -391,9 +391,10 @@ class AutoForecaster(Forecaster):
         # a neural fit reused for the final forecast must have seen every series
         reusable = reuse and len(long_enough) == panel.n_series
         inner = panel.select(long_enough.tolist())
-        scores, owa, reference, options, refit_s, fitted, scored_on = self._inner_scores(
-            inner, names, season, n_windows, deadline, reusable, criterion
+        scores, owa, reference, options, refit_s, fitted, scored_on, unmeasured = (
+            self._inner_scores(inner, names, season, n_windows, deadline, reusable, criterion)
         )
+        selection.skipped.update(unmeasured)
         selection.inner_mase = scores
         selection.criterion = criterion if owa else "mase"
         selection.inner_owa = owa
@@ -446,12 +447,15 @@ class AutoForecaster(Forecaster):
         dict[str, float],
         dict[str, Forecaster],
         str,
+        dict[str, str],
     ]:
         """Inner MASE of every candidate and option; with `criterion` "owa" their inner OWA
         against the candidate of lowest inner MASE (its name; else empty and ""); every option's
         score (what the choice minimises); each statistical candidate's estimated refit
-        seconds, the neural candidates' fits (when `reusable`), and which inner folds the
-        scores are taken on (`measured_by_all`; "" for all).
+        seconds, the neural candidates' fits (when `reusable`), which inner folds the
+        scores are taken on (`measured_by_all`; "" for all), and the candidates left without a
+        score of their own (not run past the deadline, or every inner fit cut by the clock:
+        their scores would be their fallback's) with why.
 
         The options: the best single candidate, the weighted means of the two best in
         `_PAIR_WEIGHTS` (0.5: their median) and the median of the three best."""
@@ -470,6 +474,8 @@ class AutoForecaster(Forecaster):
         self._say(f"inner backtest of {order} on the last {n_windows} folds")
         parts: list[pd.DataFrame] = []
         scales = pd.DataFrame()
+        # candidates with no inner score of their own -> why (in `skipped`, not in the choice)
+        unmeasured: dict[str, str] = {}
         refit_s: dict[str, float] = {}
         fitted: dict[str, Forecaster] = {}
         total = None if deadline is None else deadline - time.perf_counter()
@@ -506,6 +512,12 @@ class AutoForecaster(Forecaster):
             outcomes = []
             stats_end: float | None = None
             for name in order:
+                if deadline is not None and outcomes and time.perf_counter() >= deadline:
+                    # past the call's deadline a candidate's inner backtest would be all
+                    # fallbacks at its fixed cost (10,000 daily series: 2-4 s each, a 3 s
+                    # budget ending after 12 s): not run, not in the choice
+                    unmeasured[name] = "not measured: no time left in the budget"
+                    continue
                 budget = None
                 if deadline is not None and total is not None:
                     if is_neural[name]:
@@ -530,9 +542,10 @@ class AutoForecaster(Forecaster):
                 item = (self._build(name, season, budget), is_neural[name] and reusable)
                 with within_deadline(None if is_neural[name] else budget):
                     outcomes.append(candidate_backtest((panel, kwargs), item))
+        ran = [n for n in order if n not in unmeasured]
         timed_out = []
         for name, (forecasts_pd, inner_scales, failures, seconds, model) in zip(
-            order, outcomes, strict=True
+            ran, outcomes, strict=True
         ):
             n_failed = len(failures)
             cut = failures.loc[failures["reason"] == TIME_BUDGET_REASON]
@@ -544,6 +557,10 @@ class AutoForecaster(Forecaster):
             if model is not None:
                 fitted[name] = model
             self._say(f"{name}: {seconds:.1f} s, {n_failed} fallbacks")
+            cut_folds = len(cut.drop_duplicates([panel.id_col, "cutoff"])) if len(cut) else 0
+            if cut_folds >= panel.n_series * n_windows and name != ran[0]:
+                # its inner scores would be its fallback's (seasonal naive's), not its own
+                unmeasured[name] = f"not measured: the clock cut all {len(cut)} of its inner fits"
             # the backtest labels by the estimator's class name ("lstm" for a bilstm): the
             # candidate's own name is what is scored, chosen and refitted
             parts.append(forecasts_pd.assign(model=name))
@@ -552,8 +569,15 @@ class AutoForecaster(Forecaster):
         # left out before the scoring, its cut folds do not shrink the others' comparison
         # (1,000 monthly series: arima's clock cut 1,025 of 1,856 series-folds, and ets,
         # theta and seasonal naive were compared on the 831 others)
-        over = _out_of_time(refit_s, fitted, deadline)
+        over = _out_of_time(
+            {n: t for n, t in refit_s.items() if n not in unmeasured}, fitted, deadline
+        )
         notes = []
+        if unmeasured:
+            notes.append(
+                "left out of the choice: "
+                + ", ".join(f"{n} ({why})" for n, why in unmeasured.items())
+            )
         if over:
             left = 0.0 if deadline is None else max(deadline - time.perf_counter(), 0.0)
             estimates = ", ".join(f"{n} ~{seconds_text(refit_s[n])}" for n in over)
@@ -561,7 +585,7 @@ class AutoForecaster(Forecaster):
                 f"left out of the choice: {estimates} to refit (by its inner backtest), more "
                 f"than {100 * _REFIT_FITS:.0f} % of the {seconds_text(left)} left"
             )
-        keep = [n not in over for n in order]
+        keep = [n not in over and n not in unmeasured for n in ran]
         parts = [p for p, k in zip(parts, keep, strict=True) if k]
         timed_out = [t for t, k in zip(timed_out, keep, strict=True) if k]
         forecasts = pd.concat(parts, ignore_index=True).rename(
@@ -612,7 +636,7 @@ class AutoForecaster(Forecaster):
             scores[option_name(*option)] = values["mase"]
             if use_owa:
                 owa[option_name(*option)] = options[option]
-        return scores, owa, reference, options, refit_s, fitted, scored_on
+        return scores, owa, reference, options, refit_s, fitted, scored_on, unmeasured
 
     def use_engine(self, engine: Any) -> AutoForecaster:
         """Run the candidates' inner backtests as tasks of `engine` ("local", "ray", "dask" or
