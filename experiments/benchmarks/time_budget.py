@@ -7,8 +7,9 @@ chose and how many series fell back because the budget ran out; then an LSTM wit
 of the budget, alone and with calibrated intervals (whose calibration fit shares the budget).
 Then ETS on many short series (10,000 daily series of 30 values, h = 7, 80/95 % intervals),
 where most of ETS's work follows its optimiser: under budgets of 1, 2, 5 and 10 s, with the
-same goal, how many series it fitted, and the default `auto` under 3 s; the references in the same run are the unbounded ETS
-call and seasonal naive (the floor: what every series falls back to). Ends with one JSON line.
+same goal, how many series it fitted, and the default `auto` under 3 s; the references in the
+same run are the unbounded ETS call and seasonal naive (the floor: what every series falls
+back to). Ends with one JSON line.
 
     python experiments/benchmarks/time_budget.py [--series 200 1000] [--budget 20]
         [--ets-series 10000] [--ets-budgets 1 2 5 10]
