@@ -312,10 +312,10 @@ def test_ets_past_its_deadline_gives_every_series_the_time_budget_fallback() -> 
 def test_ets_fits_the_series_its_deadline_leaves_time_for_and_the_rest_fall_back(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # on a clock where the work after the optimiser costs 20 s a series, a deadline 1,000 s
-    # away: the 32-series pilot takes 640 s and prices a series at 25 s (x 1.25), so 14 series
-    # are fitted (280 s), then 3 (60 s), then none fits the 20 s left; fitted in the order
-    # given, at the start parameters, and the other 83 get the time-budget reason
+    # on a clock where a fit at the start parameters costs 20 s a series, priced at 25 s
+    # (x 1.25), a deadline 1,000 s away: the pilot's 32 series keep its answers, then 40 more
+    # are fitted (800 s), then 8 (160 s), then 1 (20 s); the last 19 of the others, in the
+    # order given, get the time-budget reason. Every fit is at the start parameters.
     class Clock:
         now = time.time() - 1e4  # in the past: the real optimisers stop before their first round
 
@@ -333,30 +333,38 @@ def test_ets_fits_the_series_its_deadline_leaves_time_for_and_the_rest_fall_back
         clock.now += 20.0 * len(arrs)
         return out
 
+    def priced(request, arrs, specs, deadline):  # type: ignore[no-untyped-def]
+        return ets._Price(10.0, 0.0, 10.0), real(request, arrs, specs, clock.now, deadline)
+
     monkeypatch.setattr(ets, "time", clock)
     monkeypatch.setattr(ets, "_fit_and_combine", costly)
+    monkeypatch.setattr(ets, "_pilot", priced)
     rng = np.random.default_rng(7)
     series = [50 + np.cumsum(rng.normal(0.3, 1, 40)) for _ in range(100)]
     out = ets.ets_many(series, 6, 1, (80,), deadline=clock.now + 1000.0)
-    assert all(isinstance(o, stats.SeriesForecast) for o in out[:17])
-    assert all(o.spec["stopped_by_budget"] and np.isfinite(o.hi).all() for o in out[:17])
-    assert [str(o) for o in out[17:]] == [stats.TIME_BUDGET_REASON] * 83
+    sample = {int(i) for i in np.unique(np.linspace(0, 99, 32).round())}
+    others = [i for i in range(100) if i not in sample]
+    cut = others[-19:]
+    assert [str(out[i]) for i in cut] == [stats.TIME_BUDGET_REASON] * 19
+    fitted = [out[i] for i in range(100) if i not in cut]
+    assert all(isinstance(o, stats.SeriesForecast) for o in fitted)
+    assert all(o.spec["stopped_by_budget"] and np.isfinite(o.hi).all() for o in fitted)
 
 
 def test_ets_with_time_for_all_series_stops_its_optimisers_early_enough_for_what_follows(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # priced at 1 s a series, 20 series leave 20 s of a 1,000 s deadline for the optimisers
-    # to stop before: the optimisers get a stop 20 s before the deadline, and every series a fit
+    # priced at 2 s a batch and 1 s a series after the optimiser: for 20 series the optimisers
+    # stop 1.25 x 22 = 27.5 s before the deadline, and every series gets a fit
     stops: list[float | None] = []
     real = ets.fit_candidates
 
-    def spy(arrs, m, cand_lists, fixed, stop_at=None, horizon=None):  # type: ignore[no-untyped-def]
+    def spy(arrs, m, cand_lists, fixed, stop_at=None, horizon=None, clock=None):  # type: ignore[no-untyped-def]
         stops.append(stop_at)
-        return real(arrs, m, cand_lists, fixed, stop_at, horizon)
+        return real(arrs, m, cand_lists, fixed, stop_at, horizon, clock)
 
     def priced(request, arrs, specs, deadline):  # type: ignore[no-untyped-def]
-        return 1.0, []
+        return ets._Price(0.01, 2.0, 1.0), []
 
     monkeypatch.setattr(ets, "_pilot", priced)
     monkeypatch.setattr(ets, "fit_candidates", spy)
@@ -364,11 +372,24 @@ def test_ets_with_time_for_all_series_stops_its_optimisers_early_enough_for_what
     series = [50 + np.cumsum(rng.normal(0.3, 1, 40)) for _ in range(20)]
     deadline = time.time() + 1000.0
     out = ets.ets_many(series, 6, 1, (), deadline=deadline)
-    assert stops == [pytest.approx(deadline - 20.0)]
+    assert stops == [pytest.approx(deadline - 27.5)]
     assert all(isinstance(o, stats.SeriesForecast) and not o.fallback for o in out)
     later = ets.ets_many(series, 6, 1, (), stop_at=deadline - 500.0, deadline=deadline)
     assert stops[-1] == deadline - 500.0  # an earlier stop of the caller's is kept
     assert len(later) == 20
+
+
+def test_the_pilot_prices_a_batch_and_a_series_apart() -> None:
+    # its two runs (8 and 32 series) separate the cost of a batch from that of a series; the
+    # answers are those of all its series, at the start parameters
+    rng = np.random.default_rng(10)
+    series = [50 + np.cumsum(rng.normal(0.3, 1, 40)) for _ in range(32)]
+    request = ets._Request(6, 1, (80,), "holdout")
+    price, answers = ets._pilot(request, series, [None] * 32, time.time() + 1000.0)
+    assert price.before > 0 and price.per_series > 0 and price.batch >= 0
+    assert price.whole(32) > price.after(32) > 0
+    assert len(answers) == 32
+    assert all(isinstance(a, stats.SeriesForecast) and a.spec["stopped_by_budget"] for a in answers)
 
 
 def test_ets_past_its_deadline_answers_every_series_with_the_time_budget_reason() -> None:

@@ -188,17 +188,38 @@ class _Request:
 
 
 # A deadline's pilot: the series whose whole fit at the start parameters (no optimiser round)
-# is timed to price everything but the optimiser: candidates, tables, the final recursion,
-# hold-out scores, combination and intervals. That work is Python per series and form (10,000
-# daily series of 30 values: ~2 ms a series, more than the optimiser's rounds take), so a
-# budget that only stopped the optimiser ended the call up to 12 s after a 1 s budget.
+# is timed to price everything but the optimiser: candidates and tables before it, the final
+# recursion, hold-out scores, combination and intervals after it. That work is Python per
+# series and form (10,000 daily series of 30 values: ~2 ms a series, more than the optimiser's
+# rounds take), so a budget that only stopped the optimiser ended the call up to 20 s after a
+# 1 s budget. The pilot runs twice, on `_PILOT_SMALL` of its series and on all of them: the
+# difference prices a series, the rest is the cost of a batch (loops over time that a large
+# batch shares; one pilot alone priced 1,500 daily series 1.2x too high, and a budget above
+# the unbounded run time stopped every optimiser early).
 _PILOT_SERIES = 32
-# The pilot's price times this is set aside: a pilot of few series pays the per-step loops
-# that a large batch shares, so it errs high; noise on a loaded machine errs both ways.
+_PILOT_SMALL = 8
+# What is set aside is the price times this: noise on a loaded machine errs both ways.
 _RESERVE_FACTOR = 1.25
 # The combination and intervals run this many series at a time, the deadline checked before
-# each group: what the reserve did not foresee costs at most one group past it.
+# each group after the first (whose fits are done: combining them costs less than fitting
+# them again): what the reserve did not foresee costs at most one group past it.
 _COMBINE_GROUP = 128
+
+
+@dataclass(frozen=True)
+class _Price:
+    """Seconds of a batch of n series at the start parameters: `before` the optimiser (per
+    series) and after it, `batch + per_series * n`."""
+
+    before: float
+    batch: float
+    per_series: float
+
+    def after(self, n: int) -> float:
+        return _RESERVE_FACTOR * (self.batch + self.per_series * n)
+
+    def whole(self, n: int) -> float:
+        return _RESERVE_FACTOR * self.before * n + self.after(n)
 
 
 def _within_deadline(
@@ -211,40 +232,40 @@ def _within_deadline(
     """ETS of every series that the time to `deadline` allows, the others a `_Fallback` with
     the time-budget reason.
 
-    A pilot prices the non-optimiser work per series (see `_PILOT_SERIES`). When all of it fits
-    before the deadline, every series is fitted, the optimisers stopping early enough for the
-    rest to follow (at `stop_at` or before). When it does not, as many series as it leaves
-    time for (in the order given, in batches each priced by the one before) are fitted at the
-    start parameters, with no optimiser round, and the others fall back: fitting more series
-    beats optimising fewer. Up to
-    `_PILOT_SERIES` series, the pilot is all of them and its answers are kept when nothing
-    better fits in the time left.
+    A pilot prices the non-optimiser work (see `_PILOT_SERIES`). When all of it fits before
+    the deadline, every series is fitted, the optimisers stopping early enough for what
+    follows them (at `stop_at` or before; `minimise_all` also keeps a round's time). When it
+    does not, the pilot's series keep its answers (at the start parameters) and as many other
+    series as the time allows (in the order given, in batches each priced by the one before)
+    are fitted at the start parameters too, with no optimiser round; the others fall back:
+    fitting more series beats optimising fewer.
     """
     n = len(arrs)
-    sample = np.unique(np.linspace(0, n - 1, min(n, _PILOT_SERIES)).round().astype(int))
-    per_series, pilot = _pilot(
-        request, [arrs[i] for i in sample], [specs[i] for i in sample], deadline
-    )
-    left = deadline - time.time()
-    if per_series * n < left:
-        stop = deadline - per_series * n
+    if time.time() >= deadline:
+        return [_Fallback(TIME_BUDGET_REASON) for _ in range(n)]
+    sample = [int(i) for i in np.unique(np.linspace(0, n - 1, min(n, _PILOT_SERIES)).round())]
+    price, pilot = _pilot(request, [arrs[i] for i in sample], [specs[i] for i in sample], deadline)
+    if time.time() + price.whole(n) < deadline:
+        stop = deadline - price.after(n)
         if stop_at is not None:
             stop = min(stop, stop_at)
         return _fit_and_combine(request, arrs, specs, stop, deadline)
-    if len(sample) == n:  # the pilot was every series: its answers are the best in time
-        return pilot
-    # batches at the start parameters while time is left, each sized by the price per series
-    # that the batch before it measured (the pilot's errs high: a large batch shares loops)
-    out: list[SeriesForecast | _Fallback] = []
-    while len(out) < n:
-        size = min(int((deadline - time.time()) / per_series), n - len(out))
+    answers: dict[int, SeriesForecast | _Fallback] = dict(zip(sample, pilot, strict=True))
+    rest = [i for i in range(n) if i not in answers]
+    # each batch priced by the one before it (the pilot's price of a whole fit first)
+    per_series = price.whole(len(sample)) / len(sample)
+    while rest:
+        size = min(int((deadline - time.time()) / per_series), len(rest))
         if size < 1:
             break
+        part, rest = rest[:size], rest[size:]
         started = time.perf_counter()
-        part = slice(len(out), len(out) + size)
-        out += _fit_and_combine(request, arrs[part], specs[part], time.time(), deadline)
+        fitted = _fit_and_combine(
+            request, [arrs[i] for i in part], [specs[i] for i in part], time.time(), deadline
+        )
+        answers.update(zip(part, fitted, strict=True))
         per_series = _RESERVE_FACTOR * (time.perf_counter() - started) / size
-    return out + [_Fallback(TIME_BUDGET_REASON) for _ in range(n - len(out))]
+    return [answers.get(i, _Fallback(TIME_BUDGET_REASON)) for i in range(n)]
 
 
 def _pilot(
@@ -252,12 +273,27 @@ def _pilot(
     arrs: list[np.ndarray],
     specs: list[dict[str, Any] | None],
     deadline: float,
-) -> tuple[float, list[SeriesForecast | _Fallback]]:
-    """(seconds a series to set aside for everything but the optimiser, the answers at the
-    start parameters) of the pilot series."""
-    started = time.perf_counter()
-    answers = _fit_and_combine(request, arrs, specs, time.time(), deadline)
-    return _RESERVE_FACTOR * (time.perf_counter() - started) / len(arrs), answers
+) -> tuple[_Price, list[SeriesForecast | _Fallback]]:
+    """The price of the non-optimiser work, from the pilot series, and their answers at the
+    start parameters."""
+
+    def timed(k: int) -> tuple[float, float, list[SeriesForecast | _Fallback]]:
+        clock: dict[str, float] = {}
+        started = time.perf_counter()
+        answers = _fit_and_combine(request, arrs[:k], specs[:k], time.time(), deadline, clock=clock)
+        ended = time.perf_counter()
+        optimiser = clock.get("optimiser", ended)
+        return optimiser - started, ended - optimiser, answers
+
+    n = len(arrs)
+    before, after, answers = timed(n)
+    if n <= _PILOT_SMALL:
+        return _Price(before / n, 0.0, after / n), answers
+    _, after_small, _ = timed(_PILOT_SMALL)
+    per_series = (after - after_small) / (n - _PILOT_SMALL)
+    if per_series <= 0.0:  # noise larger than the difference: the whole cost per series
+        return _Price(before / n, 0.0, after / n), answers
+    return _Price(before / n, max(after - per_series * n, 0.0), per_series), answers
 
 
 def _fit_and_combine(
@@ -266,9 +302,11 @@ def _fit_and_combine(
     specs: list[dict[str, Any] | None],
     stop_at: float | None,
     deadline: float | None,
+    clock: dict[str, float] | None = None,
 ) -> list[SeriesForecast | _Fallback]:
     """`ets_many`'s work: fit every candidate (the optimisers stop at `stop_at`), then combine
-    them `_COMBINE_GROUP` series at a time; a group not started by `deadline` falls back."""
+    them `_COMBINE_GROUP` series at a time; a group after the first not started by `deadline`
+    falls back. `clock["optimiser"]` gets the `perf_counter()` when the optimisers start."""
     if not arrs:
         return []
     horizon, m = request.horizon, request.m
@@ -301,13 +339,14 @@ def _fit_and_combine(
         fixed + [None] * len(held),
         stop_at,
         horizon,
+        clock,
     )
     fitted = everything[: len(arrs)]
     inner_fits = dict(zip(held, everything[len(arrs) :], strict=True))
     out: list[SeriesForecast | _Fallback] = []
     for start in range(0, len(arrs), _COMBINE_GROUP):
         group = range(start, min(start + _COMBINE_GROUP, len(arrs)))
-        if deadline is not None and time.time() >= deadline:
+        if deadline is not None and start and time.time() >= deadline:
             out.extend(_Fallback(TIME_BUDGET_REASON) for _ in group)
             continue
         out.extend(

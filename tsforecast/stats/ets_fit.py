@@ -35,6 +35,7 @@ the variance, as statsmodels does.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -591,17 +592,21 @@ def fit_candidates(
     fixed: Sequence[Sequence[np.ndarray] | None],
     stop_at: float | None = None,
     horizon: int | None = None,
+    clock: dict[str, float] | None = None,
 ) -> list[list[_Fitted]]:
     """Every candidate of every series, in one batch: per series, its `_Fitted` in the order of
     its candidates. `fixed[i]` is None (estimate series i's candidates by maximum likelihood)
     or the internal parameters [4] of each of its candidates (evaluate them there, no fit).
     `stop_at` (a `time.time()` value) ends the estimation there with the best parameters found.
-    With `horizon`, every fit's `mean(horizon)` is computed here, for all of them at once."""
+    With `horizon`, every fit's `mean(horizon)` is computed here, for all of them at once;
+    `clock["optimiser"]` gets the `time.perf_counter()` when the optimisers start."""
     tables, keys = _tables(arrs, m, cand_lists)
     cands = {
         k: c for ks, cs in zip(keys, cand_lists, strict=True) for k, c in zip(ks, cs, strict=True)
     }
     to_fit = [ks for ks, f in zip(keys, fixed, strict=True) if f is None]
+    if clock is not None:
+        clock["optimiser"] = time.perf_counter()
     params, stopped = _fit(tables, to_fit, stop_at)
     for ks, f in zip(keys, fixed, strict=True):
         if f is not None:

@@ -254,14 +254,18 @@ def minimise_all(
 
     `evaluate(requests)` gets one (problem index [K], point [K, d]) pair per optimiser still
     running (in the order of `optimisers`) and returns one array of values per pair.
-    `stop_at` (a `time.time()` value) ends every optimiser at the first round that starts
-    after it: each keeps the best point it has evaluated (its start before any), an anytime
-    answer where a deadline would otherwise leave the problems without one.
+    `stop_at` (a `time.time()` value) ends every optimiser before the first round that would
+    end after it, by the time the round before took: each keeps the best point it has
+    evaluated (its start before any), an anytime answer where a deadline would otherwise leave
+    the problems without one.
     """
+    last_round = 0.0  # seconds
     while True:
         running = [opt for opt in optimisers if not opt.done]
-        if not running or (stop_at is not None and time.time() >= stop_at):
+        if not running or (stop_at is not None and time.time() + last_round >= stop_at):
             return
+        started = time.time()
         requests = [opt.ask() for opt in running]
         for opt, f in zip(running, evaluate(requests), strict=True):
             opt.tell(np.asarray(f, dtype=np.float64))
+        last_round = time.time() - started
