@@ -482,7 +482,10 @@ class _Fitted:
     stopped: bool = False  # the search was ended by a time budget before it converged
     # mean(horizon) by horizon: admissibility, hold-out scores, combination and intervals all
     # read it, for every form of every series
-    _means: dict[int, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
+    # (not an init field: `dataclasses.replace` of a fit must not carry its old forecasts)
+    _means: dict[int, np.ndarray] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     # AICc and Hyndman's (alpha, beta, gamma, phi), read many times a fit: computed once
     aicc: float = field(init=False, repr=False, compare=False)
