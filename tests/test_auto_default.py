@@ -759,6 +759,19 @@ def test_past_its_deadline_auto_runs_no_further_inner_backtest(monkeypatch) -> N
         assert model.selection_.skipped[name] == "not measured: no time left in the budget"
 
 
+def test_past_its_deadline_auto_still_measures_the_naive_baselines(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # a neural candidate runs first and uses up a tiny budget: the baseline after it is still
+    # measured (the clock never cuts it), the expensive statistical one is not
+    ran = _spy_backtests(monkeypatch)
+    frame = make_long_frame({"a": 80, "b": 90})
+    params = {"candidates": ["lstm", "naive", "theta"], "time_budget_s": 1e-3}
+    model = registry.build("auto", {**params, "candidate_params": TINY_LSTM}, horizon=4)
+    model.fit(frame)
+    assert ran == ["lstm", "naive"]
+    assert set(model.selection_.inner_mase) >= {"lstm", "naive"}
+    assert model.selection_.skipped["theta"] == "not measured: no time left in the budget"
+
+
 def test_a_candidate_the_clock_cut_everywhere_takes_no_part_in_the_choice(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     # its inner forecasts are its fallback's: scored, they would pass for its own
     _spy_backtests(monkeypatch, cut_all_of="theta")

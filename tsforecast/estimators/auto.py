@@ -512,10 +512,13 @@ class AutoForecaster(Forecaster):
             outcomes = []
             stats_end: float | None = None
             for name in order:
-                if deadline is not None and outcomes and time.perf_counter() >= deadline:
+                past = deadline is not None and time.perf_counter() >= deadline
+                if past and outcomes and _COST.get(name, 1) > 0:
                     # past the call's deadline a candidate's inner backtest would be all
                     # fallbacks at its fixed cost (10,000 daily series: 2-4 s each, a 3 s
-                    # budget ending after 12 s): not run, not in the choice
+                    # budget ending after 12 s): not run, not in the choice. The naive
+                    # baselines still run: the clock never cuts them, and a neural candidate
+                    # cut short by a tiny budget must not be the only one measured.
                     unmeasured[name] = "not measured: no time left in the budget"
                     continue
                 budget = None
