@@ -109,9 +109,30 @@ def test_select_chooses_the_aicc_best_admissible_candidate(air: np.ndarray) -> N
         aiccs[cand] = fitted.aicc
     best = min(aiccs, key=aiccs.__getitem__)
     assert out.spec["config"] == best.as_config()
-    # and its AICc is within statsmodels' best AICc over the same candidates (or below it)
-    reference = min(_fit(air, cand, 12).aicc for cand in ets.ets_candidates(air, 12))
+    # and its AICc is within statsmodels' best over the same candidates (or below it), each
+    # statsmodels fit's AICc counted as ours is: its initial states are parameters too
+    reference = min(
+        _hyndman_aicc(res.llf, int(res.nobs), cand, 12)
+        for cand in ets.ets_candidates(air, 12)
+        for res in [_fit(air, cand, 12)]
+    )
     assert aiccs[best] <= reference + 1e-3
+
+
+def _hyndman_aicc(loglike: float, n: int, cand: ets.Candidate, m: int) -> float:
+    """AICc with Hyndman et al.'s count: smoothing parameters, initial states (level, trend,
+    m - 1 season indices) and the variance."""
+    states = 1 + (cand.trend is not None) + (m - 1 if cand.season else 0)
+    k = int(cand.free.sum()) + states + 1
+    return float(-2.0 * loglike + 2.0 * k * n / (n - k - 1))
+
+
+def test_the_aicc_counts_the_initial_states_as_parameters(air: np.ndarray) -> None:
+    # R's `ets` and Hyndman et al. (2008) count them; an uncounted seasonal form's 11 monthly
+    # indices would cost nothing against a non-seasonal one
+    for cand in ets.ets_candidates(air, 12):
+        fitted = ets_fit.fit_candidates([air], 12, [[cand]], [None])[0][0]
+        assert fitted.aicc == pytest.approx(_hyndman_aicc(fitted.loglike, len(air), cand, 12))
 
 
 def test_never_forecasts_a_positive_series_below_zero() -> None:

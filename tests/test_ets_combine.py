@@ -39,13 +39,22 @@ def test_akaike_weights_are_exp_minus_half_delta_aicc_and_sum_to_one() -> None:
     assert w.sum() == pytest.approx(1.0)
 
 
+def test_tempered_akaike_weights_are_exp_minus_delta_over_two_t() -> None:
+    w = ets.akaike_weights(np.array([10.0, 12.0, 20.0]), temperature=2.0)
+    expected = np.exp(-0.25 * np.array([0.0, 2.0, 10.0]))
+    np.testing.assert_allclose(w, expected / expected.sum(), rtol=1e-12)
+    # flatter than Akaike's: the best form keeps less, the worst gets more
+    plain = ets.akaike_weights(np.array([10.0, 12.0, 20.0]))
+    assert w[0] < plain[0] and w[2] > plain[2]
+
+
 @pytest.mark.parametrize("m", [1, 12])
-def test_the_aicc_rule_is_the_akaike_weighted_mean_of_the_admissible_candidates(
+def test_the_aicc_rule_is_the_tempered_akaike_weighted_mean_of_the_admissible_candidates(
     air: np.ndarray, m: int
 ) -> None:
     out = _one(air, 12, m, "aicc")
     fits = [f for f in _all_fits(air, m) if np.isfinite(f.aicc)]
-    w = ets.akaike_weights(np.array([f.aicc for f in fits]))
+    w = ets.akaike_weights(np.array([f.aicc for f in fits]), ets.WEIGHT_TEMPERATURE)
     kept = w >= ets._MIN_WEIGHT
     expected = {
         f.cand.name: wi
@@ -78,9 +87,9 @@ def test_holdout_keeps_the_error_family_with_the_best_hold_out_score(air: np.nda
         scores = out.spec["holdout_score"]
         assert out.spec["family"] == max(scores, key=scores.__getitem__)
         assert all(form[0] == out.spec["family"] for form in out.spec["weights"])
-        # within the family, Akaike weights of the whole-history fits
+        # within the family, tempered Akaike weights of the whole-history fits
         fits = [f for f in _all_fits(y, 12) if f.cand.name in out.spec["weights"]]
-        w = ets.akaike_weights(np.array([f.aicc for f in fits]))
+        w = ets.akaike_weights(np.array([f.aicc for f in fits]), ets.WEIGHT_TEMPERATURE)
         got = np.array([out.spec["weights"][f.cand.name] for f in fits])
         np.testing.assert_allclose(got / got.sum(), w / w.sum(), rtol=1e-6, atol=1e-6)
 

@@ -493,7 +493,15 @@ class _Fitted:
 
     def __post_init__(self) -> None:
         free = self.cand.free
-        k = int(free.sum()) + 1  # smoothing parameters and the variance
+        # smoothing parameters, the initial states (level, trend, m - 1 season indices: they
+        # are read off the data, as R's `ets` estimates them) and the variance: Hyndman et
+        # al.'s count. Uncounted, a seasonal form's 23 (hourly) indices cost nothing, and
+        # the ETS combinations of M4 Weekly, M4 Hourly and the monthly-like panel all forecast
+        # better with them counted (README, "ETS").
+        states = (
+            1 + (self.cand.trend is not None) + (len(self.season) - 1 if self.cand.season else 0)
+        )
+        k = int(free.sum()) + states + 1
         n = self.n
         self.aicc = -2.0 * self.loglike + 2.0 * k * n / (n - k - 1) if n > k + 1 else np.inf
         # (alpha, beta, gamma, phi) with zeros / phi = 1 where not in the model
