@@ -782,3 +782,19 @@ def test_a_candidate_the_clock_cut_everywhere_takes_no_part_in_the_choice(monkey
     assert "theta" not in model.selection_.chosen
     why = "not measured: the clock cut all 4 of its inner fits"  # 2 series x 2 folds
     assert model.selection_.skipped["theta"] == why
+
+
+@pytest.mark.parametrize(
+    ("lengths", "n_windows", "expected"),
+    [
+        ({"a": 80, "b": 90}, 2, 2),
+        ({"a": 80, "b": 90}, 3, 3),
+        ({"a": 10, "b": 11}, 2, 1),  # too short for 2 folds of 4 (+ 4): the 1-fold fallback
+    ],
+)
+def test_the_selection_records_how_many_inner_folds_ran(lengths, n_windows, expected) -> None:  # type: ignore[no-untyped-def]
+    frame = make_long_frame(lengths)
+    params = {"candidates": ["naive", "drift"], "n_windows": n_windows, "season_length": 1}
+    model = registry.build("auto", params, horizon=4)
+    model.fit(frame)
+    assert model.selection_.n_windows == expected

@@ -295,7 +295,6 @@ def test_covariates_and_future_df_reach_the_base_model() -> None:
         levels=(80,),
         future_df=future,
         intervals="conformal",
-        n_windows=2,
         progress=False,
         **params,
     )

@@ -8,6 +8,13 @@ printed with the seconds, what `auto` chose and whether issue 10's goal is met (
 M4 Hourly, OWA <= 0.85 for M4 Weekly). Last output line: one JSON object.
 
     flock /tmp/bench.lock python experiments/benchmarks/default_forecast.py --datasets m4_weekly
+
+`--single-series N` measures instead the default call on one series at a time: N series of the
+monthly-like panel and N of M4 Weekly (evenly spaced through each), and AirPassengers, once per
+`--n-windows` value (auto's inner folds; 2 is the default), scored as above over the N calls:
+whether more inner folds choose better for a single series (README: not kept).
+
+    python experiments/benchmarks/default_forecast.py --single-series 20 --n-windows 2 4
 """
 
 from __future__ import annotations
@@ -123,10 +130,59 @@ def code_version() -> str:
     return commit + ("+changes" if git("status", "--porcelain", "--untracked-files=no") else "")
 
 
+def single_series(n: int, n_windows: int) -> list[dict[str, Any]]:
+    """The default call on each of `n` single series of monthly-like and M4 Weekly, and on
+    AirPassengers, with auto's `n_windows`: seconds and accuracy over the calls."""
+    out = []
+    for name in ("monthly_like", "m4_weekly", "air_passengers"):
+        train, test, horizon, season = split(name)
+        ids = train["unique_id"].unique()
+        ids = ids[:: max(1, len(ids) // n)][:n]
+        forecasts, references, seconds = [], [], 0.0
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", TsforecastWarning)
+            for uid in ids:
+                one = train[train["unique_id"] == uid].reset_index(drop=True)
+                started = time.perf_counter()
+                forecasts.append(tsf.forecast(one, horizon, n_windows=n_windows, progress=False))
+                seconds += time.perf_counter() - started
+                references.append(tsf.forecast(one, horizon, model="naive2", season_length=season))
+        part = train[train["unique_id"].isin(ids)]
+        truth = test[test["unique_id"].isin(ids)]
+        s, m = score(part, truth, pd.concat(forecasts), season)
+        ref_s, ref_m = score(part, truth, pd.concat(references), season)
+        out.append(
+            {
+                "dataset": name,
+                "n_series": len(ids),
+                "n_windows": n_windows,
+                "seconds": round(seconds, 1),
+                "smape": round(s, 3),
+                "mase": round(m, 3),
+                "owa": round(owa(s, m, ref_s, ref_m), 4),
+            }
+        )
+        r = out[-1]
+        print(
+            f"{name}: {r['n_series']} single-series calls, n_windows={n_windows}  "
+            f"{r['seconds']} s  sMAPE {r['smape']}  MASE {r['mase']}  OWA {r['owa']}",
+            flush=True,
+        )
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--datasets", nargs="+", default=DATASETS, choices=DATASETS)
+    parser.add_argument("--single-series", type=int, default=0, help="N single-series calls")
+    parser.add_argument("--n-windows", nargs="+", type=int, default=[2], help="auto's folds")
     args = parser.parse_args()
+    if args.single_series:
+        rows = []
+        for value in args.n_windows:
+            rows += single_series(args.single_series, value)
+        print(json.dumps({"benchmark": "default_forecast_single_series", "results": rows}))
+        return
     import torch
 
     print(

@@ -388,6 +388,7 @@ class AutoForecaster(Forecaster):
                 TsforecastWarning,
                 stacklevel=3,
             )
+        selection.n_windows = n_windows
         # a neural fit reused for the final forecast must have seen every series
         reusable = reuse and len(long_enough) == panel.n_series
         inner = panel.select(long_enough.tolist())

@@ -152,6 +152,8 @@ class AutoSelection:
     criterion: str = "mase"
     owa_reference: str = ""
     inner_owa: dict[str, float] = field(default_factory=dict)
+    # the inner backtest's folds per series (0: none ran)
+    n_windows: int = 0
 
 
 class SelectionRecord(dict[str, Any]):
