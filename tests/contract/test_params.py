@@ -59,6 +59,7 @@ CANDIDATE_VALUES: dict[str, list[Any]] = {
     "patience": [3],
     "patience_after": [0.25],
     "eval_every": [2],
+    "ema_decay": [0.9],
     "time_budget_s": [30.0],
     "precision": ["fp32"],
     "device": ["cpu"],

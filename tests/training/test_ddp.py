@@ -106,6 +106,14 @@ def _fit_lstm_without_dropout(rank: int, out: Path) -> dict[str, Any]:
     return {"state": _state(model), "forecast": model.predict(), "history": model.history_}
 
 
+def _fit_lstm_with_weight_averaging(rank: int, out: Path) -> dict[str, Any]:
+    model = LSTMForecaster(
+        **_MODEL, dropout=0.0, ema_decay=0.9, batch_size=_BATCH, distributed=True
+    )
+    model.fit(_frame(5))
+    return {"state": _state(model), "forecast": model.predict()}
+
+
 def _uneven(n_series: int) -> Any:
     def fit(rank: int, out: Path) -> dict[str, Any]:
         # rank 1 reads a clock running twice as fast: without an agreed clock it would leave
@@ -168,6 +176,7 @@ def _fit_different_frames(rank: int, out: Path) -> str:
 _SCENARIOS = {
     "seq2seq_dropout": _fit_seq2seq_with_dropout,
     "lstm_no_dropout": _fit_lstm_without_dropout,
+    "lstm_ema": _fit_lstm_with_weight_averaging,
     "uneven_1": _uneven(1),
     "uneven_3": _uneven(3),
     "different_frames": _fit_different_frames,
@@ -237,6 +246,21 @@ def test_two_ranks_equal_one_process_training_on_the_combined_batch(
         torch.testing.assert_close(rank0["state"][key], value, rtol=1e-4, atol=1e-5)
     pd.testing.assert_frame_equal(rank0["forecast"], rank1["forecast"])
     pd.testing.assert_frame_equal(rank0["forecast"], single.predict(), rtol=1e-4)
+
+
+def test_weight_averaging_agrees_over_ranks_and_with_one_process(
+    ranks: dict[str, list[Any]],
+) -> None:
+    # every rank averages the same synchronised weights: the same average, which is the one
+    # a single process training on the combined batch ends with
+    rank0, rank1 = ranks["lstm_ema"]
+    _assert_same_state(rank0["state"], rank1["state"])
+    single = LSTMForecaster(**_MODEL, dropout=0.0, ema_decay=0.9, batch_size=_WORLD * _BATCH)
+    single.fit(_frame(5))
+    for key, value in _state(single).items():
+        torch.testing.assert_close(rank0["state"][key], value, rtol=1e-4, atol=1e-5)
+    plain = ranks["lstm_no_dropout"][0]["state"]
+    assert any(not torch.allclose(rank0["state"][k], plain[k]) for k in plain)
 
 
 @pytest.mark.parametrize("n_series", [1, 3])

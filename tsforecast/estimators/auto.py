@@ -61,6 +61,7 @@ from tsforecast.estimators.auto_persistence import (
     save_auto,
 )
 from tsforecast.estimators.auto_selection import (
+    NEURAL_EMA_DECAY,
     NEURAL_SHARE,
     AutoSelection,
     choice_message,
@@ -186,8 +187,10 @@ class AutoForecaster(Forecaster):
         from tsforecast.estimators import registry
 
         params = dict((self.candidate_params or {}).get(name, {}))
-        if _is_neural(name) and "target_transform" not in params:
-            params["target_transform"] = getattr(self, "neural_transform_", "none")
+        if _is_neural(name):
+            if "target_transform" not in params:
+                params["target_transform"] = getattr(self, "neural_transform_", "none")
+            params.setdefault("ema_decay", NEURAL_EMA_DECAY)
         shared: dict[str, Any] = {
             "horizon": int(self.horizon),
             "levels": check_levels(self.levels) or None,

@@ -130,6 +130,7 @@ class NeuralForecaster(Forecaster):
         patience: int | None = 10,
         patience_after: float = 0.5,
         eval_every: int | None = None,
+        ema_decay: float | None = None,
         time_budget_s: float | None = None,
         precision: str = "auto",
         device: str = "auto",
@@ -168,6 +169,7 @@ class NeuralForecaster(Forecaster):
         self.patience = patience
         self.patience_after = patience_after
         self.eval_every = eval_every
+        self.ema_decay = ema_decay
         self.time_budget_s = time_budget_s
         self.precision = precision
         self.device = device

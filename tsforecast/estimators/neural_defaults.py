@@ -30,6 +30,7 @@ from tsforecast.data.panel import Panel
 from tsforecast.devices import resolve_device
 from tsforecast.errors import InputError
 from tsforecast.estimators.neural_inputs import Layout
+from tsforecast.training.loop import check_ema_decay
 
 __all__ = [
     "LOSSES",
@@ -91,6 +92,7 @@ def check_params(params: Mapping[str, Any]) -> None:
             f"which early stopping counts), got {after!r}."
         )
         raise InputError(msg)
+    check_ema_decay(params["ema_decay"])
     check_levels(params["levels"])
     check_seed(params["seed"])
     check_fill(params["fill"])

@@ -103,6 +103,7 @@ def training_config(
         precision=params["precision"],
         progress=params["progress"],
         seed=int(params["seed"]),
+        ema_decay=None if params["ema_decay"] is None else float(params["ema_decay"]),
     )
 
 

@@ -60,6 +60,7 @@ class Seq2SeqForecaster(NeuralForecaster):
         patience: int | None = 10,
         patience_after: float = 0.5,
         eval_every: int | None = None,
+        ema_decay: float | None = None,
         time_budget_s: float | None = None,
         precision: str = "auto",
         device: str = "auto",

@@ -20,11 +20,12 @@ are agreed over the ranks (`tsforecast.training.distributed` says how).
 from __future__ import annotations
 
 import math
+import numbers
 import sys
 import time
 import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Literal, TextIO
 
@@ -45,6 +46,7 @@ from tsforecast.training.precision import Precision, precision_context, resolve_
 __all__ = [
     "TrainingConfig",
     "TrainingResult",
+    "check_ema_decay",
     "lr_factor",
     "train",
 ]
@@ -72,6 +74,14 @@ class TrainingConfig:
     when the budget ends. `precision="auto"` uses bf16 autocast on CUDA and fp32 elsewhere; the
     LSTMs compute in fp32 either way (`tsforecast.training.precision` says why).
     `progress=None` shows a progress bar only when stderr is a terminal.
+    `ema_decay` (None: off) keeps an exponential moving average of the weights, updated after
+    every step with the decay min(ema_decay, (1 + t) / (10 + t)) at step t (the warm-up keeps
+    the first steps' weights from dominating, as TensorFlow's ExponentialMovingAverage does
+    with `num_updates`); validation, the best weights and the result are the averaged weights,
+    while the optimizer keeps stepping the raw ones. Why: a time-budgeted run ends wherever
+    the clock stops it, and the last steps' noise moves the result from run to run; the
+    average is a smoother point of the same trajectory (auto's bilstm, M4 Hourly, five seeds:
+    test OWA 0.4188-0.4394 without, 0.4189-0.4321 with 0.999; README, Neural forecasters).
     """
 
     max_steps: int = 1000
@@ -88,6 +98,7 @@ class TrainingConfig:
     precision: Precision = "auto"
     progress: bool | None = None
     seed: int = 0
+    ema_decay: float | None = None
 
     def __post_init__(self) -> None:
         for name in ("max_steps", "batch_size", "eval_every"):
@@ -114,6 +125,20 @@ class TrainingConfig:
         if isinstance(self.seed, bool) or not isinstance(self.seed, int):
             msg = f"`seed` must be an integer, got {self.seed!r}."
             raise InputError(msg)
+        check_ema_decay(self.ema_decay)
+
+
+def check_ema_decay(decay: object) -> None:
+    """Raise `InputError` unless `decay` is None or a number in [0, 1) (0 is off, as None: a
+    TOML config has no null)."""
+    if decay is None:
+        return
+    if isinstance(decay, bool) or not isinstance(decay, numbers.Real) or not 0 <= float(decay) < 1:
+        msg = (
+            "`ema_decay` must be None (no weight averaging) or a number in [0, 1) such as "
+            f"0.999, got {decay!r}."
+        )
+        raise InputError(msg)
 
 
 @dataclass
@@ -213,6 +238,35 @@ class _Progress:
 
 def _copy_state(module: nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+
+class _WeightAverage:
+    """The exponential moving average of the trained parameters (`TrainingConfig.ema_decay`)."""
+
+    def __init__(self, params: Sequence[torch.Tensor], decay: float) -> None:
+        self.params: list[torch.Tensor] = list(params)
+        self.decay = decay
+        with torch.no_grad():
+            self.average = [p.detach().clone() for p in params]
+
+    def update(self, step: int) -> None:
+        """After optimizer step `step` (1 for the first)."""
+        decay = min(self.decay, (1 + step) / (10 + step))
+        with torch.no_grad():
+            # one multi-tensor op for all parameters: average += (1 - decay) (param - average)
+            torch._foreach_lerp_(self.average, [p.detach() for p in self.params], 1.0 - decay)
+
+    @contextmanager
+    def swapped_in(self) -> Iterator[None]:
+        """The module holds the averaged weights inside the block, its trained ones after."""
+        with torch.no_grad():
+            trained = [p.detach().clone() for p in self.params]
+            torch._foreach_copy_(self.params, self.average)
+        try:
+            yield
+        finally:
+            with torch.no_grad():
+                torch._foreach_copy_(self.params, trained)
 
 
 class _Evaluations:
@@ -353,6 +407,9 @@ def train(
     step = 0
     elapsed = 0.0
     forward_module = distributed.wrap(module) if distributed is not None else module
+    # every rank steps the same synchronised weights, so their averages agree too
+    average = _WeightAverage(trained, float(config.ema_decay)) if config.ema_decay else None
+    averaged = average.swapped_in if average is not None else nullcontext
 
     def clock() -> float:
         seconds = time.perf_counter() - start
@@ -379,6 +436,8 @@ def train(
                 nn.utils.clip_grad_norm_(trained, config.grad_clip_norm)
             optimizer.step()
             step += 1
+            if average is not None:
+                average.update(step)
             evals.add(loss)
 
             elapsed = clock()
@@ -401,7 +460,8 @@ def train(
                 )
                 warnings.warn(msg, TsforecastWarning, stacklevel=3)
                 break
-            mean_train, val = evals.evaluate(step, elapsed)
+            with averaged():  # validated and kept as best: the averaged weights
+                mean_train, val = evals.evaluate(step, elapsed)
             evals.record(step, mean_train, val, lr, elapsed)
             progress.update(step, elapsed, mean_train, val)
             reason = ""
