@@ -42,10 +42,10 @@ __all__ = [
 NEURAL_CANDIDATE = "bilstm"
 # Every neural candidate trains with an exponential moving average of their weights (unless
 # `candidate_params` say otherwise): their time-budgeted run ends where the clock stops it, and
-# the average is less sensitive to where that is. bilstm as auto trains it (108 s, 2 cores),
-# test OWA alone / as 0.75 bilstm + 0.25 arima, without -> with: M4 Hourly, 5 seeds, mean
-# 0.4276 -> 0.4247 (range 0.4188-0.4394 -> 0.4189-0.4321) / 0.4252 -> 0.4242 (worst 0.4336 ->
-# 0.4298); M4 Weekly, 3 seeds, 0.6896 -> 0.6765 / 0.6790 -> 0.6744.
+# the average is less sensitive to where that is. bilstm as auto trains it (107 s, 2 cores),
+# test OWA of 0.75 bilstm + 0.25 arima, without -> with, in two runs each (`neural_spread.py`):
+# M4 Weekly, 3 seeds, mean 0.6790 -> 0.6744 and 0.6857 -> 0.6799; M4 Hourly, 5 seeds, even
+# (0.4252 -> 0.4242, 0.4236 -> 0.4245). README, Neural forecasters.
 NEURAL_EMA_DECAY = 0.999
 # the statistical candidates of the default, always taking part
 DEFAULT_STATISTICAL = ("seasonal_naive", "theta", "ets", "arima")
