@@ -48,7 +48,9 @@ def _decay(text: str) -> float | None:
     return None if text.lower() == "none" else float(text)
 
 
-def bench(name: str, seeds: list[int], decays: list[float | None], budget: float) -> list[dict]:
+def bench(
+    name: str, seeds: list[int], decays: list[float | None], budget: float, extra: dict[str, Any]
+) -> list[dict]:
     train, test, horizon, mase_season = split(name)
     season = int(infer_season_length(to_panel(train)))  # as auto infers it
     with warnings.catch_warnings():
@@ -64,7 +66,7 @@ def bench(name: str, seeds: list[int], decays: list[float | None], budget: float
         for seed in seeds:
             model = registry.build(
                 NEURAL_CANDIDATE,
-                {"target_transform": "log", "ema_decay": decay},
+                {"target_transform": "log", "ema_decay": decay, **extra},
                 horizon=horizon,
                 season_length=season,
                 seed=seed,
@@ -92,7 +94,7 @@ def bench(name: str, seeds: list[int], decays: list[float | None], budget: float
                 row[f"{label}_smape"], row[f"{label}_mase"] = round(s, 3), round(m, 3)
                 row[f"{label}_owa"] = round(owa(s, m, ref_smape, ref_mase), 4)
             print(
-                f"{name}: ema_decay {decay}  seed {seed}  {seconds:.0f} s  "
+                f"{name}: ema_decay {decay} {extra or ''} seed {seed}  {seconds:.0f} s  "
                 f"{row['steps']} steps ({row['stopped_by']})  "
                 f"bilstm {row['bilstm_smape']:.3f} / {row['bilstm_mase']:.3f} / OWA "
                 f"{row['bilstm_owa']:.4f}  0.75 bilstm + 0.25 arima OWA {row['combined_owa']:.4f}",
@@ -117,11 +119,18 @@ def main() -> None:
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--ema-decay", nargs="+", type=_decay, default=[None, 0.999])
     parser.add_argument("--budget", type=float, default=107.0, help="training seconds per fit")
+    parser.add_argument(
+        "--params",
+        type=json.loads,
+        default={},
+        help="more bilstm parameters, e.g. '{\"patience\": null}'",
+    )
     args = parser.parse_args()
     rows = []
     for name in args.datasets:
-        rows += bench(name, args.seeds, args.ema_decay, args.budget)
-    print(json.dumps({"benchmark": "neural_spread", "budget_s": args.budget, "runs": rows}))
+        rows += bench(name, args.seeds, args.ema_decay, args.budget, args.params)
+    summary = {"benchmark": "neural_spread", "budget_s": args.budget, "params": args.params}
+    print(json.dumps({**summary, "runs": rows}))
 
 
 if __name__ == "__main__":
