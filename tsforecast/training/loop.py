@@ -135,8 +135,8 @@ def check_ema_decay(decay: object) -> None:
         return
     if isinstance(decay, bool) or not isinstance(decay, numbers.Real) or not 0 <= float(decay) < 1:
         msg = (
-            "`ema_decay` must be None (no weight averaging) or a number in [0, 1) such as "
-            f"0.999, got {decay!r}."
+            "`ema_decay` must be None or 0 (no weight averaging; 0 in a TOML config) or a "
+            f"number in (0, 1) such as 0.999, got {decay!r}."
         )
         raise InputError(msg)
 
