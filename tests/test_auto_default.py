@@ -259,6 +259,51 @@ def test_a_median_within_one_percent_of_the_best_single_model_is_preferred(monke
     assert model.selection_.reason == "lowest inner-backtest MASE"
 
 
+def test_on_few_inner_folds_the_median_of_the_three_best_is_kept_unless_clearly_beaten(
+    monkeypatch,
+) -> None:  # type: ignore[no-untyped-def]
+    # one series, 2 folds: an option must beat the median of the three best by more than
+    # 0.1 / sqrt(2) = 7.1 % (AirPassengers: median(seasonal_naive, theta) 0.955 against
+    # median(seasonal_naive, theta, ets) 1.018 chose the former, test OWA 1.0482 against 0.7635)
+    refit_s = {"naive": 0.1, "theta": 0.1, "drift": 0.1}
+    scores = {("theta",): 0.80, ("theta", "naive"): 0.83, ("theta", "naive", "drift"): 0.85}
+    model = registry.build("auto", {"candidates": ["naive", "theta", "drift"]}, horizon=4)
+    monkeypatch.setattr(model, "_inner_scores", _scores(_options(scores), refit_s))
+    model.fit(make_long_frame({"a": 60}))
+    assert model.selection_.chosen == ["theta", "naive", "drift"]
+    assert model.selection_.reason == (
+        "the median of the three best: theta is not 7.1 % below its inner-backtest MASE "
+        "(2 series-folds scored)"
+    )
+    # beaten by more than the margin: the measured choice stands
+    clear = {**scores, ("theta", "naive", "drift"): 0.90}
+    monkeypatch.setattr(model, "_inner_scores", _scores(_options(clear), refit_s))
+    model.fit(make_long_frame({"a": 60}))
+    assert model.selection_.chosen == ["theta"]
+
+
+def test_on_many_series_the_margin_of_the_median_of_three_shrinks(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # 50 series x 2 folds: the margin is 0.1 / sqrt(100) = 1 %, and theta is 5.9 % below
+    refit_s = {"naive": 0.1, "theta": 0.1, "drift": 0.1}
+    scores = {("theta",): 0.80, ("theta", "naive"): 0.83, ("theta", "naive", "drift"): 0.85}
+    model = registry.build("auto", {"candidates": ["naive", "theta", "drift"]}, horizon=4)
+    monkeypatch.setattr(model, "_inner_scores", _scores(_options(scores), refit_s))
+    model.fit(make_long_frame({f"s{i}": 60 for i in range(50)}))
+    assert model.selection_.chosen == ["theta"]
+    assert model.selection_.reason == "lowest inner-backtest MASE"
+
+
+def test_the_median_of_three_is_not_preferred_when_its_refit_would_overrun(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    scores = {("theta",): 0.80, ("theta", "naive"): 0.83, ("theta", "naive", "arima"): 0.81}
+    refit_s = {"naive": 0.1, "theta": 0.2, "arima": 1000.0}  # arima: far more than the budget
+    model = registry.build(
+        "auto", {"candidates": ["naive", "theta", "arima"], "time_budget_s": 60}, horizon=4
+    )
+    monkeypatch.setattr(model, "_inner_scores", _scores(_options(scores), refit_s))
+    model.fit(make_long_frame({"a": 60}))
+    assert model.selection_.chosen == ["theta"]
+
+
 def test_a_chosen_neural_candidate_is_trained_once_and_forecasts_from_all_the_data() -> None:
     frame = make_long_frame({"a": 80, "b": 90})
     fc = tsf.forecast(

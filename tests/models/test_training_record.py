@@ -85,6 +85,8 @@ def test_auto_that_chose_a_neural_model_gives_its_record() -> None:
         candidates=["lstm"],
         candidate_params={"lstm": {k: v for k, v in TINY.items() if k != "progress"}},
         progress=False,
+        # no clock: under load the default few-second budget could end training first
+        time_budget_s=None,
     )
     assert fc.attrs["auto_selection"].chosen == ["lstm"]
     assert fc.attrs["training"]["stopped_by"] == "max_steps"
