@@ -117,6 +117,9 @@ def forecast(
     target_cols = [target_col] if isinstance(target_col, str) else list(target_col)
     conformal = _check_conformal(intervals, level_list)
     if not isinstance(model, str):
+        from tsforecast.backtest.models import refuse_a_class
+
+        refuse_a_class(model, "`model`")
         given = {
             "id_col": id_col,
             "time_col": time_col,

@@ -52,6 +52,19 @@ def check_writable(path: str | os.PathLike[str], what: str, folder: bool = False
     if not os.access(nearest, os.W_OK | os.X_OK):
         msg = f"{what} {str(target)!r}: the folder {str(nearest)!r} is not writable."
         raise InputError(msg)
+    # permission bits do not tell everything (root under /proc, a read-only mount, a full
+    # disk): create and remove a file there, as the atomic write will
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".tsforecast-probe.", dir=nearest)
+    except OSError as error:
+        msg = (
+            f"{what} {str(target)!r}: cannot create a file in the folder {str(nearest)!r} "
+            f"({error.strerror or error}); pass a path in a folder you can write to."
+        )
+        raise InputError(msg) from None
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        os.unlink(probe)
 
 
 @contextlib.contextmanager
@@ -64,8 +77,12 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """
     target = Path(path)
     check_writable(target, "cannot write")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as error:
+        msg = f"cannot write {str(target)!r}: {error.strerror or error}."
+        raise InputError(msg) from None
     os.close(fd)
     tmp = Path(tmp_name)
     try:

@@ -127,7 +127,19 @@ def resolve_models(models: Any, shared: dict[str, Any]) -> list[ModelRun]:
     return runs
 
 
+def refuse_a_class(model: Any, what: str) -> None:
+    """InputError for an estimator class given where an instance goes (`ETSForecaster`, not
+    `ETSForecaster(12)`): its methods would be called unbound, deep inside."""
+    if isinstance(model, type):
+        msg = (
+            f"{what} got the class {model.__name__}, not an estimator; pass an instance, "
+            f"e.g. {model.__name__}(horizon=12), or a model name such as 'ets'."
+        )
+        raise InputError(msg)
+
+
 def _resolve_one(item: Any, shared: dict[str, Any]) -> ModelRun:
+    refuse_a_class(item, "`models`")
     if isinstance(item, str):
         return ModelRun(item, registry.build(item, {}, **shared))
     if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str):

@@ -475,6 +475,9 @@ def _fill_missing(
         )
         raise InputError(msg)
     if fill == "zero":
+        # a column with nothing observed would become a confident forecast of 0: refused
+        # under every policy alike
+        _check_some_observed(missing, series_id, data_cols)
         return np.where(missing, 0.0, values)
     frame = pd.DataFrame(values)
     if fill == "ffill":
@@ -482,11 +485,16 @@ def _fill_missing(
         frame = frame.ffill().bfill()
     else:
         frame = frame.interpolate(method="linear", limit_direction="both")
-    if frame.isna().any().any():
-        col = int(np.flatnonzero(frame.isna().any().to_numpy())[0])
+    _check_some_observed(frame.isna().to_numpy(), series_id, data_cols)
+    return frame.to_numpy()
+
+
+def _check_some_observed(missing: np.ndarray, series_id: Any, data_cols: list[str]) -> None:
+    """Refuse a series whose column `missing` (rows, columns) marks missing everywhere."""
+    empty = np.flatnonzero(missing.all(axis=0)) if len(missing) else np.array([], dtype=int)
+    if len(empty):
         msg = (
-            f"column {data_cols[col]!r} of series {series_id!r} has no observed value at all; "
-            "drop the series or the column."
+            f"column {data_cols[int(empty[0])]!r} of series {series_id!r} has no observed "
+            "value at all; drop the series or the column."
         )
         raise InputError(msg)
-    return frame.to_numpy()

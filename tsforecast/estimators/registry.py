@@ -33,7 +33,8 @@ ENTRY_POINT_ARGS = ("horizon", "levels", "id_col", "time_col", "target_col", "fi
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """A registered model: its name, where its class lives, its kind and its defaults."""
+    """A registered model: its name, where its class lives, its kind and its defaults (what
+    the name means: a user's params may not contradict them)."""
 
     name: str
     path: str  # "module:Class"
@@ -55,8 +56,11 @@ class ModelSpec:
         return self.cls.param_names()
 
     def user_param_names(self) -> list[str]:
-        """The parameters a user may set through `(name, params)`, a config or `**params`."""
-        return [p for p in self.param_names() if p not in ENTRY_POINT_ARGS]
+        """The parameters a user may set through `(name, params)`, a config or `**params`
+        (not those the name fixes: `bidirectional` is what tells bilstm from lstm)."""
+        return [
+            p for p in self.param_names() if p not in ENTRY_POINT_ARGS and p not in self.defaults
+        ]
 
 
 _STATS = "tsforecast.estimators.statistical"
@@ -171,6 +175,17 @@ def build(name: str, params: Mapping[str, Any] | None = None, **shared: Any) -> 
             msg = (
                 f"model {name!r} has no parameter {key!r};{hint} "
                 f"known: {sorted(model.user_param_names())}."
+            )
+            raise InputError(msg)
+    for key, value in model.defaults.items():
+        # the defaults are what the name means: bilstm with bidirectional=False would be lstm
+        # under bilstm's label in every result
+        if key in params and params[key] != value:
+            others = [n for n, s in REGISTRY.items() if s.defaults.get(key) == params[key]]
+            instead = f"; use model {others[0]!r} instead" if others else ""
+            msg = (
+                f"model {name!r} is {key}={value!r} by definition, got {key}={params[key]!r}"
+                f"{instead}."
             )
             raise InputError(msg)
     kwargs = {k: v for k, v in shared.items() if k in allowed}

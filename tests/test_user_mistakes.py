@@ -1,0 +1,97 @@
+"""Mistakes a new user makes, refused at the boundary with what is wrong and how to fix it."""
+
+from __future__ import annotations
+
+import errno
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import tsforecast as tsf
+from tsforecast import atomic
+from tsforecast.cli.main import main as cli_main
+from tsforecast.errors import InputError
+from tsforecast.estimators import registry
+
+
+def _frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "unique_id": ["a"] * 30 + ["b"] * 30,
+            "ds": list(pd.date_range("2020-01-01", periods=30)) * 2,
+            "y": [np.nan] * 30 + list(np.arange(30.0) + 100),
+        }
+    )
+
+
+@pytest.mark.parametrize("fill", ["zero", "ffill", "interpolate"])
+def test_a_series_with_no_observed_value_is_refused_under_every_fill(fill: str) -> None:
+    # fill="zero" used to forecast it as a confident 0 with zero-width intervals
+    with pytest.raises(InputError, match="series 'a' has no observed value at all"):
+        tsf.forecast(_frame(), 3, model="theta", fill=fill, progress=False)
+
+
+def test_a_zero_fill_still_fills_gaps_of_an_observed_series() -> None:
+    df = _frame()
+    df.loc[30, "y"] = np.nan  # series b's first value
+    fc = tsf.forecast(df[df["unique_id"] == "b"], 3, model="naive", fill="zero")
+    assert np.isfinite(fc["y"]).all()
+
+
+def test_an_estimator_class_instead_of_an_instance_is_refused() -> None:
+    df = _frame().dropna()
+    with pytest.raises(InputError, match=r"class ETSForecaster, not an estimator.*instance"):
+        tsf.forecast(df, 3, model=tsf.models.ETSForecaster)
+    with pytest.raises(InputError, match="class ETSForecaster"):
+        tsf.backtest(df, [tsf.models.ETSForecaster], horizon=3)
+
+
+def test_a_name_is_not_contradicted_by_its_parameters() -> None:
+    with pytest.raises(InputError, match=r"'bilstm' is bidirectional=True.*use model 'lstm'"):
+        registry.build("bilstm", {"bidirectional": False}, horizon=3)
+    with pytest.raises(InputError, match=r"'lstm' is bidirectional=False.*use model 'bilstm'"):
+        registry.build("lstm", {"bidirectional": True}, horizon=3)
+    assert registry.build("bilstm", {"bidirectional": True}, horizon=3).bidirectional is True
+
+
+def test_a_folder_that_refuses_new_files_is_found_before_any_work(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # permission bits can say writable where creating a file fails (root under /proc, a
+    # read-only mount): the check creates a file, as the write will
+    def refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(atomic.tempfile, "mkstemp", refuse)
+    with pytest.raises(InputError, match=r"cannot create a file in the folder .*Read-only"):
+        atomic.check_writable(tmp_path / "out.csv", "`--out`")
+    with pytest.raises(InputError, match=r"cannot write .*Read-only"):
+        atomic.write_atomic(tmp_path / "out.csv", "x")
+
+
+def test_the_cli_writes_nothing_when_one_output_cannot_be_written(
+    monkeypatch, tmp_path, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    data = tmp_path / "sales.csv"
+    pd.DataFrame({"ds": pd.date_range("2020-01-01", periods=40), "y": np.arange(40.0)}).to_csv(
+        data, index=False
+    )
+    blocked = tmp_path / "blocked"
+    blocked.mkdir()
+    real = tempfile.mkstemp
+
+    def refuse_in_blocked(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if Path(kwargs.get("dir", "")) == blocked:
+            raise OSError(errno.EACCES, "Permission denied")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(atomic.tempfile, "mkstemp", refuse_in_blocked)
+    report = tmp_path / "r.html"
+    code = cli_main(
+        ["forecast", str(data), "-H", "3", "--model", "naive", "--out",
+         str(blocked / "x.csv"), "--report", str(report)]
+    )  # fmt: skip
+    assert code == 2
+    assert "cannot create a file in the folder" in capsys.readouterr().err
+    assert not report.exists()
