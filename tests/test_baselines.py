@@ -357,6 +357,28 @@ def test_seasonal_naive_says_when_a_series_is_shorter_than_its_season() -> None:
         tsf.forecast(df, 4, model="seasonal_naive", season_length=7)
 
 
+@pytest.mark.parametrize("model", ["naive2", "theta", "ets", "arima"])
+def test_a_model_that_tests_for_a_season_says_when_a_series_is_shorter_than_three(
+    model: str,
+) -> None:
+    # their seasonal forms need 3 seasons (the M4 test, ARIMA's seasonal differences): with
+    # less the season is dropped, and a user who asked for it hears so
+    df = pd.DataFrame(
+        {
+            "unique_id": "a",
+            "ds": pd.date_range("2020", periods=40, freq="D"),
+            "y": 100 + 10 * np.sin(np.arange(40) * 2 * np.pi / 7),
+        }
+    )
+    with pytest.warns(
+        TsforecastWarning, match=rf"1 of 1 series are shorter than 3 seasons .*{model} forecasts"
+    ):
+        tsf.forecast(df, 4, model=model, season_length=14)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TsforecastWarning)  # 40 >= 3 x 7: no warning
+        tsf.forecast(df, 4, model=model, season_length=7)
+
+
 @pytest.mark.parametrize(("model", "values"), [("naive", 1), ("theta", 1), ("drift", 2)])
 def test_intervals_of_a_series_too_short_for_a_spread_are_zero_width_with_a_warning(
     model: str, values: int

@@ -57,6 +57,10 @@ __all__ = [
 ]
 
 
+# How many seasons of data a model needs to use its season at all (fewer: it goes without).
+_SEASONS_NEEDED = {"seasonal_naive": 1, "naive2": 3, "theta": 3, "ets": 3, "arima": 3}
+
+
 class StatisticalForecaster(Forecaster):
     """A per-series statistical model (subclasses name it with `method`).
 
@@ -152,17 +156,31 @@ class StatisticalForecaster(Forecaster):
         return self
 
     def _warn_of_series_shorter_than_a_season(self, panel: Panel) -> None:
-        # seasonal_naive has no value one season back on such a series and repeats its last
-        # value instead: a user who asked for a season should hear that it was not used
+        # a user who asked for a season should hear where it could not be used (an inferred
+        # one too for seasonal_naive, whose whole method is the season):
+        # seasonal_naive has no value one season back and repeats the last value; naive2,
+        # theta, ets and arima test for a season (M4's test, `stats.naive.seasonality_test`,
+        # and ARIMA's seasonal differences) only from 3 seasons of data
         m = self.season_length_
-        lengths = panel.lengths.numpy()
-        short = int((lengths < m).sum())
-        if self.method != "seasonal_naive" or m <= 1 or short == 0:
+        seasons = _SEASONS_NEEDED.get(self.method)
+        if seasons is None or m <= 1:
             return
+        if seasons > 1 and self.season_length is None:
+            # an inferred season on short data is the frequency's guess, not a request
+            return
+        lengths = panel.lengths.numpy()
+        short = int((lengths < seasons * m).sum())
+        if short == 0:
+            return
+        if seasons == 1:
+            what, then = "one season", "them with their last value (naive)"
+        else:
+            what = f"{seasons} seasons"
+            then = f"them without a season (it looks for one from {seasons} seasons of data)"
         msg = (
-            f"{short} of {panel.n_series} series are shorter than one season "
-            f"(season_length={m}, shortest {int(lengths.min())} steps): seasonal_naive forecasts "
-            "them with their last value (naive). Give a smaller `season_length` or longer series."
+            f"{short} of {panel.n_series} series are shorter than {what} "
+            f"(season_length={m}, shortest {int(lengths.min())} steps): {self.method} "
+            f"forecasts {then}. Give a smaller `season_length` or longer series."
         )
         warnings.warn(msg, TsforecastWarning, stacklevel=3)
 
