@@ -95,3 +95,27 @@ def test_the_cli_writes_nothing_when_one_output_cannot_be_written(
     assert code == 2
     assert "cannot create a file in the folder" in capsys.readouterr().err
     assert not report.exists()
+
+
+def test_a_history_passed_as_the_forecast_to_report_is_refused(tmp_path: Path) -> None:
+    # it used to be drawn as a 30-step "forecast" lying on top of its own history
+    history = _frame().dropna()
+    with pytest.raises(InputError, match="does not start after its history: series 'b'"):
+        tsf.report(history, tmp_path / "page.html", history_df=history)
+    assert not (tmp_path / "page.html").exists()
+    fc = tsf.forecast(history, 3, model="naive")
+    assert tsf.report(fc, tmp_path / "page.html", history_df=history).exists()
+
+
+def test_a_calibration_fit_that_cannot_train_says_it_is_the_calibration_fit() -> None:
+    # the lstm's own message counted the calibration fit's values as if they were the data's
+    history = _frame().dropna()
+    with pytest.raises(InputError) as refused:
+        tsf.forecast(
+            history, 3, model="lstm", levels=[80], intervals="calibrated",
+            input_size=30, max_steps=2, progress=False,
+        )  # fmt: skip
+    message = str(refused.value)
+    assert "the calibration fit of 'lstm'" in message
+    assert "no series is long enough to train on" in message
+    assert "intervals='model'" in message

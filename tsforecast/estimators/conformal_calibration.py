@@ -131,7 +131,19 @@ def calibration_scores(
         fold_future = _fold_future(cal, plan.cutoff_idx[:, first], horizon, future_df)
         # an equal share of what the call has left for this fit, the later ones and the final
         with within_deadline(share_of_what_is_left(len(plan.fit_groups) - g + 1)):
-            fitted.fit(train, future_df=fold_future)
+            try:
+                fitted.fit(train, future_df=fold_future)
+            except InputError as error:
+                # the model's own message counts the values of this fit, not the user's data
+                seen, of = int(train.lengths.max().item()), int(cal_lengths.max())
+                msg = (
+                    f"the calibration fit of {model.model_name!r} (on the values up to the "
+                    f"first calibration cutoff: at most {seen} of the {of} values of a series; "
+                    "in a backtest, of the values up to the fold's cutoff) "
+                    f"failed: {error} Or give more history, or pass intervals='model' (no "
+                    "calibration fit)."
+                )
+                raise InputError(msg) from error
         pairs = pd.DataFrame(
             {
                 cal.id_col: np.repeat(np.array(cal.ids, dtype=object), len(group)),

@@ -196,7 +196,35 @@ def _history(
             f"{fc['ds'].dtype}; pass the frame the forecast was made from."
         )
         raise InputError(msg)
+    _check_forecast_follows_history(fc, hist, id_col, time_col)
     return hist
+
+
+def _check_forecast_follows_history(
+    fc: pd.DataFrame, hist: pd.DataFrame, id_col: str, time_col: str
+) -> None:
+    """Refuse a "forecast" that does not start after its series' history: `forecast()` starts
+    every series the step after its last row, so such a frame is the history itself or another
+    table, and drawn as a forecast it would be a wrong picture."""
+    first = fc.groupby("unique_id", sort=False, observed=True)["ds"].min()
+    last = hist.groupby("unique_id", sort=False, observed=True)["ds"].max()
+    try:
+        inside = first[first <= last.reindex(first.index)]
+    except TypeError:  # time zones that differ: the stamps cannot be compared
+        msg = (
+            f"`history_df[{time_col!r}]` ({hist['ds'].dtype}) and the forecast's "
+            f"({fc['ds'].dtype}) cannot be compared; pass the frame the forecast was made from."
+        )
+        raise InputError(msg) from None
+    if len(inside):
+        series = inside.index[0]
+        msg = (
+            f"the frame does not start after its history: series {json_scalar(series)!r} "
+            f"({id_col!r}) starts at {inside.iloc[0]} but `history_df` runs to "
+            f"{last[series]} ({len(inside)} of {len(first)} series so); a forecast starts "
+            "the step after its series' last row. Pass what `tsforecast.forecast(...)` returns."
+        )
+        raise InputError(msg)
 
 
 def _history_kept(
