@@ -359,3 +359,50 @@ def test_a_call_far_past_its_budget_says_so() -> None:
         _warn_of_an_overrun(10.0, 14.0)  # within 1.5 times it
         _warn_of_an_overrun(None, 100.0)  # no budget
         _warn_of_an_overrun("auto", 100.0)
+
+
+# ------------------------------------------------------------------ the decomposing baselines
+
+
+def _seasonal_series(n_series: int) -> list[Any]:
+    import numpy as np
+
+    t = np.arange(96)
+    return [
+        100 + s + 10 * np.sin(2 * np.pi * t / 24) + np.cos(t * (s + 1)) for s in range(n_series)
+    ]
+
+
+def test_theta_fits_no_chunk_that_starts_after_the_deadline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tsforecast import stats
+    from tsforecast.stats import theta
+
+    monkeypatch.setattr(theta, "THETA_CHUNK", 2)
+    monkeypatch.setattr(theta, "_theta_chunk", _slow(theta._theta_chunk))
+    series = _seasonal_series(6)
+    out = stats.forecast_many("theta", series, 24, 24, deadline=time.time() + SLEEP_S / 2)
+    # the first chunk starts before the deadline and finishes; the two after it do not start
+    assert [f.fallback for f in out] == [None, None] + [stats.TIME_BUDGET_REASON] * 4
+    free = stats.forecast_many("theta", series, 24, 24)
+    assert [f.fallback for f in free] == [None] * 6
+    assert free[0].mean.tolist() == out[0].mean.tolist()
+
+
+@pytest.mark.parametrize("model", ["theta", "naive2"])
+def test_a_decomposing_baseline_past_its_deadline_falls_back_on_every_series(model: str) -> None:
+    from tsforecast import stats
+
+    out = stats.forecast_many(model, _seasonal_series(3), 24, 24, deadline=time.time() - 1)
+    assert [f.fallback for f in out] == [stats.TIME_BUDGET_REASON] * 3
+
+
+@pytest.mark.parametrize("model", ["naive", "seasonal_naive", "drift"])
+def test_a_naive_method_ignores_the_deadline_it_costs_what_its_fallback_costs(model: str) -> None:
+    from tsforecast import stats
+
+    late = stats.forecast_many(model, _seasonal_series(3), 24, 24, deadline=time.time() - 1)
+    free = stats.forecast_many(model, _seasonal_series(3), 24, 24)
+    assert [f.fallback for f in late] == [None] * 3
+    assert [f.mean.tolist() for f in late] == [f.mean.tolist() for f in free]

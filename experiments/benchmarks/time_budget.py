@@ -9,10 +9,12 @@ Then ETS on many short series (10,000 daily series of 30 values, h = 7, 80/95 % 
 where most of ETS's work follows its optimiser: under budgets of 1, 2, 5 and 10 s, with the
 same goal, how many series it fitted, and the default `auto` under 3 s; the references in the
 same run are the unbounded ETS call and seasonal naive (the floor: what every series falls
-back to). Ends with one JSON line.
+back to). Then theta and naive2 on 20,000 hourly series of 300 values (h = 24, season 24),
+unbounded and under budgets of 2 and 4 s, next to seasonal naive. Ends with one JSON line.
 
     python experiments/benchmarks/time_budget.py [--series 200 1000] [--budget 20]
-        [--ets-series 10000] [--ets-budgets 1 2 5 10]
+        [--ets-series 10000] [--ets-budgets 1 2 5 10] [--theta-series 20000]
+        [--theta-budgets 2 4]
 """
 
 from __future__ import annotations
@@ -79,18 +81,41 @@ def daily_panel(n_series: int, length: int = 30, seed: int = 0) -> pd.DataFrame:
     )
 
 
-def ets_cases(n_series: int, budgets: list[float]) -> list[dict[str, Any]]:
-    df = daily_panel(n_series)
+def hourly_panel(n_series: int, length: int = 300, seed: int = 0) -> pd.DataFrame:
+    """Hourly series: a level, a daily cycle and noise, all positive (integer steps)."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(length)
+    values = (
+        100
+        + rng.uniform(0, 50, (n_series, 1))
+        + 10 * np.sin(2 * np.pi * t / 24)
+        + rng.normal(0, 1, (n_series, length))
+    )  # -> (n_series, length)
+    return pd.DataFrame(
+        {
+            "unique_id": np.repeat(np.arange(n_series), length),
+            "ds": np.tile(t, n_series),
+            "y": values.ravel(),
+        }
+    )
+
+
+def budget_cases(
+    df: pd.DataFrame,
+    what: str,
+    horizon: int,
+    cases: list[tuple[str, float | None]],
+    **kwargs: Any,
+) -> list[dict[str, Any]]:
+    """Each (model, budget) of `cases` on `df`: wall time, overshoot and series fitted."""
+    n_series = int(df["unique_id"].nunique())
     rows = []
-    cases = [("seasonal_naive", None), ("ets", None)] + [("ets", b) for b in budgets]
-    # auto past its budget runs no further inner backtest (each costs 2-4 s here)
-    cases.append(("auto", 3.0))
     for model, budget in cases:
         started = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             fc = tsf.forecast(
-                df, horizon=7, model=model, levels=(80, 95), time_budget_s=budget, progress=False
+                df, horizon=horizon, model=model, time_budget_s=budget, progress=False, **kwargs
             )
         wall = time.perf_counter() - started
         failures = pd.DataFrame(fc.attrs.get("failures", []))
@@ -99,13 +124,13 @@ def ets_cases(n_series: int, budgets: list[float]) -> list[dict[str, Any]]:
         fitted = n_series - len(failures)
         if budget is None:
             print(
-                f"{n_series:>6} short daily series, {model}, no budget: wall {wall:6.1f} s"
+                f"{n_series:>6} {what}, {model}, no budget: wall {wall:6.1f} s"
                 f" (reference); {fitted} fitted"
             )
         else:
             overshoot, goal = wall - budget, 0.1 * budget + 5.0
             print(
-                f"{n_series:>6} short daily series, {model}, budget {budget:g} s: wall "
+                f"{n_series:>6} {what}, {model}, budget {budget:g} s: wall "
                 f"{wall:6.1f} s, overshoot {overshoot:+6.1f} s (goal <= {goal:.1f} s: "
                 f"{'met' if overshoot <= goal else 'NOT met'}); {fitted} fitted, {n_budget} "
                 "fell back at the deadline"
@@ -113,7 +138,7 @@ def ets_cases(n_series: int, budgets: list[float]) -> list[dict[str, Any]]:
         rows.append(
             {
                 "series": n_series,
-                "case": f"short daily, {model}",
+                "case": f"{what}, {model}",
                 "budget_s": budget,
                 "wall_s": round(wall, 2),
                 "overshoot_s": None if budget is None else round(wall - budget, 2),
@@ -125,12 +150,33 @@ def ets_cases(n_series: int, budgets: list[float]) -> list[dict[str, Any]]:
     return rows
 
 
+def ets_cases(n_series: int, budgets: list[float]) -> list[dict[str, Any]]:
+    """ETS on short daily series, whose work follows its optimiser, and auto under 3 s (past
+    its budget it runs no further inner backtest, each costing 2-4 s here)."""
+    cases: list[tuple[str, float | None]] = [("seasonal_naive", None), ("ets", None)]
+    cases += [("ets", b) for b in budgets] + [("auto", 3.0)]
+    return budget_cases(daily_panel(n_series), "short daily series", 7, cases, levels=(80, 95))
+
+
+def decomposing_cases(n_series: int, budgets: list[float]) -> list[dict[str, Any]]:
+    """theta and naive2, which test every series for a season and decompose it (the naive
+    methods cost what their fallback costs and ignore the clock), on long hourly series."""
+    cases: list[tuple[str, float | None]] = [("seasonal_naive", None)]
+    for model in ("theta", "naive2"):
+        cases += [(model, None)] + [(model, b) for b in budgets]
+    return budget_cases(hourly_panel(n_series), "hourly series of 300", 24, cases, season_length=24)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--series", type=int, nargs="+", default=[200, 1000])
+    parser.add_argument("--series", type=int, nargs="*", default=[200, 1000], help="none: skip")
     parser.add_argument("--budget", type=float, default=20.0)
     parser.add_argument("--ets-series", type=int, default=10_000, help="0: skip the ETS part")
     parser.add_argument("--ets-budgets", type=float, nargs="+", default=[1.0, 2.0, 5.0, 10.0])
+    parser.add_argument(
+        "--theta-series", type=int, default=20_000, help="0: skip the theta/naive2 part"
+    )
+    parser.add_argument("--theta-budgets", type=float, nargs="+", default=[2.0, 4.0])
     args = parser.parse_args()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores")
     rows = []
@@ -173,6 +219,8 @@ def main() -> None:
             )
     if args.ets_series:
         rows += ets_cases(args.ets_series, args.ets_budgets)
+    if args.theta_series:
+        rows += decomposing_cases(args.theta_series, args.theta_budgets)
     print(json.dumps({"benchmark": "time_budget", "runs": rows}))
 
 

@@ -97,10 +97,23 @@ def _classical_trend(y: np.ndarray, m: int) -> np.ndarray:
     return trend
 
 
+def _mean_per_position(x: np.ndarray, m: int) -> np.ndarray:
+    """The mean of x[i::m] for each position i of the season, NaN left out, [m].
+
+    One reduction over a [seasons, m] copy padded with NaN: m `nanmean` calls per series made
+    the decomposition ~70 % of theta's and naive2's time on 20,000 hourly series."""
+    seasons = -(-len(x) // m)
+    padded = np.full(seasons * m, np.nan)
+    padded[: len(x)] = x
+    grid = padded.reshape(seasons, m)
+    observed = ~np.isnan(grid)
+    return np.where(observed, grid, 0.0).sum(axis=0) / observed.sum(axis=0)
+
+
 def _classical_seasonal_index(y: np.ndarray, m: int) -> np.ndarray:
     """Multiplicative seasonal component of R's `decompose(type="multiplicative")`, len(y)."""
     ratio = y / _classical_trend(y, m)
-    figure = np.array([np.nanmean(ratio[i::m]) for i in range(m)])
+    figure = _mean_per_position(ratio, m)
     figure = figure / figure.mean()
     return np.resize(figure, len(y))
 
@@ -108,7 +121,7 @@ def _classical_seasonal_index(y: np.ndarray, m: int) -> np.ndarray:
 def _classical_seasonal_additive(y: np.ndarray, m: int) -> np.ndarray:
     """Additive seasonal component of R's `decompose(type="additive")`, len(y)."""
     detrended = y - _classical_trend(y, m)
-    figure = np.array([np.nanmean(detrended[i::m]) for i in range(m)])
+    figure = _mean_per_position(detrended, m)
     figure = figure - figure.mean()
     return np.resize(figure, len(y))
 
