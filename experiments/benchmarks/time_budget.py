@@ -62,42 +62,37 @@ CASES: list[tuple[str, dict[str, Any], float]] = [
 ]
 
 
-def daily_panel(n_series: int, length: int = 30, seed: int = 0) -> pd.DataFrame:
-    """Short daily series: a level, a weekly cycle and noise, all positive."""
+def cyclic_panel(
+    n_series: int, stamps: Any, period: int, noise: float, seed: int = 0
+) -> pd.DataFrame:
+    """Positive series, one per row of the result: a level, a cycle of `period` steps and
+    noise, at `stamps` (the same for every series)."""
     rng = np.random.default_rng(seed)
+    length = len(stamps)
     t = np.arange(length)
     values = (
         100
         + rng.uniform(0, 50, (n_series, 1))
-        + 10 * np.sin(2 * np.pi * t / 7)
-        + rng.normal(0, 3, (n_series, length))
+        + 10 * np.sin(2 * np.pi * t / period)
+        + rng.normal(0, noise, (n_series, length))
     )  # -> (n_series, length)
     return pd.DataFrame(
         {
             "unique_id": np.repeat(np.arange(n_series), length),
-            "ds": np.tile(pd.date_range("2024-01-01", periods=length, freq="D"), n_series),
+            "ds": np.tile(stamps, n_series),
             "y": values.ravel(),
         }
     )
 
 
-def hourly_panel(n_series: int, length: int = 300, seed: int = 0) -> pd.DataFrame:
-    """Hourly series: a level, a daily cycle and noise, all positive (integer steps)."""
-    rng = np.random.default_rng(seed)
-    t = np.arange(length)
-    values = (
-        100
-        + rng.uniform(0, 50, (n_series, 1))
-        + 10 * np.sin(2 * np.pi * t / 24)
-        + rng.normal(0, 1, (n_series, length))
-    )  # -> (n_series, length)
-    return pd.DataFrame(
-        {
-            "unique_id": np.repeat(np.arange(n_series), length),
-            "ds": np.tile(t, n_series),
-            "y": values.ravel(),
-        }
-    )
+def daily_panel(n_series: int, length: int = 30) -> pd.DataFrame:
+    """Short daily series with a weekly cycle."""
+    return cyclic_panel(n_series, pd.date_range("2024-01-01", periods=length, freq="D"), 7, 3.0)
+
+
+def hourly_panel(n_series: int, length: int = 300) -> pd.DataFrame:
+    """Hourly series with a daily cycle, at integer steps."""
+    return cyclic_panel(n_series, np.arange(length), 24, 1.0)
 
 
 def budget_cases(
