@@ -378,6 +378,25 @@ def test_a_model_that_tests_for_a_season_says_when_a_series_is_shorter_than_thre
         tsf.forecast(df, 4, model=model, season_length=7)
 
 
+def test_auto_warns_of_an_unused_season_only_where_the_user_gave_it() -> None:
+    from tsforecast.errors import SeasonUnusedWarning
+
+    # 130 weekly values: the inferred season (52) is too long for the seasonality test
+    df = pd.DataFrame(
+        {
+            "unique_id": "a",
+            "ds": pd.date_range("2020-01-05", periods=130, freq="W"),
+            "y": 100 + np.sin(np.arange(130.0)),
+        }
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SeasonUnusedWarning)  # the frequency's guess: no warning
+        fc = tsf.forecast(df, 4, model="auto", candidates=["theta"], progress=False)
+    assert fc["y"].notna().all()
+    with pytest.warns(SeasonUnusedWarning, match="shorter than 3 seasons .*theta forecasts"):
+        tsf.forecast(df, 4, model="auto", candidates=["theta"], season_length=52, progress=False)
+
+
 @pytest.mark.parametrize(("model", "values"), [("naive", 1), ("theta", 1), ("drift", 2)])
 def test_intervals_of_a_series_too_short_for_a_spread_are_zero_width_with_a_warning(
     model: str, values: int

@@ -6,7 +6,7 @@ before any work starts, and its message says what is wrong, what was received an
 
 from __future__ import annotations
 
-__all__ = ["InputError", "NotFittedError", "TsforecastWarning"]
+__all__ = ["InputError", "NotFittedError", "SeasonUnusedWarning", "TsforecastWarning"]
 
 
 class InputError(ValueError):
@@ -19,3 +19,8 @@ class NotFittedError(RuntimeError):
 
 class TsforecastWarning(UserWarning):
     """Something was dropped or changed to let the run go on (e.g. short series dropped)."""
+
+
+class SeasonUnusedWarning(TsforecastWarning):
+    """A `season_length` that some series are too short to use (fewer than the three seasons
+    a seasonality test needs): those series are forecast without a season."""

@@ -53,7 +53,7 @@ from tsforecast.data.frequency import infer_season_length
 from tsforecast.data.panel import Panel
 from tsforecast.deadline import seconds_left, within_deadline
 from tsforecast.devices import resolve_device
-from tsforecast.errors import InputError, TsforecastWarning
+from tsforecast.errors import InputError, SeasonUnusedWarning, TsforecastWarning
 from tsforecast.estimators.auto_persistence import (
     load_auto,
     member_failures,
@@ -349,7 +349,11 @@ class AutoForecaster(Forecaster):
             data = panel if member.capabilities.past_covariates else _targets_only(panel)
             # the member keeps its floor of time even past the call's deadline: a refit cut
             # to nothing would forecast by its fallback instead of what was chosen
-            with within_deadline(budget, replace=True):
+            with within_deadline(budget, replace=True), warnings.catch_warnings():
+                if self.season_length is None:
+                    # the season auto inferred is the frequency's guess, not a request: as a
+                    # model given no season_length, a member does not warn that it went unused
+                    warnings.simplefilter("ignore", SeasonUnusedWarning)
                 member.fit(
                     data, future_df=future_df if member.capabilities.future_covariates else None
                 )

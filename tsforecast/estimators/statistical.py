@@ -34,7 +34,7 @@ from tsforecast.data.frequency import infer_season_length
 from tsforecast.data.panel import Panel
 from tsforecast.deadline import seconds_left
 from tsforecast.devices import resolve_device
-from tsforecast.errors import InputError, TsforecastWarning
+from tsforecast.errors import InputError, SeasonUnusedWarning, TsforecastWarning
 from tsforecast.estimators.base import FORMAT_VERSION, Capabilities, Forecaster
 from tsforecast.estimators.history import (
     id_to_saved,
@@ -182,7 +182,8 @@ class StatisticalForecaster(Forecaster):
             f"(season_length={m}, shortest {int(lengths.min())} steps): {self.method} "
             f"forecasts {then}. Give a smaller `season_length` or longer series."
         )
-        warnings.warn(msg, TsforecastWarning, stacklevel=3)
+        category = TsforecastWarning if seasons == 1 else SeasonUnusedWarning
+        warnings.warn(msg, category, stacklevel=3)
 
     def predict(self, history_df: Any | None = None, future_df: Any | None = None) -> Any:
         """`horizon` steps after the end of every series of `history_df` (default: the training
