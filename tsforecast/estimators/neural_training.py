@@ -77,9 +77,11 @@ def check_training_windows(
     if not bool(trained.all()):
         short = [panel.ids[i] for i in torch.nonzero(~trained).flatten().tolist()]
         msg = (
-            f"{len(short)} series are too short to give a training window and are only "
-            f"forecast from their history: {short[:10]}"
-            f"{' ...' if len(short) > 10 else ''}; reduce `input_size` or `val_size`."
+            f"{len(short)} series are too short to give a training window (fewer than horizon "
+            f"+ input_size // 2 + val_size = {horizon + min_past + val_size} values) and are "
+            f"only forecast from their history: {short[:10]}"
+            f"{' ...' if len(short) > 10 else ''}; reduce `input_size` or `val_size` (for "
+            "auto's neural candidates: `candidate_params`)."
         )
         # stacklevel: this function, the estimator's `fit`, then the caller of `fit`
         warnings.warn(msg, TsforecastWarning, stacklevel=3)
