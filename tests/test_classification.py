@@ -596,3 +596,43 @@ def test_fit_on_cuda_and_load_on_cpu(tmp_path: Any, vowels: Any) -> None:
     model.save(tmp_path / "clf")
     on_cpu = SequenceClassifier.load(tmp_path / "clf", device="cpu").predict_proba(X)
     np.testing.assert_allclose(on_cpu, on_gpu, atol=1e-4)
+
+
+def _signed(n: int) -> list[np.ndarray]:
+    rng = np.random.default_rng(0)
+    return [rng.normal(s, 1.0, (8, 1)) for s in [-2.0, 2.0] * (n // 2)]
+
+
+@pytest.mark.parametrize("rows", [[[0], [1]], [[0, 1], [1, 0]]])
+def test_label_lists_of_zeros_and_ones_that_read_as_a_matrix_too_are_refused(
+    rows: list[list[int]],
+) -> None:
+    # [[0], [1]] was read as a one-label 0/1 matrix, where [[1], [2]] gives two labels
+    with pytest.raises(InputError, match=r"ambiguous.*np.asarray\(y\)"):
+        SequenceClassifier(task="multilabel", max_epochs=1, progress=False).fit(
+            _signed(20), rows * 10
+        )
+
+
+def test_rows_of_zeros_and_ones_that_no_label_list_could_be_are_a_matrix() -> None:
+    y = [[1, 0, 0], [0, 1, 1]] * 10  # a label list never repeats a label
+    clf = SequenceClassifier(task="multilabel", max_epochs=1, progress=False).fit(_signed(20), y)
+    assert clf.label_form_ == "matrix" and clf.classes_.tolist() == [0, 1, 2]
+
+
+def test_labels_taken_from_a_numpy_array_are_accepted_and_come_back_as_given() -> None:
+    names = np.array(["neg", "pos"])
+    for y, classes in (
+        (list(names[[0, 1] * 10]), ["neg", "pos"]),
+        (list(np.array([False, True] * 10)), [False, True]),
+        ([False, True] * 10, [False, True]),
+    ):
+        clf = SequenceClassifier(task="binary", max_epochs=1, progress=False).fit(_signed(20), y)
+        assert clf.classes_.tolist() == classes
+        assert type(clf.predict(_signed(2))[0]) is type(np.asarray(classes)[0])
+
+
+def test_a_frame_of_label_columns_names_its_labels() -> None:
+    y = pd.DataFrame({"rock": [0, 1] * 10, "jazz": [1, 0] * 10})
+    clf = SequenceClassifier(task="multilabel", max_epochs=1, progress=False).fit(_signed(20), y)
+    assert clf.classes_.tolist() == ["rock", "jazz"]

@@ -72,9 +72,12 @@ def _label_array(values: Any, what: str, in_sets: bool = False) -> np.ndarray:
     if array.dtype.kind == "O":
         _check_no_missing(array, what, in_sets)
         # pandas and lists of mixed objects: keep the common Python type when there is one.
+        # (numpy scalars too: a list built from a numpy label array holds np.str_ / np.bool_)
         kinds = {type(v) for v in array.tolist()}
-        if kinds <= {str}:
+        if all(issubclass(k, str) for k in kinds):
             array = array.astype(str)
+        elif all(issubclass(k, (bool, np.bool_)) for k in kinds):
+            array = array.astype(bool)  # before Integral: Python's bool is an int
         elif all(issubclass(k, numbers.Integral) for k in kinds):
             array = array.astype(np.int64)
         elif all(issubclass(k, numbers.Real) for k in kinds):
@@ -175,7 +178,19 @@ def _multilabel_form(y: Any) -> str:
     zero_one = all(
         isinstance(v, (bool, numbers.Integral)) and int(v) in (0, 1) for r in rows for v in r
     )
-    return "matrix" if rectangular and zero_one else "lists"
+    if not (rectangular and zero_one):
+        return "lists"
+    # Rows of 0/1 are a 0/1 matrix where some row repeats a value (no label list does);
+    # otherwise ([[0], [1]], or [[0, 1], [1, 0]]) they read both ways, and a wrong guess
+    # would train a different model in silence: refused, with both spellings
+    if any(len(set(r)) < len(r) for r in rows):
+        return "matrix"
+    msg = (
+        f"`y` for task='multilabel' is ambiguous: its rows (e.g. {rows[0]!r}) are lists of 0s "
+        "and 1s that read as a 0/1 matrix or as label lists; pass np.asarray(y) for a 0/1 "
+        "matrix (n_sequences, n_labels), or sets of labels ({0} and {1}) for label sets."
+    )
+    raise InputError(msg)
 
 
 def encode_multilabel(
@@ -211,7 +226,13 @@ def encode_multilabel(
             )
             raise InputError(msg)
         if classes is None:
-            classes = np.arange(array.shape[1], dtype=np.int64)
+            # a frame's column names are its labels (polars and pandas); an array's are 0..K-1
+            columns = getattr(y, "columns", None)
+            classes = (
+                np.arange(array.shape[1], dtype=np.int64)
+                if columns is None
+                else _label_array(np.array(list(columns), dtype=object), "column names of `y`")
+            )
         return classes, array.astype(np.float32), "matrix"
 
     _check_length(len(y), n)
