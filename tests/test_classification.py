@@ -636,3 +636,11 @@ def test_a_frame_of_label_columns_names_its_labels() -> None:
     y = pd.DataFrame({"rock": [0, 1] * 10, "jazz": [1, 0] * 10})
     clf = SequenceClassifier(task="multilabel", max_epochs=1, progress=False).fit(_signed(20), y)
     assert clf.classes_.tolist() == ["rock", "jazz"]
+
+
+def test_a_complex_sequence_is_refused_not_cut_to_its_real_part() -> None:
+    clf = SequenceClassifier(task="binary", max_epochs=1, progress=False).fit(
+        _signed(20), [0, 1] * 10
+    )
+    with pytest.raises(InputError, match="sequence 0 of `X` is complex"):
+        clf.predict([np.array([[1 + 2j]])])

@@ -78,6 +78,12 @@ def prepare_sequences(X: Any, n_channels: int | None = None) -> list[np.ndarray]
 
     seqs: list[np.ndarray] = []
     for i, item in enumerate(items):
+        if np.iscomplexobj(item):  # float64 would drop the imaginary part with a warning
+            msg = (
+                f"sequence {i} of `X` is complex; pass real values, e.g. the real and "
+                "imaginary parts as two channels."
+            )
+            raise InputError(msg)
         try:
             seq = np.asarray(item, dtype=np.float64)
         except (TypeError, ValueError) as error:
