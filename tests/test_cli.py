@@ -197,6 +197,32 @@ def test_bad_configs_exit_2_before_any_work(
     assert sorted(p.name for p in tmp_path.iterdir()) == [config.name]  # nothing written
 
 
+def test_the_command_says_a_warning_in_one_line_of_its_own(tmp_path: Path) -> None:
+    # Python's format showed the library's file, line number and source line
+    dates = list(pd.date_range("2020-01-01", periods=40, freq="MS"))
+    frame = pd.DataFrame(
+        {"store": ["a"] * 12 + ["b"] * 40, "date": dates[:12] + dates, "sales": range(52)}
+    )
+    frame.to_csv(tmp_path / "sales.csv", index=False)
+    columns = ["--id-col", "store", "--time-col", "date", "--target-col", "sales"]
+    model = ["-H", "3", "--model", "theta", "--season-length", "12", "--out", "fc.csv"]
+    done = subprocess.run(
+        [sys.executable, "-m", "tsforecast.cli", "forecast", "sales.csv", *columns, *model],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+        env={
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+        },
+    )
+    assert done.returncode == 0, done.stderr
+    warning = "tsforecast: warning: 1 of 2 series are shorter than 3 seasons (season_length=12"
+    assert warning in done.stderr
+    assert ".py:" not in done.stderr
+
+
 def test_the_installed_command_reports_errors_without_a_traceback(tmp_path: Path) -> None:
     config = write_config(tmp_path, text=FAST.replace("[models.naive2]", "[models.naiv2]"))
     done = subprocess.run(

@@ -9,9 +9,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from collections.abc import Sequence
+from functools import partial
 
-from tsforecast.errors import InputError
+from tsforecast.errors import InputError, TsforecastWarning
 
 __all__ = ["main"]
 
@@ -20,6 +22,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (the console script exits with it)."""
     parser = _parser()
     args = parser.parse_args(argv)
+    plain = warnings.formatwarning
+    warnings.formatwarning = partial(_one_line_warning, args.command)
     try:
         return int(args.run(args))
     except InputError as error:  # ConfigError included: the user's input, refused up front
@@ -35,6 +39,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         # the reader went away (`tsforecast forecast ... | head`): not an error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    finally:
+        warnings.formatwarning = plain
+
+
+def _one_line_warning(
+    command: str,
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    line: str | None = None,
+) -> str:
+    """A tsforecast warning as the command's own line, like its errors (Python's format adds
+    the source file and line of the library, which mean nothing to a command-line user)."""
+    if issubclass(category, TsforecastWarning):
+        from tsforecast.cli.csv_format import as_reading_advice, spell_config, spell_flag
+
+        spell = spell_config if command == "backtest" else spell_flag
+        return f"tsforecast: warning: {as_reading_advice(str(message), spell)}\n"
+    return f"{filename}:{lineno}: {category.__name__}: {message}\n"
 
 
 def _parser() -> argparse.ArgumentParser:
