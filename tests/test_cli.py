@@ -197,6 +197,22 @@ def test_bad_configs_exit_2_before_any_work(
     assert sorted(p.name for p in tmp_path.iterdir()) == [config.name]  # nothing written
 
 
+def _run_command(arguments: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`python -m tsforecast.cli ARGUMENTS` in `cwd`, with this checkout's package, whatever
+    is installed."""
+    return subprocess.run(
+        [sys.executable, "-m", "tsforecast.cli", *arguments],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+        env={
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+        },
+    )
+
+
 def test_the_command_says_a_warning_in_one_line_of_its_own(tmp_path: Path) -> None:
     # Python's format showed the library's file, line number and source line
     dates = list(pd.date_range("2020-01-01", periods=40, freq="MS"))
@@ -206,17 +222,7 @@ def test_the_command_says_a_warning_in_one_line_of_its_own(tmp_path: Path) -> No
     frame.to_csv(tmp_path / "sales.csv", index=False)
     columns = ["--id-col", "store", "--time-col", "date", "--target-col", "sales"]
     model = ["-H", "3", "--model", "theta", "--season-length", "12", "--out", "fc.csv"]
-    done = subprocess.run(
-        [sys.executable, "-m", "tsforecast.cli", "forecast", "sales.csv", *columns, *model],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        timeout=120,
-        env={
-            **os.environ,
-            "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
-        },
-    )
+    done = _run_command(["forecast", "sales.csv", *columns, *model], tmp_path)
     assert done.returncode == 0, done.stderr
     warning = "tsforecast: warning: 1 of 2 series are shorter than 3 seasons (season_length=12"
     assert warning in done.stderr
@@ -225,18 +231,7 @@ def test_the_command_says_a_warning_in_one_line_of_its_own(tmp_path: Path) -> No
 
 def test_the_installed_command_reports_errors_without_a_traceback(tmp_path: Path) -> None:
     config = write_config(tmp_path, text=FAST.replace("[models.naive2]", "[models.naiv2]"))
-    done = subprocess.run(
-        [sys.executable, "-m", "tsforecast.cli", "backtest", str(config)],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        timeout=120,
-        # this checkout's package, whatever is installed
-        env={
-            **os.environ,
-            "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
-        },
-    )
+    done = _run_command(["backtest", str(config)], tmp_path)
     assert done.returncode == 2
     assert "unknown model `models.naiv2`; did you mean 'naive2'?" in done.stderr
     assert str(config) in done.stderr
