@@ -321,6 +321,20 @@ def test_iso_strings_in_a_polars_frame_parse_the_same_way() -> None:
     assert str(panel.times[0].tz) == "UTC"
 
 
+@pytest.mark.parametrize(("freq", "zone"), [("D", "Europe/Berlin"), ("MS", "America/New_York")])
+def test_local_days_and_months_written_across_a_dst_change_keep_their_wall_clock(
+    freq: str, zone: str
+) -> None:
+    # in UTC a local midnight falls at 22:00 or 23:00 and off the grid: they were refused as
+    # "time stamps off the 'D' grid", though pandas' own to_csv writes them so
+    stamps = pd.date_range("2024-03-01", periods=60, freq=freq, tz=zone)  # across the change
+    text = pd.DataFrame({"unique_id": "a", "ds": stamps.astype(str), "y": 1.0})
+    panel = to_panel(text)
+    assert panel.freq == freq
+    assert panel.times[0].tz is None
+    assert panel.times[0].equals(pd.DatetimeIndex(stamps.tz_localize(None)))
+
+
 def test_strings_with_one_offset_keep_it() -> None:
     stamps = ["2021-01-01T00:00:00+05:30", "2021-01-01T01:00:00+05:30", "2021-01-01T02:00:00+05:30"]
     panel = to_panel(pd.DataFrame({"unique_id": "a", "ds": stamps, "y": 1.0}))

@@ -189,7 +189,23 @@ def _parsed_strings(column: pd.Series, non_null: pd.Series, time_col: str) -> pd
     if len(zones) == 1 and None not in zones:
         # one offset, beyond what pandas 2 parses as written (after 2262): it keeps the offset
         return parsed.dt.tz_convert(pd.Timestamp(non_null.iloc[0]).tzinfo)
+    wall_clock = _one_time_of_day(non_null, dayfirst)
+    if wall_clock is not None:
+        # Local midnights (or noons) whose offset changes with DST: in UTC they fall at 22:00
+        # or 23:00 and off any daily grid, so days, weeks and months keep their wall-clock
+        # stamps (without the offset, which no longer says anything a day does not)
+        return column.map(wall_clock).astype("datetime64[ns]")
     return parsed
+
+
+def _one_time_of_day(non_null: pd.Series, dayfirst: bool) -> dict[str, pd.Timestamp] | None:
+    """string -> its wall-clock stamp (offset dropped), when every stamp is at one time of
+    day (a day-or-coarser grid in local time); else None (sub-daily stamps stay in UTC)."""
+    if dayfirst:
+        return None
+    local = {s: pd.Timestamp(s).tz_localize(None) for s in pd.unique(non_null.to_numpy())}
+    times = {stamp.time() for stamp in local.values()}
+    return local if len(times) == 1 and len(local) > 1 else None
 
 
 # a date written with the day and the month as numbers before the year: 01/02/2021, 1.2.21
