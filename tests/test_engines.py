@@ -454,3 +454,21 @@ def test_theta_forecasts_a_series_the_same_whatever_its_batch() -> None:
     batched = theta_many([*others, short], 6, 12, [80.0])[-1]
     for got, want in [(batched.mean, alone.mean), (batched.lo, alone.lo)]:
         np.testing.assert_array_equal(got, want)
+
+
+def test_a_ray_address_nothing_answers_at_is_refused_not_retried_for_minutes() -> None:
+    import socket
+
+    from tsforecast.engines.ray_engine import _check_reachable
+
+    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens there
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    for address in (f"127.0.0.1:{port}", f"ray://127.0.0.1:{port}"):
+        with pytest.raises(InputError, match=f"cannot reach a Ray cluster at '{address}'"):
+            _check_reachable(address, "address")
+    _check_reachable("auto", "RAY_ADDRESS")  # Ray resolves these itself
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        _check_reachable(f"127.0.0.1:{server.getsockname()[1]}", "address")

@@ -68,6 +68,8 @@ class RayEngine(Engine):
         ray = import_ray()
         if not ray.is_initialized():
             address = self.address or os.environ.get("RAY_ADDRESS") or None
+            if address is not None:
+                _check_reachable(address, "address" if self.address else "RAY_ADDRESS")
             local = {"num_cpus": self.num_cpus} if address is None else {}
             ray.init(address=address, include_dashboard=False, log_to_driver=False, **local)
         return ray
@@ -85,3 +87,26 @@ class RayEngine(Engine):
 
     def __repr__(self) -> str:
         return f"RayEngine(address={self.address!r}, num_cpus={self.num_cpus!r})"
+
+
+# how long a cluster's port may take to accept a connection before it is called unreachable
+_CONNECT_TIMEOUT_S = 5.0
+
+
+def _check_reachable(address: str, source: str) -> None:
+    """Refuse a `host:port` (or `ray://host:port`) nothing answers at: `ray.init` retries
+    such an address for minutes, printing only its own connection warnings."""
+    import socket
+
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    if not sep or not port.isdigit() or not host:
+        return  # "auto", "local" and the like: Ray's own to resolve
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), _CONNECT_TIMEOUT_S):
+            pass
+    except OSError as error:
+        msg = (
+            f"cannot reach a Ray cluster at {address!r} (from `{source}`): {error}; start "
+            "one there (`ray start --head`), fix the address, or leave it unset for a local Ray."
+        )
+        raise InputError(msg) from error
