@@ -119,3 +119,8 @@ def test_a_calibration_fit_that_cannot_train_says_it_is_the_calibration_fit() ->
     assert "the calibration fit of 'lstm'" in message
     assert "no series is long enough to train on" in message
     assert "intervals='model'" in message
+
+
+def test_a_folder_given_as_the_data_file_is_named_a_folder(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert cli_main(["forecast", str(tmp_path), "-H", "3"]) == 2
+    assert "is a folder; pass one .csv, .parquet or .pq file in it" in capsys.readouterr().err

@@ -392,6 +392,12 @@ def _forecast_data(
 
     path = Path(args.data)
     if path.suffix.lower() in DATA_SUFFIXES or path.exists():
+        if path.is_dir():
+            msg = (
+                f"data file {args.data!r} is a folder; pass one {DATA_SUFFIXES_TEXT} file in "
+                "it (a data set of several files is not read as one)."
+            )
+            raise InputError(msg)
         if not path.is_file():
             msg = f"data file {args.data!r} does not exist (looked for {str(path.resolve())!r})."
             raise InputError(msg)
