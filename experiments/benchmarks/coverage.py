@@ -16,6 +16,14 @@ model: coverage at 80 and 95 % (goal: within +-3 points of nominal), MSIS at 80 
 published M4 MSIS (95 %) where the organisers report one, and seconds. Then, per model, the
 interval mode that meets the goal on both data sets (the model's own when both do: it costs
 nothing). The last line is one JSON object.
+
+`--folds N` backtests N folds one horizon apart, the M4 test split the last of them (each fold
+calibrates inside its own training part), and gives the coverage over all N with each fold's
+beside it, oldest first. One fold's coverage is a sample of one window of the series: on M4
+Weekly, the own 80 % intervals of naive cover 82.9, 88.8, 83.6 and 85.7 % of the four folds
+that end with the test, so a rule that is nominal on average lands a few points off it in any
+one window. The MSIS
+over several folds does not compare with the published (test-split) figure.
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ import pandas as pd
 
 import tsforecast as tsf
 from tsforecast import datasets
+from tsforecast.errors import InputError
 from tsforecast.estimators import registry
 from tsforecast.estimators.conformal import CALIBRATED_WINDOWS, ConformalForecaster, with_intervals
 
@@ -73,21 +82,27 @@ def run_one(data: datasets.ForecastingDataset, models: list, mode: str, args: ar
                 pool_series=args.pool,
                 refit=args.refit,
             )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            res = tsf.backtest(
-                data.df,
-                [model],
-                horizon=data.horizon,
-                n_windows=1,
-                season_length=data.season_length,
-                levels=LEVELS,
-                metrics=["smape", "mase"],
-                n_jobs=args.n_jobs,
-                # the model as built above: its own intervals, or those of its wrapper
-                intervals="model",
-            )
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                res = tsf.backtest(
+                    data.df,
+                    [model],
+                    horizon=data.horizon,
+                    n_windows=args.folds,
+                    season_length=data.season_length,
+                    levels=LEVELS,
+                    metrics=["smape", "mase"],
+                    n_jobs=args.n_jobs,
+                    # the model as built above: its own intervals, or those of its wrapper
+                    intervals="model",
+                )
+        except InputError as error:
+            # e.g. conformal's 20 windows per series on the older folds' shorter training parts
+            print(f"{data.name:<10} {name:<15} {mode:<9} refused: {error}", flush=True)
+            continue
         values = res.metrics.groupby("metric")["value"].mean()
+        per_fold = fold_coverage(res.forecasts_pd)
         rows.append(
             {
                 "data": data.name,
@@ -97,23 +112,45 @@ def run_one(data: datasets.ForecastingDataset, models: list, mode: str, args: ar
                 "coverage_95": round(100 * float(values["coverage_95"]), 1),
                 "msis_80": round(float(values["msis_80"]), 3),
                 "msis_95": round(float(values["msis_95"]), 3),
-                "published_msis_95": PUBLISHED_MSIS_95[data.name].get(name),
+                "published_msis_95": (
+                    PUBLISHED_MSIS_95[data.name].get(name) if args.folds == 1 else None
+                ),
                 "mase": round(float(values["mase"]), 3),
                 "seconds": round(time.perf_counter() - started, 1),
+                "folds": args.folds,
+                **{f"fold_coverage_{lv}": per_fold[lv] for lv in LEVELS},
             }
         )
         print(_line(rows[-1]), flush=True)
     return rows
 
 
+def fold_coverage(forecasts: pd.DataFrame) -> dict[int, list[float]]:
+    """Coverage in % per level of each backtest fold, oldest first (fold k: the k-th cutoff of
+    each series; M4's series do not share calendar dates)."""
+    frame = forecasts.copy()
+    frame["fold"] = frame.groupby("unique_id")["cutoff"].rank(method="dense").astype(int)
+    out = {}
+    for lv in LEVELS:
+        inside = (frame["y"] >= frame[f"y_lo_{lv}"]) & (frame["y"] <= frame[f"y_hi_{lv}"])
+        out[lv] = [round(100 * float(v), 1) for v in inside.groupby(frame["fold"]).mean()]
+    return out
+
+
 def _line(row: dict) -> str:
     published = row["published_msis_95"]
+    folds = ""
+    if row["folds"] > 1:
+        folds = "  per fold cov80 {} cov95 {}".format(
+            "/".join(f"{v:.1f}" for v in row["fold_coverage_80"]),
+            "/".join(f"{v:.1f}" for v in row["fold_coverage_95"]),
+        )
     return (
         f"{row['data']:<10} {row['model']:<15} {row['intervals']:<9} "
         f"cov80 {row['coverage_80']:5.1f}  cov95 {row['coverage_95']:5.1f}  "
         f"msis80 {row['msis_80']:8.3f}  msis95 {row['msis_95']:8.3f}  "
         f"(M4 published msis95 {published if published is not None else 'n/a'})  "
-        f"mase {row['mase']:.3f}  {row['seconds']:6.1f} s"
+        f"mase {row['mase']:.3f}  {row['seconds']:6.1f} s{folds}"
     )
 
 
@@ -163,6 +200,9 @@ def main() -> None:
         help="windows (one horizon apart) of intervals='calibrated'",
     )
     parser.add_argument("--modes", default="model,calibrated,conformal")
+    parser.add_argument(
+        "--folds", type=int, default=1, help="backtest folds, the M4 test split the last"
+    )
     parser.add_argument("--series", type=int, default=0, help="first N series only (0: all)")
     parser.add_argument("--n-jobs", type=int, default=None)
     args = parser.parse_args()
@@ -174,7 +214,7 @@ def main() -> None:
         f"coverage benchmark: {platform.machine()} CPU, {os.cpu_count()} cores visible; "
         f"levels {LEVELS}, conformal windows {args.cal_windows} (step {args.cal_step}, "
         f"pool={args.pool}); calibrated windows {args.calibrated_windows} (one horizon apart, "
-        "pooled); "
+        f"pooled); backtest folds {args.folds}; "
         "other engineers' tests load the machine"
     )
     rows = []
@@ -205,6 +245,7 @@ def main() -> None:
                 "cal_step": args.cal_step,
                 "pool": args.pool,
                 "calibrated_windows": args.calibrated_windows,
+                "folds": args.folds,
                 "rows": rows,
                 "defaults": decisions,
                 "seconds": round(time.perf_counter() - started, 1),
