@@ -8,6 +8,7 @@ on every node (or shipped with `ray.init(runtime_env=...)`).
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -71,7 +72,15 @@ class RayEngine(Engine):
             if address is not None:
                 _check_reachable(address, "address" if self.address else "RAY_ADDRESS")
             local = {"num_cpus": self.num_cpus} if address is None else {}
-            ray.init(address=address, include_dashboard=False, log_to_driver=False, **local)
+            # Ray's own INFO lines ("Started a local Ray instance.") are not the user's business;
+            # its warnings still show, as tsforecast's do under the CLI's --quiet
+            ray.init(
+                address=address,
+                include_dashboard=False,
+                log_to_driver=False,
+                logging_level=logging.WARNING,
+                **local,
+            )
         return ray
 
     def n_workers(self) -> int:
