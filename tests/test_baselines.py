@@ -145,9 +145,37 @@ def test_theta_is_the_published_m4_theta_method(air: np.ndarray) -> None:
     expected = _theta_by_definition(air / index, 12) * index[-12:]
     seasonal = stats.fit_forecast("theta", air, 12, 12, levels=(80, 95))
     np.testing.assert_allclose(seasonal.mean, expected, rtol=1e-5)
-    # intervals: statsmodels' Theta growth sigma^2 (1 + (h-1)(1 + (alpha-1)^2)), times the index
+    # intervals: SES's growth sigma^2 (1 + (h-1) alpha^2), times the index
     width = (seasonal.hi[0] - seasonal.lo[0]) / index[-12:]
     assert np.all(np.diff(width) > 0) and np.all(seasonal.hi[1] > seasonal.hi[0])
+
+
+def _theta_coverage(paths: np.ndarray, n_train: int, horizon: int) -> tuple[float, float, float]:
+    """Coverage of theta's 80 % intervals over the `horizon` values after `n_train`, and the
+    mean 80 % half-width at the first and the last step."""
+    inside, first, last = [], [], []
+    for y in paths:
+        out = stats.fit_forecast("theta", y[:n_train], horizon, levels=(80,))
+        actual = y[n_train : n_train + horizon]
+        inside.append((actual >= out.lo[0]) & (actual <= out.hi[0]))
+        half = (out.hi[0] - out.lo[0]) / 2
+        first.append(half[0])
+        last.append(half[-1])
+    return float(np.mean(inside)), float(np.mean(first)), float(np.mean(last))
+
+
+def test_theta_intervals_grow_as_ses_forecast_errors_do() -> None:
+    rng = np.random.default_rng(0)
+    # noise around a constant: SES's alpha is near 0, and the h-step error stays one shock
+    noise = 10.0 + rng.normal(size=(200, 132))
+    coverage, first, last = _theta_coverage(noise, 120, 12)
+    assert abs(coverage - 0.80) < 0.03
+    assert last < 1.1 * first  # statsmodels' formula: 4.8 times as wide at step 12
+    # a random walk: alpha near 1, the errors (and the bands) grow as sqrt(h)
+    walk = 100.0 + np.cumsum(rng.normal(size=(200, 132)), axis=1)
+    coverage, first, last = _theta_coverage(walk, 120, 12)
+    assert abs(coverage - 0.80) < 0.05
+    assert 0.85 * np.sqrt(12) < last / first < 1.1 * np.sqrt(12)
 
 
 def test_theta_on_many_series_at_once_equals_one_at_a_time(m4_arrays) -> None:

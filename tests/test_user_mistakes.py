@@ -124,3 +124,36 @@ def test_a_calibration_fit_that_cannot_train_says_it_is_the_calibration_fit() ->
 def test_a_folder_given_as_the_data_file_is_named_a_folder(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     assert cli_main(["forecast", str(tmp_path), "-H", "3"]) == 2
     assert "is a folder; pass one .csv, .parquet or .pq file in it" in capsys.readouterr().err
+
+
+def _one_short_series(tmp_path: Path) -> Path:
+    path = tmp_path / "short.csv"
+    frame = pd.DataFrame({"ds": pd.date_range("2020-01-01", periods=30), "y": np.arange(30.0)})
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_calibrated_intervals_on_too_short_data_point_elsewhere_than_calibrated() -> None:
+    df = pd.DataFrame(
+        {"unique_id": "a", "ds": pd.date_range("2020-01-01", periods=30), "y": np.arange(30.0)}
+    )
+    with pytest.raises(InputError) as refused:
+        tsf.forecast(df, 7, model="theta", levels=(80,), intervals="calibrated")
+    message = str(refused.value)
+    assert "fewer than the 38 values that 5 calibration windows" in message
+    # the way out is the model's own intervals, not the mode that was refused
+    assert "intervals='auto'" in message and "intervals='model'" in message
+    assert "intervals='calibrated'" not in message
+
+
+def test_the_command_line_names_its_own_option_in_a_refusal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _one_short_series(tmp_path)
+    arguments = ["forecast", str(path), "-H", "7", "--model", "theta", "--levels", "80"]
+    assert cli_main([*arguments, "--intervals", "calibrated"]) == 2
+    err = capsys.readouterr().err
+    assert "`--intervals auto`" in err and "`--intervals model`" in err
+    assert "intervals='" not in err  # the Python API's spelling, which a shell user cannot type
+    assert cli_main([*arguments, "--intervals", "conformal"]) == 2
+    assert "`--intervals calibrated` (pooled scores" in capsys.readouterr().err

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import warnings
 from collections.abc import Sequence
@@ -16,6 +17,18 @@ from functools import partial
 from tsforecast.errors import InputError, TsforecastWarning
 
 __all__ = ["main"]
+
+
+# an interval mode as the Python API's refusals name it: intervals='model'
+_INTERVALS_ARGUMENT = re.compile(r"intervals='(\w+)'")
+
+
+def as_option_advice(message: str, command: str) -> str:
+    """A refusal's `intervals='model'` said as the command's own option: `--intervals model` on
+    `forecast`, `intervals = "model"` in a config's [backtest] table."""
+    if command == "backtest":
+        return _INTERVALS_ARGUMENT.sub(r'`intervals = "\1"` in [backtest]', message)
+    return _INTERVALS_ARGUMENT.sub(r"`--intervals \1`", message)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -30,7 +43,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from tsforecast.cli.csv_format import as_reading_advice, spell_config, spell_flag
 
         spell = spell_config if args.command == "backtest" else spell_flag
-        print(f"tsforecast: error: {as_reading_advice(str(error), spell)}", file=sys.stderr)
+        message = as_option_advice(as_reading_advice(str(error), spell), args.command)
+        print(f"tsforecast: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("tsforecast: interrupted; nothing was written.", file=sys.stderr)

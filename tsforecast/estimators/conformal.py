@@ -385,7 +385,12 @@ class ConformalForecaster(Forecaster):
             f"{mode} intervals at level {level:g} need at least {min_windows(level)} calibration "
             f"scores per horizon step (ceil((n + 1) * {level:g} / 100) <= n), and the data give "
             f"{n} ({source}); give more history (more or longer series"
-            + ("" if self.pool_series else ", or a larger `n_windows`")
+            + (
+                ""
+                if self.pool_series
+                else ", or a larger `n_windows`: `tsf.models.ConformalForecaster(base, "
+                "n_windows=...)`"
+            )
             + "), or use intervals='auto' (the model's own intervals where calibration cannot "
             "honour a level) or intervals='model'."
         )

@@ -101,15 +101,25 @@ def calibration_scores(
     if short and (not model.pool_series or len(calibrated) == 0):
         shown = [*short[:10], "..."] if len(short) > 10 else short
         longest_short = int(lengths[lengths < need].max())
+        if model.pool_series and model.score == "width":
+            # intervals='calibrated' (or a ConformalForecaster set up as it): pointing back to
+            # 'calibrated' would send the user round in a circle
+            ways_out = (
+                "or use intervals='auto' (the model's own intervals where the data give too few "
+                "calibration windows) or intervals='model'."
+            )
+        else:
+            ways_out = (
+                "or reduce `n_windows` or `step` of a `tsf.models.ConformalForecaster`"
+                + ("" if model.pool_series else " or set its `pool_series=True`")
+                + ", or use intervals='calibrated' (pooled scores, windows one horizon apart)."
+            )
         msg = (
             f"{len(short)} series have fewer than the {need} values that {n_windows} "
             f"calibration windows of horizon {horizon} (step {step}) need"
             + ("" if model.pool_series else " (the first window must see half of the series)")
             + f": {shown} (the longest of them {longest_short}; in a backtest, the values up "
-            "to the fold's cutoff); give more history, or reduce `n_windows` or `step` of a "
-            "`tsf.models.ConformalForecaster`"
-            + ("" if model.pool_series else " or set its `pool_series=True`")
-            + ", or use intervals='calibrated' (pooled scores, windows one horizon apart)."
+            f"to the fold's cutoff); give more history, {ways_out}"
         )
         raise InputError(msg)
     cal = panel if len(calibrated) == panel.n_series else panel.select(list(calibrated))

@@ -21,9 +21,14 @@ Vectorised across series: for a fixed alpha the SSE of SES is quadratic in the i
 so the level is profiled out in closed form and only alpha is searched: a grid, then zooms into
 each series' best cells, all series and candidate alphas at once in one pass over time each.
 
-Intervals: statsmodels' Theta formula sigma^2 (1 + (h-1)(1 + (alpha-1)^2)) with sigma^2 the
+Intervals: the h-step variance of SES (an ARIMA(0,1,1), whose forecast errors weigh the later
+shocks by alpha), sigma^2 (1 + (h-1) alpha^2), as R's `thetaf` takes from `ses`, with sigma^2 the
 mean squared one-step error of the fitted Theta forecast on the adjusted series (exactly half the
-theta-line SES errors), scaled back by the seasonal index.
+theta-line SES errors), scaled back by the seasonal index. Not statsmodels' ThetaModel formula
+sigma^2 (1 + (h-1)(1 + (alpha-1)^2)), which adds the MA increments' variances and drops their
+covariances: equal at alpha = 1, it widens with h where alpha < 1 (noise around a constant: 95 %
+half-width 1.93 at step 1, 9.24 at step 12 where ~1.96 is right; coverage 98.2 / 99.8 at 80 / 95
+on 200 such series, 78.9 / 94.1 with the SES variance).
 """
 
 from __future__ import annotations
@@ -185,7 +190,7 @@ def _theta_chunk(
     mean_adjusted = 0.5 * line0 + 0.5 * final_level[:, None]
     # The adjusted series' one-step errors are half the theta line's: x - fit = (z - l) / 2.
     sigma2 = sse / (4.0 * lengths)
-    growth = 1.0 + np.arange(horizon)[None, :] * (1.0 + (alpha[:, None] - 1.0) ** 2)
+    growth = 1.0 + np.arange(horizon)[None, :] * alpha[:, None] ** 2  # SES: (S, H)
     sd = np.sqrt(sigma2[:, None] * growth)
     z_levels = _z(levels)[:, None]  # -> (n_levels, 1)
     out = []
