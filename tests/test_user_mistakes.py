@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -157,3 +158,68 @@ def test_the_command_line_names_its_own_option_in_a_refusal(
     assert "intervals='" not in err  # the Python API's spelling, which a shell user cannot type
     assert cli_main([*arguments, "--intervals", "conformal"]) == 2
     assert "`--intervals calibrated` (pooled scores" in capsys.readouterr().err
+
+
+def _daily(n: int = 120) -> pd.DataFrame:
+    t = np.arange(n)
+    return pd.DataFrame(
+        {
+            "unique_id": "a",
+            "ds": pd.date_range("2020-01-01", periods=n),
+            "y": 10.0 + np.sin(2 * np.pi * t / 7),
+        }
+    )
+
+
+def test_a_backtest_labels_an_estimator_object_by_its_registered_name() -> None:
+    # an LSTMForecaster(bidirectional=True) was labelled "lstm" (its class's name), and "lstm_2"
+    # next to an lstm: the leaderboard's row said another model than the one that ran
+    small = {"hidden_size": 8, "max_steps": 3, "time_budget_s": None}
+    models = [registry.build(name, small, horizon=7) for name in ("bilstm", "lstm")]
+    res = tsf.backtest(_daily(), models=[*models, "seasonal_naive"], horizon=7, season_length=7)
+    assert sorted(res.leaderboard()["model"]) == ["bilstm", "lstm", "seasonal_naive"]
+    assert registry.name_of(models[0]) == "bilstm" and registry.name_of(models[1]) == "lstm"
+
+
+def test_a_backtest_refuses_to_drop_an_estimators_own_levels() -> None:
+    model = registry.build("theta", horizon=7, levels=(80, 95))
+    with pytest.raises(
+        InputError, match=r"gives levels=\(80, 95\), but the backtest asks for none"
+    ):
+        tsf.backtest(_daily(), models=[model], horizon=7)
+    res = tsf.backtest(_daily(), models=[model], horizon=7, levels=(80, 95))
+    assert {"coverage_80", "coverage_95"} <= set(res.metrics["metric"])
+
+
+def test_a_log_model_backtests_data_whose_zero_lies_only_after_every_cutoff() -> None:
+    # the zero is the truth of the last fold, never an input: it was refused ("needs every
+    # target value > 0 ... in `history_df`"); it is scored now, and changes no forecast
+    df = pd.concat([_daily().assign(unique_id=name) for name in ("a", "b")], ignore_index=True)
+    with_zero = df.copy()
+    with_zero.loc[df.index[df["unique_id"] == "a"][-1], "y"] = 0.0
+    small = {"hidden_size": 8, "max_steps": 5, "seed": 0, "time_budget_s": None}
+    model = registry.build("lstm", {**small, "target_transform": "log"}, horizon=7)
+    kept, zero = (
+        tsf.backtest(data, models=[model], horizon=7, n_windows=2, refit=False)
+        for data in (df, with_zero)
+    )
+    assert (zero.forecasts_pd["y_hat"].to_numpy() == kept.forecasts_pd["y_hat"].to_numpy()).all()
+    fitted = model.clone().fit(df)
+    with pytest.raises(InputError, match="in `df`: target_transform='log' needs every target"):
+        fitted.predict_cutoffs(with_zero, [with_zero["ds"].max()])  # there it would be read
+
+
+def test_a_global_model_backtested_on_series_that_end_apart_is_warned_of() -> None:
+    # one lstm fit per fold learns from every series up to its own cutoff: a series that ends
+    # 30 days earlier is forecast by a model that saw the others' later values
+    df = pd.concat([_daily().assign(unique_id=name) for name in ("a", "b")], ignore_index=True)
+    ragged = df[~((df["unique_id"] == "a") & (df["ds"] > df["ds"].max() - pd.Timedelta(days=30)))]
+    small = {"hidden_size": 8, "max_steps": 3, "time_budget_s": None}
+    lstm = registry.build("lstm", small, horizon=7)
+    with pytest.warns(UserWarning, match="folds end on different dates") as caught:
+        tsf.backtest(ragged, models=[lstm], horizon=7)
+    assert "1 of 2 series have their cutoff before the last, 2020-04-22" in str(caught[0].message)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # per-series models, or series that end together: none
+        tsf.backtest(ragged, models=["theta"], horizon=7)
+        tsf.backtest(df, models=[lstm], horizon=7)

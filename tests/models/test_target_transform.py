@@ -126,8 +126,13 @@ def test_a_value_the_log_cannot_take_is_refused_with_where_it_is(bad: float) -> 
     model.fit(df)
     with pytest.raises(InputError, match=r"in `history_df`.*> 0.*'s1'"):
         model.predict(broken)
-    with pytest.raises(InputError, match=r"> 0.*target_transform='none'"):
-        model.predict_cutoffs(broken, pd.to_datetime(["2024-01-02 00:00"]))
+    with pytest.raises(InputError, match=r"in `df`.*> 0.*target_transform='none'"):
+        model.predict_cutoffs(broken, pd.to_datetime(["2024-01-02 05:00"]))  # it reads 03:00
+    # a cutoff before the value never reads it (in a backtest, it is the truth being scored)
+    before = pd.to_datetime(["2024-01-02 00:00"])
+    pd.testing.assert_frame_equal(
+        model.predict_cutoffs(broken, before), model.predict_cutoffs(df, before)
+    )
 
 
 def test_an_unknown_transform_is_refused_before_any_data_is_read() -> None:

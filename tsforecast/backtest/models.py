@@ -71,6 +71,15 @@ def check_estimator_levels(estimator: Any, levels: Any) -> None:
             f"{asked!r} were asked for; build it with levels={asked!r}."
         )
         raise InputError(msg)
+    if own and not asked:
+        # the backtest would score no interval (no coverage, no MSIS) of a model trained for them
+        shown = repr(tuple(int(v) if float(v).is_integer() else v for v in own))
+        msg = (
+            f"the estimator {type(estimator).__name__} gives levels={shown}, but the backtest "
+            f"asks for none; pass levels={shown} to the backtest to score its intervals, or "
+            "build it without levels."
+        )
+        raise InputError(msg)
 
 
 # Settings of the backtest call that an estimator object also holds: the backtest reads the
@@ -169,8 +178,12 @@ def _estimator_label(item: Forecaster) -> str:
     how its intervals are made (a ConformalForecaster of theta next to theta would be
     "theta_2", which says nothing of the difference)."""
     from tsforecast.estimators.conformal import ConformalForecaster
+    from tsforecast.estimators.registry import name_of
 
-    label = str(getattr(item, "model_name", "") or type(item).__name__.lower())
+    # the registered name first: an LSTMForecaster(bidirectional=True) is "bilstm", as
+    # models=["bilstm"] labels it, not its class's "lstm"
+    base = item.base if isinstance(item, ConformalForecaster) else item
+    label = name_of(base) or str(getattr(item, "model_name", "") or type(item).__name__.lower())
     if isinstance(item, ConformalForecaster):
         label += "_calibrated" if item.score == "width" else "_conformal"
     return label

@@ -113,6 +113,7 @@ def candidate_backtest(shared: tuple[Panel, dict[str, Any]], item: tuple[Any, bo
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", TsforecastWarning)
         result = backtest(panel, models=[candidate], engine="local", keep_fitted=keep, **kwargs)
-    fitted = result.fitted[candidate.model_name][0] if keep else None
+    # one model: its fits under its label, whatever it is ("bilstm" for a bidirectional lstm)
+    fitted = next(iter(result.fitted.values()))[0] if keep else None
     seconds = time.perf_counter() - started
     return result.forecasts_pd, result._scales, result.failures_pd, seconds, fitted

@@ -533,6 +533,8 @@ class AutoForecaster(Forecaster):
             "refit": False,
             "season_length": season,
             "metrics": ["mase"],
+            # the candidates are built with auto's levels (a reused neural fit forecasts them)
+            "levels": check_levels(self.levels),
             "n_jobs": self.n_jobs,
             "device": self.device,
             "seed": int(self.seed),

@@ -100,11 +100,14 @@ def _selection_from_saved(folder: Path, saved: dict[str, Any]) -> AutoSelection:
 
 def member_failures(members: list[Forecaster]) -> pd.DataFrame:
     """The series each member fell back on, labelled by the member's name."""
+    from tsforecast.estimators import registry
+
     frames = []
     for member in members:
         found = getattr(member, "failures_", None)
         if isinstance(found, pd.DataFrame) and not found.empty:
-            frames.append(found.assign(model=member.model_name))
+            name = registry.name_of(member) or member.model_name  # bilstm, not its class's lstm
+            frames.append(found.assign(model=name))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 

@@ -408,8 +408,12 @@ class NeuralForecaster(Forecaster):
         """
         self._check_fitted()
         lay = self.layout_
-        panel = self._history_panel(df)
-        series_np, cutoff_np = cutoff_positions(panel, cutoffs)
+        raw = self._history_panel(df, "df", transform=False)
+        series_np, cutoff_np = cutoff_positions(raw, cutoffs)
+        # only the values up to each series' last cutoff are read (log: they must be > 0)
+        last_read = np.full(raw.n_series, -1, dtype=np.int64)
+        np.maximum.at(last_read, series_np, cutoff_np)
+        panel = to_model_space(raw, self.target_transform, "df", read_up_to=last_read)
         if lay.future_cols and future_df is None:
             beyond = cutoff_np + lay.horizon >= panel.lengths.to("cpu").numpy()[series_np]
             if beyond.any():
@@ -472,9 +476,13 @@ class NeuralForecaster(Forecaster):
             )
             raise InputError(msg)
 
-    def _history_panel(self, history_df: Any) -> Panel:
+    def _history_panel(
+        self, history_df: Any, what: str = "history_df", transform: bool = True
+    ) -> Panel:
+        """The frame a forecast starts from, checked against the fit; in the network's space
+        unless `transform=False` (predict_cutoffs transforms what its cutoffs read)."""
         lay = self.layout_
-        panel: Panel = self._read(history_df, "history_df", self.device_, like_fit=True)
+        panel: Panel = self._read(history_df, what, self.device_, like_fit=True)
         missing = [c for c in (*lay.past_cols, *lay.future_cols) if c not in panel.columns]
         if missing or panel.target_cols != lay.target_cols:
             msg = (
@@ -493,8 +501,10 @@ class NeuralForecaster(Forecaster):
                 "on a frame with them."
             )
             raise InputError(msg)
+        if not transform:
+            return panel
         # the network's space: the history must be one the transform can take (log: > 0)
-        return to_model_space(panel, self.target_transform, "history_df")
+        return to_model_space(panel, self.target_transform, what)
 
     # ------------------------------------------------------------------ save / load
     def save(self, path: str | os.PathLike[str]) -> None:

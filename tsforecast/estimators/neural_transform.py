@@ -71,16 +71,27 @@ def _refuse_non_positive(panel: Panel, values: np.ndarray, what: str) -> None:
     raise InputError(msg)
 
 
-def to_model_space(panel: Panel, transform: str, what: str) -> Panel:
+def to_model_space(
+    panel: Panel, transform: str, what: str, read_up_to: np.ndarray | None = None
+) -> Panel:
     """`panel` with its targets in the network's space (the covariates unchanged).
 
     `what` names the argument the panel came from, for the error on a value the transform
-    cannot take."""
+    cannot take. `read_up_to` (S,): the last position of each series the forecasts read (its
+    last cutoff; -1: none); the target values after it are never inputs (in a backtest they
+    are the truth being scored), so they need not be > 0, and one that is not becomes NaN here.
+    """
     if transform == "none":
         return panel
-    values = _target_values(panel)
-    _refuse_non_positive(panel, values, what)
-    logged = np.log(values)  # -> (N_obs, C_targets) float64
+    values = _target_values(panel)  # -> (N_obs, C_targets)
+    read = np.ones(len(values), dtype=bool)
+    if read_up_to is not None:
+        offsets = panel.offsets.to("cpu").numpy()
+        position = np.arange(len(values)) - np.repeat(offsets[:-1], np.diff(offsets))
+        read = position <= np.repeat(np.asarray(read_up_to), np.diff(offsets))
+    _refuse_non_positive(panel, np.where(read[:, None], values, 1.0), what)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logged = np.log(np.where(values > 0, values, np.nan))  # -> (N_obs, C_targets) float64
     n_targets = panel.n_targets
     data = panel.data.clone()
     data[:, :n_targets] = torch.from_numpy(logged).to(data.dtype).to(data.device)

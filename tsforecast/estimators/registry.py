@@ -23,7 +23,7 @@ from tsforecast.errors import InputError
 if TYPE_CHECKING:
     from tsforecast.estimators.base import Capabilities, Forecaster
 
-__all__ = ["REGISTRY", "ModelSpec", "build", "load", "names", "spec"]
+__all__ = ["REGISTRY", "ModelSpec", "build", "load", "name_of", "names", "spec"]
 
 Kind = Literal["statistical", "neural", "meta"]
 
@@ -116,6 +116,24 @@ REGISTRY: dict[str, ModelSpec] = {
 def names(kind: Kind | None = None) -> list[str]:
     """Registered model names (of one `kind` when given), in registry order."""
     return [n for n, s in REGISTRY.items() if kind is None or s.kind == kind]
+
+
+def name_of(model: Any) -> str | None:
+    """The registered name of an estimator object: the spec of its class whose defaults its
+    parameters hold (an LSTMForecaster with bidirectional=True is "bilstm"); None when no
+    spec matches (a class not registered, or a subclass)."""
+    get_params = getattr(model, "get_params", None)
+    if not callable(get_params):
+        return None
+    params = get_params()
+    for candidate in REGISTRY.values():
+        if candidate.path.rpartition(":")[2] != type(model).__name__:
+            continue
+        if type(model) is not candidate.cls:
+            continue
+        if all(params.get(key) == value for key, value in candidate.defaults.items()):
+            return candidate.name
+    return None
 
 
 def spec(name: Any) -> ModelSpec:
