@@ -223,3 +223,13 @@ def test_a_global_model_backtested_on_series_that_end_apart_is_warned_of() -> No
         warnings.simplefilter("error")  # per-series models, or series that end together: none
         tsf.backtest(ragged, models=["theta"], horizon=7)
         tsf.backtest(df, models=[lstm], horizon=7)
+
+
+def test_a_forecast_from_a_history_shorter_than_every_training_window_is_warned_of() -> None:
+    small = {"hidden_size": 8, "max_steps": 3, "input_size": 28, "time_budget_s": None}
+    model = registry.build("lstm", small, horizon=7).fit(_daily())
+    with pytest.warns(UserWarning, match=r"1 series of `history_df` have fewer than the 14 values"):
+        model.predict(_daily().tail(10))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.predict(_daily().tail(14))  # as long as a training window's past: no warning
