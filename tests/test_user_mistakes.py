@@ -233,3 +233,18 @@ def test_a_forecast_from_a_history_shorter_than_every_training_window_is_warned_
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         model.predict(_daily().tail(14))  # as long as a training window's past: no warning
+
+
+def test_future_rows_of_a_series_df_does_not_have_are_warned_of() -> None:
+    df = _daily().assign(promo=np.arange(120) % 3 == 0)
+    future = pd.DataFrame(
+        {"unique_id": "a", "ds": pd.date_range(df["ds"].max(), periods=8)[1:], "promo": True}
+    )
+    small = {"hidden_size": 8, "max_steps": 3, "time_budget_s": None}
+    model = registry.build("lstm", small, horizon=7).fit(df, future_df=future)
+    typo = pd.concat([future, future.assign(unique_id="A")], ignore_index=True)
+    with pytest.warns(UserWarning, match=r"rows for 1 series that `df` does not have: \['A'\]"):
+        model.predict(future_df=typo)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.predict(future_df=future)

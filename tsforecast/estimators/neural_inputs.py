@@ -21,6 +21,7 @@ zero-width interval). Scaled, it moves by about 1 around 0, which float32 holds.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -40,7 +41,7 @@ from tsforecast.data.ragged import (
     take_spans,
 )
 from tsforecast.data.timestamps import time_stamps
-from tsforecast.errors import InputError
+from tsforecast.errors import InputError, TsforecastWarning
 from tsforecast.scaling import Scaler, fit_scaler_ragged
 from tsforecast.windows import WindowPlan, WindowSource, training_window_index
 
@@ -425,6 +426,17 @@ def known_future_values(
             f"the {horizon} steps after its end.{_unknown_ids_hint(pdf[id_col], panel.ids)}"
         )
         raise InputError(msg)
+    known = set(panel.ids)
+    unknown = [i for i in pd.unique(pdf[id_col]) if i not in known]
+    if unknown:
+        # a mistyped id, or a series left out of `df`: its rows would be dropped without a word
+        warnings.warn(
+            f"`future_df` has rows for {len(unknown)} series that `df` does not have: "
+            f"{unknown[:10]}{' ...' if len(unknown) > 10 else ''}; they are not read (a series "
+            "is forecast only when `df` holds its history).",
+            TsforecastWarning,
+            stacklevel=4,
+        )
     # float64: `window_tensor` scales them before the float32 cast (see the module doc)
     return values.reshape(panel.n_series, horizon, len(cols))
 
