@@ -426,8 +426,7 @@ def known_future_values(
             f"the {horizon} steps after its end.{_unknown_ids_hint(pdf[id_col], panel.ids)}"
         )
         raise InputError(msg)
-    known = set(panel.ids)
-    unknown = [i for i in pd.unique(pdf[id_col]) if i not in known]
+    unknown = _unknown_ids(pdf[id_col], panel.ids)
     if unknown:
         # a mistyped id, or a series left out of `df`: its rows would be dropped without a word
         warnings.warn(
@@ -441,12 +440,17 @@ def known_future_values(
     return values.reshape(panel.n_series, horizon, len(cols))
 
 
+def _unknown_ids(given: pd.Series, ids: Sequence[Any]) -> list[Any]:
+    """The ids of `future_df` that are no series of `df`, in their order of appearance."""
+    known = set(ids)
+    return [i for i in pd.unique(given) if i not in known]
+
+
 def _unknown_ids_hint(given: pd.Series, ids: Sequence[Any]) -> str:
     """A sentence on `future_df` ids that are no series of `df`, by value and type: an id
     written as 1 where `df` has '1' matches nothing, and the message about missing rows alone
     would not say why."""
-    known = set(ids)
-    unknown = [i for i in pd.unique(given) if i not in known]
+    unknown = _unknown_ids(given, ids)
     if not unknown:
         return ""
     first = unknown[0]
