@@ -263,6 +263,35 @@ def test_auto_calibrates_the_measured_models_of_a_panel() -> None:
     assert res.settings["intervals"] == {"naive": "calibrated", "lstm": "model"}
 
 
+def test_auto_keeps_seasonal_naives_own_intervals_when_it_has_a_season() -> None:
+    """Seasonal naive's own bands are its seasonal differences' quantiles, nearer nominal
+    than calibrated on M4 Hourly; with no season it is naive, and "auto" calibrates it."""
+    rng = np.random.default_rng(0)
+    n_series, length = 6, 400  # calibrated pools series of 10 horizons or more
+    df = pd.DataFrame(
+        {
+            "unique_id": np.repeat([f"s{i}" for i in range(n_series)], length),
+            "ds": np.tile(pd.date_range("2024-01-01", periods=length, freq="h"), n_series),
+            "y": np.tile(10 * np.sin(2 * np.pi * np.arange(length) / 24), n_series)
+            + rng.normal(size=n_series * length),
+        }
+    )
+    kwargs = {"levels": (80, 95), "intervals": "auto"}
+    seasonal = tsf.forecast(df, 24, "seasonal_naive", **kwargs)
+    own = tsf.forecast(df, 24, "seasonal_naive", levels=(80, 95), intervals="model")
+    assert seasonal.attrs["settings"]["intervals"] == "model"
+    pd.testing.assert_frame_equal(seasonal, own, check_like=True)
+    none = tsf.forecast(df, 24, "seasonal_naive", season_length=1, **kwargs)
+    assert none.attrs["settings"]["intervals"] == "calibrated"
+    res = tsf.backtest(df, ["seasonal_naive", "naive"], horizon=24, **kwargs)
+    assert res.settings["intervals"] == {"seasonal_naive": "model", "naive": "calibrated"}
+    plain = tsf.backtest(df, ["seasonal_naive"], horizon=24, levels=(80, 95), intervals="model")
+    pd.testing.assert_frame_equal(
+        res.forecasts_pd.query("model == 'seasonal_naive'").reset_index(drop=True),
+        plain.forecasts_pd.reset_index(drop=True),
+    )
+
+
 def test_auto_keeps_the_models_own_where_too_few_windows_exist() -> None:
     """One series gives 5 scores: enough for 80 % (needs 4), too few for 95 % (needs 19): 80 %
     is calibrated, 95 % keeps the model's own interval (stretched by the 80 % factor where it

@@ -172,7 +172,7 @@ def forecast(
 
         assert isinstance(estimator, AutoForecaster)
         estimator.use_engine(runner)
-    if conformal:
+    if conformal and not (conformal == "auto" and estimator.own_intervals_suffice(panel)):
         estimator = _conformal(estimator, conformal, level_list)
     estimator.check_request(
         target_cols=panel.target_cols,

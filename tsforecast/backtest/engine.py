@@ -185,7 +185,7 @@ def backtest(
         settings.season_length = _first_fold_season(panel, settings)
         for run in runs:
             run.set_season(settings.season_length)
-    settings.intervals = use_conformal(runs, settings.intervals, settings.levels)
+    settings.intervals = use_conformal(runs, settings.intervals, settings.levels, panel)
     _warn_of_later_data_of_other_series(runs, panel, plan)
     result = _run_all(runs, panel, plan, settings, runner, keep_fitted)
     if settings.metrics is not None and not isinstance(df, Panel):  # asked for by a user

@@ -5,12 +5,15 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tsforecast.checks import check_levels
 from tsforecast.errors import InputError
 from tsforecast.estimators import registry
 from tsforecast.estimators.base import Forecaster
+
+if TYPE_CHECKING:
+    from tsforecast.data.panel import Panel
 
 __all__ = [
     "ModelRun",
@@ -227,16 +230,22 @@ def interval_modes(intervals: Any, runs: list[ModelRun], levels: Sequence[float]
 
 
 def use_conformal(
-    runs: list[ModelRun], modes: dict[str, str], levels: Sequence[float]
+    runs: list[ModelRun], modes: dict[str, str], levels: Sequence[float], panel: Panel
 ) -> dict[str, str]:
     """Wrap the runs whose mode is "conformal" or "calibrated" ("auto": see
-    `resolve_intervals`): every fit calibrates inside its training part. -> the resolved modes."""
+    `resolve_intervals`, and a model's `own_intervals_suffice` for `panel`): every fit
+    calibrates inside its training part. -> the resolved modes."""
     from tsforecast.estimators.conformal import resolve_intervals, with_intervals
 
     resolved = {}
     for run in runs:
         mode = modes.get(run.label, "model")
         resolved[run.label] = resolve_intervals(run.prototype, mode, levels)
+        prototype = run.prototype
+        if mode == "auto" and isinstance(prototype, Forecaster):
+            resolved[run.label] = (
+                "model" if prototype.own_intervals_suffice(panel) else resolved[run.label]
+            )
         if resolved[run.label] != "model":
             assert run.prototype is not None
             run.prototype = with_intervals(run.prototype, mode, levels)

@@ -309,8 +309,11 @@ class ConformalForecaster(Forecaster):
         self.target_cols_ = list(panel.target_cols)
         self.scales_ = _naive_scales(panel)  # -> (S, C)
         possible = possible_scores(data.lengths.to("cpu").numpy(), self)
-        if self.fallback and possible < min_windows(min(levels)):
-            # too few windows for any level: the model's own intervals, no calibration fits
+        if self.fallback and (
+            possible < min_windows(min(levels)) or self.base.own_intervals_suffice(data)
+        ):
+            # too few windows for any level, or the model's own intervals are the ones "auto"
+            # means for this data: those, no calibration fits
             self.half_widths_ = np.ones(
                 (panel.n_series, self.horizon, panel.n_targets, len(levels))
             )  # -> (S, H, C, L)
