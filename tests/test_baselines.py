@@ -215,6 +215,19 @@ def test_seasonal_naive_bands_grow_per_season_and_fall_back_on_the_normal_when_t
     np.testing.assert_allclose(half[1, 0], 2.5758293 * np.sqrt(np.mean(diffs**2)))
 
 
+def test_seasonal_naive_bands_stay_nested_when_a_level_falls_back_on_the_normal() -> None:
+    # 50 seasonal differences: 47 of 1 and 3 of 10. The rank 95 % half-width is 10; the
+    # normal 99 % one (too few differences for its rank) 2.576 * RMS = 6.8
+    diffs = np.array([1.0] * 47 + [10.0] * 3)
+    y = np.zeros(4 + 50)
+    for t in range(50):
+        y[t + 4] = y[t] + diffs[t]  # y_t - y_{t-4} = diffs
+    out = stats.fit_forecast("seasonal_naive", y, 4, 4, levels=(99, 80, 95))
+    half = out.hi[:, 0] - out.mean[0]  # in the order of `levels`
+    assert half[2] == 10.0 and half[0] == 10.0  # 99 % widened to the 95 % band
+    assert half[1] < half[2]
+
+
 def test_theta_on_many_series_at_once_equals_one_at_a_time(m4_arrays) -> None:
     train, _ = m4_arrays
     series = [train[0][-100:], train[1][-300:], train[2][-75:], np.full(40, 2.0)]
