@@ -263,12 +263,10 @@ def test_auto_calibrates_the_measured_models_of_a_panel() -> None:
     assert res.settings["intervals"] == {"naive": "calibrated", "lstm": "model"}
 
 
-def test_auto_keeps_seasonal_naives_own_intervals_when_it_has_a_season() -> None:
-    """Seasonal naive's own bands are its seasonal differences' quantiles, nearer nominal
-    than calibrated on M4 Hourly; with no season it is naive, and "auto" calibrates it."""
-    rng = np.random.default_rng(0)
-    n_series, length = 6, 400  # calibrated pools series of 10 horizons or more
-    df = pd.DataFrame(
+def seasonal_hourly_panel(n_series: int, length: int, seed: int = 0) -> pd.DataFrame:
+    """A daily cycle in hourly data plus normal noise."""
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
         {
             "unique_id": np.repeat([f"s{i}" for i in range(n_series)], length),
             "ds": np.tile(pd.date_range("2024-01-01", periods=length, freq="h"), n_series),
@@ -276,6 +274,12 @@ def test_auto_keeps_seasonal_naives_own_intervals_when_it_has_a_season() -> None
             + rng.normal(size=n_series * length),
         }
     )
+
+
+def test_auto_keeps_seasonal_naives_own_intervals_when_it_has_a_season() -> None:
+    """Seasonal naive's own bands are its seasonal differences' quantiles, nearer nominal
+    than calibrated on M4 Hourly; with no season it is naive, and "auto" calibrates it."""
+    df = seasonal_hourly_panel(6, 400)  # calibrated pools series of 10 horizons or more
     kwargs = {"levels": (80, 95), "intervals": "auto"}
     seasonal = tsf.forecast(df, 24, "seasonal_naive", **kwargs)
     own = tsf.forecast(df, 24, "seasonal_naive", levels=(80, 95), intervals="model")
@@ -290,6 +294,48 @@ def test_auto_keeps_seasonal_naives_own_intervals_when_it_has_a_season() -> None
         res.forecasts_pd.query("model == 'seasonal_naive'").reset_index(drop=True),
         plain.forecasts_pd.reset_index(drop=True),
     )
+
+
+def test_auto_keeps_seasonal_naives_own_intervals_given_as_an_object_too() -> None:
+    df = seasonal_hourly_panel(6, 400)
+    model = registry.build("seasonal_naive", {}, horizon=24, levels=(80, 95))
+    fc = tsf.forecast(df, 24, model, levels=(80, 95), intervals="auto")
+    assert fc.attrs["settings"]["intervals"] == "model"
+    own = registry.build("seasonal_naive", {}, horizon=24, levels=(80, 95)).fit(df).predict()
+    pd.testing.assert_frame_equal(fc, own, check_like=True)
+    wrapped = with_intervals(model, "auto", (80, 95)).fit(df)
+    assert isinstance(wrapped, ConformalForecaster) and wrapped.keep_own
+    assert wrapped.calibrated_levels_ == [] and wrapped.n_scores_ == 0
+
+
+def test_a_calibrator_built_by_the_user_calibrates_seasonal_naive() -> None:
+    """`keep_own` is what "auto" sets; a ConformalForecaster built without it (fallback or
+    not) calibrates as configured, and a backtest labels it so."""
+    df = seasonal_hourly_panel(6, 400)
+    base = registry.build("seasonal_naive", {}, horizon=24, levels=(80, 95))
+    settings = {"levels": (80, 95), "n_windows": 5, "step": 24, "pool_series": True}
+    settings["score"] = "width"
+    calibrator = ConformalForecaster(base, fallback=True, **settings).fit(df)
+    assert calibrator.calibrated_levels_ == [80, 95] and calibrator.n_scores_ == 30
+    assert not np.allclose(calibrator.half_widths_, 1.0)
+    res = tsf.backtest(df, [calibrator], horizon=24, levels=(80, 95), intervals="auto")
+    assert res.settings["intervals"] == {"seasonal_naive_calibrated": "calibrated"}
+    with pytest.raises(InputError, match="`keep_own` must be True or False"):
+        ConformalForecaster(base, keep_own=True).fit(df)  # score="absolute": nothing to keep
+
+
+def test_auto_calibrates_seasonal_naive_where_a_series_gets_normal_bands() -> None:
+    """A series with fewer than 19 seasonal differences gets a normal 95 % band (a series
+    shorter than one season, naive's): "auto" calibrates the panel then."""
+    long = seasonal_hourly_panel(6, 400)
+    short = seasonal_hourly_panel(1, 24 + 18, seed=1).assign(unique_id="short")
+    df = pd.concat([long, short], ignore_index=True)
+    fc = tsf.forecast(df, 6, "seasonal_naive", levels=(80, 95), intervals="auto")
+    assert fc.attrs["settings"]["intervals"] == "calibrated"
+    just = seasonal_hourly_panel(1, 24 + 19, seed=1).assign(unique_id="short")
+    enough = pd.concat([long, just], ignore_index=True)
+    fc = tsf.forecast(enough, 6, "seasonal_naive", levels=(80, 95), intervals="auto")
+    assert fc.attrs["settings"]["intervals"] == "model"
 
 
 def test_auto_keeps_the_models_own_where_too_few_windows_exist() -> None:

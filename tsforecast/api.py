@@ -97,7 +97,8 @@ def forecast(
     intervals, stretched or shrunk by a factor per step calibrated on windows one horizon
     apart, pooled over series (`tsforecast.estimators.conformal`; both need `levels`);
     "auto" is "calibrated" for the statistical models measured nearer nominal that way
-    (naive, seasonal_naive, naive2, theta, ets, arima) where the data give enough calibration
+    (naive, naive2, theta, ets, arima, and seasonal_naive where some series get normal bands:
+    no season, or too few seasonal differences) where the data give enough calibration
     windows, the model's own intervals otherwise.
     `progress`: for `auto`, None says what was chosen and why on stderr, True also reports
     every step, False says nothing.
@@ -172,7 +173,9 @@ def forecast(
 
         assert isinstance(estimator, AutoForecaster)
         estimator.use_engine(runner)
-    if conformal and not (conformal == "auto" and estimator.own_intervals_suffice(panel)):
+    if conformal and not (
+        conformal == "auto" and estimator.own_intervals_suffice(panel, level_list)
+    ):
         estimator = _conformal(estimator, conformal, level_list)
     estimator.check_request(
         target_cols=panel.target_cols,
@@ -437,7 +440,8 @@ def _interval_mode(estimator: Any) -> str:
         return "model"
     if estimator.score == "absolute":
         return "conformal"
-    # `intervals="auto"` keeps the model's own where too few calibration windows exist
+    # `intervals="auto"` keeps the model's own where too few calibration windows exist, or
+    # where the model says they suffice for the data (`keep_own`)
     return "calibrated" if getattr(estimator, "calibrated_levels_", True) else "model"
 
 

@@ -183,8 +183,8 @@ def backtest(
     )
     if settings.season_length is None:
         settings.season_length = _first_fold_season(panel, settings)
-        for run in runs:
-            run.set_season(settings.season_length)
+    for run in runs:  # an estimator object with no season of its own takes the call's too
+        run.set_season(settings.season_length)
     settings.intervals = use_conformal(runs, settings.intervals, settings.levels, panel)
     _warn_of_later_data_of_other_series(runs, panel, plan)
     result = _run_all(runs, panel, plan, settings, runner, keep_fitted)

@@ -234,18 +234,26 @@ def use_conformal(
 ) -> dict[str, str]:
     """Wrap the runs whose mode is "conformal" or "calibrated" ("auto": see
     `resolve_intervals`, and a model's `own_intervals_suffice` for `panel`): every fit
-    calibrates inside its training part. -> the resolved modes."""
-    from tsforecast.estimators.conformal import resolve_intervals, with_intervals
+    calibrates inside its training part. -> the resolved modes (a ConformalForecaster given
+    as a model: the mode its own settings make, "conformal" or "calibrated")."""
+    from tsforecast.estimators.conformal import (
+        ConformalForecaster,
+        resolve_intervals,
+        with_intervals,
+    )
 
     resolved = {}
     for run in runs:
         mode = modes.get(run.label, "model")
         resolved[run.label] = resolve_intervals(run.prototype, mode, levels)
         prototype = run.prototype
+        if isinstance(prototype, ConformalForecaster) and mode in ("model", "auto"):
+            # kept as configured by with_intervals
+            resolved[run.label] = "conformal" if prototype.score == "absolute" else "calibrated"
+            continue
         if mode == "auto" and isinstance(prototype, Forecaster):
-            resolved[run.label] = (
-                "model" if prototype.own_intervals_suffice(panel) else resolved[run.label]
-            )
+            suffice = prototype.own_intervals_suffice(panel, levels)
+            resolved[run.label] = "model" if suffice else resolved[run.label]
         if resolved[run.label] != "model":
             assert run.prototype is not None
             run.prototype = with_intervals(run.prototype, mode, levels)
