@@ -466,3 +466,43 @@ def test_an_estimator_whose_own_settings_differ_from_the_calls_is_refused(
     model = tm.build("seasonal_naive", horizon=12, **agreed)
     res = tsf.backtest(data.df, [model], horizon=12, n_windows=1, **agreed)
     assert not res.metrics.empty
+
+
+def test_an_estimator_object_without_a_season_takes_the_calls_season() -> None:
+    """season_length=1 in the call: an object built with no season forecasts as the named
+    model does with that season (it inferred 12 from monthly dates, silently)."""
+    rng = np.random.default_rng(0)
+    n = 96
+    df = pd.DataFrame(
+        {
+            "unique_id": np.repeat(["a", "b"], n),
+            "ds": np.tile(pd.date_range("2015-01-01", periods=n, freq="MS"), 2),
+            "y": np.tile(10 * np.sin(2 * np.pi * np.arange(n) / 12), 2) + rng.normal(size=2 * n),
+        }
+    )
+    obj = tsf.models.build("seasonal_naive", horizon=12)
+    by_object = tsf.backtest(df, [obj], horizon=12, n_windows=2, season_length=1)
+    by_name = tsf.backtest(df, ["seasonal_naive"], horizon=12, n_windows=2, season_length=1)
+    pd.testing.assert_frame_equal(by_object.forecasts_pd, by_name.forecasts_pd)
+    assert obj.season_length is None  # the caller's object is left as it was
+
+
+def test_owas_hidden_naive2_does_not_warn_of_a_season_the_user_never_gave() -> None:
+    import warnings
+
+    from tsforecast.errors import SeasonUnusedWarning
+
+    rng = np.random.default_rng(0)
+    n = 30  # 24 training months: under the 3 seasons naive2's season test needs
+    df = pd.DataFrame(
+        {
+            "unique_id": np.repeat(["a", "b"], n),
+            "ds": np.tile(pd.date_range("2020-01-01", periods=n, freq="MS"), 2),
+            "y": 10 + rng.normal(size=2 * n),
+        }
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SeasonUnusedWarning)
+        tsf.backtest(df, ["seasonal_naive", "naive"], horizon=6)
+    with pytest.warns(SeasonUnusedWarning, match="naive2"):
+        tsf.backtest(df, ["naive2"], horizon=6)

@@ -178,56 +178,6 @@ def test_theta_intervals_grow_as_ses_forecast_errors_do() -> None:
     assert 0.85 * np.sqrt(12) < last / first < 1.1 * np.sqrt(12)
 
 
-def test_seasonal_naive_intervals_are_the_seasonal_differences_own_quantiles() -> None:
-    """Heavy-tailed seasonal differences (t with 3 degrees of freedom): a normal band with
-    their RMS over-covers at 80 %; their own |quantiles| at the finite-sample rank cover as
-    asked, one season ahead (where the forecast's error is one seasonal difference)."""
-    rng = np.random.default_rng(0)
-    m, n, horizon = 12, 240, 12
-    pattern = 10.0 * np.sin(2 * np.pi * np.arange(n + horizon) / m)
-    own, normal = {80: [], 95: []}, {80: [], 95: []}
-    for _ in range(300):
-        y = 100.0 + pattern + rng.standard_t(3, size=n + horizon)
-        history, actual = y[:n], y[n:]
-        out = stats.fit_forecast("seasonal_naive", history, horizon, m, levels=(80, 95))
-        diffs = history[m:] - history[:-m]
-        for i, level in enumerate((80, 95)):
-            rank = int(np.ceil((len(diffs) + 1) * level / 100))
-            half = np.sort(np.abs(diffs))[rank - 1]
-            np.testing.assert_allclose(out.hi[i] - out.mean, half)  # one season: growth 1
-            np.testing.assert_allclose(out.mean - out.lo[i], half)
-            own[level].append(np.abs(actual - out.mean) <= half)
-            z = 1.2815516 if level == 80 else 1.959964
-            normal[level].append(np.abs(actual - out.mean) <= z * np.sqrt(np.mean(diffs**2)))
-    assert abs(np.mean(own[80]) - 0.80) < 0.02 and abs(np.mean(own[95]) - 0.95) < 0.015
-    assert np.mean(normal[80]) > 0.84  # what the normal band gave
-
-
-def test_seasonal_naive_bands_grow_per_season_and_fall_back_on_the_normal_when_too_few() -> None:
-    y = np.random.default_rng(1).normal(size=60)  # 48 seasonal differences of m = 12
-    out = stats.fit_forecast("seasonal_naive", y, 30, 12, levels=(80, 99))
-    half = out.hi - out.mean  # -> (2, 30)
-    np.testing.assert_allclose(half[:, 12:24], half[:, :12] * np.sqrt(2))
-    np.testing.assert_allclose(half[:, 24:], half[:, :6] * np.sqrt(3))
-    diffs = y[12:] - y[:-12]
-    assert half[0, 0] == np.sort(np.abs(diffs))[int(np.ceil(49 * 0.8)) - 1]
-    # 99 % needs 99 differences for its rank: the normal band with their RMS
-    np.testing.assert_allclose(half[1, 0], 2.5758293 * np.sqrt(np.mean(diffs**2)))
-
-
-def test_seasonal_naive_bands_stay_nested_when_a_level_falls_back_on_the_normal() -> None:
-    # 50 seasonal differences: 47 of 1 and 3 of 10. The rank 95 % half-width is 10; the
-    # normal 99 % one (too few differences for its rank) 2.576 * RMS = 6.8
-    diffs = np.array([1.0] * 47 + [10.0] * 3)
-    y = np.zeros(4 + 50)
-    for t in range(50):
-        y[t + 4] = y[t] + diffs[t]  # y_t - y_{t-4} = diffs
-    out = stats.fit_forecast("seasonal_naive", y, 4, 4, levels=(99, 80, 95))
-    half = out.hi[:, 0] - out.mean[0]  # in the order of `levels`
-    assert half[2] == 10.0 and half[0] == 10.0  # 99 % widened to the 95 % band
-    assert half[1] < half[2]
-
-
 def test_theta_on_many_series_at_once_equals_one_at_a_time(m4_arrays) -> None:
     train, _ = m4_arrays
     series = [train[0][-100:], train[1][-300:], train[2][-75:], np.full(40, 2.0)]

@@ -210,6 +210,13 @@ def test_forecast_reports_calibrated_intervals_in_attrs() -> None:
     assert (fc["y_hi_80"] > fc["y_lo_80"]).all()
 
 
+def test_forecast_reports_the_season_a_wrapped_model_used() -> None:
+    data = tsf.datasets.load("air_passengers")
+    for intervals in ("model", "calibrated", "conformal"):
+        fc = tsf.forecast(data.train, 6, "theta", levels=(80,), intervals=intervals)
+        assert fc.attrs["settings"]["season_length"] == 12, intervals
+
+
 def test_bad_settings_are_refused_at_the_boundary() -> None:
     df = iid_panel(1, 40)
     with pytest.raises(InputError, match="did you mean 'calibrated'"):
@@ -276,66 +283,33 @@ def seasonal_hourly_panel(n_series: int, length: int, seed: int = 0) -> pd.DataF
     )
 
 
-def test_auto_keeps_seasonal_naives_own_intervals_when_it_has_a_season() -> None:
-    """Seasonal naive's own bands are its seasonal differences' quantiles, nearer nominal
-    than calibrated on M4 Hourly; with no season it is naive, and "auto" calibrates it."""
-    df = seasonal_hourly_panel(6, 400)  # calibrated pools series of 10 horizons or more
-    kwargs = {"levels": (80, 95), "intervals": "auto"}
-    seasonal = tsf.forecast(df, 24, "seasonal_naive", **kwargs)
-    own = tsf.forecast(df, 24, "seasonal_naive", levels=(80, 95), intervals="model")
-    assert seasonal.attrs["settings"]["intervals"] == "model"
-    pd.testing.assert_frame_equal(seasonal, own, check_like=True)
-    none = tsf.forecast(df, 24, "seasonal_naive", season_length=1, **kwargs)
-    assert none.attrs["settings"]["intervals"] == "calibrated"
-    res = tsf.backtest(df, ["seasonal_naive", "naive"], horizon=24, **kwargs)
-    assert res.settings["intervals"] == {"seasonal_naive": "model", "naive": "calibrated"}
-    plain = tsf.backtest(df, ["seasonal_naive"], horizon=24, levels=(80, 95), intervals="model")
-    pd.testing.assert_frame_equal(
-        res.forecasts_pd.query("model == 'seasonal_naive'").reset_index(drop=True),
-        plain.forecasts_pd.reset_index(drop=True),
-    )
-
-
-def test_auto_keeps_seasonal_naives_own_intervals_given_as_an_object_too() -> None:
-    df = seasonal_hourly_panel(6, 400)
-    model = registry.build("seasonal_naive", {}, horizon=24, levels=(80, 95))
-    fc = tsf.forecast(df, 24, model, levels=(80, 95), intervals="auto")
-    assert fc.attrs["settings"]["intervals"] == "model"
-    own = registry.build("seasonal_naive", {}, horizon=24, levels=(80, 95)).fit(df).predict()
-    pd.testing.assert_frame_equal(fc, own, check_like=True)
-    wrapped = with_intervals(model, "auto", (80, 95)).fit(df)
-    assert isinstance(wrapped, ConformalForecaster) and wrapped.keep_own
-    assert wrapped.calibrated_levels_ == [] and wrapped.n_scores_ == 0
-
-
-def test_a_calibrator_built_by_the_user_calibrates_seasonal_naive() -> None:
-    """`keep_own` is what "auto" sets; a ConformalForecaster built without it (fallback or
-    not) calibrates as configured, and a backtest labels it so."""
+def test_a_calibrator_built_by_the_user_is_labelled_by_its_own_settings() -> None:
+    """A ConformalForecaster given as a model keeps its settings under intervals="model" or
+    "auto", and the backtest says what they make ("calibrated" for score="width")."""
     df = seasonal_hourly_panel(6, 400)
     base = registry.build("seasonal_naive", {}, horizon=24, levels=(80, 95))
     settings = {"levels": (80, 95), "n_windows": 5, "step": 24, "pool_series": True}
-    settings["score"] = "width"
-    calibrator = ConformalForecaster(base, fallback=True, **settings).fit(df)
-    assert calibrator.calibrated_levels_ == [80, 95] and calibrator.n_scores_ == 30
-    assert not np.allclose(calibrator.half_widths_, 1.0)
-    res = tsf.backtest(df, [calibrator], horizon=24, levels=(80, 95), intervals="auto")
-    assert res.settings["intervals"] == {"seasonal_naive_calibrated": "calibrated"}
-    with pytest.raises(InputError, match="`keep_own` must be True or False"):
-        ConformalForecaster(base, keep_own=True).fit(df)  # score="absolute": nothing to keep
+    calibrator = ConformalForecaster(base, score="width", fallback=True, **settings)
+    assert calibrator.clone().fit(df).calibrated_levels_ == [80, 95]
+    conformal = ConformalForecaster(base, **settings)
+    for intervals in ("model", "auto"):
+        res = tsf.backtest(
+            df, [calibrator, conformal], horizon=24, levels=(80, 95), intervals=intervals
+        )
+        assert res.settings["intervals"] == {
+            "seasonal_naive_calibrated": "calibrated",
+            "seasonal_naive_conformal": "conformal",
+        }
 
 
-def test_auto_calibrates_seasonal_naive_where_a_series_gets_normal_bands() -> None:
-    """A series with fewer than 19 seasonal differences gets a normal 95 % band (a series
-    shorter than one season, naive's): "auto" calibrates the panel then."""
-    long = seasonal_hourly_panel(6, 400)
-    short = seasonal_hourly_panel(1, 24 + 18, seed=1).assign(unique_id="short")
-    df = pd.concat([long, short], ignore_index=True)
-    fc = tsf.forecast(df, 6, "seasonal_naive", levels=(80, 95), intervals="auto")
-    assert fc.attrs["settings"]["intervals"] == "calibrated"
-    just = seasonal_hourly_panel(1, 24 + 19, seed=1).assign(unique_id="short")
-    enough = pd.concat([long, just], ignore_index=True)
-    fc = tsf.forecast(enough, 6, "seasonal_naive", levels=(80, 95), intervals="auto")
-    assert fc.attrs["settings"]["intervals"] == "model"
+def test_a_backtest_reports_the_models_own_where_no_fold_could_calibrate() -> None:
+    df = iid_panel(8, 40)  # fewer than 10 horizons of 12: no series calibrates
+    res = tsf.backtest(df, ["naive"], horizon=12, levels=(80,), intervals="auto")
+    own = tsf.backtest(df, ["naive"], horizon=12, levels=(80,), intervals="model")
+    assert res.settings["intervals"] == {"naive": "model"}
+    pd.testing.assert_frame_equal(res.forecasts_pd, own.forecasts_pd)
+    res = tsf.backtest(iid_panel(8, 200), ["naive"], horizon=12, levels=(80,), intervals="auto")
+    assert res.settings["intervals"] == {"naive": "calibrated"}
 
 
 def test_auto_keeps_the_models_own_where_too_few_windows_exist() -> None:

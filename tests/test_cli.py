@@ -229,6 +229,20 @@ def test_the_command_says_a_warning_in_one_line_of_its_own(tmp_path: Path) -> No
     assert ".py:" not in done.stderr
 
 
+def test_a_warning_on_the_command_line_names_the_commands_own_option() -> None:
+    from tsforecast.cli.main import _one_line_warning
+    from tsforecast.errors import TsforecastWarning
+
+    advice = TsforecastWarning("the errors may be far wider; or use intervals='calibrated'.")
+    line = _one_line_warning("forecast", advice, TsforecastWarning, "conformal.py", 1)
+    assert (
+        line
+        == "tsforecast: warning: the errors may be far wider; or use `--intervals calibrated`.\n"
+    )
+    line = _one_line_warning("backtest", advice, TsforecastWarning, "conformal.py", 1)
+    assert '`intervals = "calibrated"` in [backtest]' in line
+
+
 def test_the_installed_command_reports_errors_without_a_traceback(tmp_path: Path) -> None:
     config = write_config(tmp_path, text=FAST.replace("[models.naive2]", "[models.naiv2]"))
     done = _run_command(["backtest", str(config)], tmp_path)

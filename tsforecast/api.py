@@ -97,8 +97,7 @@ def forecast(
     intervals, stretched or shrunk by a factor per step calibrated on windows one horizon
     apart, pooled over series (`tsforecast.estimators.conformal`; both need `levels`);
     "auto" is "calibrated" for the statistical models measured nearer nominal that way
-    (naive, naive2, theta, ets, arima, and seasonal_naive where some series get normal bands:
-    no season, or too few seasonal differences) where the data give enough calibration
+    (naive, seasonal_naive, naive2, theta, ets, arima) where the data give enough calibration
     windows, the model's own intervals otherwise.
     `progress`: for `auto`, None says what was chosen and why on stderr, True also reports
     every step, False says nothing.
@@ -173,9 +172,7 @@ def forecast(
 
         assert isinstance(estimator, AutoForecaster)
         estimator.use_engine(runner)
-    if conformal and not (
-        conformal == "auto" and estimator.own_intervals_suffice(panel, level_list)
-    ):
+    if conformal:
         estimator = _conformal(estimator, conformal, level_list)
     estimator.check_request(
         target_cols=panel.target_cols,
@@ -422,7 +419,8 @@ def _estimator_forecast(
 
 def _season_used(estimator: Any) -> int | None:
     """The season the model used: its own, or the one it inferred from the data."""
-    base = getattr(estimator, "base", estimator)  # a conformal wrapper: its model's
+    # a conformal wrapper: its fitted model's (`base_`; `base` is the unfitted prototype)
+    base = getattr(estimator, "base_", None) or getattr(estimator, "base", estimator)
     for source in (base, estimator):
         fitted = getattr(source, "season_length_", None)
         if fitted is None:
@@ -440,8 +438,7 @@ def _interval_mode(estimator: Any) -> str:
         return "model"
     if estimator.score == "absolute":
         return "conformal"
-    # `intervals="auto"` keeps the model's own where too few calibration windows exist, or
-    # where the model says they suffice for the data (`keep_own`)
+    # `intervals="auto"` keeps the model's own where too few calibration windows exist
     return "calibrated" if getattr(estimator, "calibrated_levels_", True) else "model"
 
 

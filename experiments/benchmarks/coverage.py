@@ -15,9 +15,7 @@ each series' training part only); every calibration uses the training part only.
 model: coverage at 80 and 95 % (goal: within +-3 points of nominal), MSIS at 80 and 95, the
 published M4 MSIS (95 %) where the organisers report one, and seconds. Then, per model, the
 interval mode that meets the goal on both data sets (the model's own when both do: it costs
-nothing); then, for every model, what `intervals="auto"` gives it (the library's rule, run as its
-own mode: seasonal naive keeps its own intervals where it has a season) on each data set and
-whether that meets the goal. The last line is one JSON object.
+nothing). The last line is one JSON object.
 
 `--folds N` backtests N folds one horizon apart, the M4 test split the last of them (each fold
 calibrates inside its own training part), and gives the coverage over all N with each fold's
@@ -72,13 +70,9 @@ def run_one(data: datasets.ForecastingDataset, models: list, mode: str, args: ar
             progress=False,
         )
         model = base
-        if mode in ("calibrated", "auto"):
-            # "auto": what the library gives for intervals="auto" (calibrated for the classes
-            # of AUTO_CALIBRATED, unless the model's own suffice for the data: seasonal naive
-            # with a season), reported beside the candidates, not one of them
+        if mode == "calibrated":
             model = with_intervals(base, mode, LEVELS)
-            if isinstance(model, ConformalForecaster):
-                model.set_params(n_windows=args.calibrated_windows)
+            model.set_params(n_windows=args.calibrated_windows)
         elif mode == "conformal":
             model = ConformalForecaster(
                 base,
@@ -168,7 +162,6 @@ def decide(rows: list[dict]) -> dict[str, dict]:
     """Per model: the mode that meets the goal on every data set (the model's own first), else
     the one nearest nominal on average."""
     table = pd.DataFrame(rows)
-    table = table[table["intervals"] != "auto"]
     out = {}
     for name, part in table.groupby("model", sort=False):
         misses = {}
@@ -206,7 +199,7 @@ def main() -> None:
         default=CALIBRATED_WINDOWS,
         help="windows (one horizon apart) of intervals='calibrated'",
     )
-    parser.add_argument("--modes", default="model,calibrated,conformal,auto")
+    parser.add_argument("--modes", default="model,calibrated,conformal")
     parser.add_argument(
         "--folds", type=int, default=1, help="backtest folds, the M4 test split the last"
     )
@@ -243,19 +236,10 @@ def main() -> None:
             f"default for {name}: intervals={d['default']!r} (goal met: {d['goal_met']}; "
             f"mean |coverage - nominal| points: {d['mean_gap_points']})"
         )
-    library_auto = {}
-    for name in dict.fromkeys(r["model"] for r in rows if r["intervals"] == "auto"):
-        mine = [r for r in rows if r["model"] == name and r["intervals"] == "auto"]
-        library_auto[name] = all(meets_goal(r) for r in mine)
-        shown = "; ".join(
-            f"{r['data']} {r['coverage_80']:.1f} / {r['coverage_95']:.1f}" for r in mine
-        )
-        print(f"intervals='auto' for {name}: {shown} (goal met: {library_auto[name]})")
     print(
         json.dumps(
             {
                 "benchmark": "coverage",
-                "library_auto_goal_met": library_auto,
                 "levels": list(LEVELS),
                 "cal_windows": args.cal_windows,
                 "cal_step": args.cal_step,

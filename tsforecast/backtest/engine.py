@@ -31,7 +31,13 @@ from tsforecast.backtest.folds import (
     plan_folds,
     targets_only,
 )
-from tsforecast.backtest.models import ModelRun, interval_modes, resolve_models, use_conformal
+from tsforecast.backtest.models import (
+    ModelRun,
+    interval_modes,
+    resolve_models,
+    use_conformal,
+    used_mode,
+)
 from tsforecast.backtest.result import BacktestResult
 from tsforecast.backtest.scoring import (
     actuals_frame,
@@ -48,7 +54,7 @@ from tsforecast.data.panel import Panel
 from tsforecast.data.validation import to_panel
 from tsforecast.devices import resolve_device
 from tsforecast.engines.base import Engine
-from tsforecast.errors import InputError, TsforecastWarning
+from tsforecast.errors import InputError, SeasonUnusedWarning, TsforecastWarning
 from tsforecast.estimators.base import Forecaster
 from tsforecast.estimators.output import output_schema
 from tsforecast.forecasts import estimator_to_long
@@ -185,7 +191,7 @@ def backtest(
         settings.season_length = _first_fold_season(panel, settings)
     for run in runs:  # an estimator object with no season of its own takes the call's too
         run.set_season(settings.season_length)
-    settings.intervals = use_conformal(runs, settings.intervals, settings.levels, panel)
+    settings.intervals = use_conformal(runs, settings.intervals, settings.levels)
     _warn_of_later_data_of_other_series(runs, panel, plan)
     result = _run_all(runs, panel, plan, settings, runner, keep_fitted)
     if settings.metrics is not None and not isinstance(df, Panel):  # asked for by a user
@@ -295,8 +301,13 @@ def _run_all(
             curves.update(done.curves)
             kept = done.fitted
         else:
-            long, run_failures = _run_model(run, panel, plan, settings.levels, curves, kept)
+            with warnings.catch_warnings():
+                if run.hidden:  # OWA's reference, not asked for: its season is not the user's
+                    warnings.simplefilter("ignore", SeasonUnusedWarning)
+                long, run_failures = _run_model(run, panel, plan, settings.levels, curves, kept)
             timings[run.label] = time.perf_counter() - started
+        if isinstance(settings.intervals, dict) and run.label in settings.intervals:
+            settings.intervals[run.label] = used_mode(settings.intervals[run.label], kept)
         if keep_fitted and not run.hidden:
             fitted[run.label] = kept
         (eval_frames if run.hidden else frames).append(with_actuals(long, actuals, panel))

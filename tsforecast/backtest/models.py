@@ -5,15 +5,12 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tsforecast.checks import check_levels
 from tsforecast.errors import InputError
 from tsforecast.estimators import registry
 from tsforecast.estimators.base import Forecaster
-
-if TYPE_CHECKING:
-    from tsforecast.data.panel import Panel
 
 __all__ = [
     "ModelRun",
@@ -23,6 +20,7 @@ __all__ = [
     "interval_modes",
     "resolve_models",
     "use_conformal",
+    "used_mode",
 ]
 
 
@@ -164,7 +162,9 @@ def _resolve_one(item: Any, shared: dict[str, Any]) -> ModelRun:
         check_estimator_horizon(item, shared["horizon"])
         check_estimator_levels(item, shared["levels"])
         check_estimator_settings(item, shared)
-        return ModelRun(_estimator_label(item), item)
+        # a copy: the backtest gives it the call's season and may wrap it (the caller's
+        # object is left as it was)
+        return ModelRun(_estimator_label(item), item.clone())
     if callable(getattr(item, "fit", None)) and callable(getattr(item, "predict", None)):
         check_estimator_horizon(item, shared["horizon"])
         label = str(getattr(item, "model_name", "") or type(item).__name__.lower())
@@ -230,12 +230,12 @@ def interval_modes(intervals: Any, runs: list[ModelRun], levels: Sequence[float]
 
 
 def use_conformal(
-    runs: list[ModelRun], modes: dict[str, str], levels: Sequence[float], panel: Panel
+    runs: list[ModelRun], modes: dict[str, str], levels: Sequence[float]
 ) -> dict[str, str]:
     """Wrap the runs whose mode is "conformal" or "calibrated" ("auto": see
-    `resolve_intervals`, and a model's `own_intervals_suffice` for `panel`): every fit
-    calibrates inside its training part. -> the resolved modes (a ConformalForecaster given
-    as a model: the mode its own settings make, "conformal" or "calibrated")."""
+    `resolve_intervals`): every fit calibrates inside its training part. -> the resolved modes
+    (a ConformalForecaster given as a model: the mode its own settings make, "conformal" or
+    "calibrated"; `used_mode` corrects them after the fits)."""
     from tsforecast.estimators.conformal import (
         ConformalForecaster,
         resolve_intervals,
@@ -251,10 +251,18 @@ def use_conformal(
             # kept as configured by with_intervals
             resolved[run.label] = "conformal" if prototype.score == "absolute" else "calibrated"
             continue
-        if mode == "auto" and isinstance(prototype, Forecaster):
-            suffice = prototype.own_intervals_suffice(panel, levels)
-            resolved[run.label] = "model" if suffice else resolved[run.label]
         if resolved[run.label] != "model":
             assert run.prototype is not None
             run.prototype = with_intervals(run.prototype, mode, levels)
     return resolved
+
+
+def used_mode(resolved: str, fits: list[Any]) -> str:
+    """The interval mode a run's fits used: "model" where it was to be calibrated and no fit
+    calibrated any level (`intervals="auto"` on too few calibration windows), else `resolved`
+    (calibrated where any fold calibrated)."""
+    from tsforecast.estimators.conformal import ConformalForecaster
+
+    wrappers = [fit for fit in fits if isinstance(fit, ConformalForecaster)]
+    calibrated_any = any(getattr(fit, "calibrated_levels_", True) for fit in wrappers)
+    return "model" if resolved == "calibrated" and wrappers and not calibrated_any else resolved

@@ -71,7 +71,8 @@ def _one_line_warning(
         from tsforecast.cli.csv_format import as_reading_advice, spell_config, spell_flag
 
         spell = spell_config if command == "backtest" else spell_flag
-        return f"tsforecast: warning: {as_reading_advice(str(message), spell)}\n"
+        advice = as_option_advice(as_reading_advice(str(message), spell), command)
+        return f"tsforecast: warning: {advice}\n"
     return f"{filename}:{lineno}: {category.__name__}: {message}\n"
 
 

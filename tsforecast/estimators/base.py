@@ -175,12 +175,6 @@ class Forecaster(BaseEstimator):
     def predict(self, history_df: Any | None = None, future_df: Any | None = None) -> Any:
         raise NotImplementedError
 
-    def own_intervals_suffice(self, panel: Any, levels: Sequence[float]) -> bool:
-        """Whether this model's own intervals at `levels` on `panel` (a `Panel`) are what
-        `intervals="auto"` gives (no calibration) although its class is calibrated by default
-        (`AUTO_CALIBRATED`)."""
-        return False
-
     def predict_cutoffs(self, df: Any, cutoffs: Any, future_df: Any | None = None) -> Any:
         raise NotImplementedError
 

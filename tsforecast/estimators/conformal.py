@@ -103,8 +103,7 @@ def with_intervals(model: Forecaster, mode: str, levels: Sequence[float]) -> For
     """`model` with the intervals of `mode` (INTERVAL_MODES) at `levels`; a ConformalForecaster
     passed in is kept as configured ("model" / "auto"), and refused with "conformal" /
     "calibrated", whose settings it would ignore. "auto" falls back on the model's own
-    intervals where the data give too few calibration scores (no warning), and keeps them
-    where the model says they suffice for the data (`keep_own`)."""
+    intervals where the data give too few calibration scores (no warning)."""
     fallback = mode == "auto"
     if isinstance(model, ConformalForecaster) and mode in ("model", "auto"):
         return model
@@ -132,7 +131,6 @@ def with_intervals(model: Forecaster, mode: str, levels: Sequence[float]) -> For
         pool_series=True,
         score="width",
         fallback=fallback,
-        keep_own=fallback,
     )
 
 
@@ -150,9 +148,6 @@ class ConformalForecaster(Forecaster):
         stretches the base's own interval to the actual; the base must give intervals).
     fallback: with score="width", a level with too few scores keeps the base's own interval,
         without a warning (what `intervals="auto"` does); False refuses it at `fit`.
-    keep_own: with score="width", keep the base's own intervals, uncalibrated, on data the
-        base says they suffice for (`Forecaster.own_intervals_suffice`: seasonal naive with a
-        season); what `intervals="auto"` sets. False (the default) calibrates as configured.
     """
 
     def __init__(
@@ -165,7 +160,6 @@ class ConformalForecaster(Forecaster):
         pool_series: bool = False,
         score: str = "absolute",
         fallback: bool = False,
-        keep_own: bool = False,
     ) -> None:
         self.base = base
         self.levels = levels
@@ -175,7 +169,6 @@ class ConformalForecaster(Forecaster):
         self.pool_series = pool_series
         self.score = score
         self.fallback = fallback
-        self.keep_own = keep_own
 
     # ------------------------------------------------------------------ the base's settings
     @property
@@ -240,13 +233,6 @@ class ConformalForecaster(Forecaster):
             msg = (
                 "`fallback` must be True or False, and True needs score='width' (the model's "
                 f"own intervals to fall back on), got fallback={self.fallback!r} with "
-                f"score={self.score!r}."
-            )
-            raise InputError(msg)
-        if not isinstance(self.keep_own, bool) or (self.keep_own and self.score != "width"):
-            msg = (
-                "`keep_own` must be True or False, and True needs score='width' (the model's "
-                f"own intervals to keep), got keep_own={self.keep_own!r} with "
                 f"score={self.score!r}."
             )
             raise InputError(msg)
@@ -323,14 +309,12 @@ class ConformalForecaster(Forecaster):
         self.target_cols_ = list(panel.target_cols)
         self.scales_ = _naive_scales(panel)  # -> (S, C)
         possible = possible_scores(data.lengths.to("cpu").numpy(), self)
-        keep = self.keep_own and self.base.own_intervals_suffice(data, levels)
-        if keep or (self.fallback and possible < min_windows(min(levels))):
-            # the model's own intervals suffice for this data, or too few windows for any
-            # level: the model's own, no calibration fits
+        if self.fallback and possible < min_windows(min(levels)):
+            # too few windows for any level: the model's own intervals, no calibration fits
             self.half_widths_ = np.ones(
                 (panel.n_series, self.horizon, panel.n_targets, len(levels))
             )  # -> (S, H, C, L)
-            self.n_scores_ = 0 if keep else possible
+            self.n_scores_ = possible
             short = list(levels)
         else:
             if not self.fallback and 0 < possible < min_windows(max(levels)):

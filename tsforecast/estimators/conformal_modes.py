@@ -23,9 +23,7 @@ __all__ = [
 INTERVAL_MODES = ("auto", "model", "conformal", "calibrated")
 # intervals="auto": "calibrated" for the model classes whose calibrated intervals
 # were nearer nominal than their own on the M4 Hourly and Weekly backtests
-# (experiments/benchmarks/coverage.py, README "Conformal intervals"), the model's own otherwise;
-# at fit a class may keep its own on data it says they suffice for (`own_intervals_suffice`:
-# seasonal naive with a season and long enough series)
+# (experiments/benchmarks/coverage.py, README "Conformal intervals"), the model's own otherwise
 AUTO_CALIBRATED = frozenset({"naive", "seasonal_naive", "naive2", "theta", "ets", "arima"})
 # intervals="calibrated": windows one horizon apart, pooled over series (see with_intervals)
 CALIBRATED_WINDOWS = 5

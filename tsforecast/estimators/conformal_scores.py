@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -13,7 +15,6 @@ from tsforecast.data.frames import to_pandas
 from tsforecast.data.panel import Panel
 from tsforecast.errors import InputError
 from tsforecast.estimators.output import _observations
-from tsforecast.stats.common import conformal_rank
 
 __all__ = ["conformal_half_widths", "conformal_rank", "min_windows", "width_scores"]
 
@@ -142,6 +143,12 @@ def _fold_future(
         ]
     )
     return history.iloc[take][[id_col, time_col, *cols]].reset_index(drop=True)
+
+
+def conformal_rank(n_scores: int, level: float) -> int:
+    """ceil((n + 1) * level / 100): the rank (1-based) of the score that bounds the interval.
+    Exact rational arithmetic: 0.95 * 20 must be 19, not 19.000000000000004."""
+    return math.ceil(Fraction(n_scores + 1) * Fraction(str(level)) / 100)
 
 
 def conformal_half_widths(scores: np.ndarray, levels: Sequence[float]) -> np.ndarray:

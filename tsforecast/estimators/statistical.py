@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import time
 import warnings
-from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -445,20 +444,6 @@ class SeasonalNaiveForecaster(StatisticalForecaster):
     """`seasonal_naive`: the value one season back."""
 
     method = "seasonal_naive"
-
-    def own_intervals_suffice(self, panel: Any, levels: Sequence[float]) -> bool:
-        """With a season (m > 1) and every series long enough for the rank of every level
-        (m + 19 values at 95 %), its intervals are the seasonal differences' own quantiles,
-        within 1 point of nominal on M4 Hourly and nearer than calibrated (README, "Conformal
-        intervals"). Otherwise some series get normal bands (naive's when m = 1, or too few
-        seasonal differences for a level's rank), which calibration brings nearer nominal."""
-        from tsforecast.estimators.conformal_scores import min_windows
-
-        m = int(self.season_length or infer_season_length(panel))
-        if m <= 1 or not levels:
-            return False
-        need = m + max(min_windows(level) for level in levels)
-        return bool((panel.lengths.cpu().numpy() >= need).all())
 
 
 class DriftForecaster(StatisticalForecaster):

@@ -1,10 +1,8 @@
 """The naive family, the M4 seasonality test and the classical decomposition.
 
-Models and where their intervals come from (normal quantiles unless said otherwise):
+Models and where their intervals come from (normal quantiles):
 - `naive`: last value. Intervals from the in-sample one-step residuals, sd * sqrt(h).
-- `seasonal_naive`: value one season back. Residuals y_t - y_{t-m}; the half-width is their
-  empirical |quantile| (finite-sample rank, as conformal's) times sqrt(floor((h-1)/m)+1), the
-  normal with their RMS at a level too few residuals give a rank for.
+- `seasonal_naive`: value one season back. Residuals y_t - y_{t-m}, sd * sqrt(floor((h-1)/m)+1).
 - `drift`: last value plus the mean step. Residuals around the drift, sd * sqrt(h (1 + h/(n-1))).
 - `naive2`: M4 Naive2. The 90% autocorrelation test at lag m (|acf_m| > 1.645 sqrt((1 + 2
   sum_{k<m} acf_k^2) / n), n >= 3m); if seasonal, classical multiplicative decomposition (as R's
@@ -25,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from tsforecast.stats.common import SeriesForecast, _bands, _empirical_bands, _resid_sd
+from tsforecast.stats.common import SeriesForecast, _bands, _resid_sd
 
 
 def _naive(y: np.ndarray, horizon: int, levels: Sequence[float]) -> SeriesForecast:
@@ -38,15 +36,13 @@ def _naive(y: np.ndarray, horizon: int, levels: Sequence[float]) -> SeriesForeca
 def _seasonal_naive(y: np.ndarray, horizon: int, m: int, levels: Sequence[float]) -> SeriesForecast:
     steps = np.arange(horizon)
     mean = y[len(y) - m + steps % m]
-    if len(y) <= m:
+    if len(y) > m:
+        sd = _resid_sd(y[m:] - y[:-m]) * np.sqrt(steps // m + 1.0)
+    else:
         # one season only: no seasonal residual yet, so the spread of the one-step changes,
         # growing as a random walk's (never NaN bounds for a forecast that exists)
-        lo, hi = _bands(mean, _resid_sd(np.diff(y)) * np.sqrt(steps + 1.0), levels)
-        return SeriesForecast(mean, lo, hi)
-    # the empirical quantiles of the seasonal differences, not a normal's: on M4 Hourly these
-    # have heavy tails, and normal bands with their RMS covered 84.1 % of the test at 80 %
-    # (96.0 % at 95 %); their own quantiles cover 80.1 % and 95.8 % (coverage.py)
-    lo, hi = _empirical_bands(mean, y[m:] - y[:-m], np.sqrt(steps // m + 1.0), levels)
+        sd = _resid_sd(np.diff(y)) * np.sqrt(steps + 1.0)
+    lo, hi = _bands(mean, sd, levels)
     return SeriesForecast(mean, lo, hi)
 
 
