@@ -217,6 +217,14 @@ def test_forecast_reports_the_season_a_wrapped_model_used() -> None:
         assert fc.attrs["settings"]["season_length"] == 12, intervals
 
 
+def test_forecast_names_an_estimator_object_by_its_class_under_any_intervals() -> None:
+    df = iid_panel(6, 60)
+    model = registry.build("naive", {}, horizon=3, levels=(80,))
+    for intervals in ("model", "auto", "calibrated", "conformal"):
+        fc = tsf.forecast(df, 3, model, levels=(80,), intervals=intervals)
+        assert fc.attrs["settings"]["model"] == "NaiveForecaster", intervals
+
+
 def test_bad_settings_are_refused_at_the_boundary() -> None:
     df = iid_panel(1, 40)
     with pytest.raises(InputError, match="did you mean 'calibrated'"):
@@ -323,6 +331,8 @@ def test_auto_keeps_the_models_own_where_too_few_windows_exist() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         auto = tsf.forecast(df, 3, "naive", levels=(80, 95), intervals="auto")
+    assert auto.attrs["settings"]["intervals"] == "calibrated"
+    assert auto.attrs["settings"]["calibrated_levels"] == [80]  # 95 % keeps its own
     point = own["y"].to_numpy()
     factor_80 = (auto["y_hi_80"].to_numpy() - point) / (own["y_hi_80"].to_numpy() - point)
     own_95 = own["y_hi_95"].to_numpy() - point

@@ -135,9 +135,12 @@ def forecast(
             "n_windows": n_windows,
         }  # (not `progress`: what an object says on stderr is its own; no number depends on it)
         _check_call_settings(model, given)  # the object's own settings, before any wrapper
+        label = type(model).__name__  # the object's class, not that of a conformal wrapper
         if conformal:
             model = _conformal(model, conformal, level_list)
-        return _estimator_forecast(model, df, future_df, horizon, level_list, model_params)
+        return _estimator_forecast(
+            model, df, future_df, horizon, level_list, model_params, label=label
+        )
     registry.spec(model)  # an unknown name is refused before the frame is read
     shared: dict[str, Any] = {
         "horizon": horizon,
@@ -380,9 +383,10 @@ def _estimator_forecast(
     horizon: int,
     levels: tuple[float, ...],
     params: dict[str, Any],
+    label: str | None = None,
 ) -> Any:
     """`model` given as an object: its own settings, checked against the call's horizon and
-    levels."""
+    levels. `label`: its name in `attrs` (default: its class's)."""
     from tsforecast.backtest.models import check_estimator_horizon, check_estimator_levels
 
     for method in ("fit", "predict"):
@@ -408,7 +412,7 @@ def _estimator_forecast(
         with within_deadline(getattr(estimator, "time_budget_s", None), started):
             estimator.fit(df, future_df=future_df)
             out = estimator.predict(future_df=future_df)
-        label = type(estimator).__name__
+        label = label or type(estimator).__name__
         return _annotate(out, estimator, label, horizon, time.perf_counter() - started)
     if future_df is None:
         estimator.fit(df)
@@ -479,6 +483,9 @@ def _annotate(
         "intervals": _interval_mode(estimator),
         "seconds": seconds,
     }
+    if settings["intervals"] == "calibrated":
+        # the others keep the model's own (too few calibration scores for them: "auto")
+        settings["calibrated_levels"] = list(getattr(estimator, "calibrated_levels_", []))
     # every value a JSON one: pandas writes `attrs` into a parquet file with a bare json.dumps
     attrs: dict[str, Any] = {"settings": json_values(settings)}
     selection = getattr(estimator, "selection_", None)
