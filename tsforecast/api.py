@@ -421,6 +421,11 @@ def _estimator_forecast(
     return estimator.predict(future_df=future_df)
 
 
+def _level_values(levels: Any) -> list[Any]:
+    """Levels as `attrs` shows them: 80, not 80.0 (97.5 stays)."""
+    return [int(v) if float(v).is_integer() else v for v in levels]
+
+
 def _season_used(estimator: Any) -> int | None:
     """The season the model used: its own, or the one it inferred from the data."""
     # a conformal wrapper: its fitted model's (`base_`; `base` is the unfitted prototype)
@@ -474,7 +479,7 @@ def _annotate(
     settings = {
         "model": model,
         "horizon": horizon,
-        "levels": [int(v) if float(v).is_integer() else v for v in estimator_levels],
+        "levels": _level_values(estimator_levels),
         "id_col": getattr(estimator, "id_col", "unique_id"),
         "time_col": getattr(estimator, "time_col", "ds"),
         "target_cols": [target] if isinstance(target, str) else list(target),
@@ -485,7 +490,7 @@ def _annotate(
     }
     if settings["intervals"] == "calibrated":
         # the others keep the model's own (too few calibration scores for them: "auto")
-        settings["calibrated_levels"] = list(getattr(estimator, "calibrated_levels_", []))
+        settings["calibrated_levels"] = _level_values(getattr(estimator, "calibrated_levels_", []))
     # every value a JSON one: pandas writes `attrs` into a parquet file with a bare json.dumps
     attrs: dict[str, Any] = {"settings": json_values(settings)}
     selection = getattr(estimator, "selection_", None)
