@@ -444,6 +444,52 @@ def test_season_length_of_integer_time_comes_from_the_autocorrelation() -> None:
     assert infer_season_length(to_panel(frame)) == 24
 
 
+@pytest.mark.parametrize("period", [3, 5, 6, 8, 10, 12, 17, 24, 52])
+def test_integer_time_takes_the_period_of_its_cycle_not_an_alias(period: int) -> None:
+    """A cycle of 10 also correlates at 0.31 with itself 12 steps on; the calendar candidates
+    alone took that lag (tour 14), and seasonal naive at 12 was 7 times worse than at 10."""
+    from tsforecast.data.frequency import infer_season_length
+
+    rng = np.random.default_rng(2)
+    n = max(240, 12 * period)
+    t = np.arange(n)
+    frame = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "unique_id": f"s{i}",
+                    "ds": t,
+                    "y": 50 + 3 * np.sin(2 * np.pi * t / period + i) + 0.1 * rng.normal(size=n),
+                }
+            )
+            for i in range(5)
+        ]
+    )
+    assert infer_season_length(to_panel(frame)) == period
+
+
+def test_integer_time_without_a_cycle_has_no_season() -> None:
+    from tsforecast.data.frequency import infer_season_length
+
+    rng = np.random.default_rng(3)
+    walks = pd.DataFrame(
+        {"unique_id": "w", "ds": np.arange(400), "y": rng.normal(size=400).cumsum()}
+    )
+    noise = pd.DataFrame({"unique_id": "n", "ds": np.arange(400), "y": rng.normal(size=400)})
+    assert infer_season_length(to_panel(walks)) == 1
+    assert infer_season_length(to_panel(noise)) == 1
+
+
+def test_integer_time_finds_a_working_week_of_five_days() -> None:
+    from tsforecast.data.frequency import infer_season_length
+
+    rng = np.random.default_rng(0)
+    t = np.arange(200)
+    week = np.array([1.0, 1.0, 1.0, 1.2, 0.6])[t % 5]
+    frame = pd.DataFrame({"unique_id": "a", "ds": t, "y": 100 * week + rng.normal(size=200)})
+    assert infer_season_length(to_panel(frame)) == 5
+
+
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
@@ -541,3 +587,34 @@ def test_a_column_of_pandas_periods_is_told_to_convert_them_to_time_stamps(small
     _raises(r"holds pandas Periods; .*`pd\.PeriodIndex\(df\['ds'\]\)\.to_timestamp\(\)`", objects)
     converted = periods.assign(ds=periods["ds"].dt.to_timestamp())
     assert to_panel(converted).freq == "h"
+
+
+@pytest.mark.parametrize(
+    ("freq", "start", "stray"),
+    [
+        ("MS", "2021-01-01", "2022-03-31"),
+        ("MS", "2021-01-01", "2022-03-15"),
+        ("ME", "2021-01-31", "2022-03-01"),
+        ("W-SUN", "2021-01-03", "2021-03-03"),
+    ],
+)
+def test_a_one_row_series_off_the_panels_calendar_is_refused(
+    freq: str, start: str, stray: str
+) -> None:
+    """A one-row series has no step of its own, but its panel's calendar has a grid: on March
+    31 in a month-start panel it was forecast from April 1, one day on (tour 14)."""
+    grid = pd.DataFrame(
+        {"unique_id": "a", "ds": pd.date_range(start, periods=20, freq=freq), "y": 1.0}
+    )
+    stray_row = pd.DataFrame({"unique_id": "c", "ds": pd.to_datetime([stray]), "y": [1.0]})
+    with pytest.raises(InputError, match=r"series 'c' has its one time stamp .* off the"):
+        to_panel(pd.concat([grid, stray_row]))
+
+
+def test_a_one_row_series_on_the_panels_calendar_is_kept() -> None:
+    grid = pd.DataFrame(
+        {"unique_id": "a", "ds": pd.date_range("2021-01-01", periods=20, freq="MS"), "y": 1.0}
+    )
+    one = pd.DataFrame({"unique_id": "c", "ds": pd.to_datetime(["2022-03-01"]), "y": [1.0]})
+    panel = to_panel(pd.concat([grid, one]))
+    assert panel.n_series == 2 and panel.freq == "MS"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import TYPE_CHECKING, Any, cast
 
@@ -73,29 +74,70 @@ def season_of_frequency(freq: str) -> int:
 def infer_season_length(panel: Panel, lengths: torch.Tensor | None = None) -> int:
     """The seasonal period: from the frequency for datetimes, else from the autocorrelation.
 
-    For integer time stamps the candidate periods (4, 7, 12, 24, 52) are scored by the mean
-    autocorrelation of the differenced series at that lag; the best wins if it is clearly
-    positive (> 0.2), otherwise 1 (no season). `lengths` [S]: read only the first
-    `lengths[s]` observations of each series (default: all of them).
+    For integer time stamps every lag is scored by the mean autocorrelation of the differenced
+    series there (over the series at least 3 lags long). A lag is a cycle where that is clearly
+    positive (> 0.2), the highest from half the lag below to half above (within two standard
+    errors), and where it dips by 0.2 or more in the half-lag before it. The dip and the peak
+    refuse aliases: a cycle of 10 steps also correlates at 0.31 with itself 12 steps on
+    (cos(2 pi 12 / 10)), below the 0.81 of lag 11, and the calendar candidates alone once took
+    that lag, a season worse than none. The best of the calendar periods (4, 7, 12, 24, 52) that
+    are cycles wins (or its shortest divisor that is a cycle as strong: 6 for a cycle of 6,
+    which repeats at 12); where none is, the best cycle of any lag from 3 to a third of the
+    series (400 at most); else 1 (no season). `lengths` [S]: read only the first `lengths[s]`
+    observations of each series (default: all of them).
     """
     if isinstance(panel.freq, str):
         return season_of_frequency(panel.freq)
     n_read = (panel.lengths if lengths is None else lengths).to("cpu").numpy()
     sample = [panel.series_values(s)[: n_read[s], 0] for s in range(min(panel.n_series, 200))]
-    best, best_acf = 1, 0.2
-    for lag in (4, 7, 12, 24, 52):
-        scores = []
-        for y in sample:
-            x = np.diff(y)
-            if len(x) < 3 * lag:
-                continue
-            x = x - x.mean()
-            denominator = float(np.dot(x, x))
-            if denominator > 0:
-                scores.append(float(np.dot(x[lag:], x[:-lag])) / denominator)
-        if scores and float(np.mean(scores)) > best_acf:
-            best, best_acf = lag, float(np.mean(scores))
-    return best
+    acf, n_values = _mean_autocorrelation(sample, max_lag=_MAX_SCANNED_LAG)  # -> (L,), int
+    noise = 2.0 / math.sqrt(max(n_values, 1))  # two standard errors of a mean autocorrelation
+
+    def is_cycle(lag: int) -> bool:
+        if lag + 1 >= len(acf) or not acf[lag] > 0.2:
+            return False
+        # from lag 2: the lag-1 autocorrelation of differenced noise is -0.5, not a cycle's dip
+        low, high = max(2, lag - lag // 2), lag + lag // 2 + 1
+        peak = acf[lag] >= np.nanmax(acf[low:high]) - noise
+        dip = acf[lag] - np.nanmin(acf[low : lag + 1]) >= 0.2
+        return bool(peak and dip)
+
+    for candidates in (_CALENDAR_SEASONS, range(3, len(acf) - 1)):
+        cycles = [lag for lag in candidates if is_cycle(lag)]
+        if cycles:
+            best = max(cycles, key=lambda lag: (acf[lag], -lag))
+            # a cycle of 6 repeats at 12 as strongly: take the shortest period that does
+            divisors = [d for d in range(3, best) if best % d == 0 and is_cycle(d)]
+            return next((d for d in divisors if acf[d] >= acf[best] - noise), best)
+    return 1
+
+
+_CALENDAR_SEASONS = (4, 7, 12, 24, 52)
+_MAX_SCANNED_LAG = 400  # past a year of weeks and two weeks of hours; longer cycles: give one
+
+
+def _mean_autocorrelation(sample: list[np.ndarray], max_lag: int) -> tuple[np.ndarray, int]:
+    """(L,) the mean over `sample` of each differenced series' autocorrelation at lags 0..L-1,
+    a lag read from the series at least 3 lags long (NaN where none is), L <= max_lag + 2; and
+    the number of differences read."""
+    longest = max((len(y) - 1 for y in sample), default=0)
+    n_lags = min(max_lag + 2, longest // 3 + 1)
+    total, count = np.zeros(max(n_lags, 0)), np.zeros(max(n_lags, 0))
+    n_values = 0
+    for y in sample:
+        x = np.diff(np.asarray(y, dtype=np.float64))
+        x = x - x.mean() if len(x) else x
+        denominator = float(np.dot(x, x))
+        usable = min(n_lags, len(x) // 3 + 1)
+        if denominator <= 0 or usable < 3:
+            continue
+        # the autocorrelation at every lag at once: the power spectrum's inverse transform
+        spectrum = np.fft.rfft(x, n=2 * len(x))
+        lags = np.fft.irfft(spectrum * np.conj(spectrum))[:usable] / denominator  # -> (usable,)
+        total[:usable] += lags
+        count[:usable] += 1
+        n_values += len(x)
+    return np.where(count > 0, total / np.maximum(count, 1), np.nan), n_values
 
 
 def infer_step(
@@ -215,7 +257,7 @@ def on_calendar_grid(times: pd.Series | pd.Index, bounds: np.ndarray, step: str 
         return False
     stamps = pd.DatetimeIndex(times)
     lengths = np.diff(bounds)
-    firsts = stamps[bounds[:-1][lengths >= 2]]
+    firsts = stamps[bounds[:-1][lengths >= 1]]  # a one-row series too: it has a grid
     try:
         with warnings.catch_warnings():
             # a non-vectorised offset (a Python loop over the stamps) is no fast path
@@ -487,6 +529,22 @@ def _calendar_hint(times: pd.Index, time_col: str) -> str:
     return ""
 
 
+def _on_calendar_offset(stamp: Any, step: str | int) -> bool:
+    """Whether one stamp lies on the calendar frequency `step` (one step forward and back
+    is the same stamp: Jan 15 + MS - MS is Jan 1). True for an int step or a fixed period."""
+    if not isinstance(step, str) or not isinstance(stamp, pd.Timestamp):
+        return True
+    offset = pd.tseries.frequencies.to_offset(step)
+    if isinstance(offset, pd.offsets.Tick):
+        return True
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return bool((stamp + offset) - offset == stamp)
+    except Exception:  # out of bounds: the forecast's own stamps will say what is wrong
+        return True
+
+
 def regularise(
     times: pd.Index,
     values: np.ndarray,
@@ -500,10 +558,22 @@ def regularise(
     On a fixed period the grid positions are computed, never the whole grid before it is known
     to be small enough: a stray stamp far away must give an error, not exhaust the memory.
     """
-    if len(times) <= 1:
+    if len(times) == 0:
         return times, values
     ticks, unit = _ticks(times)
     period = _fixed_period(step, unit)
+    if len(times) == 1:
+        # one stamp has no step of its own, but a calendar frequency still has a grid: a
+        # series of one row on March 31 in a month-start panel was forecast from April 1
+        if period is None and not _on_calendar_offset(times[0], step):
+            on_grid = pd.tseries.frequencies.to_offset(str(step)).rollback(times[0])
+            msg = (
+                f"series {series_id!r} has its one time stamp in column {time_col!r} off the "
+                f"{step!r} grid of the panel ({times[0]}; the grid stamp before it is "
+                f"{on_grid}); restamp it onto the grid, or pass the right `freq`."
+            )
+            raise InputError(msg)
+        return times, values
     calendar: pd.Index | None = None
     if period is None:
         calendar = pd.date_range(times[0], times[-1], freq=str(step))
