@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import numpy as np
 import pandas as pd
@@ -618,3 +619,22 @@ def test_a_one_row_series_on_the_panels_calendar_is_kept() -> None:
     one = pd.DataFrame({"unique_id": "c", "ds": pd.to_datetime(["2022-03-01"]), "y": [1.0]})
     panel = to_panel(pd.concat([grid, one]))
     assert panel.n_series == 2 and panel.freq == "MS"
+
+
+@pytest.mark.parametrize(
+    ("freq", "advice"), [("M", "'ME' (month end) or 'MS'"), ("2Q", "'QE'"), ("H", "'h'")]
+)
+def test_an_alias_pandas_3_removed_is_refused_with_its_new_spelling(freq: str, advice: str) -> None:
+    frame = pd.DataFrame(
+        {"unique_id": "a", "ds": pd.date_range("2021-01-31", periods=12, freq="ME"), "y": 1.0}
+    )
+    with pytest.raises(InputError, match=rf"pandas 3 renamed .*did you mean {re.escape(advice)}"):
+        to_panel(frame, freq=freq)
+
+
+def test_daily_data_read_as_business_days_is_told_its_weekends_are_off_the_grid() -> None:
+    frame = pd.DataFrame(
+        {"unique_id": "a", "ds": pd.date_range("2021-01-01", periods=30, freq="D"), "y": 1.0}
+    )
+    with pytest.raises(InputError, match=r"9 time stamps off the 'B' grid.*fall on weekends"):
+        to_panel(frame, freq="B")

@@ -429,11 +429,12 @@ def check_freq(value: Any) -> str | int:
         return value
     import pandas as pd
 
+    from tsforecast.data.frequency import not_a_frequency
+
     try:
         pd.tseries.frequencies.to_offset(value)
     except ValueError:
-        msg = f"`freq` {value!r} is not a pandas frequency (e.g. 'h', 'D', 'MS', '15min')."
-        raise InputError(msg) from None
+        raise InputError(not_a_frequency(value)) from None
     return value
 
 

@@ -71,6 +71,35 @@ def season_of_frequency(freq: str) -> int:
     return base // multiple if base % multiple == 0 else 1
 
 
+# aliases pandas 3 removed, with what they meant then: the message names the new spelling
+_RENAMED_ALIASES = {
+    "M": "'ME' (month end) or 'MS' (month start)",
+    "Q": "'QE' (quarter end) or 'QS' (quarter start)",
+    "Y": "'YE' (year end) or 'YS' (year start)",
+    "A": "'YE' (year end) or 'YS' (year start)",
+    "BM": "'BME' (business month end) or 'BMS'",
+    "BQ": "'BQE' (business quarter end) or 'BQS'",
+    "BY": "'BYE' (business year end) or 'BYS'",
+    "SM": "'SME' (semi-month end) or 'SMS'",
+    "H": "'h' (hours)",
+    "T": "'min' (minutes)",
+    "S": "'s' (seconds)",
+    "L": "'ms' (milliseconds)",
+    "U": "'us' (microseconds)",
+    "N": "'ns' (nanoseconds)",
+}
+
+
+def not_a_frequency(freq: Any) -> str:
+    """The message for a `freq` pandas cannot read, naming the new spelling of a removed alias
+    ("M" meant month end before pandas 3)."""
+    msg = f"`freq` {freq!r} is not a pandas frequency (e.g. 'h', 'D', 'MS', '15min')."
+    head = str(freq).split("-")[0].lstrip("0123456789")
+    if head in _RENAMED_ALIASES:
+        msg = msg[:-1] + f"; pandas 3 renamed {head!r}: did you mean {_RENAMED_ALIASES[head]}?"
+    return msg
+
+
 def infer_season_length(panel: Panel, lengths: torch.Tensor | None = None) -> int:
     """The seasonal period: from the frequency for datetimes, else from the autocorrelation.
 
@@ -173,8 +202,7 @@ def infer_step(
         try:
             offset = pd.tseries.frequencies.to_offset(str(freq))
         except ValueError as error:
-            msg = f"`freq` {freq!r} is not a pandas frequency (e.g. 'h', 'D', 'MS', '15min')."
-            raise InputError(msg) from error
+            raise InputError(not_a_frequency(freq)) from error
         return str(offset.freqstr)
     uniform = _uniform_sub_daily_step(times, bounds)
     if uniform is not None:
@@ -529,6 +557,15 @@ def _calendar_hint(times: pd.Index, time_col: str) -> str:
     return ""
 
 
+def _weekend_hint(off_grid: pd.Index, step: str | int) -> str:
+    """For business-day data with weekend stamps, that these are what is off the grid."""
+    if not (isinstance(step, str) and step.lstrip("0123456789") == "B"):
+        return ""
+    if not isinstance(off_grid, pd.DatetimeIndex) or not bool((off_grid.day_of_week >= 5).all()):
+        return ""
+    return " They fall on weekends, which 'B' (business days) skips: drop those rows first."
+
+
 def _on_calendar_offset(stamp: Any, step: str | int) -> bool:
     """Whether one stamp lies on the calendar frequency `step` (one step forward and back
     is the same stamp: Jan 15 + MS - MS is Jan 1). True for an int step or a fixed period."""
@@ -586,7 +623,7 @@ def regularise(
         msg = (
             f"series {series_id!r} has {int(off_grid.sum())} time stamps off the {step!r} grid "
             f"(first: {times[off_grid][0]}); resample it or pass the right `freq`."
-            f"{_calendar_hint(times, time_col)}"
+            f"{_weekend_hint(times[off_grid], step) or _calendar_hint(times, time_col)}"
         )
         raise InputError(msg)
     n_grid = int(position[-1]) + 1
